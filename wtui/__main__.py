@@ -1,0 +1,3 @@
+from wtui.cli import run
+
+run()

@@ -1,0 +1,355 @@
+"""The book: one SQLite file of customers, and the only API that writes to it.
+
+Every write method builds an operation (ops.Op), applies it and appends it to
+the op log in one ``BEGIN IMMEDIATE`` transaction, then recomputes the verdict
+of the customers it touched, still inside that transaction: a failure leaves
+neither the change nor its log entry. ``batch`` groups many writes under one
+transaction and one batch id (one undo, later).
+
+The clock is injected (``clock``), so tests pin any instant.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from wtui.book import db, derive, ops, reads, schema
+from wtui.core import hlc, phone as phones
+from wtui.core.config import COLORS, Config
+from wtui.core.facts import KINDS, OUT
+from wtui.core.keywords import Detector
+from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
+from wtui.errors import BadInput, NotFound, PermissionDenied
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def default_actor(cfg: Config) -> str:
+    if cfg.rep.name:
+        return cfg.rep.name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "rep")
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    hlc: str
+    at: datetime
+    actor: str
+    kind: str
+    payload: dict[str, Any]
+    reason: str
+    batch: str | None
+
+
+class Book:
+    """An open book file. Create with ``Book.open`` (or ``Book.create``)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, cfg: Config, clock: Clock, actor: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.cfg = cfg
+        self.clock = clock
+        self.actor = actor
+        self._hlc = hlc.Clock(secrets.token_hex(4))
+        self._detector: Detector | None = None
+        self._batch: str | None = None
+        self._touched: set[int] = set()
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, cfg: Config, *, clock: Clock = system_clock, actor: str | None = None,
+             create: bool = False) -> "Book":
+        p = Path(path)
+        conn = db.connect(p, create=create)
+        try:
+            schema.migrate(conn, str(p))
+        except BaseException:
+            conn.close()
+            raise
+        book = cls(conn, p, cfg, clock, actor or default_actor(cfg))
+        book.refresh_stale()
+        return book
+
+    @classmethod
+    def create(cls, path: str | Path, cfg: Config, **kw: Any) -> "Book":
+        return cls.open(path, cfg, create=True, **kw)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Book":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- time, clocks, transactions ---------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _stamp(self) -> str:
+        return self._hlc.tick(int(self.now().timestamp() * 1000))
+
+    @contextmanager
+    def batch(self, reason: str = "") -> Iterator[str]:
+        """Many writes, one transaction and one batch id; all or nothing."""
+        if self._batch is not None:
+            yield self._batch
+            return
+        self._batch = uuid.uuid4().hex
+        self._touched = set()
+        try:
+            with db.write(self.conn):
+                yield self._batch
+                derive.refresh(self.conn, self._touched, self.now(), self.cfg)
+        finally:
+            self._batch = None
+            self._touched = set()
+
+    def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
+        op = ops.Op(uuid.uuid4().hex, self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
+        with self.batch():
+            self._touched |= ops.apply(self.conn, op)
+        return op
+
+    def apply_remote(self, batch: list[ops.Op]) -> int:
+        """Apply ops from another replica (sync); returns how many were new."""
+        new = 0
+        with self.batch():
+            for op in batch:
+                self._hlc.observe(op.hlc, int(self.now().timestamp() * 1000))
+                before = self.conn.total_changes
+                self._touched |= ops.apply(self.conn, op)
+                new += self.conn.total_changes > before
+        return new
+
+    # -- derived state ------------------------------------------------------------
+
+    def refresh_stale(self) -> int:
+        """Recompute verdicts that time or a config change made stale."""
+        now = self.now()
+        if derive.derived_with(self.conn) != self.cfg.fingerprint():
+            with db.write(self.conn):
+                return derive.refresh_all(self.conn, now, self.cfg)
+        ids = derive.stale(self.conn, now)
+        if not ids:
+            return 0
+        with db.write(self.conn):
+            return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
+
+    def queue(self, limit: int | None = None, offset: int = 0) -> "reads.Queue":
+        """Today's queue at this moment (see ``reads.queue``)."""
+        return reads.queue(self.conn, self.cfg, self.now(), limit=limit or self.cfg.queue.limit, offset=offset)
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits to the file."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- settings -----------------------------------------------------------------
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def admins(self) -> list[str]:
+        return list(self.setting("admins", None) or self.cfg.book.admins)
+
+    def is_admin(self, who: str | None = None) -> bool:
+        return (who or self.actor) in self.admins()
+
+    def set_admins(self, names: list[str], reason: str = "") -> None:
+        current = self.admins()
+        if current and not self.is_admin():
+            raise PermissionDenied(f"only an admin ({', '.join(current)}) may change who the admins are")
+        self._write("settings.set", "settings", {"key": "admins", "value": sorted(set(names))}, reason)
+
+    # -- customers ----------------------------------------------------------------
+
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            self._detector = Detector(self.cfg.keywords)
+        return self._detector
+
+    def add_customer(self, phone: str, name: str = "", *, region: str | None = None, tz: str | None = None,
+                     language: str = "", source: str = "", owner: str = "", consent: bool = False,
+                     reason: str = "") -> str:
+        """Add a customer by phone (any typed form); returns their uid."""
+        p = phones.normalize(phone, self.cfg.book.default_region, {k: r.name for k, r in self.cfg.regions.items()})
+        if self.conn.execute("SELECT 1 FROM customers WHERE phone = ?", (p.e164,)).fetchone():
+            raise BadInput(f"{p.e164} is already in the book")
+        uid = uuid.uuid4().hex
+        payload = {
+            "uid": uid, "phone": p.e164, "name": name, "region": region or p.region,
+            "tz": tz or (p.zones[0] if p.zones else "UTC"), "language": language, "source": source,
+            "owner": owner, "consent": bool(consent), "created_at": db.iso(self.now()),
+        }
+        self._write("customer.create", f"customer:{uid}", payload, reason)
+        return uid
+
+    def find(self, key: str) -> str:
+        """A customer's uid from their uid or any form of their phone number."""
+        if self.conn.execute("SELECT 1 FROM customers WHERE uid = ?", (key,)).fetchone():
+            return key
+        try:
+            e164 = phones.normalize(key, self.cfg.book.default_region).e164
+        except BadInput:
+            raise NotFound(f"no customer {key!r}") from None
+        row = self.conn.execute("SELECT uid FROM customers WHERE phone = ?", (e164,)).fetchone()
+        if not row:
+            raise NotFound(f"no customer with number {e164}")
+        return row[0]
+
+    def _require(self, uid: str) -> int:
+        cid = ops.customer_id(self.conn, uid)
+        if cid is None:
+            raise NotFound(f"no customer {uid!r}")
+        return cid
+
+    def _set(self, uid: str, fields: dict[str, Any], reason: str) -> ops.Op:
+        self._require(uid)
+        return self._write("customer.set", f"customer:{uid}", {"uid": uid, "fields": fields}, reason)
+
+    def set_field(self, uid: str, field: str, value: Any, reason: str = "") -> None:
+        if field not in ops.CUSTOMER_FIELDS or field.startswith("override_") or field == "preference":
+            raise BadInput(f"{field!r} cannot be set directly")
+        if field == "tz_override" and value:
+            from wtui.core.windows import zone
+
+            if zone(value).key != value:
+                raise BadInput(f"{value!r} is not a time zone (e.g. America/Sao_Paulo)")
+        self._set(uid, {field: value}, reason)
+
+    def set_preference(self, uid: str, note: str, reason: str = "") -> str:
+        """Store a preference note; returns its canonical form."""
+        pref = parse_note(note)
+        canonical = format_note(pref)
+        value = {
+            "note": canonical, "format": pref.format,
+            "time": format_time(pref) if (pref.preset or pref.windows) else "",
+            "frequency": format_frequency(pref.frequency) if pref.frequency else "",
+        } if canonical else None
+        self._set(uid, {"preference": value}, reason)
+        return canonical
+
+    def set_color(self, uid: str, color: str, until: datetime | None = None, reason: str = "") -> None:
+        """A manual colour, until ``until`` (or for good); '' clears it."""
+        if color and color not in COLORS:
+            raise BadInput(f"colour must be one of {', '.join(COLORS)}")
+        self._set(uid, {"override_color": color or None, "override_until": db.iso(until) if color else None,
+                        "override_set_at": db.iso(self.now()) if color else None}, reason)
+
+    def set_intent(self, uid: str, intent: str, reason: str = "") -> None:
+        if intent and intent not in ("high", "medium", "potential", "none"):
+            raise BadInput("intent must be one of high, medium, potential, none")
+        self._set(uid, {"override_intent": intent or None}, reason)
+
+    # -- tags -------------------------------------------------------------------------
+
+    def create_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
+                   reason: str = "") -> None:
+        if not self.is_admin():
+            raise PermissionDenied(f"only admins may create tags; ask {', '.join(self.admins()) or 'an admin'}")
+        limit = self.cfg.tags.max_length
+        if not name or len(name) > limit or any(ch.isspace() or not ch.isprintable() for ch in name):
+            raise BadInput(f"tag {name!r}: 1-{limit} printable characters, no spaces (Dimension-Value)")
+        if ops.tag_id(self.conn, name) is not None:
+            raise BadInput(f"tag {name!r} already exists")
+        dim = dimension or name.split("-", 1)[0]
+        payload = {"name": name, "dimension": dim, "color": color or self.cfg.dimensions.get(dim, ""),
+                   "description": description, "at": db.iso(self.now())}
+        self._write("tag.create", f"tag:{name}", payload, reason)
+
+    def _tag(self, name: str) -> str:
+        row = self.conn.execute("SELECT name, archived FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
+        if not row:
+            raise NotFound(f"unknown tag {name!r} (only admins create tags)")
+        return row[0]
+
+    def add_tag(self, uid: str, tag: str, reason: str = "") -> None:
+        self._require(uid)
+        name = self._tag(tag)
+        self._write("tag.add", f"customer:{uid}", {"uid": uid, "tag": name}, reason)
+
+    def remove_tag(self, uid: str, tag: str, reason: str = "") -> None:
+        self._require(uid)
+        name = self._tag(tag)
+        self._write("tag.remove", f"customer:{uid}", {"uid": uid, "tag": name}, reason)
+
+    def tags_of(self, uid: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            """SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id JOIN customers c ON c.id = ct.customer_id
+               WHERE c.uid = ? AND ct.present = 1 ORDER BY t.dimension, t.name""", (uid,))]
+
+    def tags(self) -> list[sqlite3.Row]:
+        cur = self.conn.execute("SELECT name, dimension, color, description, archived FROM tags ORDER BY dimension, name")
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur]
+
+    # -- interactions and notes ----------------------------------------------------
+
+    def record(self, uid: str, kind: str, at: datetime | None = None, *, text: str = "", amount: float = 0.0,
+               minutes: float = 0.0, reason: str = "", ext_id: str | None = None) -> None:
+        """Record something that happened: a message, a read receipt, a purchase..."""
+        if kind not in KINDS:
+            raise BadInput(f"kind must be one of {', '.join(KINDS)}")
+        cid = self._require(uid)
+        payload: dict[str, Any] = {"uid": ext_id or uuid.uuid4().hex, "customer": uid, "kind": kind,
+                                   "at": db.iso(at or self.now())}
+        if text:
+            payload["text"] = text
+        if kind == "in":
+            payload["signals"] = self.detector.detect(text).encode()
+        if kind == OUT:
+            payload["color_at"] = self.conn.execute("SELECT color FROM customers WHERE id = ?", (cid,)).fetchone()[0]
+        if amount:
+            payload["amount"] = amount
+        if minutes:
+            payload["minutes"] = minutes
+        self._write("interaction.add", f"customer:{uid}", payload, reason)
+
+    def log_contact(self, uid: str, text: str = "", reason: str = "contacted") -> None:
+        """The rep reached out: an outbound interaction, which moves the due time by the cadence."""
+        self.record(uid, OUT, text=text, reason=reason)
+
+    def add_note(self, uid: str, text: str, reason: str = "") -> None:
+        self._require(uid)
+        if not text.strip():
+            raise BadInput("a note needs some text")
+        payload = {"uid": uuid.uuid4().hex, "customer": uid, "text": text, "at": db.iso(self.now())}
+        self._write("note.add", f"customer:{uid}", payload, reason)
+
+    # -- reading the change log ---------------------------------------------------------
+
+    def change_log(self, uid: str | None = None, limit: int = 50) -> list[ChangeEntry]:
+        if uid:
+            cur = self.conn.execute(ops.SELECT + " WHERE entity = ? ORDER BY hlc DESC LIMIT ?", (f"customer:{uid}", limit))
+        else:
+            cur = self.conn.execute(ops.SELECT + " ORDER BY hlc DESC LIMIT ?", (limit,))
+        out = []
+        for row in cur:
+            op = ops.Op.from_row(row)
+            ms = hlc.parse(op.hlc)[0]
+            out.append(ChangeEntry(op.hlc, datetime.fromtimestamp(ms / 1000, timezone.utc), op.actor, op.kind,
+                                   op.payload, op.reason, op.batch))
+        return out

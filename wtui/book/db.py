@@ -1,0 +1,101 @@
+"""Opening a book file safely, and the one way to write to it.
+
+Journal mode. SQLite 3.7.0 to 3.51.2 has the WAL-reset bug: a race between a
+checkpoint that resets the WAL and a concurrent writer can corrupt the
+database. Fixed in 3.51.3, with backports in 3.44.6 and 3.50.7. No DB-API
+SQLite wheel that sqlite-utils can use ships a fixed build yet (pysqlite3-binary
+links 3.51.1, sqlean.py 3.50.4), so wtui checks the linked version at open and
+uses WAL only on a fixed SQLite; otherwise it uses the rollback journal
+(``TRUNCATE``), which has no WAL and so no race. Several rep processes still
+share one file: writers take ``BEGIN IMMEDIATE`` (a deferred read-then-write
+transaction cannot be rescued by the busy timeout, see MEASURED.md) and wait
+up to ``BUSY_TIMEOUT_MS`` for each other.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from wtui.errors import BookError
+
+BUSY_TIMEOUT_MS = 5000
+WAL_SAFE_RANGES = (((3, 44, 6), (3, 45, 0)), ((3, 50, 7), (3, 51, 0)), ((3, 51, 3), (99, 0, 0)))
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x77747569  # "wtui": marks the file as a wtui book
+
+
+def wal_is_safe(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> bool:
+    """True when the linked SQLite has the WAL-reset fix."""
+    return any(lo <= version < hi for lo, hi in WAL_SAFE_RANGES)
+
+
+def journal_mode(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> str:
+    return "wal" if wal_is_safe(version) else "truncate"
+
+
+def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with wtui's pragmas. Refuses files that are not wtui books."""
+    p = Path(path)
+    if not create and not p.exists():
+        raise BookError(f"{p}: no such book (make one with `wtui make-book -o {p}`)")
+    if readonly:
+        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise BookError(f"{p}: not a wtui book ({exc})") from None
+    if tables and app_id != APPLICATION_ID:
+        conn.close()
+        raise BookError(f"{p}: this SQLite file is not a wtui book")
+    if not readonly:
+        mode = journal_mode()
+        current = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if current != mode:
+            conn.execute(f"PRAGMA journal_mode = {mode}")
+        conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+@contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: BEGIN IMMEDIATE, commit on success, roll back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def read(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A consistent snapshot for several SELECTs (a deferred read-only transaction)."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def iso(t: datetime | None) -> str | None:
+    """Instants are stored as UTC text that sorts as it reads: 2026-11-22T08:00:00Z."""
+    if t is None:
+        return None
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(s: str | None) -> datetime | None:
+    if not s:
+        return None
+    return datetime.fromisoformat(s)

@@ -1,0 +1,139 @@
+"""Keeping each customer's stored verdict true as facts change and time passes.
+
+The verdict (colour, due, reason, traits) lives in indexed columns so the queue
+is one index range. It goes stale in two ways, and each has its own cheap fix:
+- a write touches the customer: ``refresh`` recomputes them in the same
+  transaction;
+- time passes a threshold ("read 48 h ago"): every verdict names its
+  ``next_change_at``, and ``sweep`` recomputes only customers past theirs.
+A config change (fingerprint in settings) or a new book recomputes all in bulk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from wtui.book.db import iso, parse_iso
+from wtui.core import follow_up, traits
+from wtui.core.config import Config
+from wtui.core.durations import DAY
+from wtui.core.facts import Event, Facts, Overrides, summarize
+from wtui.core.prefs import Preference, parse_note
+from wtui.core.queue import rank
+from wtui.errors import PreferenceError
+
+_UPDATE = """UPDATE customers SET
+    first_contact = ?, last_inbound = ?, last_outbound = ?, last_read = ?, last_link = ?, last_interaction = ?,
+    purchase_count = ?, purchase_total = ?, last_purchase = ?,
+    color = ?, queue_rank = ?, due_at = ?, reason = ?, next_change_at = ?,
+    intent = ?, interest = ?, activity = ?, lifecycle = ?, spend_tier = ?, rfm = ?, red_streak = ?, fatigue = ?
+    WHERE id = ?"""
+
+_CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note
+    FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s)"""
+_EVENTS = "SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions WHERE customer_id IN (%s)"
+_TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
+    WHERE ct.present = 1 AND ct.customer_id IN (%s)"""
+_CHUNK = 500  # ids per IN (...) list, under SQLite's parameter limit
+
+
+def safe_pref(note: str | None) -> Preference | None:
+    if not note:
+        return None
+    try:
+        return parse_note(note)
+    except PreferenceError:
+        return None  # stored notes were validated on write; an old one must not stop the queue
+
+
+def _event(row: tuple) -> Event:
+    _, kind, at, signals, amount, minutes, color_at = row
+    return Event(kind, parse_iso(at), signals or "", amount or 0.0, minutes or 0.0, color_at or "")
+
+
+def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterator[tuple[int, Facts, Preference | None]]:
+    """Facts for the given customers, loaded in chunks."""
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        events: dict[int, list[Event]] = {i: [] for i in chunk}
+        for row in conn.execute(_EVENTS % marks, chunk):
+            events[row[0]].append(_event(row))
+        tags: dict[int, set[str]] = {i: set() for i in chunk}
+        for cid, name in conn.execute(_TAGS % marks, chunk):
+            tags[cid].add(name)
+        for cid, o_color, o_until, o_set, o_intent, note in conn.execute(_CUSTOMER % marks, chunk):
+            over = Overrides(o_color or "", parse_iso(o_until), parse_iso(o_set), o_intent or "")
+            facts = summarize(events[cid], cfg.colors.rules.long_visit_minutes, over, frozenset(tags[cid]))
+            yield cid, facts, safe_pref(note)
+
+
+def rfm_breaks(conn: sqlite3.Connection) -> traits.RfmBreaks | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = 'derived.rfm_breaks'").fetchone()
+    if not row:
+        return None
+    r, f, m = json.loads(row[0])
+    return traits.RfmBreaks(tuple(r), tuple(f), tuple(m))
+
+
+def _row(cid: int, f: Facts, v: follow_up.Verdict, rfm: str, cfg: Config) -> tuple:
+    return (
+        iso(f.first_contact), iso(f.last_inbound), iso(f.last_outbound), iso(f.last_read), iso(f.last_link),
+        iso(f.last_interaction), f.purchase_count, f.purchase_total, iso(f.last_purchase),
+        v.color, rank(v.color, bool(v.priority_tags), cfg), iso(v.due), v.reason, iso(v.changes_at),
+        v.intent.value, v.interest.value, v.activity.value, v.lifecycle.value, v.spend.value, rfm,
+        f.red_streak, int(v.fatigue), cid,
+    )
+
+
+def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Config) -> int:
+    """Recompute and store the verdict of these customers; returns how many."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    breaks = rfm_breaks(conn)
+    rows = []
+    for cid, facts, pref in load_facts(conn, ids, cfg):
+        v = follow_up.assess(facts, now, cfg, pref)
+        rfm = traits.rfm(facts, now, breaks, cfg).value if breaks else ""
+        rows.append(_row(cid, facts, v, rfm, cfg))
+    conn.executemany(_UPDATE, rows)
+    return len(rows)
+
+
+def stale(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM customers WHERE next_change_at <= ? OR color IS NULL", (iso(now),))]
+
+
+def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config) -> int:
+    """Recompute every verdict, RFM quintiles included (new book, new config)."""
+    ids = [r[0] for r in conn.execute("SELECT id FROM customers")]
+    return store_all(conn, load_facts(conn, ids, cfg), now, cfg)
+
+
+def store_all(conn: sqlite3.Connection, items: Iterable[tuple[int, Facts, Preference | None]], now: datetime,
+              cfg: Config) -> int:
+    """Assess every customer given, set the book's RFM quintiles from them, store it all."""
+    assessed = []
+    buyers = []
+    for cid, facts, pref in items:
+        assessed.append((cid, facts, follow_up.assess(facts, now, cfg, pref)))
+        if facts.last_purchase:
+            buyers.append(((now - facts.last_purchase) / DAY, facts.purchase_count, facts.purchase_total))
+    breaks = traits.rfm_breaks(buyers)
+    conn.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.rfm_breaks', ?)",
+        (json.dumps([breaks.recency_days, breaks.frequency, breaks.monetary]),),
+    )
+    conn.executemany(_UPDATE, [_row(cid, f, v, traits.rfm(f, now, breaks, cfg).value, cfg) for cid, f, v in assessed])
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)", (json.dumps(cfg.fingerprint()),))
+    return len(assessed)
+
+
+def derived_with(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = 'derived.with'").fetchone()
+    return json.loads(row[0]) if row else None

@@ -1,0 +1,210 @@
+"""Operations: the unit of every change to a book, and how each is applied.
+
+A local write and a replicated op from another replica go through the same
+``apply``: the op is recorded in ``ops`` (ignored if its id is already there,
+which makes applying idempotent) and then its effect is merged:
+
+- ``customer.create``: insert if the customer's uid is new;
+- ``customer.set``: each field is last-writer-wins by the op's clock
+  (``field_clocks``), so two replicas converge whatever the arrival order;
+- ``tag.add`` / ``tag.remove``: last-writer-wins per (customer, tag), the
+  remove kept as a tombstone row so an older add cannot bring a tag back;
+- ``tag.create`` / ``tag.set``: the tag set (admins only, checked by the caller);
+- ``interaction.add`` / ``note.add``: append-only, keyed by their own uid;
+- ``settings.set``: last-writer-wins per key.
+
+``apply`` returns the ids of customers whose verdict must be recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+CUSTOMER_FIELDS = frozenset({
+    "name", "phone", "region", "tz", "tz_override", "language", "source", "owner", "consent",
+    "override_color", "override_until", "override_set_at", "override_intent", "preference",
+})
+TAG_FIELDS = frozenset({"dimension", "color", "description", "archived"})
+# Column names come only from these fixed sets; values are always parameters.
+_SET_CUSTOMER = {f: "UPDATE customers SET %s = ? WHERE id = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
+_SET_TAG = {f: "UPDATE tags SET %s = ? WHERE id = ?" % f for f in TAG_FIELDS}
+_CREATE_COLUMNS = ("uid", "phone", "name", "region", "tz", "language", "source", "owner", "consent", "created_at")
+_CREATE_CUSTOMER = "INSERT OR IGNORE INTO customers (%s) VALUES (%s)" % (
+    ", ".join(_CREATE_COLUMNS), ", ".join("?" * len(_CREATE_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Op:
+    op_id: str
+    hlc: str
+    actor: str
+    entity: str  # "customer:<uid>", "tag:<name>", "settings"
+    kind: str
+    payload: dict[str, Any]
+    reason: str = ""
+    batch: str | None = None
+
+    def row(self) -> tuple:
+        blob = json.dumps(self.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return (self.op_id, self.hlc, self.actor, self.entity, self.kind, blob, self.reason, self.batch)
+
+    @staticmethod
+    def from_row(r: sqlite3.Row | tuple) -> "Op":
+        op_id, hlc, actor, entity, kind, payload, reason, batch = r
+        return Op(op_id, hlc, actor, entity, kind, json.loads(payload), reason or "", batch)
+
+
+SELECT = "SELECT op_id, hlc, actor, entity, kind, payload, reason, batch FROM ops"
+_RECORD = "INSERT OR IGNORE INTO ops (op_id, hlc, actor, entity, kind, payload, reason, batch) VALUES (?,?,?,?,?,?,?,?)"
+
+
+def record(conn: sqlite3.Connection, op: Op) -> bool:
+    """Append the op to the log; False when it was already there."""
+    cur = conn.execute(_RECORD, op.row())
+    return cur.rowcount == 1
+
+
+def apply(conn: sqlite3.Connection, op: Op) -> set[int]:
+    """Record and apply one op inside the caller's transaction."""
+    if not record(conn, op):
+        return set()
+    handler = _HANDLERS.get(op.kind)
+    if handler is None:
+        raise ValueError(f"unknown operation kind {op.kind!r}")
+    return handler(conn, op)
+
+
+def customer_id(conn: sqlite3.Connection, uid: str) -> int | None:
+    row = conn.execute("SELECT id FROM customers WHERE uid = ?", (uid,)).fetchone()
+    return row[0] if row else None
+
+
+def _lww(conn: sqlite3.Connection, entity: str, field: str, hlc: str) -> bool:
+    """True when ``hlc`` is newer than the field's clock (and records it)."""
+    row = conn.execute("SELECT hlc FROM field_clocks WHERE entity = ? AND field = ?", (entity, field)).fetchone()
+    if row and row[0] >= hlc:
+        return False
+    conn.execute("INSERT OR REPLACE INTO field_clocks (entity, field, hlc) VALUES (?,?,?)", (entity, field, hlc))
+    return True
+
+
+def _customer_create(conn: sqlite3.Connection, op: Op) -> set[int]:
+    p = op.payload
+    conn.execute(_CREATE_CUSTOMER, [p.get(c) if c != "consent" else int(bool(p.get("consent"))) for c in _CREATE_COLUMNS])
+    for c in _CREATE_COLUMNS[1:]:
+        _lww(conn, op.entity, c, op.hlc)
+    cid = customer_id(conn, p["uid"])
+    return {cid} if cid is not None else set()
+
+
+def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:
+    cid = customer_id(conn, op.payload["uid"])
+    if cid is None:
+        return set()
+    for field, value in op.payload["fields"].items():
+        if field not in CUSTOMER_FIELDS or not _lww(conn, op.entity, field, op.hlc):
+            continue
+        if field == "preference":
+            _set_preference(conn, cid, value)
+        else:
+            conn.execute(_SET_CUSTOMER[field], (value, cid))
+    return {cid}
+
+
+def _set_preference(conn: sqlite3.Connection, cid: int, value: dict[str, str] | None) -> None:
+    if not value:
+        conn.execute("DELETE FROM preferences WHERE customer_id = ?", (cid,))
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO preferences (customer_id, note, format, time, frequency) VALUES (?,?,?,?,?)",
+        (cid, value["note"], value.get("format", ""), value.get("time", ""), value.get("frequency", "")),
+    )
+
+
+def tag_id(conn: sqlite3.Connection, name: str) -> int | None:
+    row = conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
+    cid = customer_id(conn, op.payload["uid"])
+    tid = tag_id(conn, op.payload["tag"])
+    if cid is None or tid is None:
+        return set()
+    row = conn.execute("SELECT hlc FROM customer_tags WHERE customer_id = ? AND tag_id = ?", (cid, tid)).fetchone()
+    if row and row[0] >= op.hlc:
+        return set()
+    conn.execute(
+        "INSERT OR REPLACE INTO customer_tags (customer_id, tag_id, present, hlc) VALUES (?,?,?,?)",
+        (cid, tid, present, op.hlc),
+    )
+    return {cid}
+
+
+def _tag_create(conn: sqlite3.Connection, op: Op) -> set[int]:
+    p = op.payload
+    conn.execute(
+        "INSERT OR IGNORE INTO tags (name, dimension, color, description, created_by, created_at) VALUES (?,?,?,?,?,?)",
+        (p["name"], p.get("dimension", ""), p.get("color", ""), p.get("description", ""), op.actor, p.get("at")),
+    )
+    return set()
+
+
+def _tag_set(conn: sqlite3.Connection, op: Op) -> set[int]:
+    tid = tag_id(conn, op.payload["name"])
+    if tid is None:
+        return set()
+    for field, value in op.payload["fields"].items():
+        if field in TAG_FIELDS and _lww(conn, op.entity, field, op.hlc):
+            conn.execute(_SET_TAG[field], (value, tid))
+    return set()
+
+
+def _interaction_add(conn: sqlite3.Connection, op: Op) -> set[int]:
+    p = op.payload
+    cid = customer_id(conn, p["customer"])
+    if cid is None:
+        return set()
+    conn.execute(
+        """INSERT OR IGNORE INTO interactions (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
+           VALUES (?,?,?,?,?,?,?,?,?,?)""",
+        (p["uid"], cid, p["kind"], p["at"], p.get("text"), p.get("signals"), p.get("amount"), p.get("minutes"),
+         p.get("color_at"), op.actor),
+    )
+    return {cid}
+
+
+def _note_add(conn: sqlite3.Connection, op: Op) -> set[int]:
+    p = op.payload
+    cid = customer_id(conn, p["customer"])
+    if cid is None:
+        return set()
+    conn.execute(
+        "INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) VALUES (?,?,?,?,?)",
+        (p["uid"], cid, p["at"], op.actor, p["text"]),
+    )
+    return set()
+
+
+def _settings_set(conn: sqlite3.Connection, op: Op) -> set[int]:
+    key = op.payload["key"]
+    if _lww(conn, "settings", key, op.hlc):
+        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(op.payload["value"])))
+    return set()
+
+
+_HANDLERS = {
+    "customer.create": _customer_create,
+    "customer.set": _customer_set,
+    "tag.add": lambda c, o: _tag_presence(c, o, 1),
+    "tag.remove": lambda c, o: _tag_presence(c, o, 0),
+    "tag.create": _tag_create,
+    "tag.set": _tag_set,
+    "interaction.add": _interaction_add,
+    "note.add": _note_add,
+    "settings.set": _settings_set,
+    "book.seed": lambda c, o: set(),  # a generated starting snapshot: a log entry, nothing to merge
+}

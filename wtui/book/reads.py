@@ -1,0 +1,117 @@
+"""Reads for the daily queue: one index range, then per-row work only for the rows shown.
+
+The stored verdict gives colour, due and reason; the contact window depends on
+the minute, so it is computed here for the page being shown, never for the
+whole book.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from wtui.book.db import iso, parse_iso
+from wtui.book.derive import safe_pref
+from wtui.core import windows
+from wtui.core.config import Config
+from wtui.core.queue import end_of_day
+
+_PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
+       c.intent, c.fatigue, c.queue_rank, p.note
+    FROM customers c INDEXED BY customers_queue LEFT JOIN preferences p ON p.customer_id = c.id
+    WHERE c.due_at < ? ORDER BY c.queue_rank, c.due_at LIMIT ? OFFSET ?"""
+_COUNTS = "SELECT color, count(*) FROM customers INDEXED BY customers_queue WHERE due_at < ? GROUP BY color"
+_TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
+    WHERE ct.present = 1 AND ct.customer_id IN (%s) ORDER BY t.dimension, t.name"""
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    id: int
+    uid: str
+    name: str
+    phone: str
+    color: str
+    due: datetime
+    overdue: bool
+    reason: str
+    tz: str
+    region: str
+    intent: str
+    fatigue: bool
+    priority: bool
+    preference: str
+    tags: tuple[str, ...]
+    window: windows.WindowState
+
+    def as_json(self, now: datetime) -> dict:
+        return {
+            "uid": self.uid, "name": self.name, "phone": self.phone, "color": self.color,
+            "due": iso(self.due), "overdue": self.overdue, "local_time": self.window.local.isoformat(timespec="minutes"),
+            "timezone": self.tz, "in_window": self.window.in_window, "window": self.window.state,
+            "window_label": self.window.label(now),
+            "next_open": iso(self.window.next_open), "reason": self.reason, "intent": self.intent,
+            "priority": self.priority, "fatigue": self.fatigue, "preference": self.preference, "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True)
+class Queue:
+    now: datetime
+    ends: datetime  # the end of the rep's today
+    counts: dict[str, int]  # due today, per colour
+    entries: list[QueueEntry]
+    offset: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def rep_zone(cfg: Config) -> ZoneInfo:
+    if cfg.rep.timezone:
+        return windows.zone(cfg.rep.timezone)
+    local = datetime.now().astimezone().tzinfo
+    key = getattr(local, "key", None)
+    return windows.zone(key) if key else _system_zone()
+
+
+def _system_zone() -> ZoneInfo:
+    try:
+        with open("/etc/timezone", encoding="utf-8") as fh:
+            return windows.zone(fh.read().strip())
+    except OSError:
+        return windows.zone("UTC")
+
+
+def tags_for(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for cid, name in conn.execute(_TAGS % ",".join("?" * len(ids)), ids):
+            out[cid].append(name)
+    return out
+
+
+def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
+          zone: ZoneInfo | None = None) -> Queue:
+    """Today's queue: counts per colour and one page of entries."""
+    ends = end_of_day(now, zone or rep_zone(cfg))
+    cutoff = iso(ends)
+    counts = {c: 0 for c in cfg.colors.order}
+    for color, n in conn.execute(_COUNTS, (cutoff,)):
+        counts[color] = n
+    rows = conn.execute(_PAGE, (cutoff, limit, offset)).fetchall()
+    tags = tags_for(conn, [r[0] for r in rows])
+    entries = []
+    for cid, uid, name, phone, color, due_at, reason, tz, region, intent, fatigue, qrank, note in rows:
+        due = parse_iso(due_at)
+        pref = safe_pref(note)
+        state = windows.state(now, tz or "UTC", pref, region or "", cfg.windows, cfg.regions)
+        entries.append(QueueEntry(
+            id=cid, uid=uid, name=name, phone=phone, color=color, due=due, overdue=due <= now, reason=reason or "",
+            tz=tz or "UTC", region=region or "", intent=intent or "", fatigue=bool(fatigue), priority=qrank == 0,
+            preference=note or "", tags=tuple(tags[cid]), window=state,
+        ))
+    return Queue(now=now, ends=ends, counts=counts, entries=entries, offset=offset)

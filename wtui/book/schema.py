@@ -1,0 +1,139 @@
+"""The book's schema and its migrations, keyed on ``PRAGMA user_version``.
+
+Migrations run through sqlite-utils, imported only when a migration is due:
+opening an up-to-date book (every ``wtui queue``) never pays its ~150 ms
+import. A book whose version is newer than this wtui knows is refused before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from wtui.book.db import APPLICATION_ID, SCHEMA_VERSION, write
+from wtui.errors import BookError
+
+TEXT, INT, REAL = str, int, float
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    db["settings"].create({"key": TEXT, "value": TEXT}, pk="key")
+    db["customers"].create(
+        {
+            "id": INT, "uid": TEXT, "name": TEXT, "phone": TEXT, "region": TEXT, "tz": TEXT, "tz_override": TEXT,
+            "language": TEXT, "source": TEXT, "owner": TEXT, "consent": INT, "created_at": TEXT,
+            # manual overrides (single-valued fields, last writer wins by clock)
+            "override_color": TEXT, "override_until": TEXT, "override_set_at": TEXT, "override_intent": TEXT,
+            # facts folded from interactions
+            "first_contact": TEXT, "last_inbound": TEXT, "last_outbound": TEXT, "last_read": TEXT,
+            "last_link": TEXT, "last_interaction": TEXT, "purchase_count": INT, "purchase_total": REAL,
+            "last_purchase": TEXT,
+            # the verdict, kept until next_change_at (or a write) makes it stale
+            "color": TEXT, "queue_rank": INT, "due_at": TEXT, "reason": TEXT, "next_change_at": TEXT,
+            "intent": TEXT, "interest": TEXT, "activity": TEXT, "lifecycle": TEXT, "spend_tier": TEXT,
+            "rfm": TEXT, "red_streak": INT, "fatigue": INT,
+        },
+        pk="id",
+        not_null={"uid", "phone", "name"},
+        defaults={"consent": 0, "purchase_count": 0, "purchase_total": 0.0, "red_streak": 0, "fatigue": 0, "name": ""},
+    )
+    db["customers"].create_index(["uid"], unique=True)
+    db["customers"].create_index(["phone"], unique=True)
+    db["customers"].create_index(["queue_rank", "due_at", "color"], index_name="customers_queue")
+    db["customers"].create_index(["next_change_at"], index_name="customers_next_change")
+    db["preferences"].create(
+        {"customer_id": INT, "note": TEXT, "format": TEXT, "time": TEXT, "frequency": TEXT},
+        pk="customer_id",
+        foreign_keys=[("customer_id", "customers", "id")],
+        not_null={"note"},
+    )
+    db["tags"].create(
+        {"id": INT, "name": TEXT, "dimension": TEXT, "color": TEXT, "description": TEXT, "archived": INT,
+         "created_by": TEXT, "created_at": TEXT},
+        pk="id",
+        not_null={"name"},
+        defaults={"archived": 0, "description": "", "dimension": ""},
+    )
+    conn.execute("CREATE UNIQUE INDEX tags_name ON tags (name COLLATE NOCASE)")
+    # Tag presence is last-writer-wins per (customer, tag): a remove keeps the
+    # row with present = 0 and its clock, so an older add cannot resurrect it.
+    conn.execute(
+        """CREATE TABLE customer_tags (
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            tag_id INTEGER NOT NULL REFERENCES tags(id),
+            present INTEGER NOT NULL,
+            hlc TEXT NOT NULL,
+            PRIMARY KEY (customer_id, tag_id)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX customer_tags_by_tag ON customer_tags (tag_id, customer_id) WHERE present = 1")
+    db["interactions"].create(
+        {"id": INT, "uid": TEXT, "customer_id": INT, "kind": TEXT, "at": TEXT, "text": TEXT, "signals": TEXT,
+         "amount": REAL, "minutes": REAL, "color_at": TEXT, "actor": TEXT},
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id")],
+        not_null={"uid", "customer_id", "kind", "at"},
+    )
+    db["interactions"].create_index(["uid"], unique=True)
+    db["interactions"].create_index(["customer_id", "at"])
+    db["notes"].create(
+        {"id": INT, "uid": TEXT, "customer_id": INT, "at": TEXT, "author": TEXT, "text": TEXT},
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id")],
+        not_null={"uid", "customer_id", "text"},
+    )
+    db["notes"].create_index(["uid"], unique=True)
+    db["notes"].create_index(["customer_id", "at"])
+    db["segments"].create({"name": TEXT, "expr": TEXT, "created_by": TEXT, "created_at": TEXT}, pk="name")
+    # The clock of every single-valued field, for last-writer-wins merges.
+    conn.execute(
+        """CREATE TABLE field_clocks (
+            entity TEXT NOT NULL, field TEXT NOT NULL, hlc TEXT NOT NULL,
+            PRIMARY KEY (entity, field)
+        ) WITHOUT ROWID"""
+    )
+    # The operation log: the playbook's change log (who, when, what, why) and
+    # what team sync replicates.
+    db["ops"].create(
+        {"seq": INT, "op_id": TEXT, "hlc": TEXT, "actor": TEXT, "entity": TEXT, "kind": TEXT,
+         "payload": TEXT, "reason": TEXT, "batch": TEXT},
+        pk="seq",
+        not_null={"op_id", "hlc", "actor", "entity", "kind", "payload"},
+    )
+    db["ops"].create_index(["op_id"], unique=True)
+    db["ops"].create_index(["entity", "hlc"])
+    db["ops"].create_index(["batch"])
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+
+
+def version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def check(conn: sqlite3.Connection, where: str) -> int:
+    v = version(conn)
+    if v > SCHEMA_VERSION:
+        raise BookError(
+            f"{where} was written by a newer wtui (book version {v}, this wtui knows up to {SCHEMA_VERSION}): "
+            "upgrade wtui to open it; the book was not changed"
+        )
+    return v
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> bool:
+    """Bring the book to SCHEMA_VERSION; True when anything ran."""
+    if check(conn, where) == SCHEMA_VERSION:
+        return False
+    with write(conn):
+        v = check(conn, where)  # another process may have migrated meanwhile
+        for target in range(v + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[target](conn)
+            conn.execute(f"PRAGMA user_version = {target:d}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+    return v != SCHEMA_VERSION

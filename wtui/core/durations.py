@@ -1,0 +1,21 @@
+"""Durations: the unit constants and the one way wtui writes a span for a rep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def ago(delta: timedelta) -> str:
+    """A short human duration: '6 h 50 m', '3 d 4 h', '12 m'."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    d, rem = divmod(minutes, 1440)
+    h, m = divmod(rem, 60)
+    if d:
+        return f"{d} d {h} h" if h else f"{d} d"
+    if h:
+        return f"{h} h {m} m" if m else f"{h} h"
+    return f"{m} m"

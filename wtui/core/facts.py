@@ -1,0 +1,153 @@
+"""What happened with a customer, summarised from their interaction history.
+
+Facts are a pure function of the events (and the manual overrides), so every
+replica of a book that holds the same events computes the same facts, and so
+the same colour. Nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from wtui.core.keywords import Signals
+
+# Interaction kinds (playbook §1: messages, read receipts, quote opens, link
+# clicks, purchases, website visits).
+IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT = "in", "out", "read", "quote_open", "link", "purchase", "visit"
+KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    at: datetime  # aware, UTC
+    signals: str = ""  # Signals.encode() of an inbound message
+    amount: float = 0.0  # purchase value
+    minutes: float = 0.0  # website visit length
+    color_at: str = ""  # an outbound message: the customer's colour when it was sent
+
+
+@dataclass(frozen=True)
+class Overrides:
+    color: str = ""
+    color_until: datetime | None = None
+    color_set_at: datetime | None = None
+    intent: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    first_contact: datetime | None = None
+    last_inbound: datetime | None = None
+    last_outbound: datetime | None = None
+    last_read: datetime | None = None
+    last_link: datetime | None = None
+    last_interaction: datetime | None = None
+    last_quote_open: datetime | None = None
+    quote_opens: int = 0  # since the last purchase
+    sig_high: datetime | None = None
+    sig_medium: datetime | None = None
+    sig_potential: datetime | None = None
+    sig_none: datetime | None = None
+    sig_compare: datetime | None = None
+    sig_quote: datetime | None = None
+    long_visit: datetime | None = None
+    interest_hits: dict[str, int] = field(default_factory=dict)
+    reply_latency: timedelta | None = None  # how fast they last answered us
+    purchase_count: int = 0
+    purchase_total: float = 0.0
+    first_purchase: datetime | None = None
+    last_purchase: datetime | None = None
+    max_order: float = 0.0
+    purchases: tuple[tuple[datetime, float], ...] = ()
+    red_streak: int = 0  # contacts in a row made while red
+    overrides: Overrides = Overrides()
+    tags: frozenset[str] = frozenset()
+
+    def spend_since(self, since: datetime) -> float:
+        return sum(a for at, a in self.purchases if at >= since)
+
+    def purchases_since(self, since: datetime) -> int:
+        return sum(1 for at, _ in self.purchases if at >= since)
+
+
+def summarize(
+    events: list[Event],
+    long_visit_minutes: float,
+    overrides: Overrides = Overrides(),
+    tags: frozenset[str] = frozenset(),
+) -> Facts:
+    """Fold a customer's events (any order) into Facts."""
+    f: dict = {"interest_hits": {}, "overrides": overrides, "tags": tags}
+    purchases: list[tuple[datetime, float]] = []
+    last_out: datetime | None = None
+    last_in: datetime | None = None
+    latency: timedelta | None = None
+    streak = 0
+    opens = 0
+    sig: dict[str, datetime] = {}
+
+    for e in sorted(events, key=lambda e: e.at):
+        at = e.at
+        f.setdefault("first_contact", at)
+        f["last_interaction"] = at
+        if e.kind == IN:
+            if last_out and (last_in is None or last_in < last_out):
+                latency = at - last_out
+            last_in = at
+            s = Signals.decode(e.signals)
+            for name in s.intents:
+                sig[name] = at
+            if s.compare:
+                sig["compare"] = at
+            if s.quote:
+                sig["quote"] = at
+            for name in s.interests:
+                f["interest_hits"][name] = f["interest_hits"].get(name, 0) + 1
+        elif e.kind == OUT:
+            last_out = at
+            streak = streak + 1 if e.color_at == "red" else 0
+        elif e.kind == READ:
+            f["last_read"] = at
+        elif e.kind == LINK:
+            f["last_link"] = at
+        elif e.kind == QUOTE_OPEN:
+            opens += 1
+            f["last_quote_open"] = at
+        elif e.kind == PURCHASE:
+            purchases.append((at, e.amount))
+            opens = 0
+            streak = 0
+        elif e.kind == VISIT and e.minutes > long_visit_minutes:
+            f["long_visit"] = at
+
+    total = sum(a for _, a in purchases)
+    return Facts(
+        first_contact=f.get("first_contact"),
+        last_inbound=last_in,
+        last_outbound=last_out,
+        last_read=f.get("last_read"),
+        last_link=f.get("last_link"),
+        last_interaction=f.get("last_interaction"),
+        last_quote_open=f.get("last_quote_open"),
+        quote_opens=opens,
+        sig_high=sig.get("high"),
+        sig_medium=sig.get("medium"),
+        sig_potential=sig.get("potential"),
+        sig_none=sig.get("none"),
+        sig_compare=sig.get("compare"),
+        sig_quote=sig.get("quote"),
+        long_visit=f.get("long_visit"),
+        interest_hits=f["interest_hits"],
+        reply_latency=latency,
+        purchase_count=len(purchases),
+        purchase_total=total,
+        first_purchase=purchases[0][0] if purchases else None,
+        last_purchase=purchases[-1][0] if purchases else None,
+        max_order=max((a for _, a in purchases), default=0.0),
+        purchases=tuple(purchases),
+        red_streak=streak,
+        overrides=overrides,
+        tags=tags,
+    )

@@ -1,0 +1,193 @@
+"""The follow-up colour (playbook §1): how urgently the rep must act, and when.
+
+``assess`` turns Facts into a Verdict: colour, a human reason, the due time,
+the traits that shape the cadence, and ``changes_at`` — the next instant at
+which time alone could change any of it. The book stores the verdict in
+indexed columns and re-assesses a customer only when that instant passes, so
+opening the queue never recomputes a whole book.
+
+Order of the rules, first match wins:
+  manual override (until it expires) > red signals > six months of silence
+  (gray) > orange signals > first week (yellow) > bought (green, or gray when
+  no link was opened lately) > a lead (``colors.lead_color``).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from wtui.core import traits
+from wtui.core.config import Config
+from wtui.core.durations import DAY, HOUR, ago
+from wtui.core.facts import Facts
+from wtui.core.prefs import Preference
+
+RED, ORANGE, YELLOW, GREEN, GRAY = "red", "orange", "yellow", "green", "gray"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    color: str
+    reason: str
+    since: datetime | None  # when the colour was earned
+    due: datetime | None  # None: not due (gray)
+    changes_at: datetime | None
+    fatigue: bool  # red more times in a row than the playbook allows
+    intent: traits.Trait
+    interest: traits.Trait
+    activity: traits.Trait
+    lifecycle: traits.Trait
+    spend: traits.Trait
+    cadence: timedelta | None
+    cadence_why: str
+    priority_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Colour:
+    color: str
+    reason: str
+    since: datetime | None
+    changes_at: datetime | None
+
+
+def _future(now: datetime, *items: datetime | None) -> datetime | None:
+    ahead = [t for t in items if t is not None and t > now]
+    return min(ahead) if ahead else None
+
+
+def _after(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and (b is None or a > b)
+
+
+def colour(f: Facts, now: datetime, cfg: Config) -> _Colour:
+    r = cfg.colors.rules
+    ttl = r.signal_ttl_hours * HOUR
+    o = f.overrides
+    watch: list[datetime | None] = []
+
+    if o.color and (o.color_until is None or o.color_until > now):
+        until = f" until {o.color_until:%Y-%m-%d %H:%M} UTC" if o.color_until else ""
+        return _Colour(o.color, f"set by hand{until}", o.color_set_at, o.color_until)
+
+    # Red: the critical decision stage, signals newer than the last purchase.
+    reds = [
+        (f.sig_compare, "compared offers"),
+        (f.sig_high, "asked price/stock/discount"),
+        (f.long_visit, f"spent over {r.long_visit_minutes:g} min on the website"),
+    ]
+    live = [(t, why) for t, why in reds if t and now - t < ttl and _after(t, f.last_purchase)]
+    watch += [t + ttl for t, _ in reds if t]
+    if live:
+        t, why = max(live, key=lambda x: x[0])
+        return _Colour(RED, f"{why} {ago(now - t)} ago", t, _future(now, *watch))
+
+    silent = r.no_interaction_days * DAY
+    if f.last_interaction and now - f.last_interaction > silent:
+        return _Colour(GRAY, f"no interaction for {ago(now - f.last_interaction)}", f.last_interaction + silent, None)
+    watch.append(f.last_interaction + silent if f.last_interaction else None)
+
+    # Orange: read without reply, asked for a quote, or keeps opening it.
+    wait = r.read_no_reply_hours * HOUR
+    if f.last_read and _after(f.last_outbound, f.last_inbound) and _after(f.last_read, f.last_inbound):
+        if now - f.last_read > wait:
+            return _Colour(ORANGE, f"read {ago(now - f.last_read)} ago, no reply", f.last_read + wait, _future(now, *watch))
+        watch.append(f.last_read + wait)
+    if f.sig_quote and now - f.sig_quote < ttl and _after(f.sig_quote, f.last_purchase):
+        return _Colour(ORANGE, f"asked for a quote {ago(now - f.sig_quote)} ago", f.sig_quote, _future(now, *watch, f.sig_quote + ttl))
+    if f.quote_opens > r.quote_opens_for_orange:
+        return _Colour(ORANGE, f"opened the quote {f.quote_opens} times", f.last_quote_open, _future(now, *watch))
+
+    new = r.new_contact_days * DAY
+    if f.first_contact and now - f.first_contact < new and not f.purchase_count:
+        return _Colour(YELLOW, f"first contact {ago(now - f.first_contact)} ago", f.first_contact, _future(now, *watch, f.first_contact + new))
+
+    if f.purchase_count:
+        quiet = r.green_no_link_days * DAY
+        last_touch = max(t for t in (f.last_link, f.last_purchase) if t)
+        if now - last_touch > quiet:
+            what = "no link opened" if f.last_link else "no link opened since buying"
+            return _Colour(GRAY, f"{what} for {ago(now - last_touch)}", last_touch + quiet, _future(now, *watch))
+        return _Colour(GREEN, f"bought {ago(now - f.last_purchase)} ago", f.last_purchase, _future(now, *watch, last_touch + quiet))
+
+    lead = cfg.colors.lead_color
+    since = f.first_contact
+    return _Colour(lead, "lead: no signal yet" if since is None else f"lead since {ago(now - since)}", since, _future(now, *watch))
+
+
+def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pref: Preference | None, cfg: Config) -> tuple[timedelta | None, str]:
+    """Time between touches: the colour's, shortened by a hot intent or activity
+    while the customer is being pursued, never shorter than their frequency cap."""
+    c = cfg.colors
+    days = c.cadence_days[color]
+    if days <= 0:
+        return None, f"{color}: no active contact"
+    why = [f"{color} {days:g} d"]
+    if color == GREEN and f.spend_since(now - traits.YEAR) > c.rules.dark_green_yearly_spend:
+        days = c.rules.dark_green_cadence_days
+        why = [f"dark green {days:g} d"]
+    if c.order.index(color) < c.order.index(GREEN):
+        for label, table, key in (("intent", cfg.intent.cadence_days, intent), ("activity", cfg.activity.cadence_days, activity)):
+            d = table.get(key)
+            if d and d < days:
+                days = d
+                why.append(f"{label} {key} {d:g} d")
+    if pref and pref.frequency and not pref.frequency.passive:
+        gap = pref.frequency.min_gap_days()
+        if gap > days:
+            days = gap
+            why.append(f"cap {pref.frequency.count}/{pref.frequency.period} -> {gap:g} d")
+    return days * DAY, ", ".join(why)
+
+
+def _end_of_month(t: datetime) -> datetime:
+    last = calendar.monthrange(t.year, t.month)[1]
+    return t.replace(day=last, hour=9, minute=0, second=0, microsecond=0)
+
+
+def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None) -> Verdict:
+    """Everything the queue needs to know about one customer at ``now``."""
+    col = colour(f, now, cfg)
+    r = cfg.colors.rules
+    intent = traits.intent(f, now, cfg)
+    activity = traits.activity(f, now, cfg)
+    lifecycle = traits.lifecycle(f, now, cfg)
+    spend = traits.spend_tier(f, now, cfg)
+    interest = traits.interest(f)
+
+    color, reason = col.color, col.reason
+    fatigue = color == RED and f.red_streak >= r.red_fatigue_streak
+    if fatigue:
+        nth = f.red_streak + 1
+        if r.red_fatigue_action == "demote":
+            color, reason = ORANGE, f"{reason}; red {nth} times in a row, demoted"
+        else:
+            reason = f"{reason}; red {nth} times in a row (converts ~12 %)"
+
+    step, why = cadence(f, now, color, intent.value, activity.value, pref, cfg)
+    handle = cfg.colors.handle_within_hours[color]
+    due: datetime | None
+    if step is None or handle <= 0:
+        due = None
+    elif pref and pref.frequency and pref.frequency.passive:
+        due = _end_of_month(now)
+        if f.last_outbound and f.last_outbound >= due - 7 * DAY:  # this month's message is sent
+            due = _end_of_month(due + 7 * DAY)
+        why = "passive: one message at the end of the month"
+    elif col.since is not None and not _after(f.last_outbound, col.since):
+        due = col.since + handle * HOUR  # a fresh trigger nobody has answered
+    elif f.last_outbound is not None:
+        due = f.last_outbound + step
+    else:
+        due = (col.since or now) + handle * HOUR
+
+    prio = tuple(t for t in r.priority_tags if t in f.tags)
+    changes = _future(now, col.changes_at, intent.changes_at, activity.changes_at, lifecycle.changes_at, spend.changes_at)
+    return Verdict(
+        color=color, reason=reason, since=col.since, due=due, changes_at=changes, fatigue=fatigue,
+        intent=intent, interest=interest, activity=activity, lifecycle=lifecycle, spend=spend,
+        cadence=step, cadence_why=why, priority_tags=prio,
+    )
+

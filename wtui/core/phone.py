@@ -1,0 +1,108 @@
+"""Phone numbers: any typed form to E.164, with a specific reason for each rejection.
+
+phonenumbers' metadata patterns overflow the ``re`` cache on many-region
+workloads; its pattern cache makes validation about 8x faster here
+(../shared/MEASURED.md), so it is switched on once, at first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
+from wtui.errors import PhoneError
+
+_cache_on = False
+
+
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    region: str  # ISO 3166 code, "" when the number is not tied to one
+    zones: tuple[str, ...]  # candidate IANA zones, best first
+
+
+def _enable_cache() -> None:
+    global _cache_on
+    if not _cache_on:
+        phonenumbers.enable_pattern_cache()
+        _cache_on = True
+
+
+def _strip(raw: str) -> str:
+    # WhatsApp and spreadsheets carry invisible marks and odd spaces.
+    return "".join(ch for ch in raw if ch not in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff").strip()
+
+
+def normalize(raw: str, default_region: str = "", region_names: dict[str, str] | None = None) -> Phone:
+    """Return the E.164 form of ``raw`` or raise PhoneError saying why not."""
+    _enable_cache()
+    text = _strip(raw or "")
+    names = region_names or {}
+    if not text:
+        raise PhoneError(raw, "empty")
+    if not any(ch.isdigit() for ch in text):
+        raise PhoneError(raw, "not a phone number (no digits)")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    has_cc = text.startswith("+")
+    region = None if has_cc else (default_region.upper() or None)
+    if not has_cc and region is None:
+        raise PhoneError(raw, "no country code and no default region (write it as +<country code> ...)")
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise PhoneError(raw, f"unknown default region {region!r}")
+    try:
+        num = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise PhoneError(raw, _parse_reason(exc)) from None
+    where = phonenumbers.region_code_for_number(num) or ""
+    label = names.get(where, where) or f"+{num.country_code}"
+    possible = phonenumbers.is_possible_number_with_reason(num)
+    if possible == ValidationResult.TOO_SHORT:
+        raise PhoneError(raw, f"too short for {label}")
+    if possible == ValidationResult.TOO_LONG:
+        raise PhoneError(raw, f"too long for {label}")
+    if possible == ValidationResult.INVALID_COUNTRY_CODE:
+        raise PhoneError(raw, f"+{num.country_code} is not a country calling code")
+    if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        raise PhoneError(raw, f"a local number: add the area code for {label}")
+    if possible == ValidationResult.INVALID_LENGTH:
+        raise PhoneError(raw, f"wrong length for {label}")
+    if not phonenumbers.is_valid_number(num):
+        raise PhoneError(raw, f"not a valid number for {label}")
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(e164=e164, region=where, zones=zones_for(e164))
+
+
+def _parse_reason(exc: NumberParseException) -> str:
+    kind = exc.error_type
+    if kind == NumberParseException.INVALID_COUNTRY_CODE:
+        return "unknown country calling code"
+    if kind == NumberParseException.NOT_A_NUMBER:
+        return "not a phone number"
+    if kind in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
+        return "too short"
+    if kind == NumberParseException.TOO_LONG:
+        return "too long"
+    return str(exc)
+
+
+@lru_cache(maxsize=4096)
+def zones_for(e164: str) -> tuple[str, ...]:
+    """Candidate IANA time zones for a number, most specific first."""
+    from phonenumbers import timezone
+
+    _enable_cache()
+    num = phonenumbers.parse(e164, None)
+    zones = tuple(z for z in timezone.time_zones_for_number(num) if z != "Etc/Unknown")
+    return zones
+
+
+def display(e164: str) -> str:
+    """The international format a rep reads aloud: +55 11 98765-4321."""
+    _enable_cache()
+    num = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,72 @@
+"""The daily queue's order and its explanation (playbook §12).
+
+Order: customers with a priority tag (Complaint, Urgent) first, then by
+colour (red, orange, yellow, green, gray), inside a colour by due time, so the
+overdue come first. The order is one integer ``rank`` plus the due time, both
+stored in indexed columns; ``breakdown`` explains a position the way
+``task info`` does in Taskwarrior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from wtui.core.config import Config
+from wtui.core.durations import ago
+from wtui.core.follow_up import Verdict
+from wtui.core.windows import WindowState
+
+
+def rank(color: str, has_priority_tag: bool, cfg: Config) -> int:
+    return 0 if has_priority_tag else 1 + cfg.colors.rank(color)
+
+
+def end_of_day(now: datetime, rep_zone: ZoneInfo) -> datetime:
+    """The next local midnight of the rep: 'today' ends there."""
+    local = now.astimezone(rep_zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=rep_zone)
+    return midnight.astimezone(now.tzinfo)
+
+
+def due_text(due: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+    """'overdue 2 h 5 m', '14:30 (in 3 h)' today, or 'Tue 09:30' on a later day."""
+    if due is None:
+        return "not due"
+    if due <= now:
+        return f"overdue {ago(now - due)}"
+    local = due.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return f"{local:%H:%M} (in {ago(due - now)})"
+    return f"{local:%a %H:%M}"
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    value: str
+
+
+def breakdown(v: Verdict, window: WindowState, now: datetime, rep_zone: ZoneInfo, cfg: Config) -> list[Line]:
+    """Why this customer sits where they sit, one line per factor."""
+    lines = []
+    if v.priority_tags:
+        lines.append(Line("priority", f"tagged {', '.join(v.priority_tags)}: before every colour"))
+    handle = cfg.colors.handle_within_hours[v.color]
+    rate = cfg.colors.close_rate[v.color]
+    lines.append(Line("colour", f"{v.color} (queue position {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)}), closes ~{rate:.0%}"))
+    lines.append(Line("reason", v.reason))
+    lines.append(Line("due", due_text(v.due, now, rep_zone) + (f"; handle within {handle:g} h" if handle else "")))
+    if v.fatigue:
+        lines.append(Line("fatigue", f"red streak over {cfg.colors.rules.red_fatigue_streak}: consider a different approach"))
+    lines.append(Line("cadence", v.cadence_why))
+    lines.append(Line("window", window.label(now)))
+    lines.append(Line("intent", f"{v.intent.value} ({v.intent.why})"))
+    lines.append(Line("activity", f"{v.activity.value} ({v.activity.why})"))
+    lines.append(Line("lifecycle", f"{v.lifecycle.value} ({v.lifecycle.why})"))
+    if v.spend.value:
+        lines.append(Line("spend", f"{v.spend.value} ({v.spend.why})"))
+    if v.interest.value:
+        lines.append(Line("interest", f"{v.interest.value} ({v.interest.why})"))
+    return lines

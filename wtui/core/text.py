@@ -1,0 +1,64 @@
+"""Untrusted text (names, notes, messages, files, network) made safe to show.
+
+``visible`` keeps every letter of every script and makes the characters that
+could act on a terminal or reorder a line visible instead: C0/C1 controls and
+ESC become Control Pictures or ``<U+009B>``, bidi overrides and isolates become
+``<RLO>``-style marks. Markup is not touched here: the TUI shows the result
+with markup off, and the CLI never interprets it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_BIDI = {
+    "\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
+    "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI",
+    "\u200e": "LRM", "\u200f": "RLM", "\u061c": "ALM",
+}
+
+
+def _mark(ch: str) -> str:
+    code = ord(ch)
+    if ch in _BIDI:
+        return f"<{_BIDI[ch]}>"
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ .. ␟, ESC is ␛
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def _unsafe(ch: str) -> bool:
+    if ch in _BIDI:
+        return True
+    cat = unicodedata.category(ch)
+    return cat == "Cc" or (cat == "Cf" and ch not in "\u200c\u200d")  # keep ZWNJ/ZWJ: scripts and emoji need them
+
+
+def visible(text: str | None) -> str:
+    """The text with every control and bidi character replaced by a visible mark."""
+    if not text:
+        return ""
+    if text.isprintable() and not any(ch in _BIDI for ch in text):
+        return text
+    return "".join(_mark(ch) if _unsafe(ch) else ch for ch in text)
+
+
+def width(text: str) -> int:
+    """Terminal cells: East Asian wide and full-width characters take two."""
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def fit(text: str, cells: int) -> str:
+    """Cut or pad to exactly ``cells`` terminal cells, marking a cut with '…'."""
+    if width(text) <= cells:
+        return text + " " * (cells - width(text))
+    out, used = [], 0
+    for ch in text:
+        w = width(ch)
+        if used + w > cells - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…" + " " * (cells - used - 1)

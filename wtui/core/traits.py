@@ -1,0 +1,174 @@
+"""Intent, interest, activity, lifecycle, spend tier and RFM (playbook §2-4, §7).
+
+Each is a pure function of Facts, ``now`` and the config; each also names the
+next instant at which time alone would change it, so the book can keep the
+value in a column and recompute only when that instant passes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from wtui.core.config import Config
+from wtui.core.durations import DAY, HOUR, ago
+from wtui.core.facts import Facts
+
+YEAR = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Trait:
+    value: str
+    why: str
+    changes_at: datetime | None = None  # when time alone may change it
+
+
+def _later(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and (b is None or a > b)
+
+
+def _future(now: datetime, *items: datetime | None) -> datetime | None:
+    ahead = [t for t in items if t is not None and t > now]
+    return min(ahead) if ahead else None
+
+
+def intent(f: Facts, now: datetime, cfg: Config) -> Trait:
+    """§2: the strongest recent signal; high decays to medium after 3 days of silence."""
+    if f.overrides.intent:
+        return Trait(f.overrides.intent, "set by hand")
+    decay = cfg.intent.high_decay_days * DAY
+    medium_ttl = cfg.intent.medium_window_days * DAY
+    latest = max(
+        ((t, name) for name, t in (("high", f.sig_high), ("medium", f.sig_medium), ("potential", f.sig_potential), ("none", f.sig_none)) if t),
+        default=None,
+    )
+    if f.sig_high and now - f.sig_high < decay:
+        return Trait("high", f"asked price/stock {ago(now - f.sig_high)} ago", f.sig_high + decay)
+    if latest and latest[1] == "none":
+        return Trait("none", f"said not needed {ago(now - latest[0])} ago")
+    if f.sig_high and (f.sig_medium is None or f.sig_high >= f.sig_medium) and now - f.sig_high < medium_ttl:
+        return Trait("medium", f"price question {ago(now - f.sig_high)} ago, no reply since", f.sig_high + medium_ttl)
+    if f.sig_medium and now - f.sig_medium < medium_ttl:
+        return Trait("medium", f"asked about features {ago(now - f.sig_medium)} ago", f.sig_medium + medium_ttl)
+    if f.last_inbound:
+        return Trait("potential", "replies politely")
+    if f.last_read:
+        return Trait("none", "reads without replying")
+    return Trait("none", "no reply yet")
+
+
+def interest(f: Facts) -> Trait:
+    """§3: the interest named most often in their messages."""
+    if not f.interest_hits:
+        return Trait("", "no interest words yet")
+    name, hits = max(sorted(f.interest_hits.items()), key=lambda kv: kv[1])
+    return Trait(name, f"{hits} message{'s' if hits != 1 else ''} about it")
+
+
+def activity(f: Facts, now: datetime, cfg: Config) -> Trait:
+    """§4: how fast they reply; dormant when we have waited over 7 days."""
+    a = cfg.activity
+    low = a.low_reply_days * DAY
+    waiting = f.last_outbound if _later(f.last_outbound, f.last_inbound) else None
+    if waiting is not None and now - waiting > low:
+        return Trait("dormant", f"no reply for {ago(now - waiting)}")
+    changes = waiting + low if waiting else None
+    lat = f.reply_latency
+    if lat is None:
+        if f.last_inbound is None:
+            return Trait("low", "has not replied yet", changes)
+        return Trait("medium", "wrote to us first", changes)
+    if lat <= a.high_reply_hours * HOUR:
+        value = "high"
+    elif lat <= a.medium_reply_days * DAY:
+        value = "medium"
+    elif lat <= low:
+        value = "low"
+    else:
+        value = "dormant"
+    return Trait(value, f"last replied within {ago(lat)}", changes)
+
+
+def lifecycle(f: Facts, now: datetime, cfg: Config) -> Trait:
+    """§7: lead, new, growth-high/low, pre-churn, repeat."""
+    lc = cfg.lifecycle
+    if not f.first_purchase:
+        return Trait("lead", "no purchase yet")
+    age = now - f.first_purchase
+    new, growth, pre = lc.new_days * DAY, lc.growth_days * DAY, lc.prechurn_days * DAY
+    if f.purchase_count >= 2:
+        recent = f.purchases_since(now - lc.frequent_window_days * DAY)
+        if recent >= lc.frequent_purchases:
+            return Trait("frequent", f"{recent} purchases in {lc.frequent_window_days:g} d")
+        return Trait("repeat", f"{f.purchase_count} purchases")
+    if age <= new:
+        return Trait("new", f"first purchase {ago(age)} ago", f.first_purchase + new)
+    if age > pre:
+        return Trait("pre-churn", f"no second purchase in {ago(age)}")
+    opens = f.last_read is not None and now - f.last_read <= lc.weekly_open_days * DAY
+    changes = _future(now, f.first_purchase + growth, f.first_purchase + pre, f.last_read + lc.weekly_open_days * DAY if f.last_read else None)
+    if opens:
+        return Trait("growth-high", "opens our messages weekly", changes)
+    return Trait("growth-low", "rarely opens our messages", changes)
+
+
+def spend_tier(f: Facts, now: datetime, cfg: Config) -> Trait:
+    """§7: by average order; VIP by yearly spend or one big order."""
+    s = cfg.spend
+    if not f.purchase_count:
+        return Trait("", "no purchase")
+    yearly = f.spend_since(now - YEAR)
+    aging = _future(now, *(at + YEAR for at, _ in f.purchases))
+    if yearly >= s.vip_yearly or f.max_order > s.vip_single_order:
+        why = f"{yearly:,.0f} {s.currency} this year" if yearly >= s.vip_yearly else f"one order of {f.max_order:,.0f} {s.currency}"
+        return Trait("vip", why, aging)
+    avg = f.purchase_total / f.purchase_count
+    tier = "low" if avg < s.order_low_below else "high" if avg > s.order_high_above else "medium"
+    return Trait(tier, f"average order {avg:,.0f} {s.currency}", aging)
+
+
+# ---------------------------------------------------------------------------
+# RFM: quintile scores over the book, named segments from config.
+
+
+@dataclass(frozen=True)
+class RfmBreaks:
+    recency_days: tuple[float, ...]  # 4 cut points, ascending
+    frequency: tuple[float, ...]
+    monetary: tuple[float, ...]
+
+
+def quintile_breaks(values: list[float]) -> tuple[float, ...]:
+    if not values:
+        return (0.0, 0.0, 0.0, 0.0)
+    ordered = sorted(values)
+    n = len(ordered)
+    return tuple(ordered[min(n - 1, (n * q) // 5)] for q in (1, 2, 3, 4))
+
+
+def rfm_breaks(rows: list[tuple[float, float, float]]) -> RfmBreaks:
+    """From (recency days, purchase count, purchase total) of buyers."""
+    return RfmBreaks(
+        quintile_breaks([r for r, _, _ in rows]),
+        quintile_breaks([f for _, f, _ in rows]),
+        quintile_breaks([m for _, _, m in rows]),
+    )
+
+
+def _score(value: float, cuts: tuple[float, ...]) -> int:
+    return 1 + bisect_right(cuts, value) if cuts else 1
+
+
+def rfm(f: Facts, now: datetime, breaks: RfmBreaks, cfg: Config) -> Trait:
+    if not f.last_purchase:
+        return Trait("", "no purchase")
+    days = (now - f.last_purchase) / DAY
+    r = 6 - _score(days, breaks.recency_days)  # recent = high
+    fr = _score(f.purchase_count, breaks.frequency)
+    m = _score(f.purchase_total, breaks.monetary)
+    r, fr, m = (max(1, min(5, x)) for x in (r, fr, m))
+    name = next((seg[0] for seg in cfg.rfm.segments if r >= seg[1] and fr >= seg[2] and m >= seg[3]), "other")
+    return Trait(name, f"R{r} F{fr} M{m}")
+
