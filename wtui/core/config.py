@@ -265,6 +265,7 @@ def load(explicit: str | os.PathLike[str] | None = None, *, layers: list[tuple[s
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
         _merge(data, override, str(path), ())
+        _check_ranges(data, str(path))  # checked per layer, so the error names the file at fault
         sources.append(str(path))
     return from_dict(data, sources=tuple(sources))
 

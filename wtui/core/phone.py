@@ -46,6 +46,9 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
         raise PhoneError(raw, "empty")
     if not any(ch.isdigit() for ch in text):
         raise PhoneError(raw, "not a phone number (no digits)")
+    if any(ch.isalpha() for ch in text):
+        # phonenumbers reads letters as keypad digits (1-800-FLOWERS); in a book they are typos.
+        raise PhoneError(raw, "contains letters")
     if text.startswith("00"):
         text = "+" + text[2:]
     has_cc = text.startswith("+")
@@ -59,7 +62,8 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
     except NumberParseException as exc:
         raise PhoneError(raw, _parse_reason(exc)) from None
     where = phonenumbers.region_code_for_number(num) or ""
-    label = names.get(where, where) or f"+{num.country_code}"
+    main = where or phonenumbers.region_code_for_country_code(num.country_code)
+    label = names.get(main, "" if main == "ZZ" else main) or f"+{num.country_code}"
     possible = phonenumbers.is_possible_number_with_reason(num)
     if possible == ValidationResult.TOO_SHORT:
         raise PhoneError(raw, f"too short for {label}")

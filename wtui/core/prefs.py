@@ -257,8 +257,8 @@ def parse_note(text: str) -> Preference:
 
 
 def _looks_like_time(part: str) -> bool:
-    # "Mon-Fri 9-1800" is a broken window, not a name.
-    return bool(re.search(r"\d", part)) and bool(re.match(r"^(mon|tue|wed|thu|fri|sat|sun|daily)", part.strip(), re.I))
+    # "Mon-Fri 9-25" or "Funday 9-18" is a broken window, not a name.
+    return bool(re.search(r"\d{1,2}(:\d\d)?\s*-\s*\d{1,2}(:\d\d)?$", part.strip()))
 
 
 def preset_windows(pref: Preference, presets: dict[str, str]) -> tuple[Window, ...]:

@@ -1,0 +1,94 @@
+"""Configuration: every threshold has a default; overrides are checked, named and layered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wtui.core import config
+from wtui.errors import ConfigError
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_defaults_hold_the_playbook_thresholds(cfg):
+    r = cfg.colors.rules
+    assert (r.read_no_reply_hours, r.quote_opens_for_orange, r.long_visit_minutes) == (48, 3, 8)
+    assert (cfg.windows.quiet_start, cfg.windows.quiet_end) == (22, 8)
+    assert cfg.colors.order == ["red", "orange", "yellow", "green", "gray"]
+    assert cfg.tags.max_length == 20
+    assert set(cfg.keywords.intent["high"]) >= {"en", "ru", "it", "zh", "ar", "pt", "es"}
+
+
+def test_later_layers_win(tmp_path):
+    team = write(tmp_path, "team.toml", "[colors.rules]\nread_no_reply_hours = 36\nquote_opens_for_orange = 5\n")
+    mine = write(tmp_path, "mine.toml", "[colors.rules]\nread_no_reply_hours = 24\n")
+    cfg = config.load(layers=[("system", team), ("user", mine)])
+    assert cfg.colors.rules.read_no_reply_hours == 24
+    assert cfg.colors.rules.quote_opens_for_orange == 5
+    assert cfg.sources == ("defaults", str(team), str(mine))
+
+
+def test_the_explicit_config_and_env_layers_come_last(tmp_path, monkeypatch):
+    env = write(tmp_path, "env.toml", "[queue]\nlimit = 7\n")
+    monkeypatch.setenv("WTUI_CONFIG", str(env))
+    labels = [label for label, _ in config.config_paths(tmp_path / "x.toml")]
+    assert labels == ["system", "user", "WTUI_CONFIG", "--config"]
+
+
+def test_a_missing_explicit_config_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        config.load(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("text, key, reason", [
+    ("[colors.rules]\nread_no_reply_hourz = 3\n", "colors.rules.read_no_reply_hourz", "did you mean 'read_no_reply_hours'"),
+    ("[colors.rules]\nread_no_reply_hours = \"two days\"\n", "colors.rules.read_no_reply_hours", "expected a number, got text"),
+    ("[colors.rules]\nread_no_reply_hours = -1\n", "colors.rules.read_no_reply_hours", "must not be negative"),
+    ("[windows]\nquiet_start = 25\n", "windows.quiet_start", "hour from 0 to 24"),
+    ("[team]\nred_share_alert = 15\n", "team.red_share_alert", "share from 0 to 1"),
+    ("[colors]\norder = [\"red\", \"red\"]\n", "colors.order", "each of"),
+    ("[colors.rules]\nred_fatigue_action = \"shout\"\n", "colors.rules.red_fatigue_action", "one of warn, demote"),
+    ("[regions.brazil]\nname = \"Brazil\"\n", "regions.brazil", "two capital letters"),
+    ("[rfm]\nsegments = [[\"x\", 9, 1, 1]]\n", "rfm.segments[0]", "scores 1-5"),
+    ("colors = 3\n", "colors", "expected a table"),
+])
+def test_a_bad_config_is_refused_with_file_key_and_reason(tmp_path, text, key, reason):
+    p = write(tmp_path, "bad.toml", text)
+    with pytest.raises(ConfigError) as err:
+        config.load(layers=[("--config", p)])
+    msg = str(err.value)
+    assert str(p) in msg and key in msg and reason in msg
+
+
+def test_malformed_toml_names_the_file(tmp_path):
+    p = write(tmp_path, "broken.toml", "[colors\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(layers=[("--config", p)])
+
+
+def test_teams_may_add_regions_languages_and_dimensions(tmp_path):
+    p = write(tmp_path, "team.toml", """
+[regions.FR]
+name = "France"
+weekday = "12-14"
+[keywords.intent.high]
+fr = ["combien", "prix"]
+[dimensions]
+Channel = "#123456"
+""")
+    cfg = config.load(layers=[("system", p)])
+    assert cfg.regions["FR"].name == "France" and cfg.regions["FR"].weekend == ""
+    assert cfg.keywords.intent["high"]["fr"] == ["combien", "prix"]
+    assert cfg.dimensions["Channel"] == "#123456"
+
+
+def test_the_fingerprint_changes_with_a_rule_but_not_with_the_rep_name():
+    base = config.load(layers=[])
+    assert config.with_overrides({"rep": {"name": "ana"}}).fingerprint() == base.fingerprint()
+    assert config.with_overrides({"colors": {"rules": {"read_no_reply_hours": 12}}}).fingerprint() != base.fingerprint()

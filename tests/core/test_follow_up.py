@@ -1,0 +1,183 @@
+"""Playbook §1: each colour rule just below, at and just above its threshold."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import NOW, D, H, facts
+from wtui.core import config
+from wtui.core.facts import Overrides
+from wtui.core.follow_up import assess, colour
+from wtui.core.prefs import parse_note
+
+S = timedelta(seconds=1)
+
+
+def color_of(f, cfg, now=NOW):
+    return colour(f, now, cfg).color
+
+
+def read_without_reply(ago):
+    sent = NOW - ago - H
+    return facts(("in", sent - D, "potential"), ("out", sent), ("read", NOW - ago))
+
+
+@pytest.mark.parametrize("ago, expected", [(48 * H - S, "yellow"), (48 * H, "yellow"), (48 * H + S, "orange")])
+def test_read_more_than_48h_without_reply_turns_orange(cfg, ago, expected):
+    # first contact a day before: still within the yellow first week
+    assert color_of(read_without_reply(ago), cfg) == expected
+
+
+def test_orange_reason_says_how_long_ago_it_was_read(cfg):
+    v = colour(read_without_reply(52 * H), NOW, cfg)
+    assert v.reason == "read 2 d 4 h ago, no reply"
+
+
+def test_a_reply_after_the_read_cancels_orange(cfg):
+    sent = NOW - 5 * D
+    f = facts(("out", sent), ("read", sent + H), ("in", sent + 2 * H, "potential"))
+    assert color_of(f, cfg) != "orange"
+
+
+def test_read_threshold_lives_in_config(cfg):
+    tight = config.with_overrides({"colors": {"rules": {"read_no_reply_hours": 24}}})
+    f = read_without_reply(30 * H)
+    assert color_of(f, cfg) == "yellow" and color_of(f, tight) == "orange"
+
+
+@pytest.mark.parametrize("opens, expected", [(3, "yellow"), (4, "orange")])
+def test_opening_a_quote_more_than_3_times_turns_orange(cfg, opens, expected):
+    first = NOW - 2 * D
+    f = facts(("in", first, "potential"), *[("quote_open", first + (i + 1) * H) for i in range(opens)])
+    assert color_of(f, cfg) == expected
+
+
+@pytest.mark.parametrize("minutes, expected", [(7.99, "yellow"), (8, "yellow"), (8.01, "red")])
+def test_more_than_8_minutes_on_the_website_turns_red(cfg, minutes, expected):
+    f = facts(("in", NOW - 2 * D, "potential"), ("visit", NOW - H, minutes))
+    assert color_of(f, cfg) == expected
+
+
+@pytest.mark.parametrize("signal", ["high", "compare"])
+def test_asking_price_or_comparing_turns_red(cfg, signal):
+    f = facts(("in", NOW - 20 * D, "potential"), ("in", NOW - 3 * H, signal))
+    v = colour(f, NOW, cfg)
+    assert v.color == "red"
+    assert "3 h ago" in v.reason
+
+
+@pytest.mark.parametrize("age, expected", [(72 * H - S, "red"), (72 * H, "yellow")])
+def test_a_red_signal_lasts_72_hours(cfg, age, expected):
+    f = facts(("in", NOW - 5 * D, "potential"), ("in", NOW - age, "high"))
+    assert color_of(f, cfg) == expected
+
+
+def test_a_price_question_before_the_last_purchase_is_not_red(cfg):
+    f = facts(("in", NOW - 2 * D, "high"), ("purchase", NOW - D, 300.0), ("link", NOW - H))
+    assert color_of(f, cfg) == "green"
+
+
+@pytest.mark.parametrize("age, expected", [(7 * D - S, "yellow"), (7 * D, "yellow"), (7 * D + S, "yellow")])
+def test_first_week_is_yellow_and_a_quiet_lead_stays_lead_color(cfg, age, expected):
+    # lead_color defaults to yellow: the colour holds, the reason changes.
+    f = facts(("in", NOW - age, "potential"))
+    v = colour(f, NOW, cfg)
+    assert v.color == expected
+    assert v.reason.startswith("first contact" if age < 7 * D else "lead since")
+
+
+def test_lead_color_is_configurable(cfg):
+    green_leads = config.with_overrides({"colors": {"lead_color": "gray"}})
+    f = facts(("in", NOW - 8 * D, "potential"))
+    assert color_of(f, green_leads) == "gray"
+
+
+@pytest.mark.parametrize("days, expected", [(182 - 1, "yellow"), (182, "yellow"), (182.01, "gray")])
+def test_no_interaction_for_6_months_turns_gray(cfg, days, expected):
+    f = facts(("in", NOW - timedelta(days=days), "potential"))
+    assert color_of(f, cfg) == expected
+
+
+@pytest.mark.parametrize("age, expected", [(7 * D - S, "green"), (7 * D, "green"), (7 * D + S, "gray")])
+def test_green_turns_gray_when_no_link_opened_for_7_days(cfg, age, expected):
+    f = facts(("purchase", NOW - 20 * D, 300.0), ("link", NOW - age))
+    assert color_of(f, cfg) == expected
+
+
+def test_manual_colour_holds_until_it_expires(cfg):
+    f0 = read_without_reply(60 * H)
+    over = Overrides(color="green", color_until=NOW + H, color_set_at=NOW - H)
+    f = facts(("in", NOW - 60 * H - H - D, "potential"), ("out", NOW - 61 * H), ("read", NOW - 60 * H), overrides=over)
+    assert color_of(f, cfg) == "green"
+    assert color_of(f, cfg, now=NOW + H) == color_of(f0, cfg, now=NOW + H) == "orange"
+
+
+def test_fourth_red_in_a_row_is_flagged(cfg):
+    hist = []
+    for k in (4, 3, 2):
+        hist += [("in", NOW - k * D, "high"), ("out", NOW - k * D + H, "red")]
+    f = facts(*hist, ("in", NOW - H, "high"))
+    assert f.red_streak == 3
+    v = assess(f, NOW, cfg)
+    assert v.fatigue and v.color == "red" and "red 4 times in a row" in v.reason
+
+
+def test_third_red_in_a_row_is_not_flagged(cfg):
+    hist = []
+    for k in (3, 2):
+        hist += [("in", NOW - k * D, "high"), ("out", NOW - k * D + H, "red")]
+    v = assess(facts(*hist, ("in", NOW - H, "high")), NOW, cfg)
+    assert not v.fatigue
+
+
+def test_fatigue_can_demote_to_orange(cfg):
+    demote = config.with_overrides({"colors": {"rules": {"red_fatigue_action": "demote"}}})
+    hist = []
+    for k in (4, 3, 2):
+        hist += [("in", NOW - k * D, "high"), ("out", NOW - k * D + H, "red")]
+    v = assess(facts(*hist, ("in", NOW - H, "high")), NOW, demote)
+    assert v.color == "orange" and "demoted" in v.reason
+
+
+def test_an_unanswered_red_is_due_2_hours_after_the_signal(cfg):
+    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "high"))
+    v = assess(f, NOW, cfg)
+    assert v.due == NOW - 3 * H + 2 * H
+
+
+def test_after_a_contact_the_next_touch_follows_the_cadence(cfg):
+    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "high"), ("out", NOW - H))
+    v = assess(f, NOW, cfg)
+    assert v.due == NOW - H + 1 * D  # red: 1 day between touches
+
+
+def test_a_frequency_cap_stretches_the_cadence(cfg):
+    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "high"), ("out", NOW - H))
+    v = assess(f, NOW, cfg, parse_note("Max 2/week"))
+    assert v.due == NOW - H + timedelta(days=3.5)
+    assert "cap 2/week" in v.cadence_why
+
+
+def test_passive_customers_are_due_at_the_end_of_the_month_only(cfg):
+    f = facts(("in", NOW - 20 * D, "potential"))
+    v = assess(f, NOW, cfg, parse_note("Passive"))
+    assert (v.due.year, v.due.month, v.due.day) == (2026, 11, 30)
+
+
+def test_gray_is_never_due(cfg):
+    f = facts(("in", NOW - 200 * D, "potential"))
+    assert assess(f, NOW, cfg).due is None
+
+
+def test_changes_at_names_the_instant_the_colour_turns(cfg):
+    f = read_without_reply(10 * H)
+    v = assess(f, NOW, cfg)
+    assert v.changes_at == NOW - 10 * H + 48 * H
+    assert colour(f, v.changes_at + S, cfg).color == "orange"
+
+
+def test_priority_tags_are_reported(cfg):
+    f = facts(("in", NOW - D, "potential"), tags=("Complaint-Open",))
+    assert assess(f, NOW, cfg).priority_tags == ("Complaint-Open",)

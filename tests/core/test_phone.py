@@ -1,0 +1,80 @@
+"""Playbook §6, §10: any typed number to E.164, or a specific reason why not."""
+
+from __future__ import annotations
+
+import pytest
+
+from wtui.core.phone import display, normalize
+from wtui.errors import PhoneError
+
+VALID = {
+    "AE": ("+971 50 123 4567", "+971501234567", "Asia/Dubai"),
+    "IN": ("+91 81234 56789", "+918123456789", "Asia/Calcutta"),
+    "BR": ("+55 11 96123-4567", "+5511961234567", "America/Sao_Paulo"),
+    "TW": ("+886 912 345 678", "+886912345678", "Asia/Taipei"),
+    "SA": ("+966 51 234 5678", "+966512345678", "Asia/Riyadh"),
+    "MX": ("+52 222 123 4567", "+522221234567", "America/Mexico_City"),
+    "DE": ("+49 151 23456789", "+4915123456789", "Europe/Berlin"),
+    "US": ("+1 (201) 555-0123", "+12015550123", "America/New_York"),
+    "HK": ("+852 5123 4567", "+85251234567", "Asia/Hong_Kong"),
+    "IT": ("+39 312 345 6789", "+393123456789", "Europe/Rome"),
+    "RU": ("+7 912 345-67-89", "+79123456789", "Asia/Yekaterinburg"),
+    "CN": ("+86 131 2345 6789", "+8613123456789", "Asia/Shanghai"),
+}
+
+
+@pytest.mark.parametrize("region", sorted(VALID))
+def test_each_playbook_region_normalises_to_e164(region):
+    typed, e164, zone = VALID[region]
+    p = normalize(typed)
+    assert (p.e164, p.region) == (e164, region)
+    assert zone in p.zones
+
+
+@pytest.mark.parametrize("typed", ["0049 151 23456789", "+49-151-234-567-89", "\u200e+49 151 23456789\u200f", " +4915123456789 "])
+def test_international_prefixes_and_invisible_marks_are_accepted(typed):
+    assert normalize(typed).e164 == "+4915123456789"
+
+
+def test_a_local_number_uses_the_default_region():
+    assert normalize("(11) 96123-4567", "BR").e164 == "+5511961234567"
+
+
+INVALID = [
+    ("", "empty"),
+    ("   ", "empty"),
+    ("call me", "no digits"),
+    ("96123-4567", "no country code and no default region"),
+    ("+55 11 9876", "too short for Brazil"),
+    ("+49 1", "too short"),
+    ("+1 201 555 01234567", "too long for USA"),
+    ("+999 1234 5678", "country calling code"),
+    ("+0 123 456", "country calling code"),
+    ("+44 7400 12345678901", "too long"),
+    ("+1 123 555 0123", "not a valid number for USA"),
+    ("+55 00 9612 34567", "not a valid number for Brazil"),
+    ("+971 12 345 678", "not a valid number for UAE"),
+    ("+86 000 0000 0000", "not a valid number for China"),
+    ("+7 000 123 45 67", "not a valid number for Russia"),
+    ("12345", "no country code"),
+    ("+", "no digits"),
+    ("+55 (11) abcd-efgh", "contains letters"),
+    ("+1 800 FLOWERS", "contains letters"),
+]
+
+
+@pytest.mark.parametrize("typed, reason", INVALID)
+def test_invalid_numbers_are_rejected_with_a_reason(cfg, typed, reason):
+    names = {k: r.name for k, r in cfg.regions.items()}
+    with pytest.raises(PhoneError) as err:
+        normalize(typed, "", names)
+    assert reason in err.value.reason
+
+
+def test_an_unknown_default_region_is_named():
+    with pytest.raises(PhoneError, match="unknown default region 'XX'"):
+        normalize("96123-4567", "XX")
+
+
+def test_display_groups_digits_for_reading_aloud():
+    assert display("+5511961234567") == "+55 11 96123-4567"

@@ -1,0 +1,38 @@
+"""Untrusted text is shown literally: controls and bidi overrides made visible."""
+
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from wtui.core.text import fit, visible, width
+
+
+def test_escape_sequences_and_bidi_overrides_become_visible():
+    assert visible("[bold]Ali\x1b[31m\u202eevil") == "[bold]Ali␛[31m<RLO>evil"
+
+
+def test_markup_is_left_as_text():
+    assert visible("[red]hi[/] [link=x]") == "[red]hi[/] [link=x]"
+
+
+def test_names_in_any_script_are_unchanged():
+    for name in ("محمد المنصوري", "王志明", "Александр Иванов", "João Silva", "👩‍👩‍👧 family"):
+        assert visible(name) == name
+
+
+def test_c1_controls_and_del_are_marked():
+    assert visible("a\x9bb\x7fc\x00") == "a<U+009B>b␡c␀"
+
+
+@given(st.text())
+def test_nothing_visible_can_drive_a_terminal(s):
+    out = visible(s)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in out)
+    assert not any(c in out for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_wide_characters_take_two_cells():
+    assert width("王志明") == 6
+    assert fit("王志明abc", 5) == "王志…"
+    assert width(fit("王志明abc", 5)) == 5
+    assert fit("ab", 4) == "ab  "
