@@ -187,14 +187,15 @@ class _Maker:
             ev.append((IN, last, self.msg(lang, "none" if profile == "not_needed" else "potential"), 0.0, 0.0, ""))
             tags.append("Stage-Lead")
         elif profile in ("green", "green_dark", "gray_nolink"):
-            first = self.ago(40 * D, 300 * D)
-            history(first, now - 30 * D)
-            buys = rng.randint(1, 3) if profile != "green_dark" else rng.randint(3, 6)
+            first = self.ago(160 * D, 300 * D)
+            history(first, now - 155 * D)
+            buys = rng.randint(3, 6) if profile == "green_dark" else rng.choice([1, 1, 1, 2, 3])
+            oldest = self.ago(3 * D, 150 * D) if profile != "gray_nolink" else self.ago(20 * D, 250 * D)
             for k in range(buys):
-                amount = rng.choice([120.0, 480.0, 900.0, 1500.0, 2600.0])
-                if profile == "green_dark":
-                    amount = rng.choice([3000.0, 4200.0, 4800.0])
-                ev.append((PURCHASE, self.ago((5 + 9 * k) * D, (8 + 9 * k) * D), "", amount, 0.0, ""))
+                at = oldest if k == 0 else self.ago(2 * D, max(3 * D, now - oldest))
+                amount = rng.choice([3000.0, 4200.0, 4800.0]) if profile == "green_dark" else \
+                    rng.choice([120.0, 480.0, 900.0, 1500.0, 2600.0])
+                ev.append((PURCHASE, at, "", amount, 0.0, ""))
             if profile == "gray_nolink":
                 ev.append((LINK, self.ago(9 * D, 20 * D), "", 0.0, 0.0, ""))
                 ev.append((OUT, now - 9 * D, self.msg(lang, "out"), 0.0, 0.0, ""))
@@ -202,6 +203,8 @@ class _Maker:
             else:
                 sent = self.ago(D, 5 * D)
                 ev.append((OUT, sent, self.msg(lang, "out"), 0.0, 0.0, ""))
+                if rng.random() < 0.6:
+                    ev.append((READ, sent + H / 2, "", 0.0, 0.0, ""))
                 ev.append((LINK, sent + H, "", 0.0, 0.0, ""))
                 ev.append((IN, sent + 2 * H, self.msg(lang, "brand"), 0.0, 0.0, ""))
             tags.append("Stage-Purchased")

@@ -1,0 +1,245 @@
+"""The book: writes and their op-log entries, one transaction each, shared safely."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.conftest import NOW, D, H
+from wtui.book import db, derive, ops
+from wtui.book.book import Book
+from wtui.core import config
+from wtui.errors import BadInput, BookError, NotFound, PermissionDenied, PreferenceError
+
+
+def op_count(book, kind=None):
+    if kind:
+        return book.conn.execute("SELECT count(*) FROM ops WHERE kind = ?", (kind,)).fetchone()[0]
+    return book.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+
+def test_adding_a_tag_writes_the_change_and_its_log_entry(book):
+    uid = book.add_customer("+55 11 96123-4567", "João Silva")
+    book.add_tag(uid, "interest-beauty", reason="asked about lipstick")
+    assert book.tags_of(uid) == ["Interest-Beauty"]
+    entry = book.change_log(uid)[0]
+    assert (entry.actor, entry.kind, entry.payload["tag"], entry.reason) == ("ana", "tag.add", "Interest-Beauty", "asked about lipstick")
+    assert entry.at == NOW
+
+
+def test_a_failed_write_leaves_neither_the_change_nor_its_log_entry(book, monkeypatch):
+    uid = book.add_customer("+4915123456789", "Lea Weber")
+    before = op_count(book)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(derive, "refresh", boom)
+    with pytest.raises(RuntimeError):
+        book.add_tag(uid, "Interest-Beauty")
+    assert op_count(book) == before
+    assert book.tags_of(uid) == []
+    assert not book.conn.in_transaction
+
+
+def test_a_batch_applies_whole_or_not_at_all(book):
+    a = book.add_customer("+4915123456781")
+    b = book.add_customer("+4915123456782")
+    before = op_count(book)
+    with pytest.raises(NotFound):
+        with book.batch("bulk"):
+            book.add_tag(a, "Interest-Beauty")
+            book.add_tag(b, "No-Such-Tag")
+    assert op_count(book) == before and book.tags_of(a) == []
+    with book.batch("bulk") as batch_id:
+        book.add_tag(a, "Interest-Beauty")
+        book.add_tag(b, "Interest-Beauty")
+    batches = {r[0] for r in book.conn.execute("SELECT batch FROM ops WHERE kind = 'tag.add'")}
+    assert batches == {batch_id}
+
+
+def test_applying_the_same_op_twice_changes_nothing(book):
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Interest-Beauty")
+    op = ops.Op.from_row(book.conn.execute(ops.SELECT + " WHERE kind = 'tag.add'").fetchone())
+    assert book.apply_remote([op]) == 0
+    assert op_count(book, "tag.add") == 1
+
+
+def test_an_older_add_cannot_undo_a_newer_remove(book, clock):
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Interest-Beauty")
+    add = ops.Op.from_row(book.conn.execute(ops.SELECT + " WHERE kind = 'tag.add'").fetchone())
+    clock.now += H
+    book.remove_tag(uid, "Interest-Beauty")
+    replay = ops.Op("replayed", add.hlc, "omar", add.entity, "tag.add", add.payload)
+    book.apply_remote([replay])
+    assert book.tags_of(uid) == []
+
+
+def test_fields_merge_last_writer_wins_whatever_the_arrival_order(book):
+    uid = book.add_customer("+4915123456789", "Lea")
+    newer = ops.Op("n", "9999999999999.00000.z", "omar", f"customer:{uid}", "customer.set", {"uid": uid, "fields": {"name": "Lea W."}})
+    older = ops.Op("o", "0000000000001.00000.z", "li", f"customer:{uid}", "customer.set", {"uid": uid, "fields": {"name": "Old"}})
+    book.apply_remote([newer, older])
+    assert book.conn.execute("SELECT name FROM customers WHERE uid = ?", (uid,)).fetchone()[0] == "Lea W."
+
+
+def test_only_admins_create_tags(book):
+    book.actor = "omar"
+    with pytest.raises(PermissionDenied, match="only admins"):
+        book.create_tag("Interest-Home")
+    book.actor = "ana"
+    book.create_tag("Interest-Home")
+
+
+@pytest.mark.parametrize("name", ["Interest-VeryLongTagName", "Has Space", "", "Bad\x1bName"])
+def test_tag_names_follow_the_naming_rules(book, name):
+    with pytest.raises(BadInput):
+        book.create_tag(name)
+
+
+def test_an_unknown_tag_is_not_created_by_a_rep(book):
+    uid = book.add_customer("+4915123456789")
+    with pytest.raises(NotFound, match="only admins create tags"):
+        book.add_tag(uid, "Interest-Cars")
+
+
+def test_a_duplicate_number_is_refused_in_any_form(book):
+    book.add_customer("+55 11 96123-4567")
+    with pytest.raises(BadInput, match="already in the book"):
+        book.add_customer("0055 (11) 96123 4567")
+
+
+def test_preference_notes_are_stored_in_canonical_form(book):
+    uid = book.add_customer("+4915123456789")
+    assert book.set_preference(uid, "mr. weber | prefers text | mon-fri 09:00-18:00 | max 2/week") == \
+        "mr. weber | Prefers text | Mon-Fri 9-18 | Max 2/week"
+    with pytest.raises(PreferenceError):
+        book.set_preference(uid, "Mon-Fri 9-25")
+    note = book.conn.execute("SELECT note FROM preferences").fetchone()[0]
+    assert note == "mr. weber | Prefers text | Mon-Fri 9-18 | Max 2/week"
+
+
+def test_logging_a_contact_moves_the_due_time_by_the_cadence(book, clock):
+    uid = book.add_customer("+4915123456789")
+    book.record(uid, "in", NOW - 3 * H, text="How much is the set?")
+    row = book.conn.execute("SELECT color, due_at FROM customers WHERE uid = ?", (uid,)).fetchone()
+    assert row == ("red", db.iso(NOW - H))
+    book.log_contact(uid, "sent the price")
+    color, due, streak = book.conn.execute("SELECT color, due_at, red_streak FROM customers WHERE uid = ?", (uid,)).fetchone()
+    assert (color, due, streak) == ("red", db.iso(NOW + D), 1)
+    assert book.conn.execute("SELECT color_at FROM interactions WHERE kind = 'out'").fetchone()[0] == "red"
+
+
+def test_time_passing_turns_a_silent_reader_orange(book, clock):
+    uid = book.add_customer("+4915123456789")
+    book.record(uid, "in", NOW - 2 * D, text="hello")
+    book.record(uid, "out", NOW - 47 * H)
+    book.record(uid, "read", NOW - 47 * H)
+    assert book.conn.execute("SELECT color FROM customers").fetchone()[0] == "yellow"
+    clock.now = NOW + 2 * H
+    assert book.refresh_stale() == 1
+    assert book.conn.execute("SELECT color, reason FROM customers").fetchone() == ("orange", "read 2 d 1 h ago, no reply")
+
+
+def test_a_config_change_recomputes_every_customer(tmp_path, cfg, clock):
+    path = tmp_path / "b.db"
+    with Book.create(path, cfg, clock=clock) as b:
+        uid = b.add_customer("+4915123456789")
+        b.record(uid, "in", NOW - 2 * D)
+        b.record(uid, "out", NOW - 30 * H)
+        b.record(uid, "read", NOW - 30 * H)
+        assert b.conn.execute("SELECT color FROM customers").fetchone()[0] == "yellow"
+    tight = config.with_overrides({"colors": {"rules": {"read_no_reply_hours": 24}}})
+    with Book.open(path, tight, clock=clock) as b:
+        assert b.conn.execute("SELECT color FROM customers").fetchone()[0] == "orange"
+
+
+def test_the_queue_puts_priority_then_red_orange_yellow_each_by_due(book, clock):
+    def customer(phone, *events, tags=()):
+        uid = book.add_customer(phone)
+        for kind, at, text in events:
+            book.record(uid, kind, at, text=text)
+        for t in tags:
+            book.add_tag(uid, t)
+        return uid
+
+    y = customer("+4915123456781", ("in", NOW - 2 * D, "hello"))
+    r_late = customer("+4915123456782", ("in", NOW - H, "price?"))
+    r_early = customer("+4915123456783", ("in", NOW - 5 * H, "price?"))
+    o = customer("+4915123456784", ("in", NOW - 6 * D, "hi"), ("out", NOW - 3 * D, ""), ("read", NOW - 3 * D, ""))
+    p = customer("+4915123456785", ("in", NOW - 2 * D, "hello"), tags=["Complaint-Open"])
+    q = book.queue(limit=10)
+    assert [e.uid for e in q.entries] == [p, r_early, r_late, o, y]
+    assert q.counts["red"] == 2 and q.counts["orange"] == 1 and q.counts["yellow"] == 2
+    assert q.entries[1].overdue and not q.entries[2].overdue
+
+
+def test_a_book_from_a_newer_wtui_is_refused_untouched(tmp_path, cfg):
+    path = tmp_path / "future.db"
+    Book.create(path, cfg).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(BookError, match="newer wtui"):
+        Book.open(path, cfg)
+    assert path.read_bytes() == before
+
+
+def test_a_sqlite_file_that_is_not_a_book_is_refused(tmp_path, cfg):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE x (y)")
+    conn.close()
+    with pytest.raises(BookError, match="not a wtui book"):
+        Book.open(path, cfg)
+
+
+def test_a_missing_book_is_named(tmp_path, cfg):
+    with pytest.raises(BookError, match="no such book"):
+        Book.open(tmp_path / "nope.db", cfg)
+
+
+@pytest.mark.parametrize("version, safe", [
+    ((3, 40, 1), False), ((3, 44, 5), False), ((3, 44, 6), True), ((3, 45, 0), False),
+    ((3, 50, 6), False), ((3, 50, 7), True), ((3, 51, 2), False), ((3, 51, 3), True), ((3, 54, 1), True),
+])
+def test_wal_is_used_only_on_a_sqlite_with_the_wal_reset_fix(version, safe):
+    assert db.wal_is_safe(version) is safe
+    assert db.journal_mode(version) == ("wal" if safe else "truncate")
+
+
+def test_the_book_uses_the_journal_mode_the_linked_sqlite_allows(book):
+    assert book.conn.execute("PRAGMA journal_mode").fetchone()[0] == db.journal_mode()
+
+
+def test_two_rep_processes_write_one_book_without_locking_errors(tmp_path, cfg):
+    path = tmp_path / "shared.db"
+    with Book.create(path, cfg, actor="ana") as b:
+        b.set_admins(["ana"])
+        b.create_tag("Interest-Beauty")
+        uids = [b.add_customer(f"+49151234567{i:02d}") for i in range(10)]
+    script = textwrap.dedent("""
+        import sys
+        from wtui.book.book import Book
+        from wtui.core import config
+        path, me, uids = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+        with Book.open(path, config.load(layers=[]), actor=me) as b:
+            for i in range(60):
+                uid = uids[i % len(uids)]
+                (b.add_tag if i % 2 == 0 else b.remove_tag)(uid, "Interest-Beauty")
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), who, ",".join(uids)], stderr=subprocess.PIPE)
+             for who in ("ana", "omar")]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    with Book.open(path, cfg) as b:
+        assert op_count(b, "tag.add") + op_count(b, "tag.remove") == 120

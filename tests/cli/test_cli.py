@@ -1,0 +1,143 @@
+"""The wtui command, run as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+NOW = "2026-11-23T12:00:00Z"
+RANK = {"red": 0, "orange": 1, "yellow": 2, "green": 3, "gray": 4}
+
+
+def wtui(*args, env=None, check=True):
+    e = dict(os.environ, **(env or {}))
+    p = subprocess.run([sys.executable, "-m", "wtui", *args], capture_output=True, text=True, env=e, timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError(f"wtui {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def book_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "book.db"
+    wtui("--now", NOW, "make-book", "--customers", "300", "--seed", "7", "-o", str(path))
+    return path
+
+
+def test_demo_queue_lists_red_then_orange_then_yellow_with_reason_due_and_local_time():
+    out = wtui("--demo", "queue", "--limit", "20").stdout.splitlines()
+    assert out[0].startswith("Today: ")
+    rows = [line for line in out[1:] if line[:1] in "!^~+."]
+    assert len(rows) == 20
+    ranks = [RANK[line[2:8].strip()] for line in rows if line[1] != "*"]  # '*' marks a priority tag
+    assert ranks == sorted(ranks) and ranks[0] == RANK["red"]
+    for line in rows:
+        assert "overdue" in line or "(in " in line or ":" in line  # due
+        assert any(state in line for state in ("in window", "quiet until", "closed until", "worst until"))
+
+
+def test_queue_json_has_the_promised_fields_in_queue_order(book_path):
+    items = json.loads(wtui("--db", str(book_path), "--now", NOW, "queue", "--limit", "1000", "--json").stdout)
+    assert 100 < len(items) < 300  # everyone due today, not the whole book
+    for key in ("name", "phone", "color", "due", "local_time", "in_window", "reason", "tags"):
+        assert all(key in item for item in items)
+    plain = [i for i in items if not i["priority"]]
+    ranks = [RANK[i["color"]] for i in plain]
+    assert ranks == sorted(ranks)
+    for a, b in zip(plain, plain[1:]):
+        if a["color"] == b["color"]:
+            assert a["due"] <= b["due"]
+    assert items[0]["priority"] or items[0]["color"] == "red"
+
+
+def test_queue_limit_is_respected(book_path):
+    items = json.loads(wtui("--db", str(book_path), "--now", NOW, "queue", "--limit", "5", "--json").stdout)
+    assert len(items) == 5
+
+
+def test_hostile_names_print_as_visible_marks(tmp_path):
+    from wtui.book.book import Book
+    from wtui.core import config
+
+    path = tmp_path / "b.db"
+    with Book.create(path, config.load(layers=[])) as b:
+        uid = b.add_customer("+4915123456789", "[bold]Ali\x1b[31m\u202eevil")
+        b.record(uid, "in", b.now() - timedelta(hours=3), text="how much?")  # overdue whatever the hour
+    out = wtui("--db", str(path), "queue").stdout
+    assert "[bold]Ali␛[31m<RLO>ev" in out  # cut to the name column
+    assert "\x1b" not in out and "\u202e" not in out
+
+
+def test_version():
+    from wtui import __version__
+
+    assert wtui("--version").stdout.strip() == f"wtui {__version__}"
+
+
+def test_a_missing_book_is_a_clear_error_with_exit_2(tmp_path):
+    p = wtui("--db", str(tmp_path / "nope.db"), "queue", check=False)
+    assert p.returncode == 2
+    assert "no such book" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_bad_config_names_file_key_and_reason(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[colors.rules]\nread_no_reply_hours = -2\n")
+    p = wtui("--config", str(bad), "--demo", "queue", check=False)
+    assert p.returncode == 2
+    assert f"{bad}: colors.rules.read_no_reply_hours: must not be negative" in p.stderr
+
+
+def test_config_from_the_environment_is_read(tmp_path, book_path):
+    conf = tmp_path / "env.toml"
+    conf.write_text("[queue]\nlimit = 3\n")
+    items = json.loads(wtui("--db", str(book_path), "--now", NOW, "queue", "--json", env={"WTUI_CONFIG": str(conf)}).stdout)
+    assert len(items) == 3
+
+
+def test_demo_mode_never_touches_the_users_book(tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    wtui("--demo", "queue", "--limit", "1", env=env)
+    assert not (tmp_path / "data").exists()
+
+
+def test_make_book_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "mine.db"
+    target.write_text("precious")
+    p = wtui("make-book", "--customers", "3", "-o", str(target), check=False)
+    assert p.returncode == 2 and "already exists" in p.stderr
+    assert target.read_text() == "precious"
+
+
+def test_locate_prints_each_path_and_whether_it_exists(tmp_path):
+    out = wtui("locate", env={"XDG_CONFIG_HOME": str(tmp_path)}).stdout
+    assert f"{tmp_path}/wtui/config.toml  [absent]" in out
+    assert "journal mode" in out
+
+
+def test_the_queue_command_does_not_import_textual_httpx_or_sqlite_utils(book_path):
+    code = (
+        "import sys, runpy; sys.argv = ['wtui', '--db', %r, 'queue', '--limit', '3'];\n"
+        "try:\n    runpy.run_module('wtui', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('textual', 'httpx', 'sqlite_utils', 'arrow') if m in sys.modules)\n"
+        "print('HEAVY=' + ','.join(heavy))" % str(book_path)
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY=\n" in p.stdout or p.stdout.rstrip().endswith("HEAVY="), p.stdout + p.stderr
+
+
+def test_the_domain_core_never_imports_textual():
+    code = (
+        "import sys, pkgutil, importlib, wtui.core\n"
+        "for m in pkgutil.iter_modules(wtui.core.__path__): importlib.import_module('wtui.core.' + m.name)\n"
+        "import wtui.book.book, wtui.book.generate, wtui.io.queue_text\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'wtui.tui')))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "[]", p.stdout + p.stderr
