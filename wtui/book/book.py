@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wtui.book import db, derive, ops, reads, schema
-from wtui.core import hlc, phone as phones
+from wtui.core import hlc
 from wtui.core.config import COLORS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
@@ -195,6 +195,8 @@ class Book:
                      language: str = "", source: str = "", owner: str = "", consent: bool = False,
                      reason: str = "") -> str:
         """Add a customer by phone (any typed form); returns their uid."""
+        from wtui.core import phone as phones  # phonenumbers costs ~25 ms: only writers pay it
+
         p = phones.normalize(phone, self.cfg.book.default_region, {k: r.name for k, r in self.cfg.regions.items()})
         if self.conn.execute("SELECT 1 FROM customers WHERE phone = ?", (p.e164,)).fetchone():
             raise BadInput(f"{p.e164} is already in the book")
@@ -211,6 +213,8 @@ class Book:
         """A customer's uid from their uid or any form of their phone number."""
         if self.conn.execute("SELECT 1 FROM customers WHERE uid = ?", (key,)).fetchone():
             return key
+        from wtui.core import phone as phones
+
         try:
             e164 = phones.normalize(key, self.cfg.book.default_region).e164
         except BadInput:

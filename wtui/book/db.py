@@ -92,7 +92,7 @@ def iso(t: datetime | None) -> str | None:
     """Instants are stored as UTC text that sorts as it reads: 2026-11-22T08:00:00Z."""
     if t is None:
         return None
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def parse_iso(s: str | None) -> datetime | None:

@@ -106,7 +106,7 @@ def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Co
 
 def stale(conn: sqlite3.Connection, now: datetime) -> list[int]:
     return [r[0] for r in conn.execute(
-        "SELECT id FROM customers WHERE next_change_at <= ? OR color IS NULL", (iso(now),))]
+        "SELECT id FROM customers WHERE next_change_at <= ?", (iso(now),))]
 
 
 def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config) -> int:

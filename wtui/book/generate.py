@@ -19,7 +19,6 @@ import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 import phonenumbers
@@ -46,7 +45,7 @@ PROFILES = {
 
 
 def material() -> dict:
-    return tomllib.loads(resources.files("wtui").joinpath("data/demo.toml").read_text("utf-8"))
+    return tomllib.loads((Path(__file__).parent.parent / "data" / "demo.toml").read_text("utf-8"))
 
 
 @dataclass
@@ -76,6 +75,15 @@ class _Maker:
         self.pweights = list(PROFILES.values())
         self.seen: set[str] = set()
         self.examples = {r: phonenumbers.example_number_for_type(r, phonenumbers.PhoneNumberType.MOBILE) for r in self.regions}
+        self.zones: dict[str, str] = {}
+
+    def zone(self, e164: str) -> str:
+        # Zones follow the area code, which the generator never changes (it varies the last 6 digits).
+        key = e164[:-6]
+        if key not in self.zones:
+            found = phones.zones_for(e164)
+            self.zones[key] = found[0] if found else "UTC"
+        return self.zones[key]
 
     def phone(self, region: str) -> str:
         ex = self.examples[region]
@@ -126,7 +134,6 @@ class _Maker:
         lang = self.m["regions"][region]["language"]
         profile = rng.choices(self.profiles, self.pweights)[0]
         e164 = self.phone(region)
-        zones = phones.zones_for(e164)
         name = self.name(region)
         ev: list = []
         now = self.now
@@ -229,7 +236,7 @@ class _Maker:
             if rng.random() < 0.4 and region not in ("TW", "HK", "CN"):
                 note = f"{rng.choice(self.m['preferences']['salutations'])} {name.split()[-1]} | {note}"
         return _Customer(cid, uuid.UUID(int=rng.getrandbits(128)).hex, name, e164, region,
-                         zones[0] if zones else "UTC", lang, profile, ev, tags, note)
+                         self.zone(e164), lang, profile, ev, tags, note)
 
 
 def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: datetime,

@@ -76,9 +76,20 @@ class Detector:
         self.intent = {name: _pattern(_all_words(kw.intent.get(name, {}))) for name in INTENTS}
         self.interest = {name: _pattern(_all_words(langs)) for name, langs in kw.interest.items()}
 
+        self._seen: dict[str, Signals] = {}
+
     def detect(self, text: str) -> Signals:
         if not text:
             return NONE
+        hit_ = self._seen.get(text)
+        if hit_ is not None:  # short replies ("ok", "thanks") repeat a lot
+            return hit_
+        found = self._detect(text)
+        if len(self._seen) < 4096:
+            self._seen[text] = found
+        return found
+
+    def _detect(self, text: str) -> Signals:
         folded = unicodedata.normalize("NFC", text).casefold()
 
         def hit(p: re.Pattern[str] | None) -> bool:

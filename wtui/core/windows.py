@@ -28,6 +28,7 @@ UTC = timezone.utc
 Interval = tuple[datetime, datetime]
 
 OPEN, CLOSED, QUIET, WORST = "open", "closed", "quiet", "worst"
+SHORT_HORIZON_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,19 @@ def state(
     regions: dict[str, Region],
 ) -> WindowState:
     """Where ``now`` falls for this customer, and when their window next opens."""
+    # Most windows recur daily or on weekdays: look 3 days ahead first, and the
+    # full search_days only when nothing opens that soon.
+    found = _state(now, tz_name, pref, region_code, cfg, regions, min(SHORT_HORIZON_DAYS, cfg.search_days))
+    if found.in_window or found.next_open is not None or cfg.search_days <= SHORT_HORIZON_DAYS:
+        return found
+    return _state(now, tz_name, pref, region_code, cfg, regions, cfg.search_days)
+
+
+def _state(now: datetime, tz_name: str, pref: Preference | None, region_code: str, cfg: Windows,
+           regions: dict[str, Region], span: int) -> WindowState:
     tz = zone(tz_name or "UTC")
     region = regions.get(region_code)
     shift = int(cfg.ramadan_shift_minutes) if cfg.ramadan and region_code in cfg.ramadan_regions else 0
-    span = cfg.search_days
     quiet_win = (Window((), int(cfg.quiet_start * 60) % 1440, int(cfg.quiet_end * 60) or 1440),)
     quiet = intervals(quiet_win, tz, now, span)
     worst = intervals(_daily(region.worst, shift), tz, now, span) if region else []
@@ -166,14 +176,12 @@ def state(
     else:
         everything = [(now - timedelta(days=2), now + timedelta(days=span + 2))]
         open_ = _subtract(everything, _merge(quiet + worst))
-    active = intervals(_region_active(region, shift), tz, now, span)
     here = _containing(open_, now)
     local = now.astimezone(tz)
-    best = _containing(active, now) is not None
+    best = _containing(intervals(_region_active(region, shift), tz, now, 1), now) is not None
     if here:
         return WindowState(OPEN, local, best, None, here[1])
     upcoming = [s for s, _ in open_ if s > now]
     nxt = min(upcoming) if upcoming else None
     kind = QUIET if _containing(quiet, now) else WORST if _containing(worst, now) else CLOSED
     return WindowState(kind, local, best, nxt, None)
-
