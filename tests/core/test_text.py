@@ -36,3 +36,14 @@ def test_wide_characters_take_two_cells():
     assert fit("王志明abc", 5) == "王志…"
     assert width(fit("王志明abc", 5)) == 5
     assert fit("ab", 4) == "ab  "
+
+
+def test_every_hostile_fixture_comes_out_inert():
+    import json
+    from pathlib import Path
+
+    fixture = Path(__file__).parents[2] / "fixtures" / "hostile_text.json"
+    for s in json.loads(fixture.read_text("utf-8"))["strings"]:
+        out = visible(s)
+        assert "\x1b" not in out and "\x07" not in out and "\n" not in out and "\u202e" not in out
+        assert all(ch in out for ch in s if ch.isalpha())  # every letter of every script survives
