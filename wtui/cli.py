@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=_positive, metavar="N", help="at most N rows (default from config: queue.limit)")
     q.add_argument("--json", action="store_true", help="a JSON list of objects instead of a table")
 
+    x = sub.add_parser("explain", help="why a customer sits where they sit in the queue (like `task info`)")
+    x.add_argument("customer", help="their phone number in any form, or their uid")
+
     m = sub.add_parser("make-book", help="write a synthetic book (the demo, or 10k/100k books for benchmarks)")
     m.add_argument("--customers", type=_positive, metavar="N", help="how many customers (default: demo.customers)")
     m.add_argument("--seed", type=int, metavar="S", help="random seed (default: demo.seed)")
@@ -116,8 +119,22 @@ def cmd_queue(args: argparse.Namespace, cfg) -> int:
     from wtui.io.queue_text import print_queue
 
     with open_book(args, cfg) as book:
-        q = book.queue(limit=args.limit)
+        q = book.queue(limit=args.limit, explained=args.json)
         print_queue(q, cfg, as_json=args.json, out=sys.stdout)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, cfg) -> int:
+    from wtui.core.text import visible
+
+    with open_book(args, cfg) as book:
+        uid = book.find(args.customer)
+        name, phone = book.conn.execute("SELECT name, phone FROM customers WHERE uid = ?", (uid,)).fetchone()
+        print(f"{visible(name)}  {phone}")
+        lines = book.explain(uid)
+        width = max(len(line.label) for line in lines)
+        for line in lines:
+            print(f"  {line.label:<{width}}  {visible(line.value)}")
     return 0
 
 
@@ -156,7 +173,7 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
         return run(book, theme=args.theme)
 
 
-COMMANDS = {"queue": cmd_queue, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
+COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,3 +243,15 @@ def test_two_rep_processes_write_one_book_without_locking_errors(tmp_path, cfg):
     assert [p.returncode for p in procs] == [0, 0], errors
     with Book.open(path, cfg) as b:
         assert op_count(b, "tag.add") + op_count(b, "tag.remove") == 120
+
+
+def test_explain_gives_a_breakdown_of_the_position(book, clock):
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Complaint-Open")
+    book.record(uid, "in", NOW - 3 * H, text="Was kostet das? how much?")
+    lines = {line.label: line.value for line in book.explain(uid)}
+    assert lines["priority"] == "tagged Complaint-Open: before every colour"
+    assert lines["colour"].startswith("red")
+    assert lines["due"] == "overdue 1 h; handle within 2 h"
+    assert lines["intent"].startswith("high")
+    assert lines["window"].startswith("in window until 22:00")  # 13:00 in Berlin, no preference

@@ -141,3 +141,18 @@ def test_the_domain_core_never_imports_textual():
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.stdout.strip() == "[]", p.stdout + p.stderr
+
+
+def test_explain_prints_each_factor(book_path):
+    items = json.loads(wtui("--db", str(book_path), "--now", NOW, "queue", "--limit", "1", "--json").stdout)
+    assert [f["factor"] for f in items[0]["breakdown"]][:4] in (
+        ["colour", "reason", "due", "cadence"], ["priority", "colour", "reason", "due"])
+    out = wtui("--db", str(book_path), "--now", NOW, "explain", items[0]["phone"]).stdout
+    assert items[0]["phone"] in out.splitlines()[0]
+    for label in ("colour", "reason", "due", "window", "intent", "activity"):
+        assert f"  {label}" in out
+
+
+def test_explain_an_unknown_number_is_a_clear_error(book_path):
+    p = wtui("--db", str(book_path), "explain", "+4915100000000", check=False)
+    assert p.returncode == 2 and "no customer with number +4915100000000" in p.stderr

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from wtui.book import db, derive, ops, reads, schema
-from wtui.core import hlc
+from wtui.core import hlc, windows
 from wtui.core.config import COLORS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
+from wtui.core.queue import Line
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.errors import BadInput, NotFound, PermissionDenied
 
@@ -157,9 +158,22 @@ class Book:
         with db.write(self.conn):
             return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
 
-    def queue(self, limit: int | None = None, offset: int = 0) -> "reads.Queue":
+    def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False) -> "reads.Queue":
         """Today's queue at this moment (see ``reads.queue``)."""
-        return reads.queue(self.conn, self.cfg, self.now(), limit=limit or self.cfg.queue.limit, offset=offset)
+        return reads.queue(self.conn, self.cfg, self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
+                           explained=explained)
+
+    def explain(self, uid: str) -> list["Line"]:
+        """Why this customer sits where they sit in the queue, one line per factor."""
+        cid = self._require(uid)
+        row = self.conn.execute(
+            """SELECT COALESCE(c.tz_override, c.tz), c.region, p.note FROM customers c
+               LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id = ?""", (cid,)).fetchone()
+        now = self.now()
+        zone = reads.rep_zone(self.cfg)
+        state = windows.state(now, row[0] or "UTC", derive.safe_pref(row[2]), row[1] or "", self.cfg.windows,
+                              self.cfg.regions)
+        return list(reads.explain(self.conn, self.cfg, now, [cid], {cid: state}, zone)[cid])
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""

@@ -8,7 +8,7 @@ whole book.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,8 @@ from wtui.book.db import iso, parse_iso
 from wtui.book.derive import safe_pref
 from wtui.core import windows
 from wtui.core.config import Config
-from wtui.core.queue import end_of_day
+from wtui.core import follow_up
+from wtui.core.queue import Line, breakdown, end_of_day
 
 _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
        c.intent, c.fatigue, c.queue_rank, p.note
@@ -46,9 +47,11 @@ class QueueEntry:
     preference: str
     tags: tuple[str, ...]
     window: windows.WindowState
+    breakdown: tuple[Line, ...] = ()  # filled when the caller asks for explanations
 
     def as_json(self, now: datetime) -> dict:
         return {
+            "breakdown": [{"factor": line.label, "value": line.value} for line in self.breakdown],
             "uid": self.uid, "name": self.name, "phone": self.phone, "color": self.color,
             "due": iso(self.due), "overdue": self.overdue, "local_time": self.window.local.isoformat(timespec="minutes"),
             "timezone": self.tz, "in_window": self.window.in_window, "window": self.window.state,
@@ -95,10 +98,23 @@ def tags_for(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
+def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int], states: dict[int, windows.WindowState],
+            zone: ZoneInfo) -> dict[int, tuple[Line, ...]]:
+    """The score breakdown of each customer: why they sit where they sit."""
+    from wtui.book.derive import load_facts
+
+    out = {}
+    for cid, facts, pref in load_facts(conn, ids, cfg):
+        verdict = follow_up.assess(facts, now, cfg, pref)
+        out[cid] = tuple(breakdown(verdict, states[cid], now, zone, cfg))
+    return out
+
+
 def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
-          zone: ZoneInfo | None = None) -> Queue:
-    """Today's queue: counts per colour and one page of entries."""
-    ends = end_of_day(now, zone or rep_zone(cfg))
+          zone: ZoneInfo | None = None, explained: bool = False) -> Queue:
+    """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``)."""
+    zone = zone or rep_zone(cfg)
+    ends = end_of_day(now, zone)
     cutoff = iso(ends)
     counts = {c: 0 for c in cfg.colors.order}
     ranks = range(len(cfg.colors.order) + 1)
@@ -116,4 +132,7 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
             tz=tz or "UTC", region=region or "", intent=intent or "", fatigue=bool(fatigue), priority=qrank == 0,
             preference=note or "", tags=tuple(tags[cid]), window=state,
         ))
+    if explained and entries:
+        why = explain(conn, cfg, now, [e.id for e in entries], {e.id: e.window for e in entries}, zone)
+        entries = [replace(e, breakdown=why[e.id]) for e in entries]
     return Queue(now=now, ends=ends, counts=counts, entries=entries, offset=offset)
