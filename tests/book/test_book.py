@@ -255,3 +255,14 @@ def test_explain_gives_a_breakdown_of_the_position(book, clock):
     assert lines["due"] == "overdue 1 h; handle within 2 h"
     assert lines["intent"].startswith("high")
     assert lines["window"].startswith("in window until 22:00")  # 13:00 in Berlin, no preference
+
+
+def test_a_changed_number_is_normalised_and_kept_unique(book):
+    a = book.add_customer("+4915123456781")
+    b = book.add_customer("+4915123456782")
+    book.set_field(a, "phone", "0049 151 2345 6783")
+    assert book.conn.execute("SELECT phone FROM customers WHERE uid = ?", (a,)).fetchone()[0] == "+4915123456783"
+    with pytest.raises(BadInput, match="another customer"):
+        book.set_field(a, "phone", "+4915123456782")
+    with pytest.raises(BadInput):
+        book.set_field(b, "phone", "12")

@@ -152,8 +152,7 @@ class Book:
         if derive.derived_with(self.conn) != self.cfg.fingerprint():
             with db.write(self.conn):
                 return derive.refresh_all(self.conn, now, self.cfg)
-        ids = derive.stale(self.conn, now)
-        if not ids:
+        if not derive.stale(self.conn, now):  # a plain read first: most opens need no write lock
             return 0
         with db.write(self.conn):
             return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
@@ -251,6 +250,13 @@ class Book:
     def set_field(self, uid: str, field: str, value: Any, reason: str = "") -> None:
         if field not in ops.CUSTOMER_FIELDS or field.startswith("override_") or field == "preference":
             raise BadInput(f"{field!r} cannot be set directly")
+        if field == "phone":
+            from wtui.core import phone as phones
+
+            value = phones.normalize(str(value), self.cfg.book.default_region).e164
+            other = self.conn.execute("SELECT uid FROM customers WHERE phone = ?", (value,)).fetchone()
+            if other and other[0] != uid:
+                raise BadInput(f"{value} belongs to another customer")
         if field == "tz_override" and value:
             from wtui.core.windows import zone
 
@@ -319,7 +325,7 @@ class Book:
             """SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id JOIN customers c ON c.id = ct.customer_id
                WHERE c.uid = ? AND ct.present = 1 ORDER BY t.dimension, t.name""", (uid,))]
 
-    def tags(self) -> list[sqlite3.Row]:
+    def tags(self) -> list[dict[str, Any]]:
         cur = self.conn.execute("SELECT name, dimension, color, description, archived FROM tags ORDER BY dimension, name")
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur]

@@ -47,7 +47,7 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
     else:
         conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA busy_timeout = %d" % BUSY_TIMEOUT_MS)  # PRAGMA takes no parameters
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -60,7 +60,7 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
         mode = journal_mode()
         current = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if current != mode:
-            conn.execute(f"PRAGMA journal_mode = {mode}")
+            conn.execute("PRAGMA journal_mode = " + mode)  # one of two fixed words
         conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn

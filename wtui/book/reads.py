@@ -7,6 +7,7 @@ whole book.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -75,19 +76,24 @@ class Queue:
 
 
 def rep_zone(cfg: Config) -> ZoneInfo:
-    if cfg.rep.timezone:
-        return windows.zone(cfg.rep.timezone)
-    local = datetime.now().astimezone().tzinfo
-    key = getattr(local, "key", None)
-    return windows.zone(key) if key else _system_zone()
+    """The rep's zone, which decides where "today" ends: config, then $TZ, then the system's."""
+    for name in (cfg.rep.timezone, os.environ.get("TZ", "").lstrip(":"), _system_zone_name()):
+        if name:
+            return windows.zone(name)
+    return windows.zone("UTC")
 
 
-def _system_zone() -> ZoneInfo:
+def _system_zone_name() -> str:
     try:
         with open("/etc/timezone", encoding="utf-8") as fh:
-            return windows.zone(fh.read().strip())
+            return fh.read().strip()
     except OSError:
-        return windows.zone("UTC")
+        pass
+    try:  # /etc/localtime -> /usr/share/zoneinfo/Europe/Rome
+        target = os.path.realpath("/etc/localtime")
+        return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    except OSError:
+        return ""
 
 
 def tags_for(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:

@@ -134,6 +134,6 @@ def migrate(conn: sqlite3.Connection, where: str) -> bool:
         v = check(conn, where)  # another process may have migrated meanwhile
         for target in range(v + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
-            conn.execute(f"PRAGMA user_version = {target:d}")
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+            conn.execute("PRAGMA user_version = %d" % target)  # PRAGMA takes no parameters; an int only
+        conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
     return v != SCHEMA_VERSION
