@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wtui.book import db, derive, ops, reads, schema
+from wtui.book import undo as undo_ops
 from wtui.core import hlc, windows
 from wtui.core.config import COLORS, Config
 from wtui.core.facts import KINDS, OUT
@@ -128,10 +129,31 @@ class Book:
             self._touched = set()
 
     def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
-        op = ops.Op(uuid.uuid4().hex, self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
-        with self.batch():
+        with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
+            op = ops.Op(uuid.uuid4().hex, self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
             self._touched |= ops.apply(self.conn, op)
         return op
+
+    def undo(self, batch_id: str, reason: str = "") -> tuple[int, int]:
+        """Take back a batch: (ops reverted, ops skipped because someone changed that thing since).
+
+        Reverting writes new, inverse ops (the log keeps both), so undo replicates
+        like any other change. Creating customers or tags is not undone here.
+        """
+        rows = self.conn.execute(ops.SELECT + " WHERE batch = ? ORDER BY hlc DESC", (batch_id,)).fetchall()
+        if not rows:
+            raise NotFound("nothing to undo")
+        done = skipped = 0
+        with self.batch():
+            for op in map(ops.Op.from_row, rows):
+                inverse = undo_ops.inverse(self.conn, op)
+                if inverse is None:
+                    skipped += 1
+                    continue
+                kind, entity, payload = inverse
+                self._write(kind, entity, payload, reason or f"undo: {op.reason or op.kind}")
+                done += 1
+        return done, skipped
 
     def apply_remote(self, batch: list[ops.Op]) -> int:
         """Apply ops from another replica (sync); returns how many were new."""
@@ -244,8 +266,9 @@ class Book:
         return cid
 
     def _set(self, uid: str, fields: dict[str, Any], reason: str) -> ops.Op:
-        self._require(uid)
-        return self._write("customer.set", f"customer:{uid}", {"uid": uid, "fields": fields}, reason)
+        cid = self._require(uid)
+        old = undo_ops.current_fields(self.conn, cid, fields)
+        return self._write("customer.set", f"customer:{uid}", {"uid": uid, "fields": fields, "old": old}, reason)
 
     def set_field(self, uid: str, field: str, value: Any, reason: str = "") -> None:
         if field not in ops.CUSTOMER_FIELDS or field.startswith("override_") or field == "preference":
@@ -311,14 +334,23 @@ class Book:
         return row[0]
 
     def add_tag(self, uid: str, tag: str, reason: str = "") -> None:
-        self._require(uid)
-        name = self._tag(tag)
-        self._write("tag.add", f"customer:{uid}", {"uid": uid, "tag": name}, reason)
+        self._tag_op("tag.add", uid, tag, reason)
 
     def remove_tag(self, uid: str, tag: str, reason: str = "") -> None:
-        self._require(uid)
+        self._tag_op("tag.remove", uid, tag, reason)
+
+    def toggle_tag(self, uid: str, tag: str, reason: str = "") -> bool:
+        """Add the tag if missing, remove it if present; True when it is now present."""
         name = self._tag(tag)
-        self._write("tag.remove", f"customer:{uid}", {"uid": uid, "tag": name}, reason)
+        present = name in self.tags_of(uid)
+        self._tag_op("tag.remove" if present else "tag.add", uid, name, reason)
+        return not present
+
+    def _tag_op(self, kind: str, uid: str, tag: str, reason: str) -> None:
+        cid = self._require(uid)
+        name = self._tag(tag)
+        was = undo_ops.tag_present(self.conn, cid, name)
+        self._write(kind, f"customer:{uid}", {"uid": uid, "tag": name, "was": was}, reason)
 
     def tags_of(self, uid: str) -> list[str]:
         return [r[0] for r in self.conn.execute(

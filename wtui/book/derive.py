@@ -34,7 +34,8 @@ _UPDATE = """UPDATE customers SET
 
 _CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s)"""
-_EVENTS = "SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions WHERE customer_id IN (%s)"
+_EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions
+    WHERE retracted = 0 AND customer_id IN (%s)"""
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
     WHERE ct.present = 1 AND ct.customer_id IN (%s)"""
 _CHUNK = 500  # ids per IN (...) list, under SQLite's parameter limit

@@ -11,6 +11,7 @@ which makes applying idempotent) and then its effect is merged:
   remove kept as a tombstone row so an older add cannot bring a tag back;
 - ``tag.create`` / ``tag.set``: the tag set (admins only, checked by the caller);
 - ``interaction.add`` / ``note.add``: append-only, keyed by their own uid;
+  ``*.retract`` marks one as withdrawn (how undo takes a logged contact back);
 - ``settings.set``: last-writer-wins per key.
 
 ``apply`` returns the ids of customers whose verdict must be recomputed.
@@ -189,6 +190,14 @@ def _note_add(conn: sqlite3.Connection, op: Op) -> set[int]:
     return set()
 
 
+def _retract(table_sql: str):
+    def handler(conn: sqlite3.Connection, op: Op) -> set[int]:
+        row = conn.execute(table_sql, (op.payload["uid"],)).fetchone()
+        return {row[0]} if row else set()
+
+    return handler
+
+
 def _settings_set(conn: sqlite3.Connection, op: Op) -> set[int]:
     key = op.payload["key"]
     if _lww(conn, "settings", key, op.hlc):
@@ -206,5 +215,8 @@ _HANDLERS = {
     "interaction.add": _interaction_add,
     "note.add": _note_add,
     "settings.set": _settings_set,
+    # Undo of an append: the row stays (sync needs its uid) but stops counting.
+    "interaction.retract": _retract("UPDATE interactions SET retracted = 1 WHERE uid = ? RETURNING customer_id"),
+    "note.retract": _retract("UPDATE notes SET retracted = 1 WHERE uid = ? RETURNING customer_id"),
     "book.seed": lambda c, o: set(),  # a generated starting snapshot: a log entry, nothing to merge
 }

@@ -73,16 +73,18 @@ def _v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX customer_tags_by_tag ON customer_tags (tag_id, customer_id) WHERE present = 1")
     db["interactions"].create(
         {"id": INT, "uid": TEXT, "customer_id": INT, "kind": TEXT, "at": TEXT, "text": TEXT, "signals": TEXT,
-         "amount": REAL, "minutes": REAL, "color_at": TEXT, "actor": TEXT},
+         "amount": REAL, "minutes": REAL, "color_at": TEXT, "actor": TEXT, "retracted": INT},
         pk="id",
         foreign_keys=[("customer_id", "customers", "id")],
         not_null={"uid", "customer_id", "kind", "at"},
+        defaults={"retracted": 0},
     )
     db["interactions"].create_index(["uid"], unique=True)
     db["interactions"].create_index(["customer_id", "at"])
     db["notes"].create(
-        {"id": INT, "uid": TEXT, "customer_id": INT, "at": TEXT, "author": TEXT, "text": TEXT},
+        {"id": INT, "uid": TEXT, "customer_id": INT, "at": TEXT, "author": TEXT, "text": TEXT, "retracted": INT},
         pk="id",
+        defaults={"retracted": 0},
         foreign_keys=[("customer_id", "customers", "id")],
         not_null={"uid", "customer_id", "text"},
     )

@@ -1,0 +1,71 @@
+"""Undo: one batch taken back whole, without trampling a teammate's later change."""
+
+from __future__ import annotations
+
+from tests.conftest import NOW, D, H
+from wtui.book import db
+
+
+def last_batch(book):
+    return book.conn.execute("SELECT batch FROM ops ORDER BY seq DESC LIMIT 1").fetchone()[0]
+
+
+def test_undo_takes_back_a_tag_add(book):
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Interest-Beauty")
+    assert book.undo(last_batch(book)) == (1, 0)
+    assert book.tags_of(uid) == []
+    assert book.change_log(uid)[0].reason == "undo: tag.add"
+
+
+def test_undo_of_adding_a_tag_already_there_keeps_it(book):
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Interest-Beauty")
+    book.add_tag(uid, "Interest-Beauty")
+    book.undo(last_batch(book))
+    assert book.tags_of(uid) == ["Interest-Beauty"]
+
+
+def test_one_undo_restores_every_row_of_a_batch(book):
+    uids = [book.add_customer(f"+49151234567{i:02d}") for i in range(5)]
+    book.add_tag(uids[0], "Interest-Beauty")
+    with book.batch("tag the group") as batch:
+        for uid in uids:
+            book.toggle_tag(uid, "Interest-Beauty")
+    assert book.tags_of(uids[0]) == [] and book.tags_of(uids[1]) == ["Interest-Beauty"]
+    assert book.undo(batch) == (5, 0)
+    assert [book.tags_of(u) for u in uids] == [["Interest-Beauty"], [], [], [], []]
+
+
+def test_undo_of_a_logged_contact_restores_the_due_time(book):
+    uid = book.add_customer("+4915123456789")
+    book.record(uid, "in", NOW - 3 * H, text="how much?")
+    before = book.conn.execute("SELECT due_at, red_streak FROM customers").fetchone()
+    book.log_contact(uid)
+    assert book.conn.execute("SELECT due_at FROM customers").fetchone()[0] == db.iso(NOW + D)
+    book.undo(last_batch(book))
+    assert book.conn.execute("SELECT due_at, red_streak FROM customers").fetchone() == before
+
+
+def test_undo_of_a_preference_and_a_colour_restores_the_old_values(book):
+    uid = book.add_customer("+4915123456789")
+    book.set_preference(uid, "Prefers text | Mon-Fri 9-18")
+    book.set_preference(uid, "Prefers voice | Night owl")
+    book.undo(last_batch(book))
+    assert book.conn.execute("SELECT note FROM preferences").fetchone()[0] == "Prefers text | Mon-Fri 9-18"
+    book.set_color(uid, "green", NOW + D)
+    book.undo(last_batch(book))
+    assert book.conn.execute("SELECT override_color FROM customers").fetchone()[0] is None
+
+
+def test_undo_skips_what_a_teammate_changed_since(book, clock):
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Interest-Beauty")
+    mine = last_batch(book)
+    clock.now += H
+    book.actor = "omar"
+    book.remove_tag(uid, "Interest-Beauty")
+    book.add_tag(uid, "Interest-Beauty")
+    book.actor = "ana"
+    assert book.undo(mine) == (0, 1)
+    assert book.tags_of(uid) == ["Interest-Beauty"]
