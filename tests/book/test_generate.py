@@ -85,3 +85,11 @@ def test_an_existing_file_is_never_overwritten(tmp_path, cfg):
 def test_the_seed_is_in_the_change_log(demo):
     entry = demo.change_log()[-1]
     assert entry.kind == "book.seed" and entry.payload["customers"] == 300
+
+
+def test_an_edit_at_the_same_instant_as_the_seed_wins(tmp_path, cfg):
+    book = make_book(tmp_path / "s.db", cfg, customers=5, seed=2, now=NOW, admins=["wtui make-book"])
+    uid, = book.conn.execute("SELECT uid FROM customers LIMIT 1").fetchone()
+    tag = book.tags_of(uid)[0]
+    book.remove_tag(uid, tag)  # the book's clock is pinned at the seed's instant
+    assert tag not in book.tags_of(uid)

@@ -30,7 +30,7 @@ from wtui.core import hlc, windows
 from wtui.core.config import COLORS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
-from wtui.core.queue import Line
+from wtui.core.queue import Line, end_of_day
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.errors import BadInput, NotFound, PermissionDenied
 
@@ -179,10 +179,29 @@ class Book:
         with db.write(self.conn):
             return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
 
-    def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False) -> "reads.Queue":
+    def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False, search: str = "",
+              counts: bool = True) -> "reads.Queue":
         """Today's queue at this moment (see ``reads.queue``)."""
         return reads.queue(self.conn, self.cfg, self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
-                           explained=explained)
+                           explained=explained, search=search, counts=counts)
+
+    def position(self, uid: str, search: str = "") -> int | None:
+        return reads.position(self.conn, self.cfg, self.now(), uid, search=search)
+
+    def card(self, uid: str) -> "reads.Card":
+        found = reads.card(self.conn, uid)
+        if found is None:
+            raise NotFound(f"no customer {uid!r}")
+        return found
+
+    def progress(self, due: int) -> "reads.Progress":
+        return reads.progress(self.conn, self.cfg, self.now(), due)
+
+    def team_signals(self) -> "reads.TeamSignals":
+        return reads.team_signals(self.conn, self.cfg)
+
+    def queue_zones(self) -> list[str]:
+        return reads.queue_zones(self.conn, self.cfg, end_of_day(self.now(), reads.rep_zone(self.cfg)))
 
     def explain(self, uid: str) -> list["Line"]:
         """Why this customer sits where they sit in the queue, one line per factor."""

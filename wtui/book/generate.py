@@ -25,7 +25,7 @@ import phonenumbers
 
 from wtui.book import db, derive, ops
 from wtui.book.book import Book
-from wtui.core import phone as phones
+from wtui.core import hlc, phone as phones
 from wtui.core.config import Config
 from wtui.core.facts import IN, LINK, OUT, PURCHASE, QUOTE_OPEN, READ, VISIT, Event, summarize
 from wtui.core.keywords import Detector
@@ -268,7 +268,8 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
               maker.rng.choice(OWNERS), int(maker.rng.random() < 0.85), db.iso(c.events[0][1] if c.events else now))
              for c in made],
         )
-        stamp = f"{int(now.timestamp() * 1000):013d}.00000.seed"
+        # The empty node sorts before every real one: any edit made at the same millisecond wins.
+        stamp = hlc.stamp(int(now.timestamp() * 1000), 0, "")
         conn.executemany(
             "INSERT INTO customer_tags (customer_id, tag_id, present, hlc) VALUES (?,?,1,?)",
             [(c.id, tag_ids[t], stamp) for c in made for t in dict.fromkeys(c.tags)],

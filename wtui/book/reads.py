@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso
@@ -23,9 +23,25 @@ from wtui.core.queue import Line, breakdown, end_of_day
 _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
        c.intent, c.fatigue, c.queue_rank, p.note
     FROM customers c INDEXED BY customers_queue LEFT JOIN preferences p ON p.customer_id = c.id
-    WHERE c.due_at < ? ORDER BY c.queue_rank, c.due_at LIMIT ? OFFSET ?"""
+    WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id LIMIT ? OFFSET ?"""
 # One index range per rank (queue_rank IN ...) instead of a scan of the whole index.
-_COUNTS = "SELECT color, count(*) FROM customers WHERE queue_rank IN (%s) AND due_at < ? GROUP BY color"
+_COUNTS = "SELECT color, count(*) FROM customers c WHERE queue_rank IN (%s) AND due_at < ?%s GROUP BY color"
+_POSITION = """SELECT count(*) FROM customers c INDEXED BY customers_queue
+    WHERE c.due_at < ?%s AND (c.queue_rank, c.due_at, c.color, c.id) < (?, ?, ?, ?)"""
+# Narrowing by text (`/`): name, any run of the number's digits, or a tag name.
+_SEARCH = """ AND (c.name LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\' OR EXISTS (
+    SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
+    WHERE ct.customer_id = c.id AND ct.present = 1 AND t.name LIKE ? ESCAPE '\\'))"""
+
+
+def _search(text: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL fragment and parameters that narrow the queue to ``text``; none for ''."""
+    text = text.strip()
+    if not text:
+        return "", ()
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return _SEARCH, (like, f"%{digits}%" if digits else like, like)
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
     WHERE ct.present = 1 AND ct.customer_id IN (%s) ORDER BY t.dimension, t.name"""
 
@@ -117,16 +133,21 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
 
 
 def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
-          zone: ZoneInfo | None = None, explained: bool = False) -> Queue:
-    """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``)."""
+          zone: ZoneInfo | None = None, explained: bool = False, search: str = "", counts: bool = True) -> Queue:
+    """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``).
+
+    ``search`` narrows it to customers whose name, number or a tag contains the text.
+    """
     zone = zone or rep_zone(cfg)
     ends = end_of_day(now, zone)
     cutoff = iso(ends)
-    counts = {c: 0 for c in cfg.colors.order}
-    ranks = range(len(cfg.colors.order) + 1)
-    for color, n in conn.execute(_COUNTS % ",".join("?" * len(ranks)), (*ranks, cutoff)):
-        counts[color] = n
-    rows = conn.execute(_PAGE, (cutoff, limit, offset)).fetchall()
+    where, params = _search(search)
+    per_color = {c: 0 for c in cfg.colors.order}
+    if counts:
+        ranks = range(len(cfg.colors.order) + 1)
+        for color, n in conn.execute(_COUNTS % (",".join("?" * len(ranks)), where), (*ranks, cutoff, *params)):
+            per_color[color] = n
+    rows = conn.execute(_PAGE % where, (cutoff, *params, limit, offset)).fetchall()
     tags = tags_for(conn, [r[0] for r in rows])
     entries = []
     for cid, uid, name, phone, color, due_at, reason, tz, region, intent, fatigue, qrank, note in rows:
@@ -141,4 +162,123 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
     if explained and entries:
         why = explain(conn, cfg, now, [e.id for e in entries], {e.id: e.window for e in entries}, zone)
         entries = [replace(e, breakdown=why[e.id]) for e in entries]
-    return Queue(now=now, ends=ends, counts=counts, entries=entries, offset=offset)
+    return Queue(now=now, ends=ends, counts=per_color, entries=entries, offset=offset)
+
+
+def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, search: str = "",
+             zone: ZoneInfo | None = None) -> int | None:
+    """Where ``uid`` stands in today's queue (0 = first), or None when they are not in it."""
+    row = conn.execute("SELECT queue_rank, due_at, color, id FROM customers WHERE uid = ?", (uid,)).fetchone()
+    cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))
+    if row is None or row[1] is None or row[1] >= cutoff:
+        return None
+    where, params = _search(search)
+    if where and not conn.execute(
+            "SELECT 1 FROM customers c WHERE c.uid = ?" + where, (uid, *params)).fetchone():
+        return None
+    return conn.execute(_POSITION % where, (cutoff, *params, *row)).fetchone()[0]
+
+
+# ---------------------------------------------------------------------------
+# What the app shows around the queue.
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # customers contacted since the rep's day began
+    due: int  # still due today
+
+    @property
+    def total(self) -> int:
+        return self.done + self.due
+
+
+def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zone: ZoneInfo | None = None) -> Progress:
+    start = end_of_day(now, zone or rep_zone(cfg)) - timedelta(days=1)
+    done = conn.execute("SELECT count(*) FROM customers WHERE last_outbound >= ?", (iso(start),)).fetchone()[0]
+    return Progress(done, due)
+
+
+@dataclass(frozen=True)
+class TeamSignals:
+    customers: int
+    red_share: float
+    high_activity_share: float
+    alerts: tuple[str, ...]
+
+
+def team_signals(conn: sqlite3.Connection, cfg: Config) -> TeamSignals:
+    """Playbook §1, §4: red share over 15 % (more hands), high activity under 15 %."""
+    n, red, high = conn.execute(
+        "SELECT count(*), total(color = 'red'), total(activity = 'high') FROM customers").fetchone()
+    red_share = red / n if n else 0.0
+    high_share = high / n if n else 0.0
+    alerts = []
+    if n and red_share > cfg.team.red_share_alert:
+        alerts.append(f"{red_share:.0%} red: the team needs more hands today")
+    if n and high_share < cfg.team.high_activity_floor:
+        alerts.append(f"only {high_share:.0%} highly active")
+    return TeamSignals(n, red_share, high_share, tuple(alerts))
+
+
+def queue_zones(conn: sqlite3.Connection, cfg: Config, ends: datetime) -> list[str]:
+    """The time zones of everyone due today, most customers first."""
+    ranks = range(len(cfg.colors.order) + 1)
+    rows = conn.execute(
+        "SELECT COALESCE(tz_override, tz) AS z, count(*) AS n FROM customers WHERE queue_rank IN (%s) AND due_at < ? "
+        "GROUP BY z ORDER BY n DESC, z" % ",".join("?" * len(ranks)),
+        (*ranks, iso(ends)),
+    ).fetchall()
+    return [z for z, _ in rows if z]
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything the customer panel shows."""
+
+    uid: str
+    name: str
+    phone: str
+    tz: str
+    region: str
+    owner: str
+    consent: bool
+    color: str
+    reason: str
+    due: datetime | None
+    intent: str
+    interest: str
+    activity: str
+    lifecycle: str
+    spend_tier: str
+    rfm: str
+    preference: str
+    tags: tuple[tuple[str, str, str], ...]  # (dimension, name, colour)
+    interactions: tuple[tuple[datetime, str, str], ...]  # newest first: (at, kind, text)
+    notes: tuple[tuple[datetime, str, str], ...]  # (at, author, text)
+
+
+def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
+    row = conn.execute(
+        """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.tz_override, c.tz), c.region, c.owner, c.consent, c.color,
+                  c.reason, c.due_at, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, p.note
+           FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.uid = ?""", (uid,)).fetchone()
+    if row is None:
+        return None
+    cid = row[0]
+    tags = tuple(conn.execute(
+        """SELECT t.dimension, t.name, t.color FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
+           WHERE ct.customer_id = ? AND ct.present = 1 ORDER BY t.dimension, t.name""", (cid,)))
+    events = tuple(
+        (parse_iso(at), kind, text or "") for at, kind, text in conn.execute(
+            "SELECT at, kind, text FROM interactions WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
+            (cid, recent)))
+    notes = tuple(
+        (parse_iso(at), author or "", text) for at, author, text in conn.execute(
+            "SELECT at, author, text FROM notes WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
+            (cid, recent)))
+    (_, uid, name, phone, tz, region, owner, consent, color, reason, due, intent, interest, activity, lifecycle,
+     spend, rfm, note) = row
+    return Card(uid, name, phone, tz or "UTC", region or "", owner or "", bool(consent), color or "", reason or "",
+                parse_iso(due), intent or "", interest or "", activity or "", lifecycle or "", spend or "", rfm or "",
+                note or "", tags, events, notes)

@@ -203,6 +203,15 @@ class QueueCfg:
 
 
 @dataclass(frozen=True)
+class Ui:
+    theme: str
+    panel_min_width: int
+    min_width: int
+    min_height: int
+    colour_override_hours: float
+
+
+@dataclass(frozen=True)
 class SyncCfg:
     poll_seconds: float
 
@@ -230,6 +239,9 @@ class Config:
     dimensions: dict[str, str]
     tags: Tags
     queue: QueueCfg
+    ui: Ui
+    keys: dict[str, str]
+    quick_tags: dict[str, str]
     sync: SyncCfg
     demo: Demo
     sources: tuple[str, ...] = ()
@@ -400,7 +412,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, SyncCfg, Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, SyncCfg, Demo,
     )
 }
 
@@ -408,6 +420,7 @@ _SECTION_TYPES: dict[str, type] = {
 def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
-    decisive = {k: v for k, v in asdict(cfg).items() if k not in ("rep", "book", "queue", "sync", "demo", "sources")}
+    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "sync", "demo", "sources")
+    decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

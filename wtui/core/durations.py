@@ -19,3 +19,15 @@ def ago(delta: timedelta) -> str:
     if h:
         return f"{h} h {m} m" if m else f"{h} h"
     return f"{m} m"
+
+
+def compact(delta: timedelta) -> str:
+    """The same for a narrow column: '6h50', '1d4h', '45m'."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    d, rem = divmod(minutes, 1440)
+    h, m = divmod(rem, 60)
+    if d:
+        return f"{d}d{h}h" if h else f"{d}d"
+    if h:
+        return f"{h}h{m:02d}" if m else f"{h}h"
+    return f"{m}m"

@@ -21,7 +21,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wtui.core.config import Region, Windows
-from wtui.core.durations import ago
+from wtui.core.durations import ago, compact
 from wtui.core.prefs import DayRange, Preference, Window, parse_span, preset_windows
 
 UTC = timezone.utc
@@ -42,6 +42,14 @@ class WindowState:
     @property
     def in_window(self) -> bool:
         return self.state == OPEN
+
+    def short(self, now: datetime) -> str:
+        """For a queue column: 'open -18:00', 'quiet 6h50', 'closed 1d4h'."""
+        if self.in_window:
+            return f"open -{self.closes_at.astimezone(self.local.tzinfo):%H:%M}" if self.closes_at else "open"
+        if self.next_open is None:
+            return self.state
+        return f"{self.state} {compact(self.next_open - now)}"
 
     def label(self, now: datetime) -> str:
         """'in window until 18:00' / 'quiet until 09:00 (in 6 h 50 m)'."""

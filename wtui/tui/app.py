@@ -1,75 +1,517 @@
-"""The Textual app. For now one screen: today's queue as a table (issue 4 builds the full app)."""
+"""The Textual app: the morning queue a rep works down without the mouse.
+
+Every key calls one ``Book`` method (or opens a small screen that returns an
+answer), then the screen re-reads what changed. Counts, team signals and world
+clocks are computed in a thread worker on its own read-only connection, so a
+key never waits for them. Another process's commit is noticed through
+``PRAGMA data_version`` every ``sync.poll_seconds``.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
+from rich.style import Style
 from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
 
+from wtui.book import db
 from wtui.book.book import Book
-from wtui.book.reads import rep_zone
-from wtui.core.queue import due_text
+from wtui.book.reads import Progress, TeamSignals, progress, queue_zones, rep_zone, team_signals
+from wtui.core.config import COLORS
+from wtui.core.prefs import format_note, parse_note
+from wtui.core.queue import end_of_day
+from wtui.core.windows import zone as zone_named
+from wtui.errors import WtuiError
+from wtui.tui import keys
+from wtui.tui.modals import Choice, Confirm, Help, Prompt, TagChoice, TagPicker, TagResult
+from wtui.tui.panel import CustomerPanel
+from wtui.tui.queue_table import QueueModel, QueueTable
 from wtui.tui.text import safe
+from wtui.tui.theme import WtuiTheme, load as load_theme
 
-# Rich colour names per queue colour; themes arrive with the full app.
-_STYLE = {"red": "bold red", "orange": "dark_orange", "yellow": "yellow", "green": "green", "gray": "grey50"}
-PAGE = 500
+INTENTS = ("high", "medium", "potential", "none")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd]?)\s*$")
 
 
-class QueueApp(App[int]):
-    TITLE = "wtui"
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-    ]
-    CSS = "#counts { height: 1; padding: 0 1; } DataTable { height: 1fr; }"
+def parse_expiry(text: str) -> timedelta | None:
+    """'4h', '2d', '30m', '12' (hours); '' or '0' = no expiry. ValueError otherwise."""
+    if not text.strip():
+        return None
+    m = _DURATION.match(text.lower())
+    if not m:
+        raise ValueError(f"{text!r}: write a duration like 4h, 2d or 30m")
+    n = float(m.group(1))
+    if n == 0:
+        return None
+    return timedelta(**{{"m": "minutes", "d": "days"}.get(m.group(2), "hours"): n})
 
-    def __init__(self, book: Book) -> None:
+
+class QueueScreenBase(Screen):
+    """Today's queue, the customer panel, and every action on them."""
+
+    DEFAULT_CSS = """
+    #header { height: 1; padding: 0 1; background: $panel; }
+    #clocks { height: 1; padding: 0 1; }
+    #body { height: 1fr; }
+    #queue { width: 1fr; }
+    #panel { width: 40%; }
+    #search { dock: bottom; display: none; }
+    #too-small { display: none; width: 100%; height: 100%; content-align: center middle; text-style: bold; }
+    QueueScreen.narrow #panel { display: none; width: 100%; }
+    QueueScreen.narrow.show-panel #panel { display: block; }
+    QueueScreen.narrow.show-panel #queue { display: none; }
+    QueueScreen.wide.hide-panel #panel { display: none; }
+    QueueScreen.tiny #header, QueueScreen.tiny #clocks, QueueScreen.tiny #body, QueueScreen.tiny Footer { display: none; }
+    QueueScreen.tiny #too-small { display: block; }
+    """
+
+    def __init__(self, book: Book, theme: WtuiTheme) -> None:
         super().__init__()
         self.book = book
+        self.wtheme = theme
+        self.model = QueueModel(book)
+        self.undo_stack: list[str] = []
+        self.stats: tuple[Progress, TeamSignals, list[str]] | None = None
+        self._seen_version = book.data_version()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="counts")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=False)
+        yield Static(id="header")
+        yield Static(id="clocks")
+        with Horizontal(id="body"):
+            yield QueueTable(self.model, self.wtheme, self.book.cfg.colors.glyph, id="queue")
+            yield CustomerPanel(self.book, self.wtheme, id="panel")
+        yield Input(placeholder="narrow by name, number or tag; enter keeps it, esc clears", id="search")
+        yield Static("The terminal is too small for wtui: make it at least 60x20.", id="too-small")
         yield Footer()
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("", "name", "phone", "local", "window", "due", "reason")
-        self.refresh_queue()
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
 
-    def refresh_queue(self) -> None:
-        q = self.book.queue(limit=PAGE)
-        glyph = self.book.cfg.colors.glyph
-        counts = Text("Today: ")
-        for c, n in q.counts.items():
-            counts.append(f"{glyph[c]} {n} {c}  ", style=_STYLE[c])
-        counts.append(f"({q.total} due)")
-        self.query_one("#counts", Static).update(counts)
-        table = self.query_one(DataTable)
-        table.clear()
-        zone = rep_zone(self.book.cfg)
-        for e in q.entries:
-            table.add_row(
-                Text(f"{glyph[e.color]} {e.color}", style=_STYLE[e.color]),
-                safe(e.name),
-                e.phone,
-                f"{e.window.local:%a %H:%M}",
-                Text(e.window.label(q.now), style="" if e.window.in_window else "italic"),
-                due_text(e.due, q.now, zone),
-                safe(e.reason),
-                key=e.uid,
+    @property
+    def panel(self) -> CustomerPanel:
+        return self.query_one(CustomerPanel)
+
+    def on_mount(self) -> None:
+        self.table.reload()
+        self.table.focus()
+        self._layout()
+        self.refresh_stats()
+        self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
+        self.set_interval(60, self.tick)
+
+    # -- layout ------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        ui = self.book.cfg.ui
+        w, h = self.app.size
+        self.set_class(w < ui.min_width or h < ui.min_height, "tiny")
+        self.set_class(w >= ui.panel_min_width, "wide")
+        self.set_class(w < ui.panel_min_width, "narrow")
+
+    # -- keeping the screen true -------------------------------------------------------
+
+    def on_queue_table_moved(self, event: QueueTable.Moved) -> None:
+        self.panel.show(event.entry.uid if event.entry else None)
+        self._header()
+
+    def reload(self, keep: str | None = None) -> None:
+        current = self.table.current
+        self.table.reload(keep or (current.uid if current else None))
+        self.refresh_stats()
+
+    def poll(self) -> None:
+        """Another rep's commit shows within ``poll_seconds``, the cursor staying on the same customer."""
+        version = self.book.data_version()
+        if version != self._seen_version:
+            self._seen_version = version
+            self.book.refresh_stale()
+            self.reload()
+
+    def tick(self) -> None:
+        """Once a minute: time moves colours and due times on."""
+        self.book.refresh_stale()
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="stats")
+    def refresh_stats(self) -> None:
+        """Progress, team signals and time zones, on a connection of their own."""
+        book = self.book
+        conn = db.connect(book.path, readonly=True)
+        try:
+            now = book.now()
+            zone = rep_zone(book.cfg)
+            stats = (
+                progress(conn, book.cfg, now, self.model.total, zone),
+                team_signals(conn, book.cfg),
+                queue_zones(conn, book.cfg, end_of_day(now, zone)),
             )
+        finally:
+            conn.close()
+        self.app.call_from_thread(self._show_stats, stats)
+
+    def _show_stats(self, stats) -> None:
+        self.stats = stats
+        self._header()
+        self._clocks()
+
+    def _header(self) -> None:
+        cfg = self.book.cfg
+        text = Text()
+        for color in cfg.colors.order:
+            text.append(f"{cfg.colors.glyph[color]} {self.model.counts.get(color, 0)} {color}  ",
+                        style=self.wtheme.queue[color])
+        if self.model.search:
+            text.append("narrowed to ", style="italic")
+            text.append_text(safe(self.model.search, "bold"))
+            text.append("  ")
+        if self.stats:
+            prog, signals, _ = self.stats
+            text.append(f"done {prog.done}/{prog.done + self.model.total}  ")
+            for alert in signals.alerts:
+                text.append(f"⚠ {alert}  ", style=self.wtheme.marks["overdue"])
+        marked = len(self.table.marked)
+        if marked:
+            text.append(f"● {marked} marked", style=self.wtheme.marks["marked"])
+        self.query_one("#header", Static).update(text)
+
+    def _clocks(self) -> None:
+        if not self.stats:
+            return
+        now = self.book.now()
+        text = Text()
+        width = self.app.size.width - 2
+        for name in self.stats[2]:
+            local = now.astimezone(zone_named(name))
+            day = 7 <= local.hour < 19
+            city = name.rsplit("/", 1)[-1].replace("_", " ")
+            piece = f"{city} {local:%H:%M}{'☀' if day else '☾'}  "
+            if text.cell_len + len(piece) > width:
+                break
+            text.append(piece, style=self.wtheme.marks["day" if day else "night"])
+        self.query_one("#clocks", Static).update(text)
+
+    # -- moving ----------------------------------------------------------------------
 
     def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
+        self.table.move(1)
 
     def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
+        self.table.move(-1)
+
+    def action_top(self) -> None:
+        self.table.go(0)
+
+    def action_bottom(self) -> None:
+        self.table.go(self.model.total - 1)
+
+    def action_page_down(self) -> None:
+        self.table.move(self.table.page())
+
+    def action_page_up(self) -> None:
+        self.table.move(-self.table.page())
+
+    def action_open_customer(self) -> None:
+        self.remove_class("hide-panel")
+        self.add_class("show-panel")
+
+    def action_toggle_panel(self) -> None:
+        if self.has_class("narrow"):
+            self.toggle_class("show-panel")
+        else:
+            self.toggle_class("hide-panel")
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.move(1)
+        self._header()
+
+    def action_mark_all(self) -> None:
+        everyone = set(self.model.uids())
+        self.table.marked = set() if everyone <= self.table.marked else everyone
+        self.table.refresh()
+        self._header()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _targets(self) -> list[str]:
+        targets = self.table.targets()
+        if not targets:
+            self.notify("Nothing to act on: the queue is empty.", severity="warning")
+        return targets
+
+    def _run(self, reason: str, work_fn, keep: str | None = None, done: str = "") -> None:
+        """Run writes as one batch, remember it for undo, then redraw."""
+        try:
+            with self.book.batch(reason) as batch_id:
+                work_fn()
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.undo_stack.append(batch_id)
+        self.table.marked.clear()
+        self.reload(keep)
+        if done:
+            self.notify(done, markup=False)
+
+    def action_tags(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        tags = [TagChoice(t["name"], t["dimension"], t["color"]) for t in self.book.tags() if not t["archived"]]
+        sets = [set(self.book.tags_of(uid)) for uid in targets]
+        common = set.intersection(*sets) if sets else set()
+        who = self.table.current.name if len(targets) == 1 and self.table.current else f"{len(targets)} customers"
+
+        def chosen(result: TagResult | None) -> None:
+            if result is None:
+                return
+            if result.create:
+                self._create_tag(result.create, targets)
+                return
+            if not result.add and not result.remove:
+                return
+
+            def write() -> None:
+                for uid in targets:
+                    for tag in result.add:
+                        self.book.add_tag(uid, tag, reason="tag picker")
+                    for tag in result.remove:
+                        self.book.remove_tag(uid, tag, reason="tag picker")
+
+            self._run("tag picker", write, done=f"tags changed on {len(targets)} customer(s)")
+
+        self.app.push_screen(TagPicker(tags, common, who, self.book.is_admin()), chosen)
+
+    def _create_tag(self, name: str, targets: list[str]) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def write() -> None:
+                self.book.create_tag(name, reason="created from the tag picker")
+                for uid in targets:
+                    self.book.add_tag(uid, name, reason="tag picker")
+
+            self._run("create tag", write, done=f"created tag {name}")
+
+        self.app.push_screen(Confirm(Text("Create the tag ") + safe(name, "bold") + Text(" for the whole team?")),
+                             confirmed)
+
+    def action_quick_tag(self, number: str) -> None:
+        tag = self.book.cfg.quick_tags.get(number, "")
+        targets = self._targets()
+        if not tag or not targets:
+            return
+        have = [tag.lower() in (t.lower() for t in self.book.tags_of(uid)) for uid in targets]
+        remove = all(have)
+
+        def write() -> None:
+            for uid in targets:
+                (self.book.remove_tag if remove else self.book.add_tag)(uid, tag, reason=f"key {number}")
+
+        self._run(f"key {number}", write, done=f"{'removed' if remove else 'added'} {tag}")
+
+    def action_colour(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        glyph = self.book.cfg.colors.glyph
+        choices = [(c, Text(f"{glyph[c]} {c}", style=self.wtheme.queue[c])) for c in COLORS]
+        choices.append(("", Text("automatic (clear the colour set by hand)")))
+        hours = self.book.cfg.ui.colour_override_hours
+        picker = Choice("Colour by hand", choices, ("expires in (4h, 2d; empty = until cleared)",
+                                                    f"{hours:g}h" if hours else ""))
+
+        def chosen(color: str | None) -> None:
+            if color is None:
+                return
+            try:
+                span = parse_expiry(picker.extra)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            until = self.book.now() + span if (span and color) else None
+
+            def write() -> None:
+                for uid in targets:
+                    self.book.set_color(uid, color, until, reason="set by hand")
+
+            self._run("colour", write, keep=targets[0], done=f"colour {color or 'automatic'}")
+
+        self.app.push_screen(picker, chosen)
+
+    def action_intent(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        choices = [(i, Text(i)) for i in INTENTS] + [("", Text("automatic (from their words)"))]
+
+        def chosen(intent: str | None) -> None:
+            if intent is None:
+                return
+
+            def write() -> None:
+                for uid in targets:
+                    self.book.set_intent(uid, intent, reason="set by hand")
+
+            self._run("intent", write, keep=targets[0], done=f"intent {intent or 'automatic'}")
+
+        self.app.push_screen(Choice("Intent", choices), chosen)
+
+    def action_note(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def typed(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+
+            def write() -> None:
+                for uid in targets:
+                    self.book.add_note(uid, text, reason="note")
+
+            self._run("note", write, keep=targets[0], done="note added")
+
+        self.app.push_screen(Prompt("Note", placeholder="what happened, what to remember"), typed)
+
+    def action_preference(self) -> None:
+        entry = self.table.current
+        if entry is None:
+            return
+
+        def check(text: str) -> tuple[bool, str]:
+            try:
+                canonical = format_note(parse_note(text))
+            except WtuiError as exc:
+                return False, str(exc)
+            return True, f"saved as: {canonical}" if canonical else "empty: clears the preference"
+
+        def typed(text: str | None) -> None:
+            if text is None:
+                return
+            self._run("preference", lambda: self.book.set_preference(entry.uid, text, reason="edited"),
+                      keep=entry.uid, done="preference saved")
+
+        self.app.push_screen(Prompt("Preference note", entry.preference, check,
+                                    "Mr. Wang | Prefers text | Mon-Fri 9-18 | Max 2/week"), typed)
+
+    def action_contacted(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        index = self.table.cursor
+
+        def write() -> None:
+            for uid in targets:
+                self.book.log_contact(uid, reason="contacted")
+
+        self._run("contacted", write, keep=targets[0] if len(targets) == 1 else None,
+                  done=f"logged contact with {len(targets)} customer(s)")
+        if self.table.current is None or self.table.current.uid in targets:
+            self.table.go(index)  # the row moved on or left the queue: stay at the same place
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo in this session.", severity="warning")
+            return
+        batch = self.undo_stack.pop()
+        try:
+            done, skipped = self.book.undo(batch, reason="undo")
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.reload()
+        extra = f" ({skipped} changed since by someone else: kept)" if skipped else ""
+        self.notify(f"undone: {done} change(s){extra}", markup=False)
+
+    def action_copy_number(self) -> None:
+        entry = self.table.current
+        if entry:
+            self.app.copy_to_clipboard(entry.phone)
+            self.notify(f"copied {entry.phone}", markup=False)
+
+    # -- narrowing by text --------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.model.search = event.value
+            self.table.reload(self.table.current.uid if self.table.current else None)
+            self._header()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.table.focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#search", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.display = False
+            self.table.focus()
+            event.stop()
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    # -- help --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        rows = []
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if binding.description and active.node is self:
+                rows.append((self.app.get_key_display(binding), binding.description))
+        merged: dict[str, list[str]] = {}
+        for key, description in rows:
+            merged.setdefault(description, []).append(key)
+        self.app.push_screen(Help([(" ".join(k), d) for d, k in merged.items()]))
+
+
+class WtuiApp(App[int]):
+    TITLE = "wtui"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, book: Book, theme: str | None = None) -> None:
+        super().__init__()
+        self.book = book
+        self.wtheme = load_theme(theme or book.cfg.ui.theme)
+        self.register_theme(self.wtheme.textual)
+        self.theme = self.wtheme.name
+        bindings = keys.bindings(book.cfg)  # refuses duplicate keys, naming both actions
+        self.screen_class = type("QueueScreen", (QueueScreenBase,), {"BINDINGS": bindings})
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_class(self.book, self.wtheme))
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, QueueScreenBase):
+            for binding in screen.BINDINGS:
+                action = binding.action
+                yield SystemCommand(binding.description, f"key {binding.key}",
+                                    lambda action=action: screen.run_action(action))
+
+    def action_quit(self) -> None:
+        self.exit(0)
 
 
 def run(book: Book, theme: str | None = None) -> int:
-    QueueApp(book).run()
-    return 0
+    app = WtuiApp(book, theme)
+    result = app.run()
+    return result or 0
