@@ -1,70 +1,404 @@
-"""The app, key by key (Textual's Pilot), and how its main screen looks (snapshots)."""
+"""The app, key by key (Textual's Pilot): each change lands in the book and the op log, and shows."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import NOW
+from tests.conftest import NOW, H
+from tests.tui.conftest import app_cfg
 from wtui.book.book import Book
-from wtui.book.generate import make_book
-from wtui.core import config
-from wtui.tui.app import QueueApp
+from wtui.tui.app import WtuiApp, parse_expiry
+from wtui.tui.panel import CustomerPanel
 
-# Async tests run on anyio's pytest plugin (anyio comes with httpx): no extra dependency.
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
+def ops_of(book, uid, kind):
+    return [e for e in book.change_log(uid) if e.kind == kind]
 
 
-@pytest.fixture
-def pinned_cfg():
-    return config.with_overrides({"rep": {"timezone": "UTC"}})
+def panel_text(app) -> str:
+    return app.screen.query_one(CustomerPanel).plain
 
 
-@pytest.fixture
-def demo_path(tmp_path, pinned_cfg):
-    path = tmp_path / "demo.db"
-    make_book(path, pinned_cfg, customers=60, seed=7, now=NOW).close()
-    return path
+def shown(widget) -> str:
+    """The plain text a Static shows."""
+    content = widget.content
+    return content.plain if hasattr(content, "plain") else str(content)
 
 
-async def test_the_queue_screen_lists_todays_queue_in_order(demo_path, pinned_cfg):
-    with Book.open(demo_path, pinned_cfg, clock=lambda: NOW) as book:
-        expected = [e.uid for e in book.queue(limit=500).entries]
-        app = QueueApp(book)
-        async with app.run_test(size=(100, 30)) as pilot:
-            from textual.widgets import DataTable
-
-            table = app.query_one(DataTable)
-            assert [str(k.value) for k in table.rows] == expected
-            await pilot.press("j", "j")
-            assert table.cursor_row == 2
-            await pilot.press("k")
-            assert table.cursor_row == 1
-            await pilot.press("q")
-        assert app.return_code == 0 or app.return_code is None
+def row_text(app, y=None) -> str:
+    table = app.screen.table
+    line = table.render_line((table.cursor if y is None else y) - int(table.scroll_y))
+    return "".join(seg.text for seg in line)
 
 
-async def test_hostile_names_render_literally(tmp_path, pinned_cfg):
-    path = tmp_path / "b.db"
-    with Book.create(path, pinned_cfg, clock=lambda: NOW) as book:
-        uid = book.add_customer("+4915123456789", "[bold]Ali\x1b[31m\u202eevil")
-        book.record(uid, "in", NOW.replace(hour=9), text="how much?")
-        app = QueueApp(book)
-        async with app.run_test(size=(120, 20)) as pilot:
+async def started(pilot):
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def test_the_queue_lists_todays_queue_in_order(book):
+    expected = [e.uid for e in book.queue(limit=500).entries]
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        assert screen.model.total == len(expected)
+        assert [screen.model.entry(i).uid for i in range(len(expected))] == expected
+        assert screen.panel.uid == expected[0]
+
+
+@pytest.mark.parametrize("keys, cursor", [
+    (("j", "j"), 2), (("down", "down", "k"), 1), (("j", "up"), 0), (("G",), -1), (("G", "g"), 0),
+    (("end", "home"), 0), (("pagedown",), "page"), (("pagedown", "pageup"), 0),
+])
+async def test_moving_keys(book, keys, cursor):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        await pilot.press(*keys)
+        table = screen.table
+        want = {-1: screen.model.total - 1, "page": table.page()}.get(cursor, cursor)
+        assert table.cursor == want
+        assert screen.panel.uid == table.current.uid
+
+
+async def test_enter_opens_the_customer_at_80x24(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot)
+        panel = screen.query_one(CustomerPanel)
+        assert not panel.display
+        await pilot.press("j", "enter")
+        assert panel.display and not screen.table.display
+        assert screen.table.current.name in panel_text(app)
+        await pilot.press("tab")
+        assert not panel.display and screen.table.display
+
+
+async def test_t_picks_tags_by_fuzzy_search_and_space(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        assert "Product-Lipstick" not in book.tags_of(uid)
+        await pilot.press("t", *"lipstk", "space", "enter")
+        await pilot.pause()
+        assert "Product-Lipstick" in book.tags_of(uid)
+        assert ops_of(book, uid, "tag.add")[0].payload["tag"] == "Product-Lipstick"
+        assert "Product-Lipstick" in panel_text(app)
+
+
+async def test_t_escape_changes_nothing(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        before = book.tags_of(uid)
+        await pilot.press("t", *"lipstick", "space", "escape")
+        await pilot.pause()
+        assert book.tags_of(uid) == before
+
+
+async def test_an_admin_creates_a_missing_tag_after_confirming(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        await pilot.press("t", *"Interest-Cars", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "Confirm"
+        await pilot.press("y")
+        await pilot.pause()
+        assert "Interest-Cars" in book.tags_of(uid)
+        assert [e.kind for e in book.change_log()[:2]] == ["tag.add", "tag.create"]
+
+
+async def test_a_rep_may_not_create_a_tag(book_path):
+    with Book.open(book_path, app_cfg(rep={"name": "omar"}), clock=lambda: NOW, actor="omar") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await started(pilot)
+            await pilot.press("t", *"Interest-Cars")
             await pilot.pause()
-            from textual.widgets import DataTable
+            hint = shown(app.screen.query_one("#tag-hint"))
+            assert "only admins create tags" in hint
+            await pilot.press("enter")
+            await pilot.pause()
+            assert book.conn.execute("SELECT count(*) FROM tags WHERE name = 'Interest-Cars'").fetchone()[0] == 0
 
-            cell = app.query_one(DataTable).get_row_at(0)[1]
-            assert cell.plain == "[bold]Ali␛[31m<RLO>evil"
+
+async def test_number_keys_toggle_their_configured_tags(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        tag = book.cfg.quick_tags["4"]
+        had = tag in book.tags_of(uid)
+        await pilot.press("4")
+        assert (tag in book.tags_of(uid)) != had
+        await pilot.press("4")
+        assert (tag in book.tags_of(uid)) == had
+        assert len(ops_of(book, uid, "tag.add") + ops_of(book, uid, "tag.remove")) == 2
 
 
-def test_queue_screen_snapshot_80x24(snap_compare, demo_path, pinned_cfg):
-    book = Book.open(demo_path, pinned_cfg, clock=lambda: NOW)
-    try:
-        assert snap_compare(QueueApp(book), terminal_size=(80, 24))
-    finally:
-        book.close()
+async def test_c_sets_the_colour_by_hand_with_an_expiry(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        await pilot.press("c")
+        await pilot.pause()
+        app.screen.query_one("#choice-field").value = "4h"
+        await pilot.press("down", "down", "down", "enter")  # red, orange, yellow, green
+        await pilot.pause()
+        color, until = book.conn.execute(
+            "SELECT override_color, override_until FROM customers WHERE uid = ?", (uid,)).fetchone()
+        assert (color, until) == ("green", "2026-11-23T16:00:00Z")
+        assert ops_of(book, uid, "customer.set")[0].payload["fields"]["override_color"] == "green"
+        assert uid not in {screen.model.entry(i).uid for i in range(screen.model.total)}  # green: due in 72 h
+
+
+@pytest.mark.parametrize("text, expected", [("4h", H * 4), ("2d", H * 48), ("30m", H / 2), ("", None), ("0", None)])
+def test_expiry_durations(text, expected):
+    assert parse_expiry(text) == expected
+
+
+def test_a_bad_expiry_says_how_to_write_one():
+    with pytest.raises(ValueError, match="like 4h"):
+        parse_expiry("soon")
+
+
+async def test_i_sets_intent(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        await pilot.press("i", "down", "down", "enter")  # high, medium, potential
+        await pilot.pause()
+        assert book.conn.execute("SELECT override_intent, intent FROM customers WHERE uid = ?", (uid,)).fetchone() == (
+            "potential", "potential")
+        assert "intent potential" in panel_text(app)
+
+
+async def test_n_adds_a_note(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        await pilot.press("n", *"call after 5", "enter")
+        await pilot.pause()
+        assert book.conn.execute("SELECT text, author FROM notes").fetchall() == [("call after 5", "ana")]
+        assert "call after 5" in panel_text(app)
+        assert ops_of(book, uid, "note.add")
+
+
+async def test_p_validates_the_preference_as_you_type_and_saves_it_canonical(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        await pilot.press("p")
+        await pilot.pause()
+        box = app.screen.query_one("#prompt-input")
+        box.value = "mon-fri 9-25"
+        await pilot.pause()
+        assert "not a time of day" in shown(app.screen.query_one("#prompt-status"))
+        await pilot.press("enter")
+        assert type(app.screen).__name__ == "Prompt"  # refused: still editing
+        box.value = "mr. wang | prefers TEXT | mon-fri 09:00-18:00 | max 2/week"
+        await pilot.pause()
+        assert "saved as: mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week" in shown(
+            app.screen.query_one("#prompt-status"))
+        await pilot.press("enter")
+        await pilot.pause()
+        note = book.conn.execute(
+            "SELECT p.note FROM preferences p JOIN customers c ON c.id = p.customer_id WHERE c.uid = ?", (uid,)).fetchone()
+        assert note == ("mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week",)
+
+
+async def test_d_logs_the_contact_and_the_row_leaves_todays_queue(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        total = screen.model.total
+        uid = screen.table.current.uid
+        await pilot.press("d")
+        await pilot.pause()
+        assert book.conn.execute(
+            "SELECT count(*) FROM interactions i JOIN customers c ON c.id = i.customer_id "
+            "WHERE c.uid = ? AND i.kind = 'out' AND i.at = '2026-11-23T12:00:00Z'", (uid,)).fetchone()[0] == 1
+        assert ops_of(book, uid, "interaction.add")[0].reason == "contacted"
+        assert screen.model.total == total - 1  # next touch is tomorrow at the earliest
+        assert screen.table.cursor == 0 and screen.table.current.uid != uid
+
+
+async def test_u_undoes_the_last_action(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        total = screen.model.total
+        uid = screen.table.current.uid
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.model.total == total
+        assert book.conn.execute(
+            "SELECT retracted FROM interactions i JOIN customers c ON c.id = i.customer_id "
+            "WHERE c.uid = ? AND i.at = '2026-11-23T12:00:00Z'", (uid,)).fetchone() == (1,)
+
+
+async def test_marks_make_t_c_and_d_act_on_every_marked_row_and_u_undoes_them_whole(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uids = [screen.model.entry(i).uid for i in range(3)]
+        await pilot.press("space", "space", "space")
+        assert screen.table.marked == set(uids)
+        assert "●" in row_text(app, 0)
+        await pilot.press("t", *"urgent", "space", "enter")
+        await pilot.pause()
+        assert all("Urgent" in book.tags_of(u) for u in uids)
+        batches = {r[0] for r in book.conn.execute("SELECT batch FROM ops WHERE kind = 'tag.add'")}
+        assert len(batches) == 1
+        await pilot.press("u")
+        await pilot.pause()
+        assert not any("Urgent" in book.tags_of(u) for u in uids)
+
+
+async def test_star_marks_every_row_shown(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("asterisk")
+        assert len(screen.table.marked) == screen.model.total
+        await pilot.press("asterisk")
+        assert not screen.table.marked
+
+
+async def test_slash_narrows_the_queue_by_name_number_or_tag(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        total = screen.model.total
+        await pilot.press("slash", *"quoted")
+        await pilot.pause()
+        assert 0 < screen.model.total < total
+        assert all("Stage-Quoted" in screen.model.entry(i).tags for i in range(screen.model.total))
+        first = screen.model.entry(0)
+        box = screen.query_one("#search")
+        box.value = first.phone[-6:]  # any run of the number's digits
+        await pilot.pause()
+        assert screen.model.entry(0).uid == first.uid
+        await pilot.press("enter", "escape")
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert screen.model.total == total
+
+
+async def test_y_copies_the_number_in_e164(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("y")
+        assert app.clipboard == screen.table.current.phone
+        assert app.clipboard.startswith("+")
+
+
+async def test_question_mark_shows_the_keys_in_force(book_path):
+    cfg = app_cfg(keys={"contacted": "x"})
+    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            text = "\n".join(shown(w) for w in app.screen.query("Static"))
+            assert "x  Log contacted" in text
+            assert "d  Log contacted" not in text
+
+
+async def test_a_rebound_key_does_the_action(book_path):
+    with Book.open(book_path, app_cfg(keys={"contacted": "x"}), clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await started(pilot)
+            uid = screen.table.current.uid
+            await pilot.press("x")
+            await pilot.pause()
+            assert ops_of(book, uid, "interaction.add")
+
+
+def test_a_key_bound_twice_is_refused_naming_both_actions(book_path):
+    from wtui.errors import ConfigError
+
+    with Book.open(book_path, app_cfg(keys={"down": "t"}), clock=lambda: NOW) as book:
+        with pytest.raises(ConfigError, match="key 't' is already bound to 'down'"):
+            WtuiApp(book)
+
+
+async def test_the_command_palette_lists_every_action(book):
+    from wtui.tui.keys import ACTIONS
+
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {a.description for a in ACTIONS} <= titles
+
+
+async def test_q_quits(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await started(pilot)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_a_tiny_terminal_gets_a_clear_message(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(50, 15)) as pilot:
+        screen = await started(pilot)
+        assert screen.query_one("#too-small").display
+        assert not screen.query_one("#body").display
+
+
+async def test_hostile_text_shows_literally_in_the_row_and_the_panel(tmp_path):
+    cfg = app_cfg()
+    with Book.create(tmp_path / "b.db", cfg, clock=lambda: NOW, actor="ana") as book:
+        uid = book.add_customer("+4915123456789", "[bold]Ali\x1b[31m\u202eevil")
+        book.record(uid, "in", NOW - 3 * H, text="[red]how much?\x1b[2J")
+        app = WtuiApp(book)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await started(pilot)
+            assert "[bold]Ali␛[31m<RLO>evil" in row_text(app)
+            text = panel_text(app)
+            assert "[bold]Ali␛[31m<RLO>evil" in text and "[red]how much?␛[2J" in text
+            assert "\x1b" not in text and "\u202e" not in text
+
+
+async def test_a_change_by_another_process_shows_within_the_poll_interval(book_path, book):
+    import subprocess
+    import sys
+
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        await pilot.press("j", "k")  # the cursor stays on this customer through the reload
+        script = (
+            "import sys\nfrom wtui.book.book import Book\nfrom wtui.core import config\n"
+            "with Book.open(sys.argv[1], config.load(layers=[]), actor='omar') as b:\n"
+            "    b.add_tag(sys.argv[2], 'Spend-VIP', reason='from another terminal')\n"
+        )
+        subprocess.run([sys.executable, "-c", script, str(book_path), uid], check=True, timeout=60)
+        for _ in range(60):  # the app polls every sync.poll_seconds (2 s): give it a few rounds
+            await pilot.pause(0.1)
+            if "Spend-VIP" in panel_text(app):
+                break
+        assert "Spend-VIP" in panel_text(app)
+        assert "omar" in panel_text(app)
+        assert screen.panel.uid == uid

@@ -55,6 +55,7 @@ def parse_expiry(text: str) -> timedelta | None:
 class QueueScreenBase(Screen):
     """Today's queue, the customer panel, and every action on them."""
 
+    SCOPED_CSS = False  # the rules below style the screen itself by its size classes
     DEFAULT_CSS = """
     #header { height: 1; padding: 0 1; background: $panel; }
     #clocks { height: 1; padding: 0 1; }

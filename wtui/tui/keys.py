@@ -66,7 +66,7 @@ def bindings(cfg: Config) -> list[Binding]:
         out.append(Binding(keys, a.action, a.description, show=a.show, id=a.id))
     for bid, key, tag in quick_actions(cfg):
         _claim(owner, key, bid)
-        out.append(Binding(key, f"quick_tag({key})", f"Toggle {tag}", show=False, id=bid))
+        out.append(Binding(key, f"quick_tag('{key}')", f"Toggle {tag}", show=False, id=bid))
     return out
 
 

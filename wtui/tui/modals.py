@@ -128,7 +128,7 @@ class TagPicker(Modal):
         else:
             hint.update(f"{len(self.chosen - self.initial)} to add, {len(self.initial - self.chosen)} to remove")
         ids = [o.id for o in options.options]
-        if keep in ids:
+        if keep and keep in ids:
             options.highlighted = ids.index(keep)
         else:
             options.highlighted = next((i for i, o in enumerate(options.options) if not o.disabled), None)

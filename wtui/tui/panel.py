@@ -66,6 +66,7 @@ class CustomerPanel(VerticalScroll):
         self.book = book
         self.wtheme = theme
         self.uid: str | None = None
+        self.plain = ""  # what the panel shows, as plain text (for tests and screen readers)
 
     def compose(self):
         yield Static(id="card-head")
@@ -79,9 +80,11 @@ class CustomerPanel(VerticalScroll):
         head, tags, why, history, log = (self.query_one(f"#card-{k}", Static) for k in
                                          ("head", "tags", "why", "history", "log"))
         if uid is None:
-            head.update(Text("Nothing is due: the queue is empty.", style="italic"))
+            empty = Text("Nothing is due: the queue is empty.", style="italic")
+            head.update(empty)
             for w in (tags, why, history, log):
                 w.update("")
+            self.plain = empty.plain
             return
         book = self.book
         c = book.card(uid)
@@ -103,6 +106,7 @@ class CustomerPanel(VerticalScroll):
         traits = (f"intent {c.intent or '-'} · interest {c.interest or '-'} · activity {c.activity or '-'} · "
                   f"lifecycle {c.lifecycle or '-'} · spend {c.spend_tier or '-'} · RFM {c.rfm or '-'}")
         lines.append(Text(traits))
+        sections = [lines]
         head.update(Group(*lines))
 
         tag_text = Text()
@@ -114,13 +118,16 @@ class CustomerPanel(VerticalScroll):
             for i, (name, col) in enumerate(items):
                 tag_text.append(("  " if i else "") + visible(name), style=_colour_style(col))
             tag_text.append("\n")
-        tags.update(Group(_heading("Tags"), tag_text if c.tags else Text("no tags", style="italic")))
+        tag_lines = [_heading("Tags"), tag_text if c.tags else Text("no tags", style="italic")]
+        sections.append(tag_lines)
+        tags.update(Group(*tag_lines))
 
         why_lines = [_heading("Why here")]
         for line in book.explain(uid):
             row = Text(f"{line.label:<10} ", style="bold")
             row.append(visible(line.value))
             why_lines.append(row)
+        sections.append(why_lines)
         why.update(Group(*why_lines))
 
         hist = [_heading("Latest")]
@@ -132,6 +139,7 @@ class CustomerPanel(VerticalScroll):
             row = Text(f"{_when(at, now, zone)}  note by {visible(author)}: ", style="italic")
             row.append_text(safe(text))
             hist.append(row)
+        sections.append(hist)
         history.update(Group(*hist))
 
         changes = [_heading("Change log")]
@@ -141,7 +149,9 @@ class CustomerPanel(VerticalScroll):
             if entry.reason:
                 row.append(f"  ({visible(entry.reason)})", style="italic")
             changes.append(row)
+        sections.append(changes)
         log.update(Group(*changes))
+        self.plain = "\n\n".join("\n".join(t.plain for t in section) for section in sections)
 
 
 def _when(at: datetime, now: datetime, zone) -> str:
