@@ -180,10 +180,10 @@ class Book:
             return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
 
     def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False, search: str = "",
-              counts: bool = True) -> "reads.Queue":
-        """Today's queue at this moment (see ``reads.queue``)."""
-        return reads.queue(self.conn, self.cfg, self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
-                           explained=explained, search=search, counts=counts)
+              counts: bool = True, now: datetime | None = None, windows_memo: dict | None = None) -> "reads.Queue":
+        """Today's queue at this moment, or at ``now`` (see ``reads.queue``)."""
+        return reads.queue(self.conn, self.cfg, now or self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
+                           explained=explained, search=search, counts=counts, windows_memo=windows_memo)
 
     def position(self, uid: str, search: str = "") -> int | None:
         return reads.position(self.conn, self.cfg, self.now(), uid, search=search)

@@ -15,6 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 
 from wtui.book.db import iso, parse_iso
 from wtui.core import follow_up, traits
@@ -41,7 +42,9 @@ _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.
 _CHUNK = 500  # ids per IN (...) list, under SQLite's parameter limit
 
 
+@lru_cache(maxsize=2048)
 def safe_pref(note: str | None) -> Preference | None:
+    """The parsed note (notes repeat across a book, so parsing is cached)."""
     if not note:
         return None
     try:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,8 +65,13 @@ class QueueEntry:
     priority: bool
     preference: str
     tags: tuple[str, ...]
-    window: windows.WindowState
+    locate: Callable[[], windows.WindowState] = field(repr=False, compare=False)
     breakdown: tuple[Line, ...] = ()  # filled when the caller asks for explanations
+
+    @cached_property
+    def window(self) -> windows.WindowState:
+        """Computed when first shown: a page of 100 rows draws only the ~30 on screen."""
+        return self.locate()
 
     def as_json(self, now: datetime) -> dict:
         return {
@@ -133,7 +140,8 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
 
 
 def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
-          zone: ZoneInfo | None = None, explained: bool = False, search: str = "", counts: bool = True) -> Queue:
+          zone: ZoneInfo | None = None, explained: bool = False, search: str = "", counts: bool = True,
+          windows_memo: dict | None = None) -> Queue:
     """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``).
 
     ``search`` narrows it to customers whose name, number or a tag contains the text.
@@ -150,19 +158,37 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
     rows = conn.execute(_PAGE % where, (cutoff, *params, limit, offset)).fetchall()
     tags = tags_for(conn, [r[0] for r in rows])
     entries = []
+    locator = _Windows(now, cfg, windows_memo)
     for cid, uid, name, phone, color, due_at, reason, tz, region, intent, fatigue, qrank, note in rows:
         due = parse_iso(due_at)
-        pref = safe_pref(note)
-        state = windows.state(now, tz or "UTC", pref, region or "", cfg.windows, cfg.regions)
         entries.append(QueueEntry(
             id=cid, uid=uid, name=name, phone=phone, color=color, due=due, overdue=due <= now, reason=reason or "",
             tz=tz or "UTC", region=region or "", intent=intent or "", fatigue=bool(fatigue), priority=qrank == 0,
-            preference=note or "", tags=tuple(tags[cid]), window=state,
+            preference=note or "", tags=tuple(tags[cid]), locate=locator.of(tz or "UTC", note, region or ""),
         ))
     if explained and entries:
         why = explain(conn, cfg, now, [e.id for e in entries], {e.id: e.window for e in entries}, zone)
         entries = [replace(e, breakdown=why[e.id]) for e in entries]
     return Queue(now=now, ends=ends, counts=per_color, entries=entries, offset=offset)
+
+
+class _Windows:
+    """Contact windows for one page at one instant; customers sharing zone, note and region share one."""
+
+    def __init__(self, now: datetime, cfg: Config, memo: dict | None = None) -> None:
+        self.now, self.cfg = now, cfg
+        # A caller may keep the memo across reads at the same instant (the app, between keys).
+        self.memo: dict[tuple, windows.WindowState] = {} if memo is None else memo
+
+    def of(self, tz: str, note: str | None, region: str) -> Callable[[], windows.WindowState]:
+        def locate() -> windows.WindowState:
+            key = (self.now, tz, note, region)
+            if key not in self.memo:
+                cfg = self.cfg
+                self.memo[key] = windows.state(self.now, tz, safe_pref(note), region, cfg.windows, cfg.regions)
+            return self.memo[key]
+
+        return locate
 
 
 def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, search: str = "",
@@ -215,7 +241,7 @@ def team_signals(conn: sqlite3.Connection, cfg: Config) -> TeamSignals:
     high_share = high / n if n else 0.0
     alerts = []
     if n and red_share > cfg.team.red_share_alert:
-        alerts.append(f"{red_share:.0%} red: the team needs more hands today")
+        alerts.append(f"{red_share:.0%} red: more hands today")
     if n and high_share < cfg.team.high_activity_floor:
         alerts.append(f"only {high_share:.0%} highly active")
     return TeamSignals(n, red_share, high_share, tuple(alerts))

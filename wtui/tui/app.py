@@ -36,6 +36,7 @@ from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme, load as load_theme
 
 INTENTS = ("high", "medium", "potential", "none")
+PANEL_DELAY = 0.03  # seconds of quiet after a move before the panel redraws
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd]?)\s*$")
 
 
@@ -80,6 +81,8 @@ class QueueScreenBase(Screen):
         self.undo_stack: list[str] = []
         self.stats: tuple[Progress, TeamSignals, list[str]] | None = None
         self._seen_version = book.data_version()
+        self._pending: str | None = None
+        self._panel_timer = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -103,7 +106,7 @@ class QueueScreenBase(Screen):
         self.table.reload()
         self.table.focus()
         self._layout()
-        self.refresh_stats()
+        self.call_after_refresh(self.refresh_stats)  # the first screen paints before the book-wide counts
         self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
         self.set_interval(60, self.tick)
 
@@ -122,13 +125,22 @@ class QueueScreenBase(Screen):
     # -- keeping the screen true -------------------------------------------------------
 
     def on_queue_table_moved(self, event: QueueTable.Moved) -> None:
-        self.panel.show(event.entry.uid if event.entry else None)
+        # The row repaints first; the panel (the heavier render) follows once the keys settle.
+        self._pending = event.entry.uid if event.entry else None
+        if self._panel_timer is not None:
+            self._panel_timer.stop()
+        self._panel_timer = self.set_timer(PANEL_DELAY, self._show_panel)
         self._header()
 
-    def reload(self, keep: str | None = None) -> None:
+    def _show_panel(self) -> None:
+        self._panel_timer = None
+        self.panel.show(self._pending)
+
+    def reload(self, keep: str | None = None, *, stats: bool = False) -> None:
+        """Re-read the queue after a change; ``stats`` also recounts the whole book (slower)."""
         current = self.table.current
         self.table.reload(keep or (current.uid if current else None))
-        self.refresh_stats()
+        self.refresh_stats(full=stats)
 
     def poll(self) -> None:
         """Another rep's commit shows within ``poll_seconds``, the cursor staying on the same customer."""
@@ -136,29 +148,29 @@ class QueueScreenBase(Screen):
         if version != self._seen_version:
             self._seen_version = version
             self.book.refresh_stale()
-            self.reload()
+            self.reload(stats=True)
 
     def tick(self) -> None:
         """Once a minute: time moves colours and due times on."""
         self.book.refresh_stale()
-        self.reload()
+        self.reload(stats=True)
 
     @work(thread=True, exclusive=True, group="stats")
-    def refresh_stats(self) -> None:
-        """Progress, team signals and time zones, on a connection of their own."""
+    def refresh_stats(self, full: bool = True) -> None:
+        """Progress (and with ``full``, team signals and time zones) on a connection of their own."""
         book = self.book
         conn = db.connect(book.path, readonly=True)
         try:
             now = book.now()
             zone = rep_zone(book.cfg)
-            stats = (
-                progress(conn, book.cfg, now, self.model.total, zone),
-                team_signals(conn, book.cfg),
-                queue_zones(conn, book.cfg, end_of_day(now, zone)),
-            )
+            prog = progress(conn, book.cfg, now, self.model.total, zone)
+            if full or self.stats is None:
+                signals, zones = team_signals(conn, book.cfg), queue_zones(conn, book.cfg, end_of_day(now, zone))
+            else:
+                _, signals, zones = self.stats
         finally:
             conn.close()
-        self.app.call_from_thread(self._show_stats, stats)
+        self.app.call_from_thread(self._show_stats, (prog, signals, zones))
 
     def _show_stats(self, stats) -> None:
         self.stats = stats

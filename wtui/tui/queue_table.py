@@ -38,9 +38,14 @@ class QueueModel:
     counts: dict[str, int] = field(default_factory=dict)
     now: datetime | None = None
     _pages: dict[int, list[QueueEntry]] = field(default_factory=dict)
+    _windows: dict = field(default_factory=dict)
 
     def reload(self) -> None:
-        first = self.book.queue(limit=PAGE, search=self.search)
+        # Contact windows move by the minute: reads within one minute share them.
+        now = self.book.now().replace(second=0, microsecond=0)
+        if now != self.now:
+            self._windows = {}
+        first = self.book.queue(limit=PAGE, search=self.search, now=now, windows_memo=self._windows)
         self.now = first.now
         self.counts = first.counts
         self.total = first.total
@@ -51,7 +56,8 @@ class QueueModel:
             return None
         page = index // PAGE
         if page not in self._pages:
-            q = self.book.queue(limit=PAGE, offset=page * PAGE, search=self.search, counts=False)
+            q = self.book.queue(limit=PAGE, offset=page * PAGE, search=self.search, counts=False, now=self.now,
+                                windows_memo=self._windows)
             self._pages[page] = q.entries
         rows = self._pages[page]
         i = index - page * PAGE
@@ -66,7 +72,8 @@ class QueueModel:
 
     def uids(self) -> list[str]:
         """Every uid in the narrowed queue, in order (for marking all)."""
-        return [e.uid for e in self.book.queue(limit=max(1, self.total), search=self.search, counts=False).entries]
+        return [e.uid for e in self.book.queue(limit=max(1, self.total), search=self.search, counts=False,
+                                               now=self.now).entries]
 
 
 class QueueTable(ScrollView, can_focus=True):
