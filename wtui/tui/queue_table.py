@@ -22,7 +22,8 @@ from textual.strip import Strip
 from wtui.book.book import Book
 from wtui.book.reads import QueueEntry
 from wtui.core.durations import compact
-from wtui.core.text import fit, visible
+from wtui.core.text import visible
+from wtui.tui.text import cells as fit
 from wtui.tui.theme import WtuiTheme
 
 PAGE = 100
