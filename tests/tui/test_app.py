@@ -403,3 +403,21 @@ async def test_a_change_by_another_process_shows_within_the_poll_interval(book_p
         assert "Spend-VIP" in panel_text(app)
         assert "omar" in panel_text(app)
         assert screen.panel.uid == uid
+
+
+def test_every_shipped_theme_loads():
+    from wtui.tui.theme import available, load
+
+    names = sorted(available())
+    assert names == ["wtui-ansi", "wtui-contrast", "wtui-dark", "wtui-light"]
+    for name in names:
+        theme = load(name)
+        assert set(theme.queue) == {"red", "orange", "yellow", "green", "gray"}
+    assert load("wtui-ansi").textual.ansi
+
+
+def test_an_unknown_theme_names_the_ones_there_are(book):
+    from wtui.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no theme 'neon'; there are wtui-ansi, wtui-contrast"):
+        WtuiApp(book, "neon")

@@ -78,7 +78,7 @@ class QueueModel:
 
 
 class QueueTable(ScrollView, can_focus=True):
-    """Rows: colour block and glyph, mark, name, number, local time, window, due, tags, intent."""
+    """Rows: colour block and glyph, intent initial, mark, name, number, local time, window, due, top tags."""
 
     DEFAULT_CSS = "QueueTable { height: 1fr; }"
     cursor: reactive[int] = reactive(0)
@@ -162,12 +162,12 @@ class QueueTable(ScrollView, can_focus=True):
         marks = self.wtheme.marks
         now = self.model.now or e.due
         due = "late " + compact(now - e.due) if e.overdue else "in " + compact(e.due - now)
-        wide = width >= 100
-        # fixed columns: block+glyph+mark 4, phone 16, local 10, window 13, due 11 (+ intent 10 when wide)
-        name_w = max(8, min(28, width - 55 - (10 if wide else 0)))
+        # fixed: block+glyph+intent+mark 6, phone 16, local 10, window 13, due 11; the rest is name and tags
+        name_w = max(8, min(28, width - 56))
         cells = [
             ("▌", colour),
             (self.glyphs[e.color] + ("*" if e.priority else " "), colour + Style(bold=True)),
+            ((e.intent[:1].upper() or "-") + " ", marks["dim"]),
             ("●" if e.uid in self.marked else " ", marks["marked"]),
             (" " + fit(visible(e.name), name_w), Style()),
             (" " + fit(e.phone, 15), marks["dim"]),
@@ -175,11 +175,9 @@ class QueueTable(ScrollView, can_focus=True):
             (" " + fit(e.window.short(now), 12), Style() if e.window.in_window else marks["outside"]),
             (" " + fit(due, 10), marks["overdue"] if e.overdue else Style()),
         ]
-        if wide:
-            cells.append((" " + fit(e.intent, 9), Style()))
-            rest = width - sum(len(t) for t, _ in cells) - 1
-            if rest > 4:
-                cells.append((" " + fit(visible(", ".join(e.tags)), rest), marks["dim"]))
+        rest = width - sum(len(t) for t, _ in cells) - 1
+        if rest > 6 and e.tags:
+            cells.append((" " + fit(visible(", ".join(e.tags)), rest), marks["dim"]))
         return [Segment(text, base + style) for text, style in cells]
 
     def on_resize(self) -> None:
