@@ -47,3 +47,16 @@ def test_every_hostile_fixture_comes_out_inert():
         out = visible(s)
         assert "\x1b" not in out and "\x07" not in out and "\n" not in out and "\u202e" not in out
         assert all(ch in out for ch in s if ch.isalpha())  # every letter of every script survives
+
+
+def test_durations_read_naturally_and_compactly():
+    from datetime import timedelta
+
+    from wtui.core.durations import ago, compact
+
+    for delta, long, short in [
+        (timedelta(minutes=12), "12 m", "12m"), (timedelta(hours=6, minutes=50), "6 h 50 m", "6h50"),
+        (timedelta(hours=3), "3 h", "3h"), (timedelta(days=3, hours=4), "3 d 4 h", "3d4h"),
+        (timedelta(days=2), "2 d", "2d"), (timedelta(seconds=-5), "0 m", "0m"),
+    ]:
+        assert (ago(delta), compact(delta)) == (long, short)

@@ -9,11 +9,15 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 
-def ago(delta: timedelta) -> str:
-    """A short human duration: '6 h 50 m', '3 d 4 h', '12 m'."""
+def _split(delta: timedelta) -> tuple[int, int, int]:
     minutes = max(0, int(delta.total_seconds() // 60))
     d, rem = divmod(minutes, 1440)
-    h, m = divmod(rem, 60)
+    return d, *divmod(rem, 60)
+
+
+def ago(delta: timedelta) -> str:
+    """A short human duration: '6 h 50 m', '3 d 4 h', '12 m'."""
+    d, h, m = _split(delta)
     if d:
         return f"{d} d {h} h" if h else f"{d} d"
     if h:
@@ -23,9 +27,7 @@ def ago(delta: timedelta) -> str:
 
 def compact(delta: timedelta) -> str:
     """The same for a narrow column: '6h50', '1d4h', '45m'."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    d, rem = divmod(minutes, 1440)
-    h, m = divmod(rem, 60)
+    d, h, m = _split(delta)
     if d:
         return f"{d}d{h}h" if h else f"{d}d"
     if h:

@@ -270,7 +270,8 @@ class QueueScreenBase(Screen):
         except WtuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.undo_stack.append(batch_id)
+        if self.book.conn.execute("SELECT 1 FROM ops WHERE batch = ? LIMIT 1", (batch_id,)).fetchone():
+            self.undo_stack.append(batch_id)  # an action that changed nothing leaves nothing to undo
         self.table.marked.clear()
         self.reload(keep)
         if done:
