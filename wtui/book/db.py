@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from wtui.core.query import contains
 from wtui.errors import BookError
 
 BUSY_TIMEOUT_MS = 5000
@@ -63,7 +64,13 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
             conn.execute("PRAGMA journal_mode = " + mode)  # one of two fixed words
         conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Unicode-aware "contains" for queries (SQLite's LIKE folds ASCII only).
+    conn.create_function("wtui_contains", 2, _contains, deterministic=True)
     return conn
+
+
+def _contains(text: str | None, needle: str | None) -> int:
+    return int(contains(text, needle))
 
 
 @contextmanager

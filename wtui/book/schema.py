@@ -70,7 +70,8 @@ def _v1(conn: sqlite3.Connection) -> None:
             PRIMARY KEY (customer_id, tag_id)
         ) WITHOUT ROWID"""
     )
-    conn.execute("CREATE INDEX customer_tags_by_tag ON customer_tags (tag_id, customer_id) WHERE present = 1")
+    # Covering for "who has tag X": the query language drives from this range.
+    conn.execute("CREATE INDEX customer_tags_by_tag ON customer_tags (tag_id, present, customer_id)")
     db["interactions"].create(
         {"id": INT, "uid": TEXT, "customer_id": INT, "kind": TEXT, "at": TEXT, "text": TEXT, "signals": TEXT,
          "amount": REAL, "minutes": REAL, "color_at": TEXT, "actor": TEXT, "retracted": INT},
