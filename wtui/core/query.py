@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -54,7 +54,7 @@ class QueryError(BadInput):
 @dataclass(frozen=True)
 class Tag:
     name: str
-    pos: int = 0
+    pos: int = field(default=0, compare=False)  # where it was typed, for errors
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Cond:
     field: str
     op: str  # = != < <= > >= within ~
     value: Any  # timedelta, float, str or bool
-    pos: int = 0
+    pos: int = field(default=0, compare=False)
 
 
 Node = Tag | Not | And | Or | Cond
@@ -442,13 +442,14 @@ _SCAN = "SELECT c.id AS id FROM customers c"
 
 def _predicate(c: Cond, f: Field, now: datetime, me: str) -> tuple[str, list[Any]]:
     # Column and operator come from the fixed field table and operator lists above;
-    # the user's values only ever travel as parameters.
+    # the user's values only ever travel as parameters. Every predicate is two-valued
+    # (never NULL), so NOT means what a rep means by it on customers with empty fields.
     col = f.column
     if f.kind == "time":
         cutoff = (now - c.value).astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
         if c.op in (">", ">="):  # longer ago than, or never
             return f"({col} IS NULL OR {col} {'<' if c.op == '>' else '<='} ?)", [cutoff]
-        return f"{col} {'>=' if c.op == '<=' else '>'} ?", [cutoff]  # <, <=, within: recently
+        return f"({col} IS NOT NULL AND {col} {'>=' if c.op == '<=' else '>'} ?)", [cutoff]  # recently
     if f.kind == "message":
         if c.value.isascii():
             return _MESSAGE_ASCII, [_like(c.value), c.value]
@@ -462,7 +463,7 @@ def _predicate(c: Cond, f: Field, now: datetime, me: str) -> tuple[str, list[Any
         value = me
     if c.op == "!=":
         return f"({col} IS NULL OR {col} != ?)", [value]
-    return f"{col} {c.op} ?", [value]
+    return f"({col} IS NOT NULL AND {col} {c.op} ?)", [value]
 
 
 def predicate(node: Node, fields_: dict[str, Field], now: datetime, me: str = "") -> tuple[str, list[Any]]:
