@@ -48,7 +48,39 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the book (must not exist)")
 
     sub.add_parser("locate", help="print where wtui looks for its config and book, and whether each exists")
+
+    query_help = "a query, e.g. '#Interest-Beauty AND last_inbound > 30d EXCLUDE #Ordered' (see docs/QUERIES.md)"
+    f = sub.add_parser("find", help="customers matching a query (the whole book)")
+    f.add_argument("query", help=query_help)
+    out = f.add_mutually_exclusive_group()
+    out.add_argument("--count", action="store_true", help="print only how many match")
+    out.add_argument("--json", action="store_true", help="a JSON list of objects")
+
+    t = sub.add_parser("tag", help="add and remove tags on everyone a query matches, as one batch (one undo)")
+    t.add_argument("query", help=query_help)
+    t.add_argument("--add", action="append", default=[], metavar="TAG")
+    t.add_argument("--remove", action="append", default=[], metavar="TAG")
+    t.add_argument("--dry-run", action="store_true", help="say who would change, change nothing")
+
+    e = sub.add_parser("export", help="write the customers a query matches to CSV (spreadsheet-safe)")
+    e.add_argument("query", help=query_help)
+    e.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    e.add_argument("--split", type=_percent, metavar="PCT", help="A/B split: PCT %% in group A, the rest in B")
+    e.add_argument("--seed", type=int, default=0, help="seed of the A/B split (same seed, same groups)")
+
+    r = sub.add_parser("rules", help="automation rules: check, preview, apply")
+    r.add_argument("action", choices=("check", "run", "init"),
+                   help="check: validate; run: apply (--dry-run: preview); init: write the shipped rules to rules.path")
+    r.add_argument("--dry-run", action="store_true", help="with run: show what would change, change nothing")
+    r.add_argument("--file", metavar="PATH", help="a rules file other than the configured one")
     return p
+
+
+def _percent(text: str) -> int:
+    n = _positive(text)
+    if n >= 100:
+        raise argparse.ArgumentTypeError("a split is 1 to 99 (percent in group A)")
+    return n
 
 
 def _positive(text: str) -> int:
@@ -173,7 +205,94 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
         return run(book, theme=args.theme)
 
 
-COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
+def cmd_find(args: argparse.Namespace, cfg) -> int:
+    import json
+
+    from wtui.core.text import visible
+
+    with open_book(args, cfg) as book:
+        ids = book.select(args.query)
+        if args.count:
+            print(len(ids))
+            return 0
+        rows = book.rows(ids)
+        if args.json:
+            json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout.write("\n")
+            return 0
+        for r in rows:
+            print(f"{r['color'] or '-':<7} {visible(r['name'])[:28]:<28} {r['phone']:<16} {', '.join(r['tags'])}")
+        print(f"{len(ids)} customer(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace, cfg) -> int:
+    if not args.add and not args.remove:
+        raise BadInput("say what to do: --add TAG and/or --remove TAG")
+    with open_book(args, cfg) as book:
+        ids = book.select(args.query)
+        with (book.rehearsal() if args.dry_run else book.batch("wtui tag")) as batch:
+            _, written = book.bulk(ids, add=tuple(args.add), remove=tuple(args.remove), reason="wtui tag")
+        verb = "would change" if args.dry_run else "changed"
+        print(f"{len(ids)} customer(s) match; {verb} {written} tag(s)" + ("" if args.dry_run else f" (batch {batch})"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, cfg) -> int:
+    from wtui.io.export import write_csv
+
+    with open_book(args, cfg) as book:
+        ids = book.select(args.query)
+        n = write_csv(book, ids, args.output, split=args.split, seed=args.seed)
+    print(f"wrote {n} customer(s) to {args.output}")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace, cfg) -> int:
+    from wtui.book import automation
+
+    with open_book(args, cfg) as book:
+        path = Path(args.file) if args.file else automation.rules_path(book)
+        if args.action == "init":
+            if not book.is_admin():
+                raise BadInput(f"only admins change the rules; ask {', '.join(book.admins()) or 'an admin'}")
+            if path == automation.shipped_rules_path():
+                raise BadInput("set rules.path in the team config first: that is where the rules file goes")
+            if path.exists():
+                raise BadInput(f"{path} already exists")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(automation.shipped_rules_path().read_text("utf-8"), "utf-8")
+            print(f"wrote the shipped rules to {path}")
+            return 0
+        rules = automation.load(book, path)
+        if args.action == "check":
+            for rule in rules:
+                print(f"ok  {rule.name}: when {rule.when_text} -> {rule.actions()}")
+            print(f"{len(rules)} rule(s) in {path}")
+            return 0
+        report = book.run_rules(rules, dry_run=args.dry_run)
+        print_rules_report(book, report)
+    return 0
+
+
+def print_rules_report(book, report) -> None:
+    from wtui.core.text import visible
+
+    verb = "would change" if report.dry_run else "changed"
+    for result in report.results:
+        print(f"{result.rule.name}: {result.matched} match, {verb} {len(result.changes)}")
+        names = dict(book.conn.execute(
+            "SELECT uid, name || '  ' || phone FROM customers WHERE uid IN (%s)" % ",".join("?" * len(result.changes)),
+            list(result.changes))) if result.changes else {}
+        for uid, what in list(result.changes.items())[:20]:
+            print(f"   {visible(names.get(uid, uid))}: {', '.join(what)}")
+        if len(result.changes) > 20:
+            print(f"   … and {len(result.changes) - 20} more")
+    print(f"{'dry run: nothing written' if report.dry_run else 'applied'}; {report.changed} change(s) in all")
+
+
+COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
+            "rules": cmd_rules, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

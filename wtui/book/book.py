@@ -32,7 +32,7 @@ from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
 from wtui.core.queue import Line, end_of_day
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
-from wtui.errors import BadInput, NotFound, PermissionDenied
+from wtui.errors import BadInput, BookError, NotFound, PermissionDenied
 
 Clock = Callable[[], datetime]
 
@@ -133,6 +133,28 @@ class Book:
         finally:
             self._batch = None
             self._touched = set()
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[str]:
+        """Writes inside run for real, then are rolled back: a dry run that cannot differ from the run."""
+        if self._batch is not None:
+            raise BookError("a rehearsal cannot start inside a batch")
+        self._batch = uuid.uuid4().hex
+        self._touched = set()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._batch
+            derive.refresh(self.conn, self._touched, self.now(), self.cfg)
+        finally:
+            self.conn.execute("ROLLBACK")
+            self._batch = None
+            self._touched = set()
+
+    def run_rules(self, rules: list | None = None, *, dry_run: bool = False) -> "automation.RulesReport":
+        """Apply the automation rules (the configured file by default); see ``automation``."""
+        from wtui.book import automation
+
+        return automation.run(self, automation.load(self) if rules is None else rules, dry_run=dry_run)
 
     def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
         with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
@@ -496,6 +518,28 @@ class Book:
                     self._set(uid, fields, reason, skip_same=True)
             written = self.conn.execute("SELECT count(*) FROM ops WHERE batch = ?", (batch_id,)).fetchone()[0]
         return batch_id, written
+
+    def rows(self, ids: list[int]) -> list[dict[str, Any]]:
+        """Plain records of these customers (for find, export and scripts), in id order."""
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self.conn.execute(
+                """SELECT c.id, c.uid, c.name, c.phone, c.region, COALESCE(c.tz_override, c.tz) AS tz, c.language,
+                          c.source, c.owner, c.consent, c.color, c.intent, c.interest, c.activity, c.lifecycle,
+                          c.spend_tier, c.rfm, c.purchase_count, c.purchase_total, c.last_inbound, c.last_outbound,
+                          c.last_purchase, c.due_at, p.note AS preference
+                   FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id
+                   WHERE c.id IN (%s) ORDER BY c.id""" % marks, chunk)
+            cols = [d[0] for d in cur.description]
+            batch = [dict(zip(cols, r)) for r in cur]
+            tags = reads.tags_for(self.conn, [r["id"] for r in batch])
+            for r in batch:
+                r["tags"] = tags[r.pop("id")]
+                r["consent"] = bool(r["consent"])
+            out += batch
+        return out
 
     def segments(self) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, expr FROM segments ORDER BY name")]

@@ -212,6 +212,12 @@ class Ui:
 
 
 @dataclass(frozen=True)
+class RulesCfg:
+    path: str
+    run_on_start: bool
+
+
+@dataclass(frozen=True)
 class SyncCfg:
     poll_seconds: float
 
@@ -242,6 +248,7 @@ class Config:
     ui: Ui
     keys: dict[str, str]
     quick_tags: dict[str, str]
+    rules: RulesCfg
     sync: SyncCfg
     demo: Demo
     sources: tuple[str, ...] = ()
@@ -412,7 +419,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, SyncCfg, Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, RulesCfg, SyncCfg, Demo,
     )
 }
 
@@ -420,7 +427,7 @@ _SECTION_TYPES: dict[str, type] = {
 def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
-    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "sync", "demo", "sources")
+    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "rules", "sync", "demo", "sources")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,89 @@
+"""Running automation rules on a book: the dry run is the real run, rolled back.
+
+``run`` applies each rule in order through ``Book.bulk`` (which writes only
+real changes, each op carrying ``rule: <name>`` as its reason) inside one
+transaction. A dry run does exactly the same and rolls back, so it cannot
+list anything the run would not do, or miss anything it would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from wtui.core.rules import Rule, parse_rules
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    matched: int
+    changes: dict[str, list[str]] = field(default_factory=dict)  # customer uid -> what changed
+
+
+@dataclass
+class RulesReport:
+    results: list[RuleResult]
+    dry_run: bool
+    batch: str | None = None
+
+    @property
+    def changed(self) -> int:
+        return sum(len(r.changes) for r in self.results)
+
+
+def shipped_rules_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "rules.toml"
+
+
+def rules_path(book) -> Path:
+    return Path(book.cfg.rules.path).expanduser() if book.cfg.rules.path else shipped_rules_path()
+
+
+def load(book, path: Path | None = None) -> list[Rule]:
+    """Parse and check the rules file against this book's tags."""
+    from wtui.errors import BadInput
+
+    p = path or rules_path(book)
+    try:
+        text = p.read_text("utf-8")
+    except OSError as exc:
+        raise BadInput(f"{p}: cannot read the rules file ({exc.strerror})") from None
+    known = [r[0] for r in book.conn.execute("SELECT name FROM tags")]
+    return parse_rules(text, str(p), book.query_fields, known, book.cfg.ui.colour_override_hours)
+
+
+def _describe(kind: str, payload: dict) -> str:
+    if kind == "tag.add":
+        return f"+{payload['tag']}"
+    if kind == "tag.remove":
+        return f"-{payload['tag']}"
+    fields = payload.get("fields", {})
+    out = []
+    if "override_color" in fields:
+        out.append(f"colour {fields['override_color'] or 'automatic'}")
+    if "override_intent" in fields:
+        out.append(f"intent {fields['override_intent'] or 'automatic'}")
+    return ", ".join(out) or kind
+
+
+def run(book, rules: list[Rule], *, dry_run: bool) -> RulesReport:
+    import json
+
+    results: list[RuleResult] = []
+    with (book.rehearsal() if dry_run else book.batch("rules")) as batch_id:
+        for rule in rules:
+            ids = book.select(rule.when)
+            until = book.now() + timedelta(hours=rule.color_hours) if rule.color and rule.color_hours else None
+            reason = f"rule: {rule.name}"
+            book.bulk(ids, add=rule.add, remove=rule.remove, color=rule.color, until=until, intent=rule.intent,
+                      reason=reason)
+            result = RuleResult(rule, len(ids))
+            for entity, kind, payload in book.conn.execute(
+                    "SELECT entity, kind, payload FROM ops WHERE batch = ? AND reason = ? ORDER BY seq",
+                    (batch_id, reason)):
+                uid = entity.split(":", 1)[1]
+                result.changes.setdefault(uid, []).append(_describe(kind, json.loads(payload)))
+            results.append(result)
+    return RulesReport(results, dry_run, None if dry_run else batch_id)

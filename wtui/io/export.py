@@ -1,0 +1,41 @@
+"""Customers to CSV, safe to open in a spreadsheet.
+
+A cell that starts with = + - @ (or a tab or carriage return) would run as a
+formula in Excel or LibreOffice: it is written with a leading apostrophe, the
+spreadsheets' own "this is text" mark.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+COLUMNS = ("name", "phone", "color", "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "region",
+           "tz", "language", "source", "owner", "consent", "tags", "preference", "last_inbound", "last_purchase")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value) -> str:
+    text = "" if value is None else "yes" if value is True else "no" if value is False else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = None, seed: int = 0) -> int:
+    """Write the customers; with ``split`` add a ``group`` column, A for split % of them (seeded, reproducible)."""
+    rows = book.rows(ids)
+    groups: list[str] = []
+    if split:
+        order = list(range(len(rows)))
+        random.Random(seed).shuffle(order)
+        in_a = set(order[: round(len(rows) * split / 100)])
+        groups = ["A" if i in in_a else "B" for i in range(len(rows))]
+    columns = COLUMNS + (("group",) if split else ())
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:  # the BOM makes Excel read UTF-8
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for i, r in enumerate(rows):
+            r = dict(r, tags=",".join(r["tags"]))
+            values = [r.get(c) for c in COLUMNS] + ([groups[i]] if split else [])
+            w.writerow([cell(v) for v in values])
+    return len(rows)
