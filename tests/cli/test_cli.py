@@ -156,3 +156,66 @@ def test_explain_prints_each_factor(book_path):
 def test_explain_an_unknown_number_is_a_clear_error(book_path):
     p = wtui("--db", str(book_path), "explain", "+4915100000000", check=False)
     assert p.returncode == 2 and "no customer with number +4915100000000" in p.stderr
+
+
+def test_find_counts_lists_and_explains_errors(book_path):
+    n = int(wtui("--db", str(book_path), "--now", NOW, "find", "#Stage-Purchased AND color = green", "--count").stdout)
+    items = json.loads(wtui("--db", str(book_path), "--now", NOW, "find", "#Stage-Purchased AND color = green",
+                            "--json").stdout)
+    assert len(items) == n > 0
+    assert all("Stage-Purchased" in i["tags"] and i["color"] == "green" for i in items)
+    bad = wtui("--db", str(book_path), "find", "#Stage-Purchasd", check=False)
+    assert bad.returncode == 2 and "did you mean #Stage-Purchased?" in bad.stderr and "^" in bad.stderr
+
+
+def test_tag_dry_run_changes_nothing_and_the_run_is_one_batch(tmp_path, book_path):
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "copy.db"
+    shutil.copy(book_path, path)
+    q = "color = red AND NOT #Urgent"
+    dry = wtui("--db", str(path), "--now", NOW, "tag", q, "--add", "Urgent", "--dry-run").stdout
+    assert "would change" in dry
+    before = sqlite3.connect(path).execute("SELECT count(*) FROM ops").fetchone()[0]
+    assert before == 1  # only the seed
+    out = wtui("--db", str(path), "--now", NOW, "tag", q, "--add", "Urgent").stdout
+    n = int(out.split(" customer(s)")[0])
+    conn = sqlite3.connect(path)
+    batches = conn.execute("SELECT count(DISTINCT batch), count(*) FROM ops WHERE kind = 'tag.add'").fetchone()
+    assert batches == (1, n)
+
+
+def test_export_neutralises_formulas_and_splits_reproducibly(tmp_path):
+    import csv
+
+    from wtui.book.book import Book
+    from wtui.core import config
+
+    path = tmp_path / "b.db"
+    with Book.create(path, config.load(layers=[])) as b:
+        for i, name in enumerate(["=HYPERLINK(\"http://x\")", "@SUM(A1)", "-2+3", "Ana", "Bo", "Cy"]):
+            b.add_customer(f"+4915123456{i:03d}", name)
+    out1, out2 = tmp_path / "a.csv", tmp_path / "b.csv"
+    wtui("--db", str(path), "export", "purchases >= 0", "-o", str(out1), "--split", "50", "--seed", "3")
+    wtui("--db", str(path), "export", "purchases >= 0", "-o", str(out2), "--split", "50", "--seed", "3")
+    rows = list(csv.DictReader(open(out1, encoding="utf-8-sig")))
+    assert [r["name"] for r in rows[:3]] == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'-2+3"]
+    assert all(r["phone"].startswith("'+49") for r in rows)
+    assert sorted(r["group"] for r in rows) == ["A", "A", "A", "B", "B", "B"]
+    assert out1.read_bytes() == out2.read_bytes()
+
+
+def test_rules_check_and_dry_run(book_path):
+    out = wtui("--db", str(book_path), "--now", NOW, "rules", "check").stdout
+    assert "6 rule(s)" in out and "ok  dormant after 30 days" in out
+    dry = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--dry-run").stdout
+    assert "dormant after 30 days:" in dry and "dry run: nothing written" in dry
+
+
+def test_only_an_admin_writes_the_team_rules_file(tmp_path, book_path):
+    conf = tmp_path / "team.toml"
+    conf.write_text(f'[rules]\npath = "{tmp_path / "rules.toml"}"\n')
+    p = wtui("--config", str(conf), "--db", str(book_path), "rules", "init", check=False, env={"USER": "nobody"})
+    assert p.returncode == 2 and "only admins change the rules" in p.stderr
+    assert not (tmp_path / "rules.toml").exists()

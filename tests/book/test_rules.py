@@ -1,0 +1,77 @@
+"""Automation rules: the dry run lists exactly what the run changes; a second run changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import NOW
+from wtui.book import automation
+from wtui.book.generate import make_book
+from wtui.core.rules import RuleError, parse_rules
+
+
+@pytest.fixture
+def demo(tmp_path, cfg):
+    book = make_book(tmp_path / "demo.db", cfg, customers=300, seed=7, now=NOW, admins=["ana"])
+    book.actor = "ana"
+    yield book
+    book.close()
+
+
+def changes_in_log(book, batch):
+    return {(e, k, r) for e, k, r in book.conn.execute("SELECT entity, kind, reason FROM ops WHERE batch = ?", (batch,))}
+
+
+def test_the_dry_run_lists_exactly_what_the_run_then_changes(demo):
+    dry = demo.run_rules(dry_run=True)
+    assert demo.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule:%'").fetchone()[0] == 0
+    real = demo.run_rules()
+    assert [(r.rule.name, r.changes) for r in dry.results] == [(r.rule.name, r.changes) for r in real.results]
+    assert real.changed > 50
+
+
+def test_a_second_run_changes_nothing(demo):
+    demo.run_rules()
+    again = demo.run_rules()
+    assert again.changed == 0
+
+
+def test_every_change_is_logged_with_the_rules_name(demo):
+    report = demo.run_rules()
+    logged = changes_in_log(demo, report.batch)
+    assert logged
+    names = {r.rule.name for r in report.results}
+    assert all(reason.startswith("rule: ") and reason[6:] in names for _, _, reason in logged)
+    first = next(r for r in report.results if r.changes)
+    uid, what = next(iter(first.changes.items()))
+    assert ("customer:" + uid, "tag.add", f"rule: {first.rule.name}") in logged
+
+
+def test_the_shipped_rules_check_against_the_demo_book(demo):
+    rules = automation.load(demo)
+    assert [r.name for r in rules][:2] == ["dormant after 30 days", "awake again"]
+
+
+def test_a_rule_can_set_colour_and_intent(demo, cfg):
+    text = '[[rule]]\nname = "hot leads"\nwhen = "intent = high AND NOT #Urgent"\ncolor = "red"\ncolor_hours = 4\nintent = "high"\n'
+    rules = parse_rules(text, "team.toml", demo.query_fields, [t["name"] for t in demo.tags()])
+    report = demo.run_rules(rules)
+    uid = next(iter(report.results[0].changes))
+    assert demo.conn.execute("SELECT override_color, override_until FROM customers WHERE uid = ?", (uid,)).fetchone() == (
+        "red", "2026-11-23T16:00:00Z")
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[[rule]]\nname = "x"\nwhen = "#Intrest-Beauty"\nadd = ["Urgent"]\n', "rule 1 'x': when: unknown tag #Intrest-Beauty"),
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Nope"]\n', "rule 1 'x': add: unknown tag 'Nope'"),
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\n', "does nothing"),
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\ncolor = "pink"\n', "color: must be one of"),
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\n[[rule]]\nname = "x"\nwhen = "#Urgent"\nremove = ["Urgent"]\n',
+     "rule 2 'x': a second rule with this name"),
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\nwhenn = "x"\n', "unknown key 'whenn'"),
+    ('[[rule]\n', "not valid TOML"),
+])
+def test_a_bad_rules_file_names_file_rule_and_reason(demo, text, words):
+    with pytest.raises(RuleError) as err:
+        parse_rules(text, "team.toml", demo.query_fields, [t["name"] for t in demo.tags()])
+    assert str(err.value).startswith("team.toml: ") and words in str(err.value)
