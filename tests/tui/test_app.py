@@ -421,3 +421,102 @@ def test_an_unknown_theme_names_the_ones_there_are(book):
 
     with pytest.raises(ConfigError, match="no theme 'neon'; there are wtui-ansi, wtui-contrast"):
         WtuiApp(book, "neon")
+
+
+async def test_f_filters_the_queue_by_a_query_counting_as_you_type(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        total = screen.model.total
+        await pilot.press("f", *"#Stage-Quotd")
+        await pilot.pause(0.3)
+        status = shown(screen.query_one("#query-status"))
+        assert "did you mean #Stage-Quoted?" in status
+        await pilot.press("backspace", "e", "d")
+        await pilot.pause(0.3)
+        assert f"{book.count('#Stage-Quoted'):,} customers match" in shown(screen.query_one("#query-status"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert 0 < screen.model.total < total
+        assert all("Stage-Quoted" in screen.model.entry(i).tags for i in range(screen.model.total))
+        await pilot.press("f", "escape")
+        await pilot.pause()
+        assert screen.model.total == total
+
+
+async def test_the_query_bar_completes_tags_and_fields(book):
+    from wtui.tui.query_bar import QuerySuggester
+
+    s = QuerySuggester(book)
+    assert await s.get_suggestion("#Stage-Q") == "#Stage-Quoted"
+    assert await s.get_suggestion("#Stage-Quoted AND last_in") == "#Stage-Quoted AND last_inbound"
+    assert await s.get_suggestion("color = ora") == "color = orange"
+
+
+async def test_segments_are_saved_listed_and_applied(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("f", *"#Stage-Quoted", "enter")
+        await pilot.pause()
+        narrowed = screen.model.total
+        await pilot.press("S", *"quoted", "enter")
+        await pilot.pause()
+        assert book.segments() == [("quoted", "#Stage-Quoted")]
+        await pilot.press("f", "escape")  # clear the filter
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.model.total == narrowed and screen.query_text == "#Stage-Quoted"
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert "Segment: quoted" in titles
+
+
+async def test_b_acts_on_everyone_the_query_matches_with_one_undo(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("f", *"#Stage-Quoted", "enter")
+        await pilot.pause()
+        everyone = book.count("#Stage-Quoted")
+        await pilot.press("b", "enter")  # "add tags" is the first choice
+        await pilot.pause()
+        await pilot.press(*"urgent", "space", "enter")
+        await pilot.pause()
+        assert "Stage-Quoted" in shown(app.screen.query_one(".title"))
+        await pilot.press("y")
+        await pilot.pause()
+        assert book.count("#Stage-Quoted AND #Urgent") == everyone
+        assert book.conn.execute("SELECT count(DISTINCT batch) FROM ops WHERE reason = 'bulk'").fetchone()[0] == 1
+        await pilot.press("u")
+        await pilot.pause()
+        assert book.count("#Stage-Quoted AND #Urgent") < everyone
+
+
+async def test_R_previews_the_rules_and_applies_them_on_confirm(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        dry = book.run_rules(dry_run=True)
+        await pilot.press("R")
+        await pilot.pause()
+        text = "\n".join(shown(w) for w in app.screen.query("Static"))
+        assert "dormant after 30 days" in text and f"a: apply {dry.changed} change(s)" in text
+        await pilot.press("a")
+        await pilot.pause()
+        assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] == dry.changed
+        assert book.run_rules(dry_run=True).changed == 0
+
+
+async def test_rules_run_when_the_app_opens_and_the_screen_shows_it(book_path):
+    with Book.open(book_path, app_cfg(rules={"run_on_start": True}), clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await started(pilot)
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0]:
+                    break
+            assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] > 0

@@ -211,13 +211,20 @@ class Book:
             return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
 
     def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False, search: str = "",
-              counts: bool = True, now: datetime | None = None, windows_memo: dict | None = None) -> "reads.Queue":
-        """Today's queue at this moment, or at ``now`` (see ``reads.queue``)."""
+              counts: bool = True, now: datetime | None = None, windows_memo: dict | None = None,
+              within: "str | query.Node | None" = None) -> "reads.Queue":
+        """Today's queue at this moment, or at ``now``, optionally only customers matching a query."""
         return reads.queue(self.conn, self.cfg, now or self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
-                           explained=explained, search=search, counts=counts, windows_memo=windows_memo)
+                           explained=explained, search=search, counts=counts, windows_memo=windows_memo,
+                           within=self.compile(within) if within else None)
 
-    def position(self, uid: str, search: str = "") -> int | None:
-        return reads.position(self.conn, self.cfg, self.now(), uid, search=search)
+    def compile(self, q: "str | query.Node") -> tuple[str, list]:
+        """A query as SQL selecting customer ids, planned for this book."""
+        return segments.plan(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
+
+    def position(self, uid: str, search: str = "", within: "str | query.Node | None" = None) -> int | None:
+        return reads.position(self.conn, self.cfg, self.now(), uid, search=search,
+                              within=self.compile(within) if within else None)
 
     def card(self, uid: str) -> "reads.Card":
         found = reads.card(self.conn, uid)

@@ -36,6 +36,14 @@ _SEARCH = """ AND (c.name LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\' OR EX
     WHERE ct.customer_id = c.id AND ct.present = 1 AND t.name LIKE ? ESCAPE '\\'))"""
 
 
+def _narrow(search: str, within: tuple[str, list] | None) -> tuple[str, tuple]:
+    where, params = _search(search)
+    if within:
+        where += " AND c.id IN (" + within[0] + ")"  # compiled by core.query: fixed fragments, values as params
+        params = (*params, *within[1])
+    return where, params
+
+
 def _search(text: str) -> tuple[str, tuple[str, ...]]:
     """The SQL fragment and parameters that narrow the queue to ``text``; none for ''."""
     text = text.strip()
@@ -141,15 +149,16 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
 
 def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
           zone: ZoneInfo | None = None, explained: bool = False, search: str = "", counts: bool = True,
-          windows_memo: dict | None = None) -> Queue:
+          windows_memo: dict | None = None, within: tuple[str, list] | None = None) -> Queue:
     """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``).
 
-    ``search`` narrows it to customers whose name, number or a tag contains the text.
+    ``search`` narrows it to customers whose name, number or a tag contains the text;
+    ``within`` to a compiled query (SQL selecting ids, and its parameters).
     """
     zone = zone or rep_zone(cfg)
     ends = end_of_day(now, zone)
     cutoff = iso(ends)
-    where, params = _search(search)
+    where, params = _narrow(search, within)
     per_color = {c: 0 for c in cfg.colors.order}
     if counts:
         ranks = range(len(cfg.colors.order) + 1)
@@ -192,13 +201,13 @@ class _Windows:
 
 
 def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, search: str = "",
-             zone: ZoneInfo | None = None) -> int | None:
+             zone: ZoneInfo | None = None, within: tuple[str, list] | None = None) -> int | None:
     """Where ``uid`` stands in today's queue (0 = first), or None when they are not in it."""
     row = conn.execute("SELECT queue_rank, due_at, color, id FROM customers WHERE uid = ?", (uid,)).fetchone()
     cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))
     if row is None or row[1] is None or row[1] >= cutoff:
         return None
-    where, params = _search(search)
+    where, params = _narrow(search, within)
     if where and not conn.execute(
             "SELECT 1 FROM customers c WHERE c.uid = ?" + where, (uid, *params)).fetchone():
         return None

@@ -18,7 +18,8 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from wtui.book import db
 from wtui.book.book import Book
@@ -29,8 +30,9 @@ from wtui.core.queue import end_of_day
 from wtui.core.windows import zone as zone_named
 from wtui.errors import WtuiError
 from wtui.tui import keys
-from wtui.tui.modals import Choice, Confirm, Help, Prompt, TagChoice, TagPicker, TagResult
+from wtui.tui.modals import Choice, Confirm, Help, Prompt, RulesPreview, TagChoice, TagPicker, TagResult
 from wtui.tui.panel import CustomerPanel
+from wtui.tui.query_bar import QuerySuggester
 from wtui.tui.queue_table import QueueModel, QueueTable
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme, load as load_theme
@@ -64,6 +66,10 @@ class QueueScreenBase(Screen):
     #queue { width: 1fr; }
     #panel { width: 40%; }
     #search { dock: bottom; display: none; }
+    #query { dock: bottom; display: none; }
+    #query-status { dock: bottom; display: none; height: auto; max-height: 5; padding: 0 1; background: $panel; }
+    #query-status.error { color: $error; }
+    #segments { dock: left; width: 32; display: none; border-right: vkey $panel; }
     #too-small { display: none; width: 100%; height: 100%; content-align: center middle; text-style: bold; }
     QueueScreen.narrow #panel { display: none; width: 100%; }
     QueueScreen.narrow.show-panel #panel { display: block; }
@@ -83,14 +89,20 @@ class QueueScreenBase(Screen):
         self._seen_version = book.data_version()
         self._pending: str | None = None
         self._panel_timer = None
+        self.query_text = ""  # the query narrowing the queue, as typed
+        self._count_timer = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
         yield Static(id="clocks")
         with Horizontal(id="body"):
+            yield OptionList(id="segments")
             yield QueueTable(self.model, self.wtheme, self.book.cfg.colors.glyph, id="queue")
             yield CustomerPanel(self.book, self.wtheme, id="panel")
         yield Input(placeholder="narrow by name, number or tag; enter keeps it, esc clears", id="search")
+        yield Static(id="query-status")
+        yield Input(placeholder="a query: #Interest-Beauty AND last_inbound > 30d EXCLUDE #Ordered", id="query",
+                    suggester=QuerySuggester(self.book))
         yield Static("The terminal is too small for wtui: make it at least 60x20.", id="too-small")
         yield Footer()
 
@@ -107,6 +119,8 @@ class QueueScreenBase(Screen):
         self.table.focus()
         self._layout()
         self.call_after_refresh(self.refresh_stats)  # the first screen paints before the book-wide counts
+        if self.book.cfg.rules.run_on_start:
+            self.call_after_refresh(self.run_rules_in_background)
         self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
         self.set_interval(60, self.tick)
 
@@ -186,6 +200,10 @@ class QueueScreenBase(Screen):
         if self.model.search:
             text.append("narrowed to ", style="italic")
             text.append_text(safe(self.model.search, "bold"))
+            text.append("  ")
+        if self.query_text:
+            text.append("query ", style="italic")
+            text.append_text(safe(self.query_text, "bold"))
             text.append("  ")
         if self.stats:
             prog, signals, _ = self.stats
@@ -463,6 +481,11 @@ class QueueScreenBase(Screen):
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "query":
+            if self._count_timer is not None:
+                self._count_timer.stop()
+            self._count_timer = self.set_timer(0.15, self._debounced_check)  # count once typing pauses
+            return
         if event.input.id == "search":
             self.model.search = event.value
             self.table.reload(self.table.current.uid if self.table.current else None)
@@ -471,14 +494,234 @@ class QueueScreenBase(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
             self.table.focus()
+        elif event.input.id == "query" and self.apply_query(event.value):
+            self._close_query()
 
     def on_key(self, event) -> None:
+        if event.key != "escape":
+            return
         box = self.query_one("#search", Input)
-        if event.key == "escape" and box.has_focus:
+        if box.has_focus:
             box.value = ""
             box.display = False
             self.table.focus()
             event.stop()
+        elif self.query_one("#query", Input).has_focus:
+            self.apply_query("")
+            self._close_query()
+            event.stop()
+        elif self.query_one("#segments", OptionList).has_focus:
+            self.action_toggle_segments()
+            event.stop()
+
+    # -- the query filter, segments and bulk actions -------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#query", Input)
+        box.value = self.query_text
+        box.display = True
+        self.query_one("#query-status", Static).display = True
+        box.focus()
+        self._check_query(box.value)
+
+    def _check_query(self, text: str):
+        """Parse and count the query; show the audience or the error. Returns the tree or None."""
+        status = self.query_one("#query-status", Static)
+        if not text.strip():
+            status.set_class(False, "error")
+            status.update("type a query; enter applies it to the queue, esc clears it")
+            return None
+        try:
+            node = self.book.parse_query(text)
+        except WtuiError as exc:
+            status.set_class(True, "error")
+            status.update(Text(str(exc)))
+            return None
+        status.set_class(False, "error")
+        status.update(f"{self.book.count(node):,} customers match in the book")
+        return node
+
+    def _debounced_check(self) -> None:
+        self._count_timer = None
+        self._check_query(self.query_one("#query", Input).value)
+
+    def apply_query(self, text: str) -> bool:
+        node = self._check_query(text) if text.strip() else None
+        if text.strip() and node is None:
+            return False
+        self.model.query = node
+        self.query_text = text.strip() if node is not None else ""
+        self.reload()
+        return True
+
+    def _close_query(self) -> None:
+        for wid in ("#query", "#query-status"):
+            self.query_one(wid).display = False
+        self.table.focus()
+
+    def action_toggle_segments(self) -> None:
+        bar = self.query_one("#segments", OptionList)
+        bar.display = not bar.display
+        if bar.display:
+            self._fill_segments()
+            bar.focus()
+        else:
+            self.table.focus()
+
+    def _fill_segments(self) -> None:
+        bar = self.query_one("#segments", OptionList)
+        bar.clear_options()
+        saved = self.book.segments()
+        if not saved:
+            bar.add_option(Option(Text("no saved segments: f to filter, S to save", style="italic"), disabled=True))
+        for name, expr in saved:
+            label = safe(name, "bold")
+            label.append(f"\n{self.book.count(expr):,} match", style="dim")
+            bar.add_option(Option(label, id=f"segment:{name}"))
+        if saved:
+            bar.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "segments" and event.option.id:
+            self.use_segment(event.option.id.split(":", 1)[1])
+
+    def use_segment(self, name: str) -> None:
+        expr = dict(self.book.segments()).get(name)
+        if expr is not None and self.apply_query(expr):
+            self.notify(f"segment {name}: {self.model.total} due today", markup=False)
+            self.table.focus()
+
+    def action_save_segment(self) -> None:
+        if not self.query_text:
+            self.notify("Filter with f first: a segment is a saved query.", severity="warning")
+            return
+
+        def named(name: str | None) -> None:
+            if name and name.strip():
+                self._run("save segment", lambda: self.book.save_segment(name.strip(), self.query_text),
+                          done=f"saved segment {name.strip()}")
+                if self.query_one("#segments").display:
+                    self._fill_segments()
+
+        self.app.push_screen(Prompt(f"Save the query as a segment: {self.query_text}", placeholder="segment name"), named)
+
+    def action_bulk(self) -> None:
+        if not self.query_text or self.model.query is None:
+            self.notify("Filter with f first: bulk actions act on everyone the query matches.", severity="warning")
+            return
+        node = self.model.query
+        ids = self.book.select(node)
+        what = [("add", Text("add tags")), ("remove", Text("remove tags")), ("colour", Text("set colour")),
+                ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV"))]
+
+        def confirm_then(label: str, work_fn) -> None:
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._run(f"bulk: {label}", work_fn, done=f"{label}: {len(ids):,} customers")
+
+            self.app.push_screen(Confirm(Text(f"{label} for {len(ids):,} customers matching ") +
+                                         safe(self.query_text, "bold") + Text("?")), answered)
+
+        def chosen(action: str | None) -> None:
+            if action in ("add", "remove"):
+                tags = [TagChoice(t["name"], t["dimension"], t["color"]) for t in self.book.tags() if not t["archived"]]
+
+                def picked(result: TagResult | None) -> None:
+                    names = tuple(result.add) if result else ()
+                    if names:
+                        kw = {"add": names} if action == "add" else {"remove": names}
+                        confirm_then(f"{action} {', '.join(names)}", lambda: self.book.bulk(ids, reason="bulk", **kw))
+
+                self.app.push_screen(TagPicker(tags, set(), f"{len(ids):,} customers ({action})", False), picked)
+            elif action == "colour":
+                glyph = self.book.cfg.colors.glyph
+                picker = Choice("Colour for all", [(c, Text(f"{glyph[c]} {c}")) for c in COLORS] +
+                                [("", Text("automatic"))], ("expires in", f"{self.book.cfg.ui.colour_override_hours:g}h"))
+
+                def coloured(color: str | None) -> None:
+                    if color is None:
+                        return
+                    try:
+                        span = parse_expiry(picker.extra)
+                    except ValueError as exc:
+                        self.notify(str(exc), severity="error", markup=False)
+                        return
+                    until = self.book.now() + span if span and color else None
+                    confirm_then(f"colour {color or 'automatic'}",
+                                 lambda: self.book.bulk(ids, color=color, until=until, reason="bulk"))
+
+                self.app.push_screen(picker, coloured)
+            elif action == "intent":
+                def intended(intent: str | None) -> None:
+                    if intent is not None:
+                        confirm_then(f"intent {intent or 'automatic'}",
+                                     lambda: self.book.bulk(ids, intent=intent, reason="bulk"))
+
+                self.app.push_screen(Choice("Intent for all", [(i, Text(i)) for i in INTENTS] +
+                                            [("", Text("automatic"))]), intended)
+            elif action == "owner":
+                def owned(owner: str | None) -> None:
+                    if owner and owner.strip():
+                        confirm_then(f"owner {owner.strip()}",
+                                     lambda: self.book.bulk(ids, owner=owner.strip(), reason="bulk"))
+
+                self.app.push_screen(Prompt("Owner for all", self.book.actor), owned)
+            elif action == "export":
+                def exported(target: str | None) -> None:
+                    if not target or not target.strip():
+                        return
+                    path, _, split = target.strip().partition(" ")
+                    from wtui.io.export import write_csv
+
+                    try:
+                        n = write_csv(self.book, ids, path, split=int(split) if split.strip().isdigit() else None)
+                    except OSError as exc:
+                        self.notify(f"{path}: {exc.strerror}", severity="error", markup=False)
+                        return
+                    self.notify(f"wrote {n:,} customers to {path}", markup=False)
+
+                self.app.push_screen(Prompt("Export CSV to (add a number for an A/B split: out.csv 50)",
+                                            "segment.csv"), exported)
+
+        self.app.push_screen(Choice(f"Act on {len(ids):,} customers", what), chosen)
+
+    # -- automation rules ---------------------------------------------------------------
+
+    def action_rules(self) -> None:
+        try:
+            report = self.book.run_rules(dry_run=True)
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        text = Text()
+        names = dict(self.book.conn.execute("SELECT uid, name FROM customers"))
+        for result in report.results:
+            text.append(f"{result.rule.name}", style="bold")
+            text.append(f"  when {result.rule.when_text} -> {result.rule.actions()}\n", style="dim")
+            text.append(f"  {result.matched:,} match, {len(result.changes):,} would change\n")
+            for uid, what in list(result.changes.items())[:5]:
+                text.append("    ")
+                text.append_text(safe(names.get(uid, uid)))
+                text.append(f": {', '.join(what)}\n")
+
+        def answered(apply: bool | None) -> None:
+            if apply:
+                self._run("rules", lambda: self.book.run_rules(), done="rules applied")
+
+        self.app.push_screen(RulesPreview(text, report.changed), answered)
+
+    @work(thread=True, exclusive=True, group="rules")
+    def run_rules_in_background(self) -> None:
+        """The rules at start, on a connection of their own; the poll then shows what they changed."""
+        book = self.book
+        try:
+            with Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor) as other:
+                report = other.run_rules()
+        except WtuiError as exc:
+            self.app.call_from_thread(self.notify, f"rules: {exc}", severity="error", markup=False)
+            return
+        if report.changed:
+            self.app.call_from_thread(self.notify, f"rules: {report.changed} change(s)", markup=False)
 
     def action_quit(self) -> None:
         self.app.exit(0)
@@ -520,6 +763,8 @@ class WtuiApp(App[int]):
                 action = binding.action
                 yield SystemCommand(binding.description, f"key {binding.key}",
                                     lambda action=action: screen.run_action(action))
+            for name, expr in self.book.segments():
+                yield SystemCommand(f"Segment: {name}", expr, lambda name=name: screen.use_segment(name))
 
     def action_quit(self) -> None:
         self.exit(0)

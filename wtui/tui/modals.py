@@ -248,7 +248,7 @@ class Confirm(Modal):
 class Help(Modal):
     """The keys in force on the screen below, read from its live bindings."""
 
-    DEFAULT_CSS = MODAL_CSS + ".modal.help > Vertical { width: 72; }"
+    DEFAULT_CSS = MODAL_CSS + ".modal.help > Vertical { width: 72; } .modal.help #help-keys { height: auto; max-height: 26; }"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
@@ -261,10 +261,45 @@ class Help(Modal):
         for keys, description in self.rows:
             text.append(f"{keys:>{width}}  ", style="bold")
             text.append(description + "\n")
+        from textual.containers import VerticalScroll
+
         with Vertical():
             yield Static("Keys on this screen", classes="title")
-            yield Static(text)
+            with VerticalScroll(id="help-keys"):
+                yield Static(text)
             yield Static("esc closes · ctrl+p lists every action", classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class RulesPreview(Modal):
+    """What each automation rule would change now (a dry run); ``a`` applies them all."""
+
+    DEFAULT_CSS = MODAL_CSS + ".modal.rules > Vertical { width: 100; } .modal.rules #rules-report { height: auto; max-height: 30; }"
+    BINDINGS = [
+        Binding("a", "apply", "Apply", id="rules.apply"),
+        Binding("escape,q", "close", "Close", id="rules.close"),
+    ]
+
+    def __init__(self, report: Text, changed: int) -> None:
+        super().__init__()
+        self.add_class("rules")
+        self.report = report
+        self.changed = changed
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        with Vertical():
+            yield Static("Automation rules: a dry run", classes="title")
+            with VerticalScroll(id="rules-report"):
+                yield Static(self.report)
+            hint = f"a: apply {self.changed} change(s)   esc: close" if self.changed else "nothing to change   esc: close"
+            yield Static(hint, classes="hint")
+
+    def action_apply(self) -> None:
+        self.dismiss(self.changed > 0)
+
+    def action_close(self) -> None:
+        self.dismiss(False)

@@ -35,6 +35,7 @@ class QueueModel:
 
     book: Book
     search: str = ""
+    query: object = None  # a parsed query (core.query.Node) narrowing the queue, or None
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     now: datetime | None = None
@@ -46,7 +47,7 @@ class QueueModel:
         now = self.book.now().replace(second=0, microsecond=0)
         if now != self.now:
             self._windows = {}
-        first = self.book.queue(limit=PAGE, search=self.search, now=now, windows_memo=self._windows)
+        first = self.book.queue(limit=PAGE, search=self.search, now=now, windows_memo=self._windows, within=self.query)
         self.now = first.now
         self.counts = first.counts
         self.total = first.total
@@ -58,7 +59,7 @@ class QueueModel:
         page = index // PAGE
         if page not in self._pages:
             q = self.book.queue(limit=PAGE, offset=page * PAGE, search=self.search, counts=False, now=self.now,
-                                windows_memo=self._windows)
+                                windows_memo=self._windows, within=self.query)
             self._pages[page] = q.entries
         rows = self._pages[page]
         i = index - page * PAGE
@@ -69,12 +70,12 @@ class QueueModel:
             for i, e in enumerate(rows):
                 if e.uid == uid:
                     return page * PAGE + i
-        return self.book.position(uid, search=self.search)
+        return self.book.position(uid, search=self.search, within=self.query)
 
     def uids(self) -> list[str]:
         """Every uid in the narrowed queue, in order (for marking all)."""
         return [e.uid for e in self.book.queue(limit=max(1, self.total), search=self.search, counts=False,
-                                               now=self.now).entries]
+                                               now=self.now, within=self.query).entries]
 
 
 class QueueTable(ScrollView, can_focus=True):
