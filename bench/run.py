@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -80,6 +81,33 @@ def bench_tag_add(path: Path, cfg: config.Config, runs: int) -> str:
     return median_ms(samples)
 
 
+def bench_query(path: Path, cfg: config.Config, runs: int) -> str:
+    expr = "#Interest-Beauty AND #Stage-Purchased EXCLUDE #Product-Lipstick"
+    with Book.open(path, cfg) as book:
+        node = book.parse_query(expr)
+        return median_ms([timed(lambda: book.count(node)) for _ in range(runs)])
+
+
+def bench_bulk(path: Path, cfg: config.Config, runs: int) -> str:
+    """Tag 10k customers (and their op-log entries), on a throwaway copy of the book."""
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(max(3, runs // 2)):
+            copy = Path(tmp) / f"bulk{i}.db"
+            shutil.copy(path, copy)
+            with Book.open(copy, cfg, actor="bench") as book:
+                ids = book.select("NOT #Activity-Watch")[:10_000]
+                samples.append(timed(lambda: book.bulk(ids, add=("Activity-Watch",), reason="bench")))
+            copy.unlink()
+    return median_ms(samples)
+
+
+def bench_rules(path: Path, cfg: config.Config, runs: int) -> str:
+    """The shipped rules over the whole book, as a dry run (the run itself, rolled back)."""
+    with Book.open(path, cfg, actor="bench") as book:
+        return median_ms([timed(lambda: book.run_rules(dry_run=True)) for _ in range(max(3, runs // 2))])
+
+
 def installed_env() -> dict[str, str]:
     """The environment of an installed wtui: bytecode cached (some shells set PYTHONDONTWRITEBYTECODE,
     which makes every start compile wtui from source and is not how reps run it)."""
@@ -113,6 +141,10 @@ def main() -> None:
         rows.append(("queue: sweep + counts + 50 rows", label, bench_queue(path, cfg, args.runs)))
         rows.append(("tag add/remove + op log, committed", label, bench_tag_add(path, cfg, args.runs)))
         rows.append(("`wtui queue --limit 50` process", label, bench_process(path, args.runs)))
+        rows.append(("audience count: 3-tag AND/EXCLUDE", label, bench_query(path, cfg, args.runs)))
+        if size >= 10_000:
+            rows.append(("bulk-tag 10k customers + op log", label, bench_bulk(path, cfg, args.runs)))
+        rows.append(("rules: full dry run, shipped rules", label, bench_rules(path, cfg, args.runs)))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  book  median ({args.runs} runs)")
     for name, size, value in rows:
