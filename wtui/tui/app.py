@@ -357,14 +357,25 @@ class QueueScreenBase(Screen):
         targets = self._targets()
         if not targets:
             return
+
+        def chosen(color: str, until: datetime | None) -> None:
+            def write() -> None:
+                for uid in targets:
+                    self.book.set_color(uid, color, until, reason="set by hand")
+
+            self._run("colour", write, keep=targets[0], done=f"colour {color or 'automatic'}")
+
+        self.ask_colour("Colour by hand", chosen)
+
+    def ask_colour(self, title: str, then) -> None:
+        """Pick a colour and its expiry; ``then(colour, until)`` ('' = automatic, until None = no expiry)."""
         glyph = self.book.cfg.colors.glyph
         choices = [(c, Text(f"{glyph[c]} {c}", style=self.wtheme.queue[c])) for c in COLORS]
         choices.append(("", Text("automatic (clear the colour set by hand)")))
         hours = self.book.cfg.ui.colour_override_hours
-        picker = Choice("Colour by hand", choices, ("expires in (4h, 2d; empty = until cleared)",
-                                                    f"{hours:g}h" if hours else ""))
+        picker = Choice(title, choices, ("expires in (4h, 2d; empty = until cleared)", f"{hours:g}h" if hours else ""))
 
-        def chosen(color: str | None) -> None:
+        def picked(color: str | None) -> None:
             if color is None:
                 return
             try:
@@ -372,15 +383,9 @@ class QueueScreenBase(Screen):
             except ValueError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
-            until = self.book.now() + span if (span and color) else None
+            then(color, self.book.now() + span if (span and color) else None)
 
-            def write() -> None:
-                for uid in targets:
-                    self.book.set_color(uid, color, until, reason="set by hand")
-
-            self._run("colour", write, keep=targets[0], done=f"colour {color or 'automatic'}")
-
-        self.app.push_screen(picker, chosen)
+        self.app.push_screen(picker, picked)
 
     def action_intent(self) -> None:
         targets = self._targets()
@@ -634,23 +639,8 @@ class QueueScreenBase(Screen):
 
                 self.app.push_screen(TagPicker(tags, set(), f"{len(ids):,} customers ({action})", False), picked)
             elif action == "colour":
-                glyph = self.book.cfg.colors.glyph
-                picker = Choice("Colour for all", [(c, Text(f"{glyph[c]} {c}")) for c in COLORS] +
-                                [("", Text("automatic"))], ("expires in", f"{self.book.cfg.ui.colour_override_hours:g}h"))
-
-                def coloured(color: str | None) -> None:
-                    if color is None:
-                        return
-                    try:
-                        span = parse_expiry(picker.extra)
-                    except ValueError as exc:
-                        self.notify(str(exc), severity="error", markup=False)
-                        return
-                    until = self.book.now() + span if span and color else None
-                    confirm_then(f"colour {color or 'automatic'}",
-                                 lambda: self.book.bulk(ids, color=color, until=until, reason="bulk"))
-
-                self.app.push_screen(picker, coloured)
+                self.ask_colour("Colour for all", lambda color, until: confirm_then(
+                    f"colour {color or 'automatic'}", lambda: self.book.bulk(ids, color=color, until=until, reason="bulk")))
             elif action == "intent":
                 def intended(intent: str | None) -> None:
                     if intent is not None:
