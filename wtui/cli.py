@@ -62,11 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--remove", action="append", default=[], metavar="TAG")
     t.add_argument("--dry-run", action="store_true", help="say who would change, change nothing")
 
-    e = sub.add_parser("export", help="write the customers a query matches to CSV (spreadsheet-safe)")
-    e.add_argument("query", help=query_help)
+    e = sub.add_parser("export", help="write customers to CSV (spreadsheet-safe; wtui import reads it back)")
+    e.add_argument("query", nargs="?", default="", help=query_help + " (default: everyone)")
+    e.add_argument("--columns", metavar="A,B,...", help="which columns, in order (default: all of them)")
     e.add_argument("-o", "--output", required=True, metavar="FILE.csv")
     e.add_argument("--split", type=_percent, metavar="PCT", help="A/B split: PCT %% in group A, the rest in B")
     e.add_argument("--seed", type=int, default=0, help="seed of the A/B split (same seed, same groups)")
+
+    i = sub.add_parser("import", help="import customers from a CSV/TXT file (all or nothing unless --partial)")
+    i.add_argument("file", help="UTF-8 or UTF-16 text; comma, semicolon or tab separated; a header row")
+    i.add_argument("--default-region", metavar="CC", default="", help="region of numbers without +country code, e.g. BR")
+    i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="which column holds a field (phone, tags, name, notes, source, owner, consent)")
+    i.add_argument("--create-tags", action="store_true", help="create unknown tags (admins only)")
+    i.add_argument("--replace-tags", action="store_true", help="a customer's tags become the file's (default: add)")
+    i.add_argument("--partial", action="store_true", help="import the good rows even when others fail")
+    i.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
+    i.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
 
     r = sub.add_parser("rules", help="automation rules: check, preview, apply")
     r.add_argument("action", choices=("check", "run", "init"),
@@ -239,11 +251,16 @@ def cmd_tag(args: argparse.Namespace, cfg) -> int:
 
 
 def cmd_export(args: argparse.Namespace, cfg) -> int:
-    from wtui.io.export import write_csv
+    from wtui.io.export import COLUMNS, write_csv
 
+    columns = tuple(c.strip() for c in args.columns.split(",")) if args.columns else COLUMNS
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise BadInput(f"--columns: unknown column {unknown[0]!r} (columns: {', '.join(COLUMNS)})")
     with open_book(args, cfg) as book:
-        ids = book.select(args.query)
-        n = write_csv(book, ids, args.output, split=args.split, seed=args.seed)
+        ids = book.select(args.query) if args.query.strip() else [r[0] for r in book.conn.execute(
+            "SELECT id FROM customers ORDER BY id")]
+        n = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns)
     print(f"wrote {n} customer(s) to {args.output}")
     return 0
 
@@ -275,6 +292,40 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, cfg) -> int:
+    from wtui.io import csv_import
+
+    mapping = {}
+    for item in args.map:
+        fld, sep, col = item.partition("=")
+        if not sep:
+            raise BadInput(f"--map {item}: write FIELD=COLUMN, e.g. --map phone=Telefone")
+        mapping[fld.strip().lower()] = col.strip()
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show and total > 1000:
+            width = 30
+            filled = width * done // total
+            print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="", file=sys.stderr)
+            if done == total:
+                print(file=sys.stderr)
+
+    with open_book(args, cfg) as book:
+        checked, report = csv_import.import_file(
+            book, args.file, mapping=mapping, default_region=args.default_region, create_tags=args.create_tags,
+            partial=args.partial, dry_run=args.dry_run, replace_tags=args.replace_tags, progress=progress)
+        if args.errors and report.failed:
+            csv_import.write_errors(checked, args.errors, report.failed)
+    from wtui.core.text import visible
+
+    for line in report.lines():
+        print(visible(line))
+    if args.errors and report.failed:
+        print(f"the {len(report.failed)} rejected row(s) are in {args.errors}, with an error column")
+    return 2 if report.failed and not report.applied and not args.dry_run else 0
+
+
 def print_rules_report(book, report) -> None:
     from wtui.core.text import visible
 
@@ -292,7 +343,7 @@ def print_rules_report(book, report) -> None:
 
 
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
-            "rules": cmd_rules, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
+            "rules": cmd_rules, "import": cmd_import, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

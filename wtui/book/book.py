@@ -548,6 +548,76 @@ class Book:
             out += batch
         return out
 
+    def import_rows(self, rows: list, *, replace_tags: bool = False, new_tags: set[str] = frozenset(),
+                    reason: str = "import", dry_run: bool = False) -> tuple[int, int, int]:
+        """Write checked import rows (``io.csv_import.Row``) as one batch: (new, updated, skipped).
+
+        New customers and tag changes go in with executemany; a row that says
+        nothing new about an existing customer writes nothing.
+        """
+        with (self.rehearsal() if dry_run else self.batch(reason)) as batch_id:
+            for tag in sorted(new_tags):
+                if ops.tag_id(self.conn, tag) is None:
+                    self.create_tag(tag, reason=reason)
+            existing: dict[str, tuple] = {}
+            phones = [r.phone for r in rows]
+            for start in range(0, len(phones), 500):
+                chunk = phones[start:start + 500]
+                for row in self.conn.execute(
+                        "SELECT phone, id, uid, name, source, owner, consent FROM customers WHERE phone IN (%s)"
+                        % ",".join("?" * len(chunk)), chunk):
+                    existing[row[0]] = row[1:]
+            current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
+            now = db.iso(self.now())
+            creates, tag_ops, new_ids_uids = [], [], []
+            new = updated = skipped = 0
+            for r in rows:
+                if r.phone not in existing:
+                    uid = uuid.uuid4().hex
+                    payload = {"uid": uid, "phone": r.phone, "name": r.name, "region": r.region, "tz": r.tz,
+                               "language": "", "source": r.source, "owner": r.owner, "consent": bool(r.consent),
+                               "created_at": now}
+                    creates.append(ops.Op(self._op_id(), self._stamp(), self.actor, f"customer:{uid}",
+                                          "customer.create", payload, reason, batch_id))
+                    tag_ops += [self._tag_op_for(uid, t, True, False, reason, batch_id) for t in r.tags]
+                    new_ids_uids.append((uid, r))
+                    new += 1
+                    continue
+                cid, uid, name, source, owner, consent = existing[r.phone]
+                changed = False
+                fields = {k: v for k, v, old in (("name", r.name, name), ("source", r.source, source),
+                                                 ("owner", r.owner, owner)) if v and v != old}
+                if r.consent is not None and int(r.consent) != consent:
+                    fields["consent"] = int(r.consent)
+                if fields:
+                    self._set(uid, fields, reason)
+                    changed = True
+                have = set(current_tags.get(cid, []))
+                adds = [t for t in r.tags if t not in have]
+                drops = sorted(have - set(r.tags)) if replace_tags else []
+                tag_ops += [self._tag_op_for(uid, t, True, False, reason, batch_id) for t in adds]
+                tag_ops += [self._tag_op_for(uid, t, False, True, reason, batch_id) for t in drops]
+                changed |= bool(adds or drops)
+                if r.notes and not self.conn.execute(
+                        "SELECT 1 FROM notes WHERE customer_id = ? AND text = ? AND retracted = 0", (cid, r.notes)
+                ).fetchone():
+                    self.add_note(uid, r.notes, reason)
+                    changed = True
+                updated += changed
+                skipped += not changed
+            ops.apply_creates(self.conn, creates)
+            ops.apply_tag_ops(self.conn, tag_ops)
+            for uid, r in new_ids_uids:
+                if r.notes:
+                    self.add_note(uid, r.notes, reason)
+            created = [ops.customer_id(self.conn, uid) for uid, _ in new_ids_uids]
+            self._touched |= {cid for cid in created if cid is not None}
+        return new, updated, skipped
+
+    def _tag_op_for(self, uid: str, tag: str, add: bool, was: bool, reason: str, batch: str) -> ops.Op:
+        return ops.Op(self._op_id(), self._stamp(), self.actor, f"customer:{uid}", "tag.add" if add else "tag.remove",
+                      {"uid": uid, "tag": tag, "was": was}, reason, batch)
+
     def segments(self) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, expr FROM segments ORDER BY name")]
 

@@ -94,11 +94,21 @@ def _lww(conn: sqlite3.Connection, entity: str, field: str, hlc: str) -> bool:
 
 def _customer_create(conn: sqlite3.Connection, op: Op) -> set[int]:
     p = op.payload
-    conn.execute(_CREATE_CUSTOMER, [p.get(c) if c != "consent" else int(bool(p.get("consent"))) for c in _CREATE_COLUMNS])
-    for c in _CREATE_COLUMNS[1:]:
-        _lww(conn, op.entity, c, op.hlc)
+    # No field clocks at creation: a field without a clock takes the first set op that comes,
+    # and every set op of a customer is newer than the op that created them.
+    conn.execute(_CREATE_CUSTOMER, create_row(p))
     cid = customer_id(conn, p["uid"])
     return {cid} if cid is not None else set()
+
+
+def create_row(p: dict[str, Any]) -> list[Any]:
+    return [p.get(c) if c != "consent" else int(bool(p.get("consent"))) for c in _CREATE_COLUMNS]
+
+
+def apply_creates(conn: sqlite3.Connection, batch: list[Op]) -> None:
+    """Record and apply many fresh customer.create ops at once (imports)."""
+    conn.executemany(_RECORD, [op.row() for op in batch])
+    conn.executemany(_CREATE_CUSTOMER, [create_row(op.payload) for op in batch])
 
 
 def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:

@@ -39,7 +39,8 @@ _OPEN_TABLES = (
 
 # Sanity limits (not thresholds): what makes a value meaningless.
 _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end")}
-_SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor")}
+_SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
+               ("imports", "warn_failure_share")}
 _CHOICES = {
     ("colors", "lead_color"): ("red", "orange", "yellow", "green", "gray"),
     ("colors", "rules", "red_fatigue_action"): ("warn", "demote"),
@@ -212,6 +213,13 @@ class Ui:
 
 
 @dataclass(frozen=True)
+class Imports:
+    batch_rows: int
+    max_cell_kb: float
+    warn_failure_share: float
+
+
+@dataclass(frozen=True)
 class RulesCfg:
     path: str
     run_on_start: bool
@@ -248,6 +256,7 @@ class Config:
     ui: Ui
     keys: dict[str, str]
     quick_tags: dict[str, str]
+    imports: Imports
     rules: RulesCfg
     sync: SyncCfg
     demo: Demo
@@ -419,7 +428,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, RulesCfg, SyncCfg, Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, Imports, RulesCfg, SyncCfg, Demo,
     )
 }
 
@@ -427,7 +436,7 @@ _SECTION_TYPES: dict[str, type] = {
 def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
-    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "rules", "sync", "demo", "sources")
+    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "rules", "sync", "demo", "sources")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

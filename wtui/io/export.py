@@ -21,7 +21,8 @@ def cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = None, seed: int = 0) -> int:
+def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = None, seed: int = 0,
+              columns: tuple[str, ...] = COLUMNS) -> int:
     """Write the customers; with ``split`` add a ``group`` column, A for split % of them (seeded, reproducible)."""
     rows = book.rows(ids)
     groups: list[str] = []
@@ -30,12 +31,12 @@ def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = Non
         random.Random(seed).shuffle(order)
         in_a = set(order[: round(len(rows) * split / 100)])
         groups = ["A" if i in in_a else "B" for i in range(len(rows))]
-    columns = COLUMNS + (("group",) if split else ())
+    header = columns + (("group",) if split else ())
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:  # the BOM makes Excel read UTF-8
         w = csv.writer(fh)
-        w.writerow(columns)
+        w.writerow(header)
         for i, r in enumerate(rows):
             r = dict(r, tags=",".join(r["tags"]))
-            values = [r.get(c) for c in COLUMNS] + ([groups[i]] if split else [])
+            values = [r.get(c) for c in columns] + ([groups[i]] if split else [])
             w.writerow([cell(v) for v in values])
     return len(rows)

@@ -1,0 +1,225 @@
+"""Importing customers from a CSV or TXT file (playbook §10).
+
+Three steps, so that nothing is half-applied and every rejection has a reason:
+
+1. ``read_table`` reads the file (any encoding and delimiter reps' files use);
+2. ``check`` validates every row against the book without writing: the
+   number (to E.164, with the specific reason when it cannot be), the tags
+   (unknown ones are errors unless an admin asked to create them), duplicates
+   in the file (the first occurrence wins), consent values;
+3. ``apply`` writes the good rows in batches of ``imports.batch_rows``, one
+   transaction each. By default a file with any rejected row writes nothing;
+   ``partial`` keeps the good rows. Re-importing a file writes nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wtui.core import phone as phones
+from wtui.errors import BadInput, PhoneError
+from wtui.io.table import Record, Table, read_table
+
+FIELDS = ("phone", "tags", "name", "notes", "source", "owner", "consent")
+# Header words that mean each field, in the playbook's languages; --map adds more.
+SYNONYMS = {
+    "phone": ("phone", "phone number", "number", "mobile", "whatsapp", "tel", "telephone", "telefone", "telefono",
+              "teléfono", "celular", "handy", "telefon", "телефон", "电话", "手机", "電話", "هاتف"),
+    "tags": ("tags", "tag", "labels", "label", "etiquetas", "etichette", "теги", "标签", "標籤"),
+    "name": ("name", "full name", "customer", "nome", "nombre", "имя", "姓名", "الاسم"),
+    "notes": ("notes", "note", "notas", "nota", "comments", "заметки", "备注"),
+    "source": ("source", "channel", "origem", "origen", "fonte", "источник", "来源"),
+    "owner": ("owner", "rep", "assigned to", "responsável", "responsable"),
+    "consent": ("consent", "opt-in", "optin", "marketing consent", "consentimento", "consentimiento"),
+}
+_YES = {"yes", "y", "true", "1", "sim", "sí", "si", "да", "是", "نعم", "x"}
+_NO = {"no", "n", "false", "0", "não", "nao", "нет", "否", "لا", ""}
+
+
+@dataclass
+class Row:
+    line: int
+    phone: str  # E.164
+    region: str
+    tz: str
+    tags: tuple[str, ...]
+    name: str
+    notes: str
+    source: str
+    owner: str
+    consent: bool | None
+
+
+@dataclass
+class Failure:
+    line: int
+    reason: str
+    cells: list[str]
+
+
+@dataclass
+class Checked:
+    table: Table
+    columns: dict[str, int]
+    good: list[Row] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    new_tags: set[str] = field(default_factory=set)  # unknown tags an admin asked to create
+
+    @property
+    def read(self) -> int:
+        return len(self.good) + len(self.failed)
+
+
+@dataclass
+class Report:
+    read: int
+    new: int
+    updated: int
+    skipped: int  # already in the book exactly as the file says
+    failed: list[Failure]
+    applied: bool
+    warn_share: float
+
+    @property
+    def failure_rate(self) -> float:
+        return len(self.failed) / self.read if self.read else 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"rows read {self.read}, new {self.new}, updated {self.updated}, skipped {self.skipped}, "
+               f"failed {len(self.failed)} ({self.failure_rate:.1%})"]
+        if self.failure_rate > self.warn_share:
+            out.append(f"WARNING: {self.failure_rate:.0%} of the rows failed (more than {self.warn_share:.0%}): "
+                       "check the file before importing it")
+        for f in self.failed[:50]:
+            out.append(f"  line {f.line}: {f.reason}")
+        if len(self.failed) > 50:
+            out.append(f"  … {len(self.failed) - 50} more (write them all with --errors FILE.csv)")
+        if not self.applied:
+            out.append("nothing was written" + (" (dry run)" if not self.failed else
+                                               ": fix the rows above, or pass --partial to keep the good ones"))
+        return out
+
+
+def map_columns(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
+    """Which column holds which field; ``mapping`` (field -> header) wins over the synonyms."""
+    lowered = [h.strip().lower().lstrip("\ufeff") for h in header]
+    columns: dict[str, int] = {}
+    for fld, head in mapping.items():
+        if fld not in FIELDS:
+            raise BadInput(f"--map {fld}=...: unknown field (fields: {', '.join(FIELDS)})")
+        if head.strip().lower() not in lowered:
+            raise BadInput(f"--map {fld}={head}: no column {head!r} (columns: {', '.join(header)})")
+        columns[fld] = lowered.index(head.strip().lower())
+    for fld in FIELDS:
+        if fld not in columns:
+            for i, h in enumerate(lowered):
+                if h in SYNONYMS[fld] and i not in columns.values():
+                    columns[fld] = i
+                    break
+    if "phone" not in columns:
+        raise BadInput(f"no phone column (columns: {', '.join(header) or 'none'}); name it with --map phone=COLUMN")
+    return columns
+
+
+def _cell(rec: Record, columns: dict[str, int], fld: str) -> str:
+    i = columns.get(fld)
+    if i is None or i >= len(rec.cells):
+        return ""
+    value = rec.cells[i].strip()
+    # A leading apostrophe is how spreadsheets (and wtui export) mark text: not part of the value.
+    return value[1:] if value.startswith("'") else value
+
+
+def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_region: str = "",
+          create_tags: bool = False) -> Checked:
+    """Validate every row; nothing is written."""
+    columns = map_columns(table.header, mapping or {})
+    known = {r[0].lower(): r[0] for r in book.conn.execute("SELECT name FROM tags")}
+    limit = book.cfg.tags.max_length
+    if create_tags and not book.is_admin():
+        raise BadInput(f"only admins create tags (--create-tags); ask {', '.join(book.admins()) or 'an admin'}")
+    names = {k: r.name for k, r in book.cfg.regions.items()}
+    region = default_region or book.cfg.book.default_region
+    out = Checked(table, columns)
+    first_line: dict[str, int] = {}
+    for rec in table.records:
+        if rec.problem:
+            out.failed.append(Failure(rec.line, rec.problem, rec.cells))
+            continue
+        try:
+            p = phones.normalize(_cell(rec, columns, "phone"), region, names)
+        except PhoneError as exc:
+            out.failed.append(Failure(rec.line, f"{exc.raw!r}: {exc.reason}" if exc.raw else "no phone number",
+                                      rec.cells))
+            continue
+        if p.e164 in first_line:
+            out.failed.append(Failure(rec.line, f"duplicate of line {first_line[p.e164]} ({p.e164})", rec.cells))
+            continue
+        tags, problem = [], ""
+        for raw_tag in _cell(rec, columns, "tags").replace(";", ",").split(","):
+            t = raw_tag.strip()
+            if not t:
+                continue
+            if t.lower() in known:
+                tags.append(known[t.lower()])
+            elif create_tags and 0 < len(t) <= limit and t.isprintable() and " " not in t:
+                out.new_tags.add(t)
+                known[t.lower()] = t
+                tags.append(t)
+            else:
+                problem = f"unknown tag {t!r}" + ("" if create_tags else " (only admins create tags: --create-tags)")
+                if create_tags:
+                    problem = f"tag {t!r} breaks the naming rules (1-{limit} characters, no spaces)"
+                break
+        consent_text = _cell(rec, columns, "consent").lower()
+        consent = None if "consent" not in columns else True if consent_text in _YES else \
+            False if consent_text in _NO else None
+        if consent is None and "consent" in columns and not problem:
+            problem = f"consent {consent_text!r}: write yes or no"
+        if problem:
+            out.failed.append(Failure(rec.line, problem, rec.cells))
+            continue
+        first_line[p.e164] = rec.line
+        out.good.append(Row(rec.line, p.e164, p.region, p.zones[0] if p.zones else "UTC", tuple(dict.fromkeys(tags)),
+                            _cell(rec, columns, "name"), _cell(rec, columns, "notes"), _cell(rec, columns, "source"),
+                            _cell(rec, columns, "owner"), consent))
+    return out
+
+
+def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = False, replace_tags: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> Report:
+    """Write the good rows in batches (or nothing: see the module doc)."""
+    warn = book.cfg.imports.warn_failure_share
+    if dry_run or (checked.failed and not partial) or not checked.good:
+        counts = book.import_rows(checked.good, replace_tags=replace_tags, new_tags=checked.new_tags, dry_run=True)
+        return Report(checked.read, counts[0], counts[1], counts[2], checked.failed, False, warn)
+    new = updated = skipped = 0
+    size = book.cfg.imports.batch_rows
+    for start in range(0, len(checked.good), size):
+        batch = checked.good[start:start + size]
+        n, u, s = book.import_rows(batch, replace_tags=replace_tags, new_tags=checked.new_tags,
+                                   reason=f"import {Path(checked.table.path).name}")
+        new, updated, skipped = new + n, updated + u, skipped + s
+        if progress:
+            progress(min(start + size, len(checked.good)), len(checked.good))
+    return Report(checked.read, new, updated, skipped, checked.failed, True, warn)
+
+
+def write_errors(checked: Checked, path: str | Path, failed: list[Failure]) -> None:
+    """The rejected rows as they were, plus an ``error`` column: fix them and import this file."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(checked.table.header + ["error"])
+        for f in failed:
+            cells = f.cells + [""] * (len(checked.table.header) - len(f.cells))
+            w.writerow(cells[: len(checked.table.header)] + [f"line {f.line}: {f.reason}"])
+
+
+def import_file(book, path: str | Path, **kw) -> tuple[Checked, Report]:
+    apply_kw = {k: kw.pop(k) for k in ("partial", "dry_run", "replace_tags", "progress") if k in kw}
+    table = read_table(path, int(book.cfg.imports.max_cell_kb * 1024))
+    checked = check(book, table, **kw)
+    return checked, apply(book, checked, **apply_kw)

@@ -1,0 +1,96 @@
+"""Reading a spreadsheet export: any of the encodings and delimiters reps' files come in.
+
+UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), comma,
+semicolon or tab. Every record keeps the line it starts on, so a report can
+say "line 14". A record that is not UTF-8, or has a cell beyond the size
+limit, is kept with its problem so the import reports it instead of stopping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wtui.errors import BadInput
+
+csv.field_size_limit(1 << 30)  # a 10 MB cell is read, then rejected with a reason, not a crash
+DELIMITERS = ",;\t"
+
+
+@dataclass
+class Record:
+    line: int
+    cells: list[str]
+    problem: str = ""  # set when the row cannot be used as it is
+
+
+@dataclass
+class Table:
+    path: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    records: list[Record] = field(default_factory=list)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="surrogateescape"), "utf-8 (BOM)"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"not valid UTF-16 at byte {exc.start}") from None
+    return raw.decode("utf-8", errors="surrogateescape"), "utf-8"
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_table(path: str | Path, max_cell_bytes: int) -> Table:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{p}: cannot read ({exc.strerror})") from None
+    text, encoding = _decode(raw)
+    if not text.strip():
+        raise BadInput(f"{p}: the file is empty")
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise BadInput(f"{p}: line 1: {exc}") from None
+    table = Table(str(p), encoding, delimiter, [h.strip() for h in header])
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            table.records.append(Record(start, [], f"unreadable row ({exc})"))
+            continue
+        if not any(c.strip() for c in cells):
+            continue  # blank lines are not rows
+        problem = ""
+        if any(_has_surrogates(c) for c in cells):
+            problem = "not UTF-8 text (save the file as UTF-8)"
+            cells = [c.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for c in cells]
+        else:
+            big = max(cells, key=len)
+            if len(big.encode("utf-8")) > max_cell_bytes:
+                problem = f"a cell of {len(big.encode('utf-8')) / 1e6:.1f} MB (the limit is {max_cell_bytes // 1024} KB)"
+        table.records.append(Record(start, cells, problem))
+    return table
+
+
+def _has_surrogates(s: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in s)
