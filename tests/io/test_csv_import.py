@@ -1,0 +1,205 @@
+"""Importing hostile files: each fixture with the report it must produce (playbook §10)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOW
+from wtui.book.book import Book
+from wtui.io.csv_import import import_file
+from wtui.errors import BadInput
+
+FIX = Path(__file__).parents[2] / "fixtures" / "import"
+
+
+@pytest.fixture
+def book(tmp_path, cfg):
+    b = Book.create(tmp_path / "book.db", cfg, clock=lambda: NOW, actor="ana")
+    b.set_admins(["ana"])
+    for t in ("Interest-Beauty", "Stage-Lead"):
+        b.create_tag(t)
+    yield b
+    b.close()
+
+
+def run(book, name, **kw):
+    return import_file(book, FIX / name, **kw)
+
+
+def names(book):
+    return [r[0] for r in book.conn.execute("SELECT name FROM customers ORDER BY id")]
+
+
+def test_utf8_bom_and_crlf(book):
+    _, report = run(book, "bom_crlf.csv")
+    assert (report.read, report.new, report.failed, report.applied) == (3, 3, [], True)
+    assert names(book) == ["João Silva", "Lea Weber", "王伟"]
+    assert book.tags_of(book.find("+5511961234567")) == ["Interest-Beauty"]
+
+
+def test_quoted_commas_and_embedded_newlines(book):
+    _, report = run(book, "quoted.csv")
+    assert (report.read, report.new) == (2, 2)
+    assert names(book) == ["Weber, Lea", 'O\'Brien "Bob"']
+    assert book.conn.execute("SELECT text FROM notes ORDER BY id").fetchone()[0] == "first line\nsecond line, with a comma"
+
+
+def test_invalid_utf8_rejects_that_row_only_and_nothing_is_written(book):
+    _, report = run(book, "invalid_utf8.csv")
+    assert [(f.line, f.reason) for f in report.failed] == [(3, "not UTF-8 text (save the file as UTF-8)")]
+    assert not report.applied and names(book) == []
+    _, report = run(book, "invalid_utf8.csv", partial=True)
+    assert report.applied and names(book) == ["Ana", "Bo"]
+
+
+def test_a_10_mb_cell_is_rejected_with_its_size(book, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("phone,name\n+4915123456781,ok\n+4915123456782," + "x" * 10_000_000 + "\n", "utf-8")
+    _, report = import_file(book, path, partial=True)
+    assert [(f.line, f.reason) for f in report.failed] == [(3, "a cell of 10.0 MB (the limit is 64 KB)")]
+    assert names(book) == ["ok"]
+
+
+def test_formulas_are_stored_as_text_and_a_spreadsheet_apostrophe_is_dropped(book):
+    _, report = run(book, "formulas.csv")
+    assert report.new == 3
+    assert names(book) == ['=HYPERLINK("http://x")', "@SUM(A1)", "=already quoted"]
+
+
+def test_control_and_bidi_characters_in_names_are_kept_as_data(book):
+    _, report = run(book, "hostile_names.csv")
+    assert report.new == 3
+    assert names(book)[0] == "[bold]Ali\x1b[31m\u202eevil"
+
+
+def test_each_malformed_number_gets_its_own_reason(book):
+    expected = [line.split("\t") for line in (FIX / "bad_phones.expected").read_text("utf-8").splitlines()]
+    assert len(expected) >= 20
+    _, report = run(book, "bad_phones.csv")
+    got = {f.line: f.reason for f in report.failed}
+    for line, reason in expected:
+        assert reason in got[int(line)], (line, got[int(line)])
+    assert len(report.failed) == len(expected) and not report.applied
+    assert "WARNING" in "\n".join(report.lines())
+
+
+def test_duplicates_keep_the_first_occurrence(book):
+    _, report = run(book, "duplicates.csv", partial=True)
+    assert [(f.line, f.reason) for f in report.failed] == [
+        (3, "duplicate of line 2 (+4915123456781)"), (4, "duplicate of line 2 (+4915123456781)")]
+    assert names(book) == ["first", "other"]
+
+
+def test_unknown_tags_are_reported_not_created(book):
+    _, report = run(book, "unknown_tags.csv")
+    assert [(f.line, f.reason) for f in report.failed] == [
+        (2, "unknown tag 'Interest-Cars' (only admins create tags: --create-tags)")]
+    assert book.conn.execute("SELECT count(*) FROM tags WHERE name = 'Interest-Cars'").fetchone()[0] == 0
+
+
+def test_an_admin_may_create_the_unknown_tags(book):
+    _, report = run(book, "unknown_tags.csv", create_tags=True)
+    assert report.applied and report.new == 2
+    assert book.tags_of(book.find("+4915123456781")) == ["Interest-Beauty", "Interest-Cars"]
+
+
+def test_a_rep_may_not_create_tags(book):
+    book.actor = "omar"
+    with pytest.raises(BadInput, match="only admins create tags"):
+        run(book, "unknown_tags.csv", create_tags=True)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("empty.csv", "the file is empty"),
+    ("no_phone.csv", "no phone column (columns: name, tags)"),
+])
+def test_files_that_cannot_be_imported_say_why(book, name, words):
+    with pytest.raises(BadInput, match=words.replace("(", r"\(").replace(")", r"\)")):
+        run(book, name)
+
+
+def test_a_header_only_file_imports_nothing(book):
+    _, report = run(book, "header_only.csv")
+    assert (report.read, report.new, report.applied) == (0, 0, False)
+
+
+def test_semicolons_local_numbers_and_other_headers(book):
+    _, report = run(book, "semicolon_local.txt", default_region="BR")
+    assert report.new == 2 and names(book) == ["João", "Maria"]
+    assert book.tags_of(book.find("+5511961234567")) == ["Stage-Lead"]
+
+
+def test_excel_unicode_text_utf16_tabs(book):
+    _, report = run(book, "excel_unicode.txt")
+    assert report.new == 2 and names(book) == ["Änne", "李娜"]
+
+
+def test_column_mapping_names_other_headers(book, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("Cliente,Zap\nAna,+4915123456781\n", "utf-8")
+    _, report = import_file(book, path, mapping={"phone": "Zap", "name": "Cliente"})
+    assert report.new == 1 and names(book) == ["Ana"]
+
+
+def test_importing_the_same_file_twice_changes_nothing(book):
+    run(book, "bom_crlf.csv")
+    ops_before = book.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+    _, again = run(book, "bom_crlf.csv")
+    assert (again.new, again.updated, again.skipped) == (0, 0, 3)
+    assert book.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == ops_before
+
+
+def test_existing_customers_get_tags_added_or_replaced(book, tmp_path):
+    run(book, "bom_crlf.csv")
+    path = tmp_path / "more.csv"
+    path.write_text("phone,tags\n+5511961234567,Stage-Lead\n", "utf-8")
+    _, report = import_file(book, path)
+    assert report.updated == 1
+    assert book.tags_of(book.find("+5511961234567")) == ["Interest-Beauty", "Stage-Lead"]
+    import_file(book, path, replace_tags=True)
+    assert book.tags_of(book.find("+5511961234567")) == ["Stage-Lead"]
+
+
+def test_export_round_trips_through_import(book, tmp_path):
+    from wtui.io.export import write_csv
+
+    run(book, "bom_crlf.csv")
+    run(book, "formulas.csv")
+    out = tmp_path / "out.csv"
+    write_csv(book, [r[0] for r in book.conn.execute("SELECT id FROM customers")], out)
+    _, report = import_file(book, out)
+    assert (report.failed, report.new, report.updated, report.skipped) == ([], 0, 0, 6)
+
+
+def test_an_import_killed_halfway_keeps_whole_batches_and_a_rerun_completes_it(tmp_path, cfg):
+    path = tmp_path / "big.csv"
+    rows = ["phone,name,tags"] + [f"+49151{i:08d},c{i},Stage-Lead" for i in range(6000)]
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    db = tmp_path / "kill.db"
+    with Book.create(db, cfg, actor="ana") as b:
+        b.set_admins(["ana"])
+        b.create_tag("Stage-Lead")
+    conf = tmp_path / "small-batches.toml"
+    conf.write_text("[imports]\nbatch_rows = 500\n")
+    code = (
+        "import os, sys\n"
+        "from wtui.book.book import Book\nfrom wtui.core import config\nfrom wtui.io.csv_import import import_file\n"
+        "cfg = config.load(layers=[('--config', __import__('pathlib').Path(sys.argv[3]))])\n"
+        "def progress(done, total):\n"
+        "    if done >= 2500: os.kill(os.getpid(), 9)  # kill -9 halfway, between two batches' commits\n"
+        "with Book.open(sys.argv[1], cfg, actor='ana') as b:\n"
+        "    import_file(b, sys.argv[2], progress=progress)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code, str(db), str(path), str(conf)], capture_output=True, timeout=120)
+    assert p.returncode == -9
+    with Book.open(db, cfg) as b:
+        n = b.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+        assert n % 500 == 0 and 0 < n < 6000  # whole batches only
+        assert b.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        _, report = import_file(b, path)
+        assert report.new == 6000 - n and report.skipped == n
+        assert b.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 6000
