@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
     i.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
 
+    g = sub.add_parser("ingest", help="record a WhatsApp Cloud API webhook payload (JSON)")
+    g.add_argument("file", help="the payload as delivered ('-' reads standard input)")
+    g.add_argument("--signature", metavar="HEADER", help="the X-Hub-Signature-256 header (needed when an app secret is set)")
+
     r = sub.add_parser("rules", help="automation rules: check, preview, apply")
     r.add_argument("action", choices=("check", "run", "init"),
                    help="check: validate; run: apply (--dry-run: preview); init: write the shipped rules to rules.path")
@@ -326,6 +330,23 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
     return 2 if report.failed and not report.applied and not args.dry_run else 0
 
 
+def cmd_ingest(args: argparse.Namespace, cfg) -> int:
+    from wtui.io.webhook import ingest
+
+    raw = sys.stdin.buffer.read() if args.file == "-" else _read_bytes(args.file)
+    with open_book(args, cfg) as book:
+        report = ingest(book, raw, args.signature)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def print_rules_report(book, report) -> None:
     from wtui.core.text import visible
 
@@ -343,7 +364,7 @@ def print_rules_report(book, report) -> None:
 
 
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
-            "rules": cmd_rules, "import": cmd_import, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
+            "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -220,6 +220,12 @@ class Imports:
 
 
 @dataclass(frozen=True)
+class WhatsApp:
+    app_secret: str
+    rep_names: list[str]
+
+
+@dataclass(frozen=True)
 class RulesCfg:
     path: str
     run_on_start: bool
@@ -257,6 +263,7 @@ class Config:
     keys: dict[str, str]
     quick_tags: dict[str, str]
     imports: Imports
+    whatsapp: WhatsApp
     rules: RulesCfg
     sync: SyncCfg
     demo: Demo
@@ -428,7 +435,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, Imports, RulesCfg, SyncCfg, Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, Imports, WhatsApp, RulesCfg, SyncCfg, Demo,
     )
 }
 
@@ -436,7 +443,8 @@ _SECTION_TYPES: dict[str, type] = {
 def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
-    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "rules", "sync", "demo", "sources")
+    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "whatsapp", "rules", "sync", "demo",
+               "sources")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
