@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
     i.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
 
+    c = sub.add_parser("import-chat", help="record a WhatsApp chat export (.txt or .zip) as interactions")
+    c.add_argument("file")
+    c.add_argument("--phone", metavar="+E164", help="whose chat it is (added to the book if new)")
+    c.add_argument("--me", action="append", default=[], metavar="NAME", help="how you appear in the chat (repeatable)")
+
     g = sub.add_parser("ingest", help="record a WhatsApp Cloud API webhook payload (JSON)")
     g.add_argument("file", help="the payload as delivered ('-' reads standard input)")
     g.add_argument("--signature", metavar="HEADER", help="the X-Hub-Signature-256 header (needed when an app secret is set)")
@@ -330,6 +335,15 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
     return 2 if report.failed and not report.applied and not args.dry_run else 0
 
 
+def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
+    from wtui.io.chat import import_chat
+
+    with open_book(args, cfg) as book:
+        report = import_chat(book, args.file, phone=args.phone, me=args.me)
+    print("\n".join(report.lines()))
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace, cfg) -> int:
     from wtui.io.webhook import ingest
 
@@ -364,7 +378,8 @@ def print_rules_report(book, report) -> None:
 
 
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
-            "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
+            "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest,
+            "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

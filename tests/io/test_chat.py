@@ -1,0 +1,102 @@
+"""WhatsApp chat exports: Android and iOS formats, 12/24-hour clocks, date orders, media, marks, zips."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from wtui.book.book import Book
+from wtui.core import config
+from wtui.errors import BadInput
+from wtui.io.chat import import_chat, parse_chat, read_chat_text
+
+FIX = Path(__file__).parents[2] / "fixtures" / "chats"
+UTC = timezone.utc
+
+
+def parsed(name, zone="UTC"):
+    return parse_chat(read_chat_text(FIX / name), ZoneInfo(zone))
+
+
+def test_android_24_hour_day_first_with_multiline_media_and_system_lines():
+    ms = parsed("android_24h_dmy.txt")
+    assert [(m.at, m.sender) for m in ms] == [
+        (datetime(2026, 10, 31, 9, 12, tzinfo=UTC), "Ana Rep"),
+        (datetime(2026, 10, 31, 9, 40, tzinfo=UTC), "Maria Invented"),
+        (datetime(2026, 11, 1, 18, 5, tzinfo=UTC), "Maria Invented"),
+        (datetime(2026, 11, 13, 20, 30, tzinfo=UTC), "Ana Rep"),
+    ]
+    assert ms[1].text == "Quanto custa o kit?\nEstou comparando com outra loja"
+    assert ms[2].text == ""  # <Media omitted>
+
+
+def test_android_12_hour_month_first():
+    ms = parsed("android_12h_mdy.txt")
+    assert [m.at for m in ms] == [datetime(2026, 11, 13, 20, 30, tzinfo=UTC), datetime(2026, 11, 13, 21, 2, tzinfo=UTC),
+                                  datetime(2026, 11, 14, 0, 15, tzinfo=UTC)]
+    assert ms[2].text == ""  # image omitted
+
+
+def test_ios_brackets_seconds_direction_marks_and_narrow_spaces():
+    ms = parsed("ios_ru.txt")
+    assert [m.sender for m in ms] == ["Ana Rep", "Иван Выдуманный", "Иван Выдуманный", "Ana Rep"]
+    assert ms[1].text == "Сколько стоит? Сравниваю цены" and ms[2].text == ""
+    assert ms[3].at == datetime(2026, 11, 14, 9, 5, tzinfo=UTC)
+
+
+def test_dotted_dates_and_the_phones_local_time():
+    ms = parsed("german_dots.txt", "Europe/Berlin")
+    assert ms[0].at == datetime(2026, 11, 13, 19, 30, tzinfo=UTC)  # 20:30 in Berlin
+
+
+def test_the_text_inside_an_export_zip_is_read():
+    assert [m.text for m in parsed("with_media.zip")] == [m.text for m in parsed("android_12h_mdy.txt")]
+
+
+def test_a_file_that_is_not_a_chat_says_so(tmp_path):
+    p = tmp_path / "x.txt"
+    p.write_text("hello\nworld\n")
+    with pytest.raises(BadInput, match="no WhatsApp messages found"):
+        parse_chat(read_chat_text(p), ZoneInfo("UTC"))
+
+
+@pytest.fixture
+def book(tmp_path):
+    cfg = config.with_overrides({"rep": {"name": "Ana Rep", "timezone": "America/Sao_Paulo"}})
+    b = Book.create(tmp_path / "b.db", cfg, clock=lambda: datetime(2026, 11, 14, 12, tzinfo=UTC), actor="ana")
+    yield b
+    b.close()
+
+
+def test_a_chat_becomes_interactions_of_one_customer_in_both_directions(book):
+    report = import_chat(book, FIX / "android_24h_dmy.txt", phone="+55 11 96123-4567")
+    assert (report.messages, report.inbound, report.outbound, report.recorded, report.created) == (4, 2, 2, 4, True)
+    uid = book.find("+5511961234567")
+    name, last_in, last_out, intent = book.conn.execute(
+        "SELECT name, last_inbound, last_outbound, intent FROM customers WHERE uid = ?", (uid,)).fetchone()
+    assert name == "Maria Invented"
+    assert (last_in, last_out) == ("2026-11-01T21:05:00Z", "2026-11-13T23:30:00Z")  # São Paulo is UTC-3
+    signals = book.conn.execute("SELECT signals FROM interactions WHERE text LIKE 'Quanto%'").fetchone()[0]
+    assert "high" in signals and "compare" in signals
+
+
+def test_importing_the_same_chat_twice_records_nothing_new(book):
+    import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")
+    again = import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")
+    assert again.recorded == 0
+
+
+def test_an_existing_customer_is_found_by_name(book):
+    book.add_customer("+79123456789", "Иван Выдуманный")
+    report = import_chat(book, FIX / "ios_ru.txt")
+    assert (report.inbound, report.outbound, report.created) == (2, 2, False)
+
+
+def test_without_knowing_who_the_rep_is_the_import_asks(tmp_path):
+    with Book.create(tmp_path / "n.db", config.load(layers=[]), actor="zed") as b:
+        with pytest.raises(BadInput, match="which of Ana Rep, Maria Invented is you"):
+            import_chat(b, FIX / "android_24h_dmy.txt", phone="+5511961234567")
+        assert b.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
