@@ -520,3 +520,28 @@ async def test_rules_run_when_the_app_opens_and_the_screen_shows_it(book_path):
                 if book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0]:
                     break
             assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] > 0
+
+
+async def test_I_imports_a_file_after_a_dry_run_report_with_progress(book, tmp_path):
+    path = tmp_path / "new.csv"
+    path.write_text("phone,name,tags\n+4915123456781,Neu Eins,Stage-Lead\n+4915123456782,Neu Zwei,\n", "utf-8")
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await started(pilot)
+        await pilot.press("I")
+        await pilot.pause()
+        app.screen.query_one("#prompt-input").value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        text = "\n".join(shown(w) for w in app.screen.query("Static"))
+        assert "rows read 2, new 2" in text and "a: apply 2 change(s)" in text
+        assert book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 0
+        await pilot.press("a")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 2:
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 2
+        assert type(app.screen).__name__ == "QueueScreen"

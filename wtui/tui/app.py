@@ -30,7 +30,7 @@ from wtui.core.queue import end_of_day
 from wtui.core.windows import zone as zone_named
 from wtui.errors import WtuiError
 from wtui.tui import keys
-from wtui.tui.modals import Choice, Confirm, Help, Prompt, RulesPreview, TagChoice, TagPicker, TagResult
+from wtui.tui.modals import Choice, Confirm, Help, Progress, Prompt, RulesPreview, TagChoice, TagPicker, TagResult
 from wtui.tui.panel import CustomerPanel
 from wtui.tui.query_bar import QuerySuggester
 from wtui.tui.queue_table import QueueModel, QueueTable
@@ -699,6 +699,57 @@ class QueueScreenBase(Screen):
                 self._run("rules", lambda: self.book.run_rules(), done="rules applied")
 
         self.app.push_screen(RulesPreview(text, report.changed), answered)
+
+    # -- importing a file -----------------------------------------------------------------
+
+    def action_import_file(self) -> None:
+        from wtui.io import csv_import
+        from wtui.io.table import read_table
+
+        def chosen(path: str | None) -> None:
+            if not path or not path.strip():
+                return
+            try:
+                table = read_table(path.strip(), int(self.book.cfg.imports.max_cell_kb * 1024))
+                checked = csv_import.check(self.book, table)
+                report = csv_import.apply(self.book, checked, dry_run=True)
+            except WtuiError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            text = Text("\n".join(report.lines()[:-1]))  # the last line says nothing was written: it is a preview
+            can = len(checked.good) if not checked.failed else 0
+
+            def answered(go: bool | None) -> None:
+                if go:
+                    progress = Progress(f"Importing {len(checked.good):,} rows")
+                    self.app.push_screen(progress)
+                    self.import_in_background(checked, progress)
+
+            title = f"Import {path.strip()}" + ("" if can else ": fix the rejected rows first (or use wtui import --partial)")
+            self.app.push_screen(RulesPreview(text, can, title), answered)
+
+        self.app.push_screen(Prompt("Import customers from (CSV or TXT, a header row with a phone column)",
+                                    placeholder="/path/to/customers.csv"), chosen)
+
+    @work(thread=True, exclusive=True, group="import")
+    def import_in_background(self, checked, progress) -> None:
+        """The import on its own connection, in batches; the poll shows the new rows as they commit."""
+        from wtui.io import csv_import
+
+        book = self.book
+
+        def step(done: int, total: int) -> None:
+            self.app.call_from_thread(progress.advance, done, total)
+
+        try:
+            with Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor) as other:
+                report = csv_import.apply(other, checked, progress=step)
+        except WtuiError as exc:
+            self.app.call_from_thread(self.notify, f"import: {exc}", severity="error", markup=False)
+            return
+        finally:
+            self.app.call_from_thread(progress.dismiss, None)
+        self.app.call_from_thread(self.notify, report.lines()[0], markup=False)
 
     @work(thread=True, exclusive=True, group="rules")
     def run_rules_in_background(self) -> None:

@@ -45,6 +45,7 @@ ACTIONS = (
     Action("save_segment", "save_segment", "Save the filter as a segment"),
     Action("bulk", "bulk", "Act on everyone filtered"),
     Action("rules", "rules", "Automation rules"),
+    Action("import", "import_file", "Import customers from a file"),
     Action("copy", "copy_number", "Copy the number (OSC 52)"),
     Action("mark", "mark", "Mark / unmark"),
     Action("mark_all", "mark_all", "Mark all shown"),

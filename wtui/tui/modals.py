@@ -274,7 +274,7 @@ class Help(Modal):
 
 
 class RulesPreview(Modal):
-    """What each automation rule would change now (a dry run); ``a`` applies them all."""
+    """A dry-run report (rules, an import); ``a`` applies it."""
 
     DEFAULT_CSS = MODAL_CSS + ".modal.rules > Vertical { width: 100; } .modal.rules #rules-report { height: auto; max-height: 30; }"
     BINDINGS = [
@@ -282,17 +282,18 @@ class RulesPreview(Modal):
         Binding("escape,q", "close", "Close", id="rules.close"),
     ]
 
-    def __init__(self, report: Text, changed: int) -> None:
+    def __init__(self, report: Text, changed: int, title: str = "Automation rules: a dry run") -> None:
         super().__init__()
         self.add_class("rules")
         self.report = report
         self.changed = changed
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
 
         with Vertical():
-            yield Static("Automation rules: a dry run", classes="title")
+            yield Static(self.title_text, classes="title")
             with VerticalScroll(id="rules-report"):
                 yield Static(self.report)
             hint = f"a: apply {self.changed} change(s)   esc: close" if self.changed else "nothing to change   esc: close"
@@ -303,3 +304,23 @@ class RulesPreview(Modal):
 
     def action_close(self) -> None:
         self.dismiss(False)
+
+
+class Progress(Modal):
+    """A long job's progress; the job calls ``advance`` from its worker through the app."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import ProgressBar
+
+        with Vertical():
+            yield Static(self.title_text, classes="title")
+            yield ProgressBar(id="progress", show_eta=False)
+
+    def advance(self, done: int, total: int) -> None:
+        from textual.widgets import ProgressBar
+
+        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
