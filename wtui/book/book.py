@@ -568,7 +568,8 @@ class Book:
                         % ",".join("?" * len(chunk)), chunk):
                     existing[row[0]] = row[1:]
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
-            now = db.iso(self.now())
+            instant = self.now()
+            now, ms = db.iso(instant), int(instant.timestamp() * 1000)
             creates, tag_ops, new_ids_uids = [], [], []
             new = updated = skipped = 0
             for r in rows:
@@ -576,10 +577,9 @@ class Book:
                     uid = uuid.uuid4().hex
                     payload = {"uid": uid, "phone": r.phone, "name": r.name, "region": r.region, "tz": r.tz,
                                "language": "", "source": r.source, "owner": r.owner, "consent": bool(r.consent),
-                               "created_at": now}
-                    creates.append(ops.Op(self._op_id(), self._stamp(), self.actor, f"customer:{uid}",
-                                          "customer.create", payload, reason, batch_id))
-                    tag_ops += [self._tag_op_for(uid, t, True, False, reason, batch_id) for t in r.tags]
+                               "created_at": now, "tags": list(r.tags)}
+                    creates.append(ops.Op(f"{ms:012x}{secrets.token_hex(10)}", self._hlc.tick(ms), self.actor,
+                                          f"customer:{uid}", "customer.create", payload, reason, batch_id))
                     new_ids_uids.append((uid, r))
                     new += 1
                     continue
@@ -610,8 +610,14 @@ class Book:
             for uid, r in new_ids_uids:
                 if r.notes:
                     self.add_note(uid, r.notes, reason)
-            created = [ops.customer_id(self.conn, uid) for uid, _ in new_ids_uids]
-            self._touched |= {cid for cid in created if cid is not None}
+            ids = {}
+            uids = [uid for uid, _ in new_ids_uids]
+            for start in range(0, len(uids), 500):
+                chunk = uids[start:start + 500]
+                ids.update(self.conn.execute(
+                    "SELECT uid, id FROM customers WHERE uid IN (%s)" % ",".join("?" * len(chunk)), chunk))
+            derive.store_blank(self.conn, [(ids[uid], frozenset(r.tags)) for uid, r in new_ids_uids if uid in ids],
+                               self.now(), self.cfg)
         return new, updated, skipped
 
     def _tag_op_for(self, uid: str, tag: str, add: bool, was: bool, reason: str, batch: str) -> ops.Op:

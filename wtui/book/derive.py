@@ -108,6 +108,22 @@ def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Co
     return len(rows)
 
 
+def store_blank(conn: sqlite3.Connection, items: list[tuple[int, frozenset[str]]], now: datetime, cfg: Config) -> None:
+    """Verdicts of customers with no history yet (an import's new rows): the same for all
+    but their priority tags, so it is computed once per tag combination that matters."""
+    memo: dict[frozenset[str], tuple[Facts, follow_up.Verdict]] = {}
+    prio = set(cfg.colors.rules.priority_tags)
+    rows = []
+    for cid, tags in items:
+        key = frozenset(tags & prio)
+        if key not in memo:
+            facts = Facts(tags=key)
+            memo[key] = (facts, follow_up.assess(facts, now, cfg))
+        facts, verdict = memo[key]
+        rows.append(_row(cid, facts, verdict, "", cfg))
+    conn.executemany(_UPDATE, rows)
+
+
 def stale(conn: sqlite3.Connection, now: datetime) -> list[int]:
     return [r[0] for r in conn.execute(
         "SELECT id FROM customers WHERE next_change_at <= ?", (iso(now),))]

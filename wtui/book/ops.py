@@ -97,6 +97,8 @@ def _customer_create(conn: sqlite3.Connection, op: Op) -> set[int]:
     # No field clocks at creation: a field without a clock takes the first set op that comes,
     # and every set op of a customer is newer than the op that created them.
     conn.execute(_CREATE_CUSTOMER, create_row(p))
+    for tag in p.get("tags", ()):  # the tags a customer arrives with (an import row) share the creation's clock
+        conn.execute(_TAG_UPSERT, (1, op.hlc, p["uid"], tag)).fetchall()
     cid = customer_id(conn, p["uid"])
     return {cid} if cid is not None else set()
 
@@ -109,6 +111,7 @@ def apply_creates(conn: sqlite3.Connection, batch: list[Op]) -> None:
     """Record and apply many fresh customer.create ops at once (imports)."""
     conn.executemany(_RECORD, [op.row() for op in batch])
     conn.executemany(_CREATE_CUSTOMER, [create_row(op.payload) for op in batch])
+    conn.executemany(_TAG_UPSERT_MANY, [(1, op.hlc, op.payload["uid"], t) for op in batch for t in op.payload.get("tags", ())])
 
 
 def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:
