@@ -1,0 +1,68 @@
+"""Import and export speed: 100k customers from mixed regions, through CSV.
+
+    python -m bench.io                 # 100k rows, 3 runs
+    python -m bench.io --size 10000
+
+Export writes the synthetic book to CSV; import reads that file into an empty
+book (phone validation included), then again into the filled book (every
+row already there: the "import twice changes nothing" path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.run import book_for
+from wtui.book.book import Book
+from wtui.core import config
+from wtui.io.csv_import import import_file
+from wtui.io.export import write_csv
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--books", type=Path, default=Path(tempfile.gettempdir()) / "wtui-bench")
+    args = ap.parse_args()
+    args.books.mkdir(parents=True, exist_ok=True)
+    cfg = config.load(layers=[])
+    source = book_for(args.size, args.books, cfg)
+    exports, fresh, again = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "customers.csv"
+        with Book.open(source, cfg) as book:
+            ids = [r[0] for r in book.conn.execute("SELECT id FROM customers")]
+            tags = [(t["name"], t["dimension"]) for t in book.tags()]
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                write_csv(book, ids, csv_path)
+                exports.append(time.perf_counter() - t)
+        for i in range(args.runs):
+            target = Path(tmp) / f"import{i}.db"
+            with Book.create(target, cfg, actor="bench") as book:
+                book.set_admins(["bench"])
+                for name, dim in tags:
+                    book.create_tag(name, dim)
+                t = time.perf_counter()
+                _, report = import_file(book, csv_path)
+                fresh.append(time.perf_counter() - t)
+                assert report.new == len(ids), report.lines()
+                t = time.perf_counter()
+                _, report = import_file(book, csv_path)
+                again.append(time.perf_counter() - t)
+                assert report.skipped == len(ids), report.lines()
+            target.unlink()
+    n = len(ids)
+    print(f"{'measure':<44} median ({args.runs} runs)")
+    print(f"{'export ' + f'{n:,}' + ' rows to CSV':<44} {statistics.median(exports):.2f} s ({n / statistics.median(exports):,.0f} rows/s)")
+    print(f"{'import into an empty book (all new)':<44} {statistics.median(fresh):.2f} s ({n / statistics.median(fresh):,.0f} rows/s)")
+    print(f"{'import again (all already there)':<44} {statistics.median(again):.2f} s ({n / statistics.median(again):,.0f} rows/s)")
+
+
+if __name__ == "__main__":
+    main()
