@@ -477,7 +477,7 @@ async def test_segments_are_saved_listed_and_applied(book):
 async def test_b_acts_on_everyone_the_query_matches_with_one_undo(book):
     app = WtuiApp(book)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
+        await started(pilot)
         await pilot.press("f", *"#Stage-Quoted", "enter")
         await pilot.pause()
         everyone = book.count("#Stage-Quoted")

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wtui.book import db, derive, ops, reads, schema, segments
 from wtui.book import undo as undo_ops
@@ -33,6 +33,9 @@ from wtui.core.keywords import Detector
 from wtui.core.queue import Line, end_of_day
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.errors import BadInput, BookError, NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from wtui.book import automation
 
 Clock = Callable[[], datetime]
 

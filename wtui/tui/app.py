@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -30,7 +29,7 @@ from wtui.core.queue import end_of_day
 from wtui.core.windows import zone as zone_named
 from wtui.errors import WtuiError
 from wtui.tui import keys
-from wtui.tui.modals import Choice, Confirm, Help, Progress, Prompt, RulesPreview, TagChoice, TagPicker, TagResult
+from wtui.tui.modals import Choice, Confirm, Help, ProgressScreen, Prompt, RulesPreview, TagChoice, TagPicker, TagResult
 from wtui.tui.panel import CustomerPanel
 from wtui.tui.query_bar import QuerySuggester
 from wtui.tui.queue_table import QueueModel, QueueTable
@@ -721,7 +720,7 @@ class QueueScreenBase(Screen):
 
             def answered(go: bool | None) -> None:
                 if go:
-                    progress = Progress(f"Importing {len(checked.good):,} rows")
+                    progress = ProgressScreen(f"Importing {len(checked.good):,} rows")
                     self.app.push_screen(progress)
                     self.import_in_background(checked, progress)
 

@@ -306,7 +306,7 @@ class RulesPreview(Modal):
         self.dismiss(False)
 
 
-class Progress(Modal):
+class ProgressScreen(Modal):
     """A long job's progress; the job calls ``advance`` from its worker through the app."""
 
     def __init__(self, title: str) -> None:
