@@ -577,7 +577,7 @@ class Book:
             new = updated = skipped = 0
             for r in rows:
                 if r.phone not in existing:
-                    uid = uuid.uuid4().hex
+                    uid = secrets.token_hex(16)
                     payload = {"uid": uid, "phone": r.phone, "name": r.name, "region": r.region, "tz": r.tz,
                                "language": "", "source": r.source, "owner": r.owner, "consent": bool(r.consent),
                                "created_at": now, "tags": list(r.tags)}

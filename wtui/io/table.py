@@ -93,4 +93,11 @@ def read_table(path: str | Path, max_cell_bytes: int) -> Table:
 
 
 def _has_surrogates(s: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in s)
+    """Bytes that were not UTF-8 arrive as lone surrogates (surrogateescape); encoding finds them in C."""
+    if s.isascii():
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
