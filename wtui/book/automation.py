@@ -8,11 +8,13 @@ list anything the run would not do, or miss anything it would.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from wtui.core.rules import Rule, parse_rules
+from wtui.errors import BadInput
 
 
 @dataclass
@@ -43,8 +45,6 @@ def rules_path(book) -> Path:
 
 def load(book, path: Path | None = None) -> list[Rule]:
     """Parse and check the rules file against this book's tags."""
-    from wtui.errors import BadInput
-
     p = path or rules_path(book)
     try:
         text = p.read_text("utf-8")
@@ -69,8 +69,6 @@ def _describe(kind: str, payload: dict) -> str:
 
 
 def run(book, rules: list[Rule], *, dry_run: bool) -> RulesReport:
-    import json
-
     results: list[RuleResult] = []
     with (book.rehearsal() if dry_run else book.batch("rules")) as batch_id:
         for rule in rules:

@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wtui.book import db, derive, ops, reads, schema, segments
+from wtui.book import db, derive, ops, reads, schema
 from wtui.book import undo as undo_ops
-from wtui.core import hlc, query, windows
+from wtui.core import hlc, windows
 from wtui.core.config import COLORS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
@@ -36,6 +36,7 @@ from wtui.errors import BadInput, BookError, NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from wtui.book import automation
+    from wtui.core import query
 
 Clock = Callable[[], datetime]
 
@@ -223,6 +224,8 @@ class Book:
 
     def compile(self, q: "str | query.Node") -> tuple[str, list]:
         """A query as SQL selecting customer ids, planned for this book."""
+        from wtui.book import segments  # the query language loads only when a query runs
+
         return segments.plan(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
 
     def position(self, uid: str, search: str = "", within: "str | query.Node | None" = None) -> int | None:
@@ -465,12 +468,16 @@ class Book:
     @property
     def query_fields(self) -> dict[str, "query.Field"]:
         if self._fields is None:
+            from wtui.core import query
+
             self._fields = query.fields_for(self.cfg)
         return self._fields
 
     def parse_query(self, text: str) -> "query.Node":
         """Parse against this book's tags: an unknown tag is an error with a suggestion."""
         known = [r[0] for r in self.conn.execute("SELECT name FROM tags")]
+        from wtui.core import query
+
         return query.parse(text, self.query_fields, known)
 
     def _node(self, q: "str | query.Node") -> "query.Node":
@@ -478,9 +485,13 @@ class Book:
 
     def select(self, q: "str | query.Node") -> list[int]:
         """Ids of every customer the query matches (the whole book, not just today's queue)."""
+        from wtui.book import segments
+
         return segments.select_ids(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
 
     def count(self, q: "str | query.Node") -> int:
+        from wtui.book import segments
+
         return segments.count(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
 
     def uids_of(self, ids: list[int]) -> list[str]:
@@ -499,12 +510,14 @@ class Book:
         Only real changes are written: adding a tag a customer has, or setting a
         value they already hold, writes nothing (so a second run is a no-op).
         """
+        from wtui.core.query import Tag
+
         added = [self._tag(t) for t in add]
         removed = [self._tag(t) for t in remove]
         uids = self.uids_of(ids)
         with self.batch(reason) as batch_id:
             for name in added + removed:
-                present = set(self.select(query.Tag(name)))
+                present = set(self.select(Tag(name)))
                 want = name in added
                 kind = "tag.add" if want else "tag.remove"
                 batch = [

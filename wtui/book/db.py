@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from wtui.core.query import contains
+from wtui.core.text import contains
 from wtui.errors import BookError
 
 BUSY_TIMEOUT_MS = 5000

@@ -75,15 +75,6 @@ class _Maker:
         self.pweights = list(PROFILES.values())
         self.seen: set[str] = set()
         self.examples = {r: phonenumbers.example_number_for_type(r, phonenumbers.PhoneNumberType.MOBILE) for r in self.regions}
-        self.zones: dict[str, str] = {}
-
-    def zone(self, e164: str) -> str:
-        # Zones follow the area code, which the generator never changes (it varies the last 6 digits).
-        key = e164[:-6]
-        if key not in self.zones:
-            found = phones.zones_for(e164)
-            self.zones[key] = found[0] if found else "UTC"
-        return self.zones[key]
 
     def phone(self, region: str) -> str:
         ex = self.examples[region]
@@ -236,7 +227,7 @@ class _Maker:
             if rng.random() < 0.4 and region not in ("TW", "HK", "CN"):
                 note = f"{rng.choice(self.m['preferences']['salutations'])} {name.split()[-1]} | {note}"
         return _Customer(cid, uuid.UUID(int=rng.getrandbits(128)).hex, name, e164, region,
-                         self.zone(e164), lang, profile, ev, tags, note)
+                         (phones.zones_for(e164) or ("UTC",))[0], lang, profile, ev, tags, note)
 
 
 def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: datetime,

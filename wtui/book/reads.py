@@ -11,7 +11,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -114,6 +114,7 @@ def rep_zone(cfg: Config) -> ZoneInfo:
     return windows.zone("UTC")
 
 
+@lru_cache(maxsize=1)
 def _system_zone_name() -> str:
     try:
         with open("/etc/timezone", encoding="utf-8") as fh:

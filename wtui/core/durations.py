@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 

@@ -24,7 +24,6 @@ from wtui.errors import PreferenceError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FORMATS = ("text", "voice", "text + images", "video call")
-PERIODS = ("day", "week", "month")
 PRESETS = ("Office hours", "Night owl")
 EVERY_DAY = "Daily"
 _DAY_INDEX = {d.lower(): i for i, d in enumerate(DAYS)}

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from wtui.core.text import contains
 from wtui.errors import BadInput
 
 # ---------------------------------------------------------------------------
@@ -524,13 +525,6 @@ def to_sql(node: Node, fields_: dict[str, Field], now: datetime, me: str = "",
         return " UNION ".join(f"SELECT id FROM ({sql})" for sql, _ in pieces), [p for _, ps in pieces for p in ps]
     pred, params = predicate(node, fields_, now, me)
     return f"{_SCAN} WHERE {pred}", params
-
-
-def contains(text: str | None, needle: str | None) -> bool:
-    """Case-insensitive, Unicode-aware 'contains' (SQLite's LIKE folds ASCII only)."""
-    if text is None or needle is None:
-        return False
-    return needle.casefold() in text.casefold()
 
 
 # ---------------------------------------------------------------------------

@@ -45,6 +45,13 @@ def visible(text: str | None) -> str:
     return "".join(_mark(ch) if _unsafe(ch) else ch for ch in text)
 
 
+def contains(text: str | None, needle: str | None) -> bool:
+    """Case-insensitive, Unicode-aware 'contains' (SQLite's LIKE folds ASCII only): queries use it."""
+    if text is None or needle is None:
+        return False
+    return needle.casefold() in text.casefold()
+
+
 def width(text: str) -> int:
     """Terminal cells: East Asian wide and full-width characters take two."""
     return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
