@@ -1,3 +1,4 @@
 from wtui.cli import run
 
-run()
+if __name__ == "__main__":  # not when a worker process (spawn) imports the parent's main module
+    run()

@@ -264,3 +264,46 @@ def test_a_changed_number_is_normalised_and_kept_unique(book):
         book.set_field(a, "phone", "+4915123456782")
     with pytest.raises(BadInput):
         book.set_field(b, "phone", "12")
+
+
+def test_an_import_op_from_another_replica_creates_the_customers_it_does_not_have(tmp_path, cfg):
+    from tests.conftest import NOW as at
+    from wtui.io.csv_import import import_file
+
+    src = tmp_path / "a.csv"
+    src.write_text("phone,name,tags\n+4915123456781,Ana,Stage-Lead\n+4915123456782,Bo,\n", "utf-8")
+    books = []
+    for name in ("one", "two"):
+        b = Book.create(tmp_path / f"{name}.db", cfg, clock=lambda: at, actor=name)
+        b.set_admins([name])
+        b.create_tag("Stage-Lead")
+        books.append(b)
+    one, two = books
+    import_file(one, src)
+    two.add_customer("+4915123456782", "Bo (typed by hand)")
+    op = [ops.Op.from_row(r) for r in one.conn.execute(ops.SELECT + " WHERE kind = 'customers.import'")]
+    assert two.apply_remote(op) == 1
+    assert two.apply_remote(op) == 0  # idempotent
+    ana = two.find("+4915123456781")
+    assert ana == one.find("+4915123456781") and two.tags_of(ana) == ["Stage-Lead"]
+    # The number two already had keeps two's customer (merging the two is the sync's business).
+    assert two.conn.execute("SELECT name FROM customers WHERE phone = '+4915123456782'").fetchone() == ("Bo (typed by hand)",)
+    assert two.conn.execute("SELECT color FROM customers WHERE uid = ?", (ana,)).fetchone()[0]  # verdict computed
+    for b in books:
+        b.close()
+
+
+def test_a_book_of_the_first_version_is_migrated_when_opened(tmp_path, cfg):
+    from wtui.book import schema
+
+    path = tmp_path / "v1.db"
+    conn = db.connect(path, create=True)
+    with db.write(conn):
+        schema.MIGRATIONS[1](conn)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    conn.close()
+    with Book.open(path, cfg, clock=lambda: NOW) as b:
+        assert schema.version(b.conn) == db.SCHEMA_VERSION == 2
+        uid = b.add_customer("+4915123456789", "Lea")
+        assert [e.kind for e in b.change_log(uid)] == ["customer.create"]

@@ -78,3 +78,49 @@ def test_an_unknown_default_region_is_named():
 
 def test_display_groups_digits_for_reading_aloud():
     assert display("+5511961234567") == "+55 11 96123-4567"
+
+
+def _reference(typed: str, region: str | None):
+    """The plain phonenumbers answer: parse, check, format, zones."""
+    import phonenumbers
+    from phonenumbers import timezone
+
+    num = phonenumbers.parse(typed, region)
+    if not phonenumbers.is_valid_number(num):
+        return None
+    zones = tuple(z for z in timezone.time_zones_for_number(num) if z != timezone.UNKNOWN_TIMEZONE)
+    return (phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164),
+            phonenumbers.region_code_for_number(num), zones)
+
+
+def _samples():
+    """Example numbers of every type in every region, and near misses of each."""
+    import phonenumbers
+
+    out = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(11):
+            ex = phonenumbers.example_number_for_type(region, kind)
+            if ex is None:
+                continue
+            e164 = phonenumbers.format_number(ex, phonenumbers.PhoneNumberFormat.E164)
+            out += [e164, e164[:-1], e164 + "7", e164[:-2] + "00", e164[:4] + "0" + e164[4:]]
+    return out
+
+
+def test_normalize_answers_what_phonenumbers_answers_for_every_region_and_type():
+    # normalize takes shortcuts for speed (one classification, zones from the type);
+    # here it must agree with the straightforward use of phonenumbers on thousands of numbers.
+    samples = _samples()
+    assert len(samples) > 5000
+    for typed in samples:
+        try:
+            want = _reference(typed, None)
+        except Exception:
+            want = None
+        try:
+            p = normalize(typed)
+            got = (p.e164, p.region, p.zones)
+        except PhoneError:
+            got = None
+        assert got == want, typed

@@ -203,3 +203,47 @@ def test_an_import_killed_halfway_keeps_whole_batches_and_a_rerun_completes_it(t
         _, report = import_file(b, path)
         assert report.new == 6000 - n and report.skipped == n
         assert b.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 6000
+
+
+def test_new_customers_arrive_with_tags_notes_verdicts_and_a_change_log_entry(book, tmp_path):
+    path = tmp_path / "new.csv"
+    path.write_text("phone,name,tags,notes\n+4915123456781,Ana,Stage-Lead,met at the fair\n"
+                    "+4915123456782,Bo,,\n", "utf-8")
+    _, report = import_file(book, path)
+    assert report.new == 2
+    uid = book.find("+4915123456781")
+    assert book.tags_of(uid) == ["Stage-Lead"]
+    assert [n[2] for n in book.card(uid).notes] == ["met at the fair"]
+    stored = book.conn.execute("SELECT color, reason FROM customers WHERE uid = ?", (uid,)).fetchone()
+    book.conn.execute("UPDATE customers SET color = NULL")  # recompute from scratch: the stored verdict must agree
+    from wtui.book import derive
+
+    with book.batch():
+        derive.refresh(book.conn, [r[0] for r in book.conn.execute("SELECT id FROM customers")], book.now(), book.cfg)
+    assert book.conn.execute("SELECT color, reason FROM customers WHERE uid = ?", (uid,)).fetchone() == stored
+    entry = [e for e in book.change_log(uid) if e.kind == "customers.import"]
+    assert len(entry) == 1 and entry[0].reason == "import new.csv"
+    assert (entry[0].payload["phone"], entry[0].payload["tags"]) == ("+4915123456781", ["Stage-Lead"])
+    assert book.conn.execute("SELECT count(*) FROM ops WHERE kind = 'customers.import'").fetchone()[0] == 1
+
+
+def test_the_import_op_holds_a_bounded_number_of_rows(book, tmp_path, monkeypatch):
+    from wtui.book import ops
+
+    monkeypatch.setattr(ops, "IMPORT_ROWS_PER_OP", 4)
+    path = tmp_path / "ten.csv"
+    path.write_text("phone\n" + "".join(f"+49151234567{i:02d}\n" for i in range(10)), "utf-8")
+    assert import_file(book, path)[1].new == 10
+    assert book.conn.execute("SELECT count(*) FROM ops WHERE kind = 'customers.import'").fetchone()[0] == 3
+
+
+def test_workers_give_the_same_report_as_one_process(tmp_path, cfg):
+    from wtui.core import config
+
+    reports = []
+    for settings in ({"workers": 1}, {"workers": 2, "parallel_rows": 1}):
+        c = config.with_overrides({"imports": settings})
+        with Book.create(tmp_path / f"b{len(reports)}.db", c, clock=lambda: NOW, actor="ana") as b:
+            _, report = run(b, "bad_phones.csv", partial=True)
+            reports.append(([(f.line, f.reason) for f in report.failed], report.new))
+    assert reports[0] == reports[1] and len(reports[0][0]) >= 20

@@ -532,6 +532,7 @@ async def test_I_imports_a_file_after_a_dry_run_report_with_progress(book, tmp_p
         await pilot.pause()
         app.screen.query_one("#prompt-input").value = str(path)
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # the check runs off the UI thread
         await pilot.pause()
         text = "\n".join(shown(w) for w in app.screen.query("Static"))
         assert "rows read 2, new 2" in text and "a: apply 2 change(s)" in text

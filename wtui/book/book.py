@@ -568,8 +568,9 @@ class Book:
                     reason: str = "import", dry_run: bool = False) -> tuple[int, int, int]:
         """Write checked import rows (``io.csv_import.Row``) as one batch: (new, updated, skipped).
 
-        New customers and tag changes go in with executemany; a row that says
-        nothing new about an existing customer writes nothing.
+        New customers go in as ``customers.import`` ops of ``ops.IMPORT_ROWS_PER_OP``
+        rows, their verdicts stored with them; changes to existing customers are
+        ordinary ops; a row that says nothing new about a customer writes nothing.
         """
         with (self.rehearsal() if dry_run else self.batch(reason)) as batch_id:
             for tag in sorted(new_tags):
@@ -584,20 +585,11 @@ class Book:
                         % ",".join("?" * len(chunk)), chunk):
                     existing[row[0]] = row[1:]
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
-            instant = self.now()
-            now, ms = db.iso(instant), int(instant.timestamp() * 1000)
-            creates, tag_ops, new_ids_uids = [], [], []
-            new = updated = skipped = 0
+            fresh = [r for r in rows if r.phone not in existing]
+            tag_ops = []
+            updated = skipped = 0
             for r in rows:
                 if r.phone not in existing:
-                    uid = secrets.token_hex(16)
-                    payload = {"uid": uid, "phone": r.phone, "name": r.name, "region": r.region, "tz": r.tz,
-                               "language": "", "source": r.source, "owner": r.owner, "consent": bool(r.consent),
-                               "created_at": now, "tags": list(r.tags)}
-                    creates.append(ops.Op(f"{ms:012x}{secrets.token_hex(10)}", self._hlc.tick(ms), self.actor,
-                                          f"customer:{uid}", "customer.create", payload, reason, batch_id))
-                    new_ids_uids.append((uid, r))
-                    new += 1
                     continue
                 cid, uid, name, source, owner, consent = existing[r.phone]
                 changed = False
@@ -621,20 +613,28 @@ class Book:
                     changed = True
                 updated += changed
                 skipped += not changed
-            ops.apply_creates(self.conn, creates)
             ops.apply_tag_ops(self.conn, tag_ops)
-            for uid, r in new_ids_uids:
-                if r.notes:
-                    self.add_note(uid, r.notes, reason)
-            ids = {}
-            uids = [uid for uid, _ in new_ids_uids]
-            for start in range(0, len(uids), 500):
-                chunk = uids[start:start + 500]
-                ids.update(self.conn.execute(
-                    "SELECT uid, id FROM customers WHERE uid IN (%s)" % ",".join("?" * len(chunk)), chunk))
-            derive.store_blank(self.conn, [(ids[uid], frozenset(r.tags)) for uid, r in new_ids_uids if uid in ids],
-                               self.now(), self.cfg)
-        return new, updated, skipped
+            self._create_imported(fresh, reason, batch_id)
+        return len(fresh), updated, skipped
+
+    def _create_imported(self, rows: list, reason: str, batch_id: str) -> None:
+        """New customers from import rows, ``ops.IMPORT_ROWS_PER_OP`` to an op."""
+        instant = self.now()
+        now, ms = db.iso(instant), int(instant.timestamp() * 1000)
+        verdict = derive.blank(instant, self.cfg)
+        # Time-ordered uids (like op ids) append to the uid index instead of landing on random pages.
+        noise = secrets.token_hex(10 * len(rows))
+        size = ops.IMPORT_ROWS_PER_OP
+        for start in range(0, len(rows), size):
+            # In the order of ops.IMPORT_FIELDS: uid, phone, name, region, tz, language, source, owner,
+            # consent, created_at, tags, note.
+            table = [[f"{ms:012x}{noise[20 * i:20 * i + 20]}", r.phone, r.name, r.region, r.tz, "", r.source, r.owner,
+                      bool(r.consent), now, list(r.tags), [uuid.uuid4().hex, r.notes] if r.notes else None]
+                     for i, r in enumerate(rows[start:start + size], start)]
+            op = ops.Op(self._op_id(), self._stamp(), self.actor, "customers", "customers.import",
+                        {"fields": ops.IMPORT_FIELDS, "rows": table}, reason, batch_id)
+            ops.record(self.conn, op)
+            ops.insert_customers(self.conn, op, derive.COLUMNS, verdict, fresh=True)
 
     def _tag_op_for(self, uid: str, tag: str, add: bool, was: bool, reason: str, batch: str) -> ops.Op:
         return ops.Op(self._op_id(), self._stamp(), self.actor, f"customer:{uid}", "tag.add" if add else "tag.remove",
@@ -654,14 +654,21 @@ class Book:
     # -- reading the change log ---------------------------------------------------------
 
     def change_log(self, uid: str | None = None, limit: int = 50) -> list[ChangeEntry]:
+        """The latest ops, newest first: all of them, or one customer's (the op that imported them included)."""
         if uid:
-            cur = self.conn.execute(ops.SELECT + " WHERE entity = ? ORDER BY hlc DESC LIMIT ?", (f"customer:{uid}", limit))
+            cur = self.conn.execute(
+                f"""{ops.SELECT} WHERE entity = ?
+                    UNION ALL {ops.SELECT} WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?)
+                    ORDER BY hlc DESC LIMIT ?""", (f"customer:{uid}", uid, limit))
         else:
             cur = self.conn.execute(ops.SELECT + " ORDER BY hlc DESC LIMIT ?", (limit,))
         out = []
         for row in cur:
             op = ops.Op.from_row(row)
+            payload = op.payload
+            if uid and op.kind == "customers.import":  # of an import's rows, only this customer's
+                payload = next((r for r in ops.import_rows(payload) if r["uid"] == uid), {})
             ms = hlc.parse(op.hlc)[0]
             out.append(ChangeEntry(op.hlc, datetime.fromtimestamp(ms / 1000, timezone.utc), op.actor, op.kind,
-                                   op.payload, op.reason, op.batch))
+                                   payload, op.reason, op.batch))
         return out

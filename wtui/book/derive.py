@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 
@@ -26,12 +26,14 @@ from wtui.core.prefs import Preference, parse_note
 from wtui.core.queue import rank
 from wtui.errors import PreferenceError
 
-_UPDATE = """UPDATE customers SET
-    first_contact = ?, last_inbound = ?, last_outbound = ?, last_read = ?, last_link = ?, last_interaction = ?,
-    purchase_count = ?, purchase_total = ?, last_purchase = ?,
-    color = ?, queue_rank = ?, due_at = ?, reason = ?, next_change_at = ?,
-    intent = ?, interest = ?, activity = ?, lifecycle = ?, spend_tier = ?, rfm = ?, red_streak = ?, fatigue = ?
-    WHERE id = ?"""
+# The stored verdict, column by column, in the order ``_row`` gives the values.
+COLUMNS = (
+    "first_contact", "last_inbound", "last_outbound", "last_read", "last_link", "last_interaction",
+    "purchase_count", "purchase_total", "last_purchase",
+    "color", "queue_rank", "due_at", "reason", "next_change_at",
+    "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "red_streak", "fatigue",
+)
+_UPDATE = "UPDATE customers SET %s WHERE id = ?" % ", ".join(f"{c} = ?" for c in COLUMNS)
 
 _CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s)"""
@@ -108,20 +110,23 @@ def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Co
     return len(rows)
 
 
-def store_blank(conn: sqlite3.Connection, items: list[tuple[int, frozenset[str]]], now: datetime, cfg: Config) -> None:
-    """Verdicts of customers with no history yet (an import's new rows): the same for all
-    but their priority tags, so it is computed once per tag combination that matters."""
-    memo: dict[frozenset[str], tuple[Facts, follow_up.Verdict]] = {}
-    prio = set(cfg.colors.rules.priority_tags)
-    rows = []
-    for cid, tags in items:
-        key = frozenset(tags & prio)
+def blank(now: datetime, cfg: Config) -> Callable[[Iterable[str]], tuple]:
+    """The stored verdict of a customer with no history yet (an import's new rows), by tags.
+
+    It is the same for all but their priority tags, so it is computed once per
+    combination of those that occurs; the values line up with ``COLUMNS``.
+    """
+    memo: dict[frozenset[str], tuple] = {}
+    prio = frozenset(cfg.colors.rules.priority_tags)
+
+    def verdict(tags: Iterable[str]) -> tuple:
+        key = prio.intersection(tags)
         if key not in memo:
             facts = Facts(tags=key)
-            memo[key] = (facts, follow_up.assess(facts, now, cfg))
-        facts, verdict = memo[key]
-        rows.append(_row(cid, facts, verdict, "", cfg))
-    conn.executemany(_UPDATE, rows)
+            memo[key] = _row(0, facts, follow_up.assess(facts, now, cfg), "", cfg)[:-1]
+        return memo[key]
+
+    return verdict
 
 
 def stale(conn: sqlite3.Connection, now: datetime) -> list[int]:

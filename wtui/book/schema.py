@@ -112,7 +112,12 @@ def _v1(conn: sqlite3.Connection) -> None:
     db["ops"].create_index(["batch"])
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+def _v2(conn: sqlite3.Connection) -> None:
+    # Customers an import created share one op; this names it, for their change log.
+    conn.execute("ALTER TABLE customers ADD COLUMN created_op TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
 
 
 def version(conn: sqlite3.Connection) -> int:

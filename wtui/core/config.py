@@ -217,6 +217,8 @@ class Imports:
     batch_rows: int
     max_cell_kb: float
     warn_failure_share: float
+    workers: int
+    parallel_rows: int
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,21 @@
 phonenumbers' metadata patterns overflow the ``re`` cache on many-region
 workloads; its pattern cache makes validation about 8x faster here
 (../shared/MEASURED.md), so it is switched on once, at first use.
+
+An import normalises every row, so ``normalize`` asks phonenumbers for each
+answer once: the number's type decides both validity and which time-zone
+lookup applies (checking validity, then asking for zones, classified the
+number twice and parsed it three times).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 import phonenumbers
-from phonenumbers import NumberParseException, ValidationResult
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
 from wtui.errors import PhoneError
 
@@ -31,9 +38,14 @@ def _enable_cache() -> None:
         _cache_on = True
 
 
+# WhatsApp and spreadsheets carry invisible marks and odd spaces.
+_MARKS = str.maketrans("", "", "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _strip(raw: str) -> str:
-    # WhatsApp and spreadsheets carry invisible marks and odd spaces.
-    return "".join(ch for ch in raw if ch not in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff").strip()
+    return raw.translate(_MARKS).strip()
 
 
 def normalize(raw: str, default_region: str = "", region_names: dict[str, str] | None = None) -> Phone:
@@ -43,9 +55,9 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
     names = region_names or {}
     if not text:
         raise PhoneError(raw, "empty")
-    if not any(ch.isdigit() for ch in text):
+    if not _DIGIT.search(text):
         raise PhoneError(raw, "not a phone number (no digits)")
-    if any(ch.isalpha() for ch in text):
+    if _LETTER.search(text):
         # phonenumbers reads letters as keypad digits (1-800-FLOWERS); in a book they are typos.
         raise PhoneError(raw, "contains letters")
     if text.startswith("00"):
@@ -60,12 +72,13 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
         num = phonenumbers.parse(text, region)
     except NumberParseException as exc:
         raise PhoneError(raw, _parse_reason(exc)) from None
-    # The common case first: a valid number costs one region lookup and one check.
+    # A number is valid exactly when it belongs to a region and has a known type.
     where = phonenumbers.region_code_for_number(num) or ""
-    if not (where and phonenumbers.is_valid_number_for_region(num, where)):
+    kind = phonenumbers.number_type(num) if where else PhoneNumberType.UNKNOWN
+    if kind == PhoneNumberType.UNKNOWN:
         raise PhoneError(raw, _invalid_reason(num, where, names))
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    return Phone(e164=e164, region=where, zones=zones_for(e164))
+    return Phone(e164=e164, region=where, zones=_zones(num, e164, kind))
 
 
 def _invalid_reason(num: phonenumbers.PhoneNumber, where: str, names: dict[str, str]) -> str:
@@ -99,25 +112,32 @@ def _parse_reason(exc: NumberParseException) -> str:
 
 
 def zones_for(e164: str) -> tuple[str, ...]:
-    """Candidate IANA time zones for a number, most specific first.
+    """Candidate IANA time zones for a valid E.164 number, most specific first."""
+    _enable_cache()
+    num = phonenumbers.parse(e164, None)
+    return _zones(num, e164, phonenumbers.number_type(num))
 
-    phonenumbers decides a number's zones from at most its first 9 digits
-    (``TIMEZONE_LONGEST_PREFIX``) and the number's type, which is a property of
-    its prefix too; so the answer is cached per 9-digit prefix (an import of
-    100k numbers asks a few thousand times, not 100k).
+
+def _zones(num: phonenumbers.PhoneNumber, e164: str, kind: int) -> tuple[str, ...]:
+    """What ``timezone.time_zones_for_number`` answers, given the type already known.
+
+    Geographical numbers are looked up by their longest known prefix (a few
+    dict lookups); the others get their country's zones, cached per code.
     """
-    key = e164[:10]
-    zones = _ZONES.get(key)
-    if zones is None:
-        from phonenumbers import timezone
+    from phonenumbers import timezone
 
-        _enable_cache()
-        num = phonenumbers.parse(e164, None)
-        zones = _ZONES[key] = tuple(z for z in timezone.time_zones_for_number(num) if z != "Etc/Unknown")
-    return zones
+    if kind == PhoneNumberType.UNKNOWN:
+        return ()
+    if phonenumbers.is_number_type_geographical(kind, num.country_code):
+        zones = timezone.time_zones_for_geographical_number(num)
+    else:
+        zones = _COUNTRY_ZONES.get(num.country_code)
+        if zones is None:
+            zones = _COUNTRY_ZONES[num.country_code] = tuple(timezone.time_zones_for_number(num))
+    return tuple(z for z in zones if z != timezone.UNKNOWN_TIMEZONE)
 
 
-_ZONES: dict[str, tuple[str, ...]] = {}
+_COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
 
 
 def display(e164: str) -> str:

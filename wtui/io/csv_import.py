@@ -2,11 +2,12 @@
 
 Three steps, so that nothing is half-applied and every rejection has a reason:
 
-1. ``read_table`` reads the file (any encoding and delimiter reps' files use);
+1. ``io.table`` reads the file (any encoding and delimiter reps' files use);
 2. ``check`` validates every row against the book without writing: the
-   number (to E.164, with the specific reason when it cannot be), the tags
-   (unknown ones are errors unless an admin asked to create them), duplicates
-   in the file (the first occurrence wins), consent values;
+   number (to E.164, with the specific reason when it cannot be; a long
+   file's numbers on every core, see ``io.numbers``), the tags (unknown ones
+   are errors unless an admin asked to create them), duplicates in the file
+   (the first occurrence wins), consent values;
 3. ``apply`` writes the good rows in batches of ``imports.batch_rows``, one
    transaction each. By default a file with any rejected row writes nothing;
    ``partial`` keeps the good rows. Re-importing a file writes nothing new.
@@ -15,13 +16,15 @@ Three steps, so that nothing is half-applied and every rejection has a reason:
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wtui.core import phone as phones
 from wtui.errors import BadInput, PhoneError
-from wtui.io.table import Record, Table, read_table
+from wtui.io.numbers import Normalizer, workers_for
+from wtui.io.table import Table, parse_table, read_text
 
 FIELDS = ("phone", "tags", "name", "notes", "source", "owner", "consent")
 # Header words that mean each field, in the playbook's languages; --map adds more.
@@ -124,69 +127,91 @@ def map_columns(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
     return columns
 
 
-def _cell(rec: Record, columns: dict[str, int], fld: str) -> str:
-    i = columns.get(fld)
-    if i is None or i >= len(rec.cells):
+def _cell(cells: list[str], i: int | None) -> str:
+    if i is None or i >= len(cells):
         return ""
-    value = rec.cells[i].strip()
+    value = cells[i].strip()
     # A leading apostrophe is how spreadsheets (and wtui export) mark text: not part of the value.
-    return value[1:] if value.startswith("'") else value
+    return value[1:] if value[:1] == "'" else value
+
+
+def _normalizer(book, default_region: str, rows: int) -> Normalizer:
+    cfg = book.cfg
+    return Normalizer(default_region or cfg.book.default_region, {k: r.name for k, r in cfg.regions.items()},
+                      workers_for(rows, cfg.imports.workers, cfg.imports.parallel_rows))
 
 
 def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_region: str = "",
-          create_tags: bool = False) -> Checked:
-    """Validate every row; nothing is written."""
+          create_tags: bool = False, numbers: Normalizer | None = None) -> Checked:
+    """Validate every row; nothing is written. ``numbers`` may bring workers already started."""
+    if numbers is None:
+        with _normalizer(book, default_region, len(table.records)) as own:
+            return check(book, table, mapping=mapping, create_tags=create_tags, numbers=own)
     columns = map_columns(table.header, mapping or {})
     known = {r[0].lower(): r[0] for r in book.conn.execute("SELECT name FROM tags")}
     limit = book.cfg.tags.max_length
     if create_tags and not book.is_admin():
         raise BadInput(f"only admins create tags (--create-tags); ask {', '.join(book.admins()) or 'an admin'}")
-    names = {k: r.name for k, r in book.cfg.regions.items()}
-    region = default_region or book.cfg.book.default_region
     out = Checked(table, columns)
     first_line: dict[str, int] = {}
-    for rec in table.records:
-        if rec.problem:
-            out.failed.append(Failure(rec.line, rec.problem, rec.cells))
-            continue
-        try:
-            p = phones.normalize(_cell(rec, columns, "phone"), region, names)
-        except PhoneError as exc:
-            out.failed.append(Failure(rec.line, f"{exc.raw!r}: {exc.reason}" if exc.raw else "no phone number",
-                                      rec.cells))
+    # A file repeats a few tag combinations over and over: each distinct cell is read once.
+    tag_cells: dict[str, tuple[tuple[str, ...], str]] = {}
+    i_phone, i_tags, i_name, i_notes, i_source, i_owner, i_consent = (columns.get(f) for f in FIELDS)
+    readable = [rec for rec in table.records if not rec.problem]
+    out.failed += [Failure(rec.line, rec.problem, rec.cells) for rec in table.records if rec.problem]
+    for rec, p in zip(readable, numbers.normalize([_cell(rec.cells, i_phone) for rec in readable])):
+        cells = rec.cells
+        if isinstance(p, PhoneError):
+            out.failed.append(Failure(rec.line, f"{p.raw!r}: {p.reason}" if p.raw else "no phone number", cells))
             continue
         if p.e164 in first_line:
-            out.failed.append(Failure(rec.line, f"duplicate of line {first_line[p.e164]} ({p.e164})", rec.cells))
+            out.failed.append(Failure(rec.line, f"duplicate of line {first_line[p.e164]} ({p.e164})", cells))
             continue
-        tags, problem = [], ""
-        for raw_tag in _cell(rec, columns, "tags").replace(";", ",").split(","):
-            t = raw_tag.strip()
-            if not t:
-                continue
-            if t.lower() in known:
-                tags.append(known[t.lower()])
-            elif create_tags and 0 < len(t) <= limit and t.isprintable() and " " not in t:
-                out.new_tags.add(t)
-                known[t.lower()] = t
-                tags.append(t)
-            else:
-                problem = f"unknown tag {t!r}" + ("" if create_tags else " (only admins create tags: --create-tags)")
-                if create_tags:
-                    problem = f"tag {t!r} breaks the naming rules (1-{limit} characters, no spaces)"
-                break
-        consent_text = _cell(rec, columns, "consent").lower()
-        consent = None if "consent" not in columns else True if consent_text in _YES else \
-            False if consent_text in _NO else None
-        if consent is None and "consent" in columns and not problem:
-            problem = f"consent {consent_text!r}: write yes or no"
+        tag_cell = _cell(cells, i_tags)
+        parsed = tag_cells.get(tag_cell)
+        if parsed is None:
+            parsed = tag_cells[tag_cell] = _tags(tag_cell, known, limit, create_tags, out.new_tags)
+        tags, problem = parsed
+        consent = None
+        if i_consent is not None and not problem:
+            consent_text = _cell(cells, i_consent).lower()
+            consent = True if consent_text in _YES else False if consent_text in _NO else None
+            if consent is None:
+                problem = f"consent {consent_text!r}: write yes or no"
         if problem:
-            out.failed.append(Failure(rec.line, problem, rec.cells))
+            out.failed.append(Failure(rec.line, problem, cells))
             continue
         first_line[p.e164] = rec.line
-        out.good.append(Row(rec.line, p.e164, p.region, p.zones[0] if p.zones else "UTC", tuple(dict.fromkeys(tags)),
-                            _cell(rec, columns, "name"), _cell(rec, columns, "notes"), _cell(rec, columns, "source"),
-                            _cell(rec, columns, "owner"), consent))
+        out.good.append(Row(rec.line, p.e164, p.region, p.zones[0] if p.zones else "UTC", tags,
+                            _cell(cells, i_name), _cell(cells, i_notes), _cell(cells, i_source),
+                            _cell(cells, i_owner), consent))
+    out.failed.sort(key=lambda f: f.line)
     return out
+
+
+def _tags(cell: str, known: dict[str, str], limit: int, create_tags: bool,
+          new_tags: set[str]) -> tuple[tuple[str, ...], str]:
+    """A tags cell as the book's tag names, or the problem with it.
+
+    ``known`` maps lower-cased names to the book's spelling; with ``create_tags``
+    a well-formed unknown tag is added to it and to ``new_tags``.
+    """
+    tags = []
+    for raw_tag in cell.replace(";", ",").split(","):
+        t = raw_tag.strip()
+        if not t:
+            continue
+        if t.lower() in known:
+            tags.append(known[t.lower()])
+        elif create_tags and 0 < len(t) <= limit and t.isprintable() and " " not in t:
+            new_tags.add(t)
+            known[t.lower()] = t
+            tags.append(t)
+        elif create_tags:
+            return (), f"tag {t!r} breaks the naming rules (1-{limit} characters, no spaces)"
+        else:
+            return (), f"unknown tag {t!r} (only admins create tags: --create-tags)"
+    return tuple(dict.fromkeys(tags)), ""
 
 
 def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = False, replace_tags: bool = False,
@@ -218,8 +243,31 @@ def write_errors(checked: Checked, path: str | Path, failed: list[Failure]) -> N
             w.writerow(cells[: len(checked.table.header)] + [f"line {f.line}: {f.reason}"])
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """An import allocates a few objects per cell and frees almost none until it ends: the
+    cyclic collector would walk that growing heap over and over for nothing (~10% of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = None, default_region: str = "",
+                   create_tags: bool = False) -> Checked:
+    """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
+    with _gc_paused():
+        text, encoding = read_text(path)
+        with _normalizer(book, default_region, text.count("\n")) as numbers:
+            table = parse_table(path, text, encoding, int(book.cfg.imports.max_cell_kb * 1024))
+            return check(book, table, mapping=mapping, create_tags=create_tags, numbers=numbers)
+
+
 def import_file(book, path: str | Path, **kw) -> tuple[Checked, Report]:
     apply_kw = {k: kw.pop(k) for k in ("partial", "dry_run", "replace_tags", "progress") if k in kw}
-    table = read_table(path, int(book.cfg.imports.max_cell_kb * 1024))
-    checked = check(book, table, **kw)
-    return checked, apply(book, checked, **apply_kw)
+    checked = read_and_check(book, path, **kw)
+    with _gc_paused():
+        return checked, apply(book, checked, **apply_kw)

@@ -54,6 +54,12 @@ def _delimiter(text: str) -> str:
 
 
 def read_table(path: str | Path, max_cell_bytes: int) -> Table:
+    text, encoding = read_text(path)
+    return parse_table(path, text, encoding, max_cell_bytes)
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """The file's text and the encoding it was in."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -62,6 +68,11 @@ def read_table(path: str | Path, max_cell_bytes: int) -> Table:
     text, encoding = _decode(raw)
     if not text.strip():
         raise BadInput(f"{p}: the file is empty")
+    return text, encoding
+
+
+def parse_table(path: str | Path, text: str, encoding: str, max_cell_bytes: int) -> Table:
+    p = Path(path)
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -69,6 +80,8 @@ def read_table(path: str | Path, max_cell_bytes: int) -> Table:
     except csv.Error as exc:
         raise BadInput(f"{p}: line 1: {exc}") from None
     table = Table(str(p), encoding, delimiter, [h.strip() for h in header])
+    # Checked once for the whole file, so the common clean file costs nothing per row.
+    suspect = _has_surrogates(text)
     while True:
         start = reader.line_num + 1
         try:
@@ -78,16 +91,16 @@ def read_table(path: str | Path, max_cell_bytes: int) -> Table:
         except csv.Error as exc:
             table.records.append(Record(start, [], f"unreadable row ({exc})"))
             continue
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue  # blank lines are not rows
         problem = ""
-        if any(_has_surrogates(c) for c in cells):
+        if suspect and any(_has_surrogates(c) for c in cells):
             problem = "not UTF-8 text (save the file as UTF-8)"
             cells = [c.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for c in cells]
-        else:
-            big = max(cells, key=len)
-            if len(big.encode("utf-8")) > max_cell_bytes:
-                problem = f"a cell of {len(big.encode('utf-8')) / 1e6:.1f} MB (the limit is {max_cell_bytes // 1024} KB)"
+        elif max(map(len, cells)) * 4 > max_cell_bytes:  # a character is at most 4 bytes: encode only then
+            size = max(len(c.encode("utf-8")) for c in cells)
+            if size > max_cell_bytes:
+                problem = f"a cell of {size / 1e6:.1f} MB (the limit is {max_cell_bytes // 1024} KB)"
         table.records.append(Record(start, cells, problem))
     return table
 

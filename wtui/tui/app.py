@@ -702,33 +702,44 @@ class QueueScreenBase(Screen):
     # -- importing a file -----------------------------------------------------------------
 
     def action_import_file(self) -> None:
-        from wtui.io import csv_import
-        from wtui.io.table import read_table
-
         def chosen(path: str | None) -> None:
-            if not path or not path.strip():
-                return
-            try:
-                table = read_table(path.strip(), int(self.book.cfg.imports.max_cell_kb * 1024))
-                checked = csv_import.check(self.book, table)
-                report = csv_import.apply(self.book, checked, dry_run=True)
-            except WtuiError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-                return
-            text = Text("\n".join(report.lines()[:-1]))  # the last line says nothing was written: it is a preview
-            can = len(checked.good) if not checked.failed else 0
-
-            def answered(go: bool | None) -> None:
-                if go:
-                    progress = ProgressScreen(f"Importing {len(checked.good):,} rows")
-                    self.app.push_screen(progress)
-                    self.import_in_background(checked, progress)
-
-            title = f"Import {path.strip()}" + ("" if can else ": fix the rejected rows first (or use wtui import --partial)")
-            self.app.push_screen(RulesPreview(text, can, title), answered)
+            if path and path.strip():
+                progress = ProgressScreen(f"Checking {path.strip()}")
+                self.app.push_screen(progress)
+                self.check_in_background(path.strip(), progress)
 
         self.app.push_screen(Prompt("Import customers from (CSV or TXT, a header row with a phone column)",
                                     placeholder="/path/to/customers.csv"), chosen)
+
+    @work(thread=True, exclusive=True, group="import")
+    def check_in_background(self, path: str, progress) -> None:
+        """Read and check the file and rehearse the import (a 100k-row file takes seconds), off the UI thread."""
+        from wtui.io import csv_import
+
+        book = self.book
+        try:
+            with Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor) as other:
+                checked = csv_import.read_and_check(other, path)
+                report = csv_import.apply(other, checked, dry_run=True)
+        except WtuiError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        finally:
+            self.app.call_from_thread(progress.dismiss, None)
+        self.app.call_from_thread(self._offer_import, path, checked, report)
+
+    def _offer_import(self, path: str, checked, report) -> None:
+        text = Text("\n".join(report.lines()[:-1]))  # the last line says nothing was written: it is a preview
+        can = len(checked.good) if not checked.failed else 0
+
+        def answered(go: bool | None) -> None:
+            if go:
+                progress = ProgressScreen(f"Importing {len(checked.good):,} rows")
+                self.app.push_screen(progress)
+                self.import_in_background(checked, progress)
+
+        title = f"Import {path}" + ("" if can else ": fix the rejected rows first (or use wtui import --partial)")
+        self.app.push_screen(RulesPreview(text, can, title), answered)
 
     @work(thread=True, exclusive=True, group="import")
     def import_in_background(self, checked, progress) -> None:

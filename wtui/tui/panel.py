@@ -52,6 +52,10 @@ def describe(kind: str, payload: dict) -> str:
         return "note: " + payload.get("text", "")
     if kind == "customer.create":
         return "added to the book"
+    if kind == "customers.import":  # one customer's row of it (``Book.change_log``), or the whole op
+        if "rows" in payload:
+            return f"imported {len(payload['rows'])} customers"
+        return "imported" + (f" with tags {', '.join(payload['tags'])}" if payload.get("tags") else "")
     return kind
 
 

@@ -1,0 +1,100 @@
+"""Normalising a file's phone column, on every core when the file is long.
+
+Validation is most of an import's work (phonenumbers does about 20k numbers a
+second on one core here, see ../shared/MEASURED.md), and each number is
+independent of the others: a long file's numbers go to worker processes in
+chunks while the caller goes on checking the rest of each row. Results come
+back in file order, so a report reads the same whichever way they were made.
+
+Workers are started with "spawn": the caller may be the app's import thread,
+and forking a process that runs threads is unsafe. They are started before
+the file is parsed, so their start-up (~0.3 s) overlaps it. Where processes
+cannot be started, the numbers are normalised here, one after another.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from wtui.core import phone as phones
+from wtui.errors import PhoneError
+
+CHUNK = 5000  # numbers per task: large enough that pickling is noise, small enough to spread over the workers
+
+Result = phones.Phone | tuple[str, str]  # a failure travels as (raw, reason): it pickles where an exception may not
+
+
+def workers_for(rows: int, setting: int, parallel_rows: int) -> int:
+    """How many worker processes ``rows`` numbers get (0: none, do it here).
+
+    ``setting`` is ``imports.workers`` (0 means one per core); fewer rows than
+    ``parallel_rows`` are not worth starting processes for.
+    """
+    wanted = setting or os.cpu_count() or 1
+    if rows < parallel_rows or wanted < 2:
+        return 0
+    return min(wanted, -(-rows // CHUNK))
+
+
+def _normalize(raws: list[str], region: str, names: dict[str, str]) -> list[Result]:
+    out: list[Result] = []
+    for raw in raws:
+        try:
+            out.append(phones.normalize(raw, region, names))
+        except PhoneError as exc:
+            out.append((exc.raw, exc.reason))
+    return out
+
+
+def _warm() -> None:
+    phones.normalize("+14155550100")  # loads phonenumbers and switches its pattern cache on
+
+
+class Normalizer:
+    """Phone numbers to E.164 for one import, in this process or on ``workers`` others."""
+
+    def __init__(self, region: str, names: dict[str, str], workers: int = 0) -> None:
+        self.region, self.names = region, names
+        self._pool: Executor | None = None
+        if workers >= 2:
+            try:
+                self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_warm)
+                for _ in range(workers):  # a process starts with its first task: start them all now
+                    self._pool.submit(int)
+            except (OSError, BrokenProcessPool):
+                self.close()  # no processes here (a locked-down host)
+
+    def normalize(self, raws: list[str]) -> Iterator[phones.Phone | PhoneError]:
+        """Each raw number as a Phone, or the PhoneError saying why not, in order."""
+        chunks = [raws[i:i + CHUNK] for i in range(0, len(raws), CHUNK)]
+        done = 0
+        if self._pool is not None:
+            n = len(chunks)
+            try:
+                for part in self._pool.map(_normalize, chunks, [self.region] * n, [self.names] * n):
+                    yield from map(_result, part)
+                    done += 1
+            except (OSError, BrokenProcessPool):
+                self.close()  # the rest is done here
+        for chunk in chunks[done:]:
+            yield from map(_result, _normalize(chunk, self.region, self.names))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Normalizer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _result(r: Result) -> phones.Phone | PhoneError:
+    return r if isinstance(r, phones.Phone) else PhoneError(*r)
