@@ -312,18 +312,22 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         mapping[fld.strip().lower()] = col.strip()
     show = sys.stderr.isatty()
 
-    def progress(done: int, total: int) -> None:
-        if show and total > 1000:
-            width = 30
-            filled = width * done // total
-            print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="", file=sys.stderr)
-            if done == total:
-                print(file=sys.stderr)
+    def bar(label: str):
+        def progress(done: int, total: int) -> None:
+            if show and total > 1000:
+                width = 30
+                filled = width * done // total
+                print(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="",
+                      file=sys.stderr)
+                if done == total:
+                    print(file=sys.stderr)
+        return progress
 
     with open_book(args, cfg) as book:
         checked, report = csv_import.import_file(
             book, args.file, mapping=mapping, default_region=args.default_region, create_tags=args.create_tags,
-            partial=args.partial, dry_run=args.dry_run, replace_tags=args.replace_tags, progress=progress)
+            partial=args.partial, dry_run=args.dry_run, replace_tags=args.replace_tags,
+            checking=bar("checking"), progress=bar("writing "))
         if args.errors and report.failed:
             csv_import.write_errors(checked, args.errors, report.failed)
     from wtui.core.text import visible

@@ -247,3 +247,12 @@ def test_workers_give_the_same_report_as_one_process(tmp_path, cfg):
             _, report = run(b, "bad_phones.csv", partial=True)
             reports.append(([(f.line, f.reason) for f in report.failed], report.new))
     assert reports[0] == reports[1] and len(reports[0][0]) >= 20
+
+
+def test_checking_and_writing_report_their_progress(book, tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("phone\n" + "".join(f"+49151{i:08d}\n" for i in range(6000)), "utf-8")
+    checking, writing = [], []
+    import_file(book, path, checking=lambda d, t: checking.append((d, t)), progress=lambda d, t: writing.append((d, t)))
+    assert checking == [(5000, 6000), (6000, 6000)]
+    assert writing == [(5000, 6000), (6000, 6000)]

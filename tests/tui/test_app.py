@@ -546,3 +546,22 @@ async def test_I_imports_a_file_after_a_dry_run_report_with_progress(book, tmp_p
         await pilot.pause()
         assert book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 2
         assert type(app.screen).__name__ == "QueueScreen"
+
+
+async def test_I_with_a_file_that_cannot_be_imported_says_why_and_writes_nothing(book, tmp_path):
+    path = tmp_path / "nophone.csv"
+    path.write_text("name,tags\nAna,Stage-Lead\n", "utf-8")
+    before = book.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await started(pilot)
+        await pilot.press("I")
+        await pilot.pause()
+        app.screen.query_one("#prompt-input").value = str(path)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QueueScreen"  # the checking screen is gone, no preview
+        messages = [str(n.message) for n in app._notifications]
+        assert any("no phone column" in m for m in messages)
+    assert book.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == before

@@ -40,6 +40,7 @@ SYNONYMS = {
 }
 _YES = {"yes", "y", "true", "1", "sim", "sí", "si", "да", "是", "نعم", "x"}
 _NO = {"no", "n", "false", "0", "não", "nao", "нет", "否", "لا", ""}
+PROGRESS_ROWS = 5000  # how often checking reports how far it got
 
 
 @dataclass
@@ -141,12 +142,15 @@ def _normalizer(book, default_region: str, rows: int) -> Normalizer:
                       workers_for(rows, cfg.imports.workers, cfg.imports.parallel_rows))
 
 
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
 def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_region: str = "",
-          create_tags: bool = False, numbers: Normalizer | None = None) -> Checked:
+          create_tags: bool = False, numbers: Normalizer | None = None, progress: Progress | None = None) -> Checked:
     """Validate every row; nothing is written. ``numbers`` may bring workers already started."""
     if numbers is None:
         with _normalizer(book, default_region, len(table.records)) as own:
-            return check(book, table, mapping=mapping, create_tags=create_tags, numbers=own)
+            return check(book, table, mapping=mapping, create_tags=create_tags, numbers=own, progress=progress)
     columns = map_columns(table.header, mapping or {})
     known = {r[0].lower(): r[0] for r in book.conn.execute("SELECT name FROM tags")}
     limit = book.cfg.tags.max_length
@@ -159,7 +163,9 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
     i_phone, i_tags, i_name, i_notes, i_source, i_owner, i_consent = (columns.get(f) for f in FIELDS)
     readable = [rec for rec in table.records if not rec.problem]
     out.failed += [Failure(rec.line, rec.problem, rec.cells) for rec in table.records if rec.problem]
-    for rec, p in zip(readable, numbers.normalize([_cell(rec.cells, i_phone) for rec in readable])):
+    for n, (rec, p) in enumerate(zip(readable, numbers.normalize([_cell(rec.cells, i_phone) for rec in readable])), 1):
+        if progress and n % PROGRESS_ROWS == 0:
+            progress(n, len(readable))
         cells = rec.cells
         if isinstance(p, PhoneError):
             out.failed.append(Failure(rec.line, f"{p.raw!r}: {p.reason}" if p.raw else "no phone number", cells))
@@ -186,6 +192,8 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
                             _cell(cells, i_name), _cell(cells, i_notes), _cell(cells, i_source),
                             _cell(cells, i_owner), consent))
     out.failed.sort(key=lambda f: f.line)
+    if progress:
+        progress(len(readable), len(readable))
     return out
 
 
@@ -215,7 +223,7 @@ def _tags(cell: str, known: dict[str, str], limit: int, create_tags: bool,
 
 
 def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = False, replace_tags: bool = False,
-          progress: Callable[[int, int], None] | None = None) -> Report:
+          progress: Progress | None = None) -> Report:
     """Write the good rows in batches (or nothing: see the module doc)."""
     warn = book.cfg.imports.warn_failure_share
     if dry_run or (checked.failed and not partial) or not checked.good:
@@ -257,17 +265,18 @@ def _gc_paused() -> Iterator[None]:
 
 
 def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = None, default_region: str = "",
-                   create_tags: bool = False) -> Checked:
+                   create_tags: bool = False, progress: Progress | None = None) -> Checked:
     """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
     with _gc_paused():
         text, encoding = read_text(path)
         with _normalizer(book, default_region, text.count("\n")) as numbers:
             table = parse_table(path, text, encoding, int(book.cfg.imports.max_cell_kb * 1024))
-            return check(book, table, mapping=mapping, create_tags=create_tags, numbers=numbers)
+            return check(book, table, mapping=mapping, create_tags=create_tags, numbers=numbers, progress=progress)
 
 
-def import_file(book, path: str | Path, **kw) -> tuple[Checked, Report]:
+def import_file(book, path: str | Path, *, checking: Progress | None = None, **kw) -> tuple[Checked, Report]:
+    """Read, check and apply a file; ``checking`` and ``progress`` follow the two steps."""
     apply_kw = {k: kw.pop(k) for k in ("partial", "dry_run", "replace_tags", "progress") if k in kw}
-    checked = read_and_check(book, path, **kw)
+    checked = read_and_check(book, path, progress=checking, **kw)
     with _gc_paused():
         return checked, apply(book, checked, **apply_kw)

@@ -719,7 +719,8 @@ class QueueScreenBase(Screen):
         book = self.book
         try:
             with Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor) as other:
-                checked = csv_import.read_and_check(other, path)
+                checked = csv_import.read_and_check(
+                    other, path, progress=lambda done, total: self.app.call_from_thread(progress.advance, done, total))
                 report = csv_import.apply(other, checked, dry_run=True)
         except WtuiError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
