@@ -565,3 +565,34 @@ async def test_I_with_a_file_that_cannot_be_imported_says_why_and_writes_nothing
         messages = [str(n.message) for n in app._notifications]
         assert any("no phone column" in m for m in messages)
     assert book.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == before
+
+
+async def test_I_validates_numbers_on_worker_processes_from_inside_the_app(book_path, tmp_path, monkeypatch):
+    # Inside the app sys.stderr is Textual's capture, which has no file descriptor; multiprocessing
+    # hands stderr's descriptor to its resource tracker when it starts one, and crashed the app.
+    from multiprocessing import resource_tracker
+
+    monkeypatch.setattr(resource_tracker._resource_tracker, "_fd", None)  # as in a fresh process: none yet
+    monkeypatch.setattr(resource_tracker._resource_tracker, "_pid", None)
+    from wtui.io import numbers
+
+    monkeypatch.setattr(numbers, "CHUNK", 5)  # 20 numbers, 4 chunks: both workers get some
+    started_pools = []
+    real = numbers.ProcessPoolExecutor
+    monkeypatch.setattr(numbers, "ProcessPoolExecutor", lambda *a, **kw: started_pools.append(1) or real(*a, **kw))
+    path = tmp_path / "new.csv"
+    path.write_text("phone,name\n" + "".join(f"+49151234567{i:02d},Neu {i}\n" for i in range(20)), "utf-8")
+    cfg = app_cfg(imports={"workers": 2, "parallel_rows": 1})
+    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await started(pilot)
+            await pilot.press("I")
+            await pilot.pause()
+            app.screen.query_one("#prompt-input").value = str(path)
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            text = "\n".join(shown(w) for w in app.screen.query("Static"))
+            assert "rows read 20, new 20" in text
+            assert started_pools  # the numbers did go to worker processes

@@ -92,8 +92,8 @@ class Report:
         return len(self.failed) / self.read if self.read else 0.0
 
     def lines(self) -> list[str]:
-        out = [f"rows read {self.read}, new {self.new}, updated {self.updated}, skipped {self.skipped}, "
-               f"failed {len(self.failed)} ({self.failure_rate:.1%})"]
+        out = [f"rows read {self.read:,}, new {self.new:,}, updated {self.updated:,}, skipped {self.skipped:,}, "
+               f"failed {len(self.failed):,} ({self.failure_rate:.1%})"]
         if self.failure_rate > self.warn_share:
             out.append(f"WARNING: {self.failure_rate:.0%} of the rows failed (more than {self.warn_share:.0%}): "
                        "check the file before importing it")

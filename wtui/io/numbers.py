@@ -14,11 +14,12 @@ cannot be started, the numbers are normalised here, one after another.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from wtui.core import phone as phones
 from wtui.errors import PhoneError
@@ -50,6 +51,25 @@ def _normalize(raws: list[str], region: str, names: dict[str, str]) -> list[Resu
     return out
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, which inherits stderr's descriptor.
+
+    Inside the app, sys.stderr is Textual's capture, whose ``fileno()`` is -1,
+    and the tracker then fails to start ("bad value(s) in fds_to_keep"). It is
+    started once per process, so it is started here with the real stderr.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable or sys.__stderr__ is None:
+        return
+    with contextlib.redirect_stderr(sys.__stderr__):
+        resource_tracker.ensure_running()
+
+
 def _warm() -> None:
     phones.normalize("+14155550100")  # loads phonenumbers and switches its pattern cache on
 
@@ -62,12 +82,13 @@ class Normalizer:
         self._pool: Executor | None = None
         if workers >= 2:
             try:
+                _start_resource_tracker()
                 self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_warm)
                 for _ in range(workers):  # a process starts with its first task: start them all now
                     self._pool.submit(int)
-            except (OSError, BrokenProcessPool):
-                self.close()  # no processes here (a locked-down host)
+            except Exception:  # noqa: BLE001 - whatever stops processes here, the numbers are done in-process
+                self.close()
 
     def normalize(self, raws: list[str]) -> Iterator[phones.Phone | PhoneError]:
         """Each raw number as a Phone, or the PhoneError saying why not, in order."""
@@ -79,8 +100,8 @@ class Normalizer:
                 for part in self._pool.map(_normalize, chunks, [self.region] * n, [self.names] * n):
                     yield from map(_result, part)
                     done += 1
-            except (OSError, BrokenProcessPool):
-                self.close()  # the rest is done here
+            except Exception:  # noqa: BLE001 - the rest is done here (a real bug in _normalize raises here too)
+                self.close()
         for chunk in chunks[done:]:
             yield from map(_result, _normalize(chunk, self.region, self.names))
 
