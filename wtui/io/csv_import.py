@@ -43,7 +43,7 @@ _NO = {"no", "n", "false", "0", "não", "nao", "нет", "否", "لا", ""}
 PROGRESS_ROWS = 5000  # how often checking reports how far it got
 
 
-@dataclass
+@dataclass(slots=True)  # one per good row
 class Row:
     line: int
     phone: str  # E.164

@@ -19,7 +19,7 @@ csv.field_size_limit(1 << 30)  # a 10 MB cell is read, then rejected with a reas
 DELIMITERS = ",;\t"
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of the file
 class Record:
     line: int
     cells: list[str]
