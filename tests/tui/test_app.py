@@ -522,19 +522,25 @@ async def test_rules_run_when_the_app_opens_and_the_screen_shows_it(book_path):
             assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] > 0
 
 
+async def choose_import(pilot, path) -> str:
+    """I, type the file, enter; wait for the check (it runs off the UI thread); the text on screen."""
+    app = pilot.app
+    await started(pilot)
+    await pilot.press("I")
+    await pilot.pause()
+    app.screen.query_one("#prompt-input").value = str(path)
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return "\n".join(shown(w) for w in app.screen.query("Static"))
+
+
 async def test_I_imports_a_file_after_a_dry_run_report_with_progress(book, tmp_path):
     path = tmp_path / "new.csv"
     path.write_text("phone,name,tags\n+4915123456781,Neu Eins,Stage-Lead\n+4915123456782,Neu Zwei,\n", "utf-8")
     app = WtuiApp(book)
     async with app.run_test(size=(120, 36)) as pilot:
-        await started(pilot)
-        await pilot.press("I")
-        await pilot.pause()
-        app.screen.query_one("#prompt-input").value = str(path)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()  # the check runs off the UI thread
-        await pilot.pause()
-        text = "\n".join(shown(w) for w in app.screen.query("Static"))
+        text = await choose_import(pilot, path)
         assert "rows read 2, new 2" in text and "a: apply 2 change(s)" in text
         assert book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 0
         await pilot.press("a")
@@ -554,13 +560,7 @@ async def test_I_with_a_file_that_cannot_be_imported_says_why_and_writes_nothing
     before = book.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
     app = WtuiApp(book)
     async with app.run_test(size=(120, 36)) as pilot:
-        await started(pilot)
-        await pilot.press("I")
-        await pilot.pause()
-        app.screen.query_one("#prompt-input").value = str(path)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await choose_import(pilot, path)
         assert type(app.screen).__name__ == "QueueScreen"  # the checking screen is gone, no preview
         messages = [str(n.message) for n in app._notifications]
         assert any("no phone column" in m for m in messages)
@@ -572,10 +572,10 @@ async def test_I_validates_numbers_on_worker_processes_from_inside_the_app(book_
     # hands stderr's descriptor to its resource tracker when it starts one, and crashed the app.
     from multiprocessing import resource_tracker
 
-    monkeypatch.setattr(resource_tracker._resource_tracker, "_fd", None)  # as in a fresh process: none yet
-    monkeypatch.setattr(resource_tracker._resource_tracker, "_pid", None)
     from wtui.io import numbers
 
+    monkeypatch.setattr(resource_tracker._resource_tracker, "_fd", None)  # as in a fresh process: none yet
+    monkeypatch.setattr(resource_tracker._resource_tracker, "_pid", None)
     monkeypatch.setattr(numbers, "CHUNK", 5)  # 20 numbers, 4 chunks: both workers get some
     started_pools = []
     real = numbers.ProcessPoolExecutor
@@ -586,13 +586,5 @@ async def test_I_validates_numbers_on_worker_processes_from_inside_the_app(book_
     with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
         app = WtuiApp(book)
         async with app.run_test(size=(120, 36)) as pilot:
-            await started(pilot)
-            await pilot.press("I")
-            await pilot.pause()
-            app.screen.query_one("#prompt-input").value = str(path)
-            await pilot.press("enter")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            text = "\n".join(shown(w) for w in app.screen.query("Static"))
-            assert "rows read 20, new 20" in text
+            assert "rows read 20, new 20" in await choose_import(pilot, path)
             assert started_pools  # the numbers did go to worker processes
