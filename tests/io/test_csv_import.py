@@ -256,3 +256,34 @@ def test_checking_and_writing_report_their_progress(book, tmp_path):
     import_file(book, path, checking=lambda d, t: checking.append((d, t)), progress=lambda d, t: writing.append((d, t)))
     assert checking == [(5000, 6000), (6000, 6000)]
     assert writing == [(5000, 6000), (6000, 6000)]
+
+
+def test_a_priority_tag_imported_onto_an_existing_customer_updates_their_stored_verdict(book, tmp_path):
+    from wtui.book import derive
+
+    book.create_tag("Complaint-Open")
+    run(book, "bom_crlf.csv")
+    uid = book.find("+5511961234567")
+    path = tmp_path / "complaint.csv"
+    path.write_text("phone,tags\n+5511961234567,Complaint-Open\n", "utf-8")
+    assert import_file(book, path)[1].updated == 1
+    verdict = "SELECT " + ", ".join(derive.COLUMNS) + " FROM customers WHERE uid = ?"
+    stored = book.conn.execute(verdict, (uid,)).fetchone()
+    assert stored[derive.COLUMNS.index("queue_rank")] == 0  # priority tags come before anything (playbook §12)
+    with book.batch():
+        derive.refresh(book.conn, [book._require(uid)], book.now(), book.cfg)
+    assert book.conn.execute(verdict, (uid,)).fetchone() == stored
+
+
+def test_an_import_that_renamed_and_tagged_customers_is_undone_as_one_batch(book, tmp_path):
+    run(book, "bom_crlf.csv")
+    uid = book.find("+5511961234567")
+    path = tmp_path / "rename.csv"
+    path.write_text("phone,name,tags,notes\n+5511961234567,João S.,Stage-Lead,prefers mornings\n", "utf-8")
+    assert import_file(book, path)[1].updated == 1
+    assert book.card(uid).name == "João S." and "Stage-Lead" in book.tags_of(uid)
+    batch = book.change_log(uid)[0].batch
+    assert {e.kind for e in book.change_log(uid) if e.batch == batch} == {"customer.set", "tag.add", "note.add"}
+    book.undo(batch)
+    assert book.card(uid).name == "João Silva" and book.tags_of(uid) == ["Interest-Beauty"]
+    assert not book.card(uid).notes

@@ -525,7 +525,7 @@ class Book:
                            {"uid": uid, "tag": name, "was": not want}, reason, batch_id)
                     for cid, uid in zip(sorted(ids), uids) if (cid in present) != want
                 ]
-                ops.apply_tag_ops(self.conn, batch)
+                ops.apply_fresh(self.conn, batch)
                 if name in self.cfg.colors.rules.priority_tags:
                     self._touched |= {cid for cid in ids if (cid in present) != want}
             fields: dict[str, Any] = {}
@@ -570,7 +570,8 @@ class Book:
 
         New customers go in as ``customers.import`` ops of ``ops.IMPORT_ROWS_PER_OP``
         rows, their verdicts stored with them; changes to existing customers are
-        ordinary ops; a row that says nothing new about a customer writes nothing.
+        ordinary ops, applied a kind at a time (``ops.apply_fresh``); a row that
+        says nothing new about a customer writes nothing.
         """
         with (self.rehearsal() if dry_run else self.batch(reason)) as batch_id:
             for tag in sorted(new_tags):
@@ -586,34 +587,39 @@ class Book:
                     existing[row[0]] = row[1:]
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
             fresh = [r for r in rows if r.phone not in existing]
-            tag_ops = []
+            changes: list[ops.Op] = []
+            priority = set(self.cfg.colors.rules.priority_tags)
+            at = db.iso(self.now())
             updated = skipped = 0
             for r in rows:
                 if r.phone not in existing:
                     continue
                 cid, uid, name, source, owner, consent = existing[r.phone]
-                changed = False
-                fields = {k: v for k, v, old in (("name", r.name, name), ("source", r.source, source),
-                                                 ("owner", r.owner, owner)) if v and v != old}
+                before = len(changes)
+                old = {"name": name, "source": source, "owner": owner, "consent": consent}
+                fields = {k: v for k, v in (("name", r.name), ("source", r.source), ("owner", r.owner)) if v and v != old[k]}
                 if r.consent is not None and int(r.consent) != consent:
                     fields["consent"] = int(r.consent)
                 if fields:
-                    self._set(uid, fields, reason)
-                    changed = True
+                    changes.append(self._op("customer.set", f"customer:{uid}",
+                                            {"uid": uid, "fields": fields, "old": {k: old[k] for k in fields}}, reason))
                 have = set(current_tags.get(cid, []))
                 adds = [t for t in r.tags if t not in have]
                 drops = sorted(have - set(r.tags)) if replace_tags else []
-                tag_ops += [self._tag_op_for(uid, t, True, False, reason, batch_id) for t in adds]
-                tag_ops += [self._tag_op_for(uid, t, False, True, reason, batch_id) for t in drops]
-                changed |= bool(adds or drops)
+                changes += [self._op("tag.add", f"customer:{uid}", {"uid": uid, "tag": t, "was": False}, reason)
+                            for t in adds]
+                changes += [self._op("tag.remove", f"customer:{uid}", {"uid": uid, "tag": t, "was": True}, reason)
+                            for t in drops]
+                if priority.intersection(adds) or priority.intersection(drops):
+                    self._touched.add(cid)  # only priority tags weigh in a verdict
                 if r.notes and not self.conn.execute(
                         "SELECT 1 FROM notes WHERE customer_id = ? AND text = ? AND retracted = 0", (cid, r.notes)
                 ).fetchone():
-                    self.add_note(uid, r.notes, reason)
-                    changed = True
-                updated += changed
-                skipped += not changed
-            ops.apply_tag_ops(self.conn, tag_ops)
+                    changes.append(self._op("note.add", f"customer:{uid}",
+                                            {"uid": uuid.uuid4().hex, "customer": uid, "text": r.notes, "at": at}, reason))
+                updated += len(changes) > before
+                skipped += len(changes) == before
+            ops.apply_fresh(self.conn, changes)
             self._create_imported(fresh, reason, batch_id)
         return len(fresh), updated, skipped
 
@@ -636,9 +642,9 @@ class Book:
             ops.record(self.conn, op)
             ops.insert_customers(self.conn, op, derive.COLUMNS, verdict, fresh=True)
 
-    def _tag_op_for(self, uid: str, tag: str, add: bool, was: bool, reason: str, batch: str) -> ops.Op:
-        return ops.Op(self._op_id(), self._stamp(), self.actor, f"customer:{uid}", "tag.add" if add else "tag.remove",
-                      {"uid": uid, "tag": tag, "was": was}, reason, batch)
+    def _op(self, kind: str, entity: str, payload: dict[str, Any], reason: str) -> ops.Op:
+        """An op of the current batch, stamped now (for the bulk paths that apply many at once)."""
+        return ops.Op(self._op_id(), self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
 
     def segments(self) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, expr FROM segments ORDER BY name")]

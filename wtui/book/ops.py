@@ -203,14 +203,33 @@ _TAG_UPSERT = """INSERT INTO customer_tags (customer_id, tag_id, present, hlc)
 _TAG_UPSERT_MANY = _TAG_UPSERT.replace("\n    RETURNING customer_id", "")
 
 
-def apply_tag_ops(conn: sqlite3.Connection, batch: list[Op]) -> None:
-    """Record and apply many fresh tag ops at once (executemany: ~10x faster than one by one).
+_CLOCK = "INSERT OR REPLACE INTO field_clocks (entity, field, hlc) VALUES (?,?,?)"
+_SET_BY_UID = {f: "UPDATE customers SET %s = ? WHERE uid = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
+_NOTE_BY_UID = """INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text)
+    SELECT ?, id, ?, ?, ? FROM customers WHERE uid = ?"""
 
-    For ops this replica just made (new ids); ops from elsewhere go through ``apply``.
+
+def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
+    """Record and apply many ops this replica just made: one executemany per kind (~10x faster
+    than one by one), for tag ops, ``customer.set`` of plain columns and ``note.add``.
+
+    Fresh ops carry the newest clock this replica has seen, so last-writer-wins
+    needs no comparison: they win. Ops from elsewhere go through ``apply``.
     """
+    kinds = {op.kind for op in batch} - {"tag.add", "tag.remove", "customer.set", "note.add"}
+    sets = [op for op in batch if op.kind == "customer.set"]
+    if kinds or any("preference" in op.payload["fields"] for op in sets):
+        raise ValueError(f"apply_fresh takes tag ops, plain customer.set and note.add, not {sorted(kinds) or 'preference'}")
     conn.executemany(_RECORD, [op.row() for op in batch])
     conn.executemany(_TAG_UPSERT_MANY, [(int(op.kind == "tag.add"), op.hlc, op.payload["uid"], op.payload["tag"])
-                                        for op in batch])
+                                        for op in batch if op.kind in ("tag.add", "tag.remove")])
+    conn.executemany(_CLOCK, [(op.entity, f, op.hlc) for op in sets for f in op.payload["fields"]])
+    for field, sql in _SET_BY_UID.items():
+        rows = [(op.payload["fields"][field], op.payload["uid"]) for op in sets if field in op.payload["fields"]]
+        if rows:
+            conn.executemany(sql, rows)
+    conn.executemany(_NOTE_BY_UID, [(op.payload["uid"], op.payload["at"], op.actor, op.payload["text"],
+                                     op.payload["customer"]) for op in batch if op.kind == "note.add"])
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
