@@ -5,12 +5,14 @@
 
 Export writes the synthetic book to CSV; import reads that file into an empty
 book (phone validation included), then again into the filled book (every
-row already there: the "import twice changes nothing" path).
+row already there: the "import twice changes nothing" path), then a copy with
+every name changed (every row an update).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import statistics
 import tempfile
 import time
@@ -32,7 +34,7 @@ def main() -> None:
     args.books.mkdir(parents=True, exist_ok=True)
     cfg = config.load(layers=[])
     source = book_for(args.size, args.books, cfg)
-    exports, fresh, again = [], [], []
+    exports, fresh, again, changed = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "customers.csv"
         with Book.open(source, cfg) as book:
@@ -42,6 +44,14 @@ def main() -> None:
                 t = time.perf_counter()
                 write_csv(book, ids, csv_path)
                 exports.append(time.perf_counter() - t)
+        renamed = Path(tmp) / "renamed.csv"
+        with open(csv_path, newline="", encoding="utf-8-sig") as src, open(renamed, "w", newline="", encoding="utf-8") as dst:
+            rows = csv.reader(src)
+            header = next(rows)
+            at = header.index("name")
+            out = csv.writer(dst)
+            out.writerow(header)
+            out.writerows(r[:at] + [r[at] + " Jr"] + r[at + 1:] for r in rows)
         for i in range(args.runs):
             target = Path(tmp) / f"import{i}.db"
             with Book.create(target, cfg, actor="bench") as book:
@@ -56,12 +66,18 @@ def main() -> None:
                 _, report = import_file(book, csv_path)
                 again.append(time.perf_counter() - t)
                 assert report.skipped == len(ids), report.lines()
+                t = time.perf_counter()
+                _, report = import_file(book, renamed)
+                changed.append(time.perf_counter() - t)
+                assert report.updated == len(ids), report.lines()
             target.unlink()
     n = len(ids)
     print(f"{'measure':<44} median ({args.runs} runs)")
     print(f"{'export ' + f'{n:,}' + ' rows to CSV':<44} {statistics.median(exports):.2f} s ({n / statistics.median(exports):,.0f} rows/s)")
     print(f"{'import into an empty book (all new)':<44} {statistics.median(fresh):.2f} s ({n / statistics.median(fresh):,.0f} rows/s)")
     print(f"{'import again (all already there)':<44} {statistics.median(again):.2f} s ({n / statistics.median(again):,.0f} rows/s)")
+    print(f"{'import with every name changed (all updated)':<44} {statistics.median(changed):.2f} s "
+          f"({n / statistics.median(changed):,.0f} rows/s)")
 
 
 if __name__ == "__main__":
