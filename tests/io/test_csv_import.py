@@ -287,3 +287,21 @@ def test_an_import_that_renamed_and_tagged_customers_is_undone_as_one_batch(book
     book.undo(batch)
     assert book.card(uid).name == "João Silva" and book.tags_of(uid) == ["Interest-Beauty"]
     assert not book.card(uid).notes
+
+
+def test_a_dry_run_counts_like_the_run_one_batch_at_a_time_and_writes_nothing(tmp_path):
+    from wtui.core import config
+
+    c = config.with_overrides({"imports": {"batch_rows": 3}})
+    path = tmp_path / "seven.csv"
+    path.write_text("phone,tags\n" + "".join(f"+49151234567{i:02d},Stage-Lead\n" for i in range(7)), "utf-8")
+    with Book.create(tmp_path / "b.db", c, clock=lambda: NOW, actor="ana") as b:
+        b.set_admins(["ana"])
+        b.create_tag("Stage-Lead")
+        b.add_customer("+4915123456700")  # one already there: an update (it gains the tag)
+        before = b.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+        _, dry = import_file(b, path, dry_run=True)
+        assert (dry.new, dry.updated, dry.skipped, dry.applied) == (6, 1, 0, False)
+        assert b.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before
+        _, real = import_file(b, path)
+        assert (real.new, real.updated, real.skipped, real.applied) == (6, 1, 0, True)

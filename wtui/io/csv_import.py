@@ -224,21 +224,25 @@ def _tags(cell: str, known: dict[str, str], limit: int, create_tags: bool,
 
 def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = False, replace_tags: bool = False,
           progress: Progress | None = None) -> Report:
-    """Write the good rows in batches (or nothing: see the module doc)."""
-    warn = book.cfg.imports.warn_failure_share
-    if dry_run or (checked.failed and not partial) or not checked.good:
-        counts = book.import_rows(checked.good, replace_tags=replace_tags, new_tags=checked.new_tags, dry_run=True)
-        return Report(checked.read, counts[0], counts[1], counts[2], checked.failed, False, warn)
+    """Write the good rows in batches (or nothing: see the module doc).
+
+    When nothing is to be written the same batches are rehearsed, each rolled
+    back, for the counts: a dry run cannot differ from the run, and like the
+    run it holds the book's write lock one batch at a time, not for the whole
+    file (other reps' writes wait at most ``db.BUSY_TIMEOUT_MS``).
+    """
+    rehearse = dry_run or bool(checked.failed and not partial) or not checked.good
     new = updated = skipped = 0
     size = book.cfg.imports.batch_rows
     for start in range(0, len(checked.good), size):
-        batch = checked.good[start:start + size]
-        n, u, s = book.import_rows(batch, replace_tags=replace_tags, new_tags=checked.new_tags,
-                                   reason=f"import {Path(checked.table.path).name}")
+        n, u, s = book.import_rows(checked.good[start:start + size], replace_tags=replace_tags,
+                                   new_tags=checked.new_tags, reason=f"import {Path(checked.table.path).name}",
+                                   dry_run=rehearse)
         new, updated, skipped = new + n, updated + u, skipped + s
-        if progress:
+        if progress and not rehearse:
             progress(min(start + size, len(checked.good)), len(checked.good))
-    return Report(checked.read, new, updated, skipped, checked.failed, True, warn)
+    return Report(checked.read, new, updated, skipped, checked.failed, not rehearse,
+                  book.cfg.imports.warn_failure_share)
 
 
 def write_errors(checked: Checked, path: str | Path, failed: list[Failure]) -> None:
