@@ -324,10 +324,11 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         return progress
 
     with open_book(args, cfg) as book:
-        checked, report = csv_import.import_file(
-            book, args.file, mapping=mapping, default_region=args.default_region, create_tags=args.create_tags,
-            partial=args.partial, dry_run=args.dry_run, replace_tags=args.replace_tags,
-            checking=bar("checking"), progress=bar("writing "))
+        checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
+                                            create_tags=args.create_tags, progress=bar("checking"))
+        counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
+        report = csv_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
+                                  replace_tags=args.replace_tags, progress=bar("counting" if counting else "writing "))
         if args.errors and report.failed:
             csv_import.write_errors(checked, args.errors, report.failed)
     from wtui.core.text import visible

@@ -300,8 +300,18 @@ def test_a_dry_run_counts_like_the_run_one_batch_at_a_time_and_writes_nothing(tm
         b.create_tag("Stage-Lead")
         b.add_customer("+4915123456700")  # one already there: an update (it gains the tag)
         before = b.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
-        _, dry = import_file(b, path, dry_run=True)
+        counted = []
+        _, dry = import_file(b, path, dry_run=True, progress=lambda d, t: counted.append((d, t)))
         assert (dry.new, dry.updated, dry.skipped, dry.applied) == (6, 1, 0, False)
+        assert counted == [(3, 7), (6, 7), (7, 7)]  # batch by batch
         assert b.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before
         _, real = import_file(b, path)
         assert (real.new, real.updated, real.skipped, real.applied) == (6, 1, 0, True)
+
+
+def test_checking_says_it_is_done_once(book, tmp_path):
+    path = tmp_path / "even.csv"
+    path.write_text("phone\n" + "".join(f"+49151{i:08d}\n" for i in range(10000)), "utf-8")
+    checking = []
+    import_file(book, path, dry_run=True, checking=lambda d, t: checking.append((d, t)))
+    assert checking == [(5000, 10000), (10000, 10000)]

@@ -192,7 +192,7 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
                             _cell(cells, i_name), _cell(cells, i_notes), _cell(cells, i_source),
                             _cell(cells, i_owner), consent))
     out.failed.sort(key=lambda f: f.line)
-    if progress:
+    if progress and len(readable) % PROGRESS_ROWS:  # the end, unless the loop just said so
         progress(len(readable), len(readable))
     return out
 
@@ -222,6 +222,11 @@ def _tags(cell: str, known: dict[str, str], limit: int, create_tags: bool,
     return tuple(dict.fromkeys(tags)), ""
 
 
+def will_rehearse(checked: Checked, *, partial: bool = False, dry_run: bool = False) -> bool:
+    """True when ``apply`` will only count (a dry run, or rejected rows without ``partial``)."""
+    return dry_run or bool(checked.failed and not partial) or not checked.good
+
+
 def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = False, replace_tags: bool = False,
           progress: Progress | None = None) -> Report:
     """Write the good rows in batches (or nothing: see the module doc).
@@ -231,16 +236,17 @@ def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = Fals
     run it holds the book's write lock one batch at a time, not for the whole
     file (other reps' writes wait at most ``db.BUSY_TIMEOUT_MS``).
     """
-    rehearse = dry_run or bool(checked.failed and not partial) or not checked.good
+    rehearse = will_rehearse(checked, partial=partial, dry_run=dry_run)
     new = updated = skipped = 0
     size = book.cfg.imports.batch_rows
-    for start in range(0, len(checked.good), size):
-        n, u, s = book.import_rows(checked.good[start:start + size], replace_tags=replace_tags,
-                                   new_tags=checked.new_tags, reason=f"import {Path(checked.table.path).name}",
-                                   dry_run=rehearse)
-        new, updated, skipped = new + n, updated + u, skipped + s
-        if progress and not rehearse:
-            progress(min(start + size, len(checked.good)), len(checked.good))
+    with _gc_paused():
+        for start in range(0, len(checked.good), size):
+            n, u, s = book.import_rows(checked.good[start:start + size], replace_tags=replace_tags,
+                                       new_tags=checked.new_tags, reason=f"import {Path(checked.table.path).name}",
+                                       dry_run=rehearse)
+            new, updated, skipped = new + n, updated + u, skipped + s
+            if progress:
+                progress(min(start + size, len(checked.good)), len(checked.good))
     return Report(checked.read, new, updated, skipped, checked.failed, not rehearse,
                   book.cfg.imports.warn_failure_share)
 
@@ -282,5 +288,4 @@ def import_file(book, path: str | Path, *, checking: Progress | None = None, **k
     """Read, check and apply a file; ``checking`` and ``progress`` follow the two steps."""
     apply_kw = {k: kw.pop(k) for k in ("partial", "dry_run", "replace_tags", "progress") if k in kw}
     checked = read_and_check(book, path, progress=checking, **kw)
-    with _gc_paused():
-        return checked, apply(book, checked, **apply_kw)
+    return checked, apply(book, checked, **apply_kw)

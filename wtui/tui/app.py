@@ -717,11 +717,14 @@ class QueueScreenBase(Screen):
         from wtui.io import csv_import
 
         book = self.book
+
+        def step(title: str):
+            return lambda done, total: self.app.call_from_thread(progress.advance, done, total, title)
+
         try:
             with Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor) as other:
-                checked = csv_import.read_and_check(
-                    other, path, progress=lambda done, total: self.app.call_from_thread(progress.advance, done, total))
-                report = csv_import.apply(other, checked, dry_run=True)
+                checked = csv_import.read_and_check(other, path, progress=step(f"Checking {path}"))
+                report = csv_import.apply(other, checked, dry_run=True, progress=step(f"Counting the changes in {path}"))
         except WtuiError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return

@@ -320,7 +320,11 @@ class ProgressScreen(Modal):
             yield Static(self.title_text, classes="title")
             yield ProgressBar(id="progress", show_eta=False)
 
-    def advance(self, done: int, total: int) -> None:
+    def advance(self, done: int, total: int, title: str | None = None) -> None:
+        """Move the bar; a new ``title`` starts the job's next step."""
         from textual.widgets import ProgressBar
 
+        if title is not None and title != self.title_text:
+            self.title_text = title
+            self.query_one(".title", Static).update(title)
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
