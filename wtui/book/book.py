@@ -114,13 +114,16 @@ class Book:
     def now(self) -> datetime:
         return self.clock()
 
-    def _stamp(self) -> str:
-        return self._hlc.tick(int(self.now().timestamp() * 1000))
+    def _ms(self) -> int:
+        return int(self.now().timestamp() * 1000)
 
-    def _op_id(self) -> str:
+    def _stamp(self, ms: int | None = None) -> str:
+        return self._hlc.tick(self._ms() if ms is None else ms)
+
+    def _op_id(self, ms: int | None = None) -> str:
         """Unique like a UUID, but time-ordered: new ids append to the index instead of
         landing on random pages, which keeps a 10k-row batch's commit small."""
-        return f"{int(self.now().timestamp() * 1000):012x}{secrets.token_hex(10)}"
+        return f"{self._ms() if ms is None else ms:012x}{secrets.token_hex(10)}"
 
     @contextmanager
     def batch(self, reason: str = "") -> Iterator[str]:
@@ -195,7 +198,7 @@ class Book:
         new = 0
         with self.batch():
             for op in batch:
-                self._hlc.observe(op.hlc, int(self.now().timestamp() * 1000))
+                self._hlc.observe(op.hlc, self._ms())
                 before = self.conn.total_changes
                 self._touched |= ops.apply(self.conn, op)
                 new += self.conn.total_changes > before
@@ -589,7 +592,8 @@ class Book:
             fresh = [r for r in rows if r.phone not in existing]
             changes: list[ops.Op] = []
             priority = set(self.cfg.colors.rules.priority_tags)
-            at = db.iso(self.now())
+            instant = self.now()
+            at, ms = db.iso(instant), int(instant.timestamp() * 1000)
             updated = skipped = 0
             for r in rows:
                 if r.phone not in existing:
@@ -602,13 +606,14 @@ class Book:
                     fields["consent"] = int(r.consent)
                 if fields:
                     changes.append(self._op("customer.set", f"customer:{uid}",
-                                            {"uid": uid, "fields": fields, "old": {k: old[k] for k in fields}}, reason))
+                                            {"uid": uid, "fields": fields, "old": {k: old[k] for k in fields}}, reason,
+                                            ms))
                 have = set(current_tags.get(cid, []))
                 adds = [t for t in r.tags if t not in have]
                 drops = sorted(have - set(r.tags)) if replace_tags else []
-                changes += [self._op("tag.add", f"customer:{uid}", {"uid": uid, "tag": t, "was": False}, reason)
+                changes += [self._op("tag.add", f"customer:{uid}", {"uid": uid, "tag": t, "was": False}, reason, ms)
                             for t in adds]
-                changes += [self._op("tag.remove", f"customer:{uid}", {"uid": uid, "tag": t, "was": True}, reason)
+                changes += [self._op("tag.remove", f"customer:{uid}", {"uid": uid, "tag": t, "was": True}, reason, ms)
                             for t in drops]
                 if priority.intersection(adds) or priority.intersection(drops):
                     self._touched.add(cid)  # only priority tags weigh in a verdict
@@ -616,7 +621,8 @@ class Book:
                         "SELECT 1 FROM notes WHERE customer_id = ? AND text = ? AND retracted = 0", (cid, r.notes)
                 ).fetchone():
                     changes.append(self._op("note.add", f"customer:{uid}",
-                                            {"uid": uuid.uuid4().hex, "customer": uid, "text": r.notes, "at": at}, reason))
+                                            {"uid": uuid.uuid4().hex, "customer": uid, "text": r.notes, "at": at}, reason,
+                                            ms))
                 updated += len(changes) > before
                 skipped += len(changes) == before
             ops.apply_fresh(self.conn, changes)
@@ -642,9 +648,9 @@ class Book:
             ops.record(self.conn, op)
             ops.insert_customers(self.conn, op, derive.COLUMNS, verdict, fresh=True)
 
-    def _op(self, kind: str, entity: str, payload: dict[str, Any], reason: str) -> ops.Op:
-        """An op of the current batch, stamped now (for the bulk paths that apply many at once)."""
-        return ops.Op(self._op_id(), self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
+    def _op(self, kind: str, entity: str, payload: dict[str, Any], reason: str, ms: int | None = None) -> ops.Op:
+        """An op of the current batch, stamped now, or at ``ms`` when a bulk path read the clock once."""
+        return ops.Op(self._op_id(ms), self._stamp(ms), self.actor, entity, kind, payload, reason, self._batch)
 
     def segments(self) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, expr FROM segments ORDER BY name")]
