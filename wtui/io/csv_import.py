@@ -41,6 +41,7 @@ SYNONYMS = {
 _YES = {"yes", "y", "true", "1", "sim", "sí", "si", "да", "是", "نعم", "x"}
 _NO = {"no", "n", "false", "0", "não", "nao", "нет", "否", "لا", ""}
 PROGRESS_ROWS = 5000  # how often checking reports how far it got
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
 @dataclass(slots=True)  # one per good row
@@ -140,9 +141,6 @@ def _normalizer(book, default_region: str, rows: int) -> Normalizer:
     cfg = book.cfg
     return Normalizer(default_region or cfg.book.default_region, {k: r.name for k, r in cfg.regions.items()},
                       workers_for(rows, cfg.imports.workers, cfg.imports.parallel_rows))
-
-
-Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
 def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_region: str = "",
