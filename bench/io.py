@@ -45,7 +45,8 @@ def main() -> None:
                 write_csv(book, ids, csv_path)
                 exports.append(time.perf_counter() - t)
         renamed = Path(tmp) / "renamed.csv"
-        with open(csv_path, newline="", encoding="utf-8-sig") as src, open(renamed, "w", newline="", encoding="utf-8") as dst:
+        with (open(csv_path, newline="", encoding="utf-8-sig") as src,
+              open(renamed, "w", newline="", encoding="utf-8") as dst):
             rows = csv.reader(src)
             header = next(rows)
             at = header.index("name")

@@ -287,7 +287,8 @@ def test_an_import_op_from_another_replica_creates_the_customers_it_does_not_hav
     ana = two.find("+4915123456781")
     assert ana == one.find("+4915123456781") and two.tags_of(ana) == ["Stage-Lead"]
     # The number two already had keeps two's customer (merging the two is the sync's business).
-    assert two.conn.execute("SELECT name FROM customers WHERE phone = '+4915123456782'").fetchone() == ("Bo (typed by hand)",)
+    kept = two.conn.execute("SELECT name FROM customers WHERE phone = '+4915123456782'").fetchone()
+    assert kept == ("Bo (typed by hand)",)
     assert two.conn.execute("SELECT color FROM customers WHERE uid = ?", (ana,)).fetchone()[0]  # verdict computed
     for b in books:
         b.close()

@@ -601,7 +601,8 @@ class Book:
                 cid, uid, name, source, owner, consent = existing[r.phone]
                 before = len(changes)
                 old = {"name": name, "source": source, "owner": owner, "consent": consent}
-                fields = {k: v for k, v in (("name", r.name), ("source", r.source), ("owner", r.owner)) if v and v != old[k]}
+                given = {"name": r.name, "source": r.source, "owner": r.owner}
+                fields = {k: v for k, v in given.items() if v and v != old[k]}
                 if r.consent is not None and int(r.consent) != consent:
                     fields["consent"] = int(r.consent)
                 if fields:
@@ -620,9 +621,8 @@ class Book:
                 if r.notes and not self.conn.execute(
                         "SELECT 1 FROM notes WHERE customer_id = ? AND text = ? AND retracted = 0", (cid, r.notes)
                 ).fetchone():
-                    changes.append(self._op("note.add", f"customer:{uid}",
-                                            {"uid": uuid.uuid4().hex, "customer": uid, "text": r.notes, "at": at}, reason,
-                                            ms))
+                    note = {"uid": uuid.uuid4().hex, "customer": uid, "text": r.notes, "at": at}
+                    changes.append(self._op("note.add", f"customer:{uid}", note, reason, ms))
                 updated += len(changes) > before
                 skipped += len(changes) == before
             ops.apply_fresh(self.conn, changes)

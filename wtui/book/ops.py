@@ -219,7 +219,8 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
     kinds = {op.kind for op in batch} - {"tag.add", "tag.remove", "customer.set", "note.add"}
     sets = [op for op in batch if op.kind == "customer.set"]
     if kinds or any("preference" in op.payload["fields"] for op in sets):
-        raise ValueError(f"apply_fresh takes tag ops, plain customer.set and note.add, not {sorted(kinds) or 'preference'}")
+        what = sorted(kinds) or "preference"
+        raise ValueError(f"apply_fresh takes tag ops, plain customer.set and note.add, not {what}")
     conn.executemany(_RECORD, [op.row() for op in batch])
     conn.executemany(_TAG_UPSERT_MANY, [(int(op.kind == "tag.add"), op.hlc, op.payload["uid"], op.payload["tag"])
                                         for op in batch if op.kind in ("tag.add", "tag.remove")])

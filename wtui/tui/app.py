@@ -724,7 +724,8 @@ class QueueScreenBase(Screen):
         try:
             with Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor) as other:
                 checked = csv_import.read_and_check(other, path, progress=step(f"Checking {path}"))
-                report = csv_import.apply(other, checked, dry_run=True, progress=step(f"Counting the changes in {path}"))
+                report = csv_import.apply(other, checked, dry_run=True,
+                                          progress=step(f"Counting the changes in {path}"))
         except WtuiError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return

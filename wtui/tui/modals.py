@@ -296,7 +296,8 @@ class RulesPreview(Modal):
             yield Static(self.title_text, classes="title")
             with VerticalScroll(id="rules-report"):
                 yield Static(self.report)
-            hint = f"a: apply {self.changed:,} change(s)   esc: close" if self.changed else "nothing to change   esc: close"
+            hint = f"a: apply {self.changed:,} change(s)" if self.changed else "nothing to change"
+            hint += "   esc: close"
             yield Static(hint, classes="hint")
 
     def action_apply(self) -> None:
