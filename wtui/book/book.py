@@ -65,6 +65,11 @@ class ChangeEntry:
     batch: str | None
 
 
+# A customer's ops: those about them, and the import op they arrived by (if any).
+_CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? UNION ALL " + ops.SELECT
+                 + " WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?) ORDER BY hlc DESC LIMIT ?")
+
+
 class Book:
     """An open book file. Create with ``Book.open`` (or ``Book.create``)."""
 
@@ -668,10 +673,7 @@ class Book:
     def change_log(self, uid: str | None = None, limit: int = 50) -> list[ChangeEntry]:
         """The latest ops, newest first: all of them, or one customer's (the op that imported them included)."""
         if uid:
-            cur = self.conn.execute(
-                f"""{ops.SELECT} WHERE entity = ?
-                    UNION ALL {ops.SELECT} WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?)
-                    ORDER BY hlc DESC LIMIT ?""", (f"customer:{uid}", uid, limit))
+            cur = self.conn.execute(_CUSTOMER_LOG, (f"customer:{uid}", uid, limit))
         else:
             cur = self.conn.execute(ops.SELECT + " ORDER BY hlc DESC LIMIT ?", (limit,))
         out = []
