@@ -112,10 +112,21 @@ def _parse_reason(exc: NumberParseException) -> str:
 
 
 def zones_for(e164: str) -> tuple[str, ...]:
-    """Candidate IANA time zones for a valid E.164 number, most specific first."""
-    _enable_cache()
-    num = phonenumbers.parse(e164, None)
-    return _zones(num, e164, phonenumbers.number_type(num))
+    """Candidate IANA time zones for a valid E.164 number, most specific first.
+
+    phonenumbers decides a number's zones from at most its first 9 digits
+    (``TIMEZONE_LONGEST_PREFIX``) and its type, which follows its prefix too;
+    so the answer is kept per 9-digit prefix (the generator asks for 100k
+    numbers that share ~22k prefixes). ``normalize`` has the type at hand and
+    needs no cache.
+    """
+    key = e164[:10]
+    zones = _PREFIX_ZONES.get(key)
+    if zones is None:
+        _enable_cache()
+        num = phonenumbers.parse(e164, None)
+        zones = _PREFIX_ZONES[key] = _zones(num, e164, phonenumbers.number_type(num))
+    return zones
 
 
 def _zones(num: phonenumbers.PhoneNumber, e164: str, kind: int) -> tuple[str, ...]:
@@ -138,6 +149,7 @@ def _zones(num: phonenumbers.PhoneNumber, e164: str, kind: int) -> tuple[str, ..
 
 
 _COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
+_PREFIX_ZONES: dict[str, tuple[str, ...]] = {}
 
 
 def display(e164: str) -> str:
