@@ -588,3 +588,15 @@ async def test_I_validates_numbers_on_worker_processes_from_inside_the_app(book_
         async with app.run_test(size=(120, 36)) as pilot:
             assert "rows read 20, new 20" in await choose_import(pilot, path)
             assert started_pools  # the numbers did go to worker processes
+
+
+async def test_I_shows_a_file_name_with_brackets_literally(book, tmp_path):
+    folder = tmp_path / "[bold]old [red]"
+    folder.mkdir()
+    path = folder / "new.csv"
+    path.write_text("phone,name\n+4915123456781,Neu\n", "utf-8")
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await choose_import(pilot, path)
+        drawn = "\n".join(str(w.render()) for w in app.screen.query(".title"))
+        assert f"Import {path}" in drawn  # the brackets are data, not markup

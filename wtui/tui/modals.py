@@ -43,6 +43,11 @@ class Modal(ModalScreen):
         super().__init__(classes="modal")
 
 
+def title(text: str | Text) -> Static:
+    """A modal's title, shown literally: a title may carry what a rep typed (a path, a query)."""
+    return Static(text if isinstance(text, Text) else Text(visible(text)), classes="title")
+
+
 @dataclass(frozen=True)
 class TagChoice:
     name: str
@@ -85,7 +90,7 @@ class TagPicker(Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Tags for ") + safe(self.who), classes="title")
+            yield title(Text("Tags for ") + safe(self.who))
             yield TagFilter(placeholder="type to filter, space toggles, enter applies", id="tag-filter")
             yield OptionList(id="tag-options")
             yield Static("", id="tag-hint", classes="hint")
@@ -169,7 +174,7 @@ class Choice(Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="title")
+            yield title(self.title_text)
             yield OptionList(*[Option(label, id=value) for value, label in self.choices], id="choices")
             if self.field:
                 yield Static(self.field[0], classes="hint")
@@ -199,7 +204,7 @@ class Prompt(Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="title")
+            yield title(self.title_text)
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static("", id="prompt-status", classes="hint")
 
@@ -238,7 +243,7 @@ class Confirm(Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="title")
+            yield title(self.question)
             yield Static("y: yes   n / esc: no", classes="hint")
 
     def action_answer(self, yes: bool) -> None:
@@ -264,7 +269,7 @@ class Help(Modal):
         from textual.containers import VerticalScroll
 
         with Vertical():
-            yield Static("Keys on this screen", classes="title")
+            yield title("Keys on this screen")
             with VerticalScroll(id="help-keys"):
                 yield Static(text)
             yield Static("esc closes · ctrl+p lists every action", classes="hint")
@@ -293,7 +298,7 @@ class RulesPreview(Modal):
         from textual.containers import VerticalScroll
 
         with Vertical():
-            yield Static(self.title_text, classes="title")
+            yield title(self.title_text)
             with VerticalScroll(id="rules-report"):
                 yield Static(self.report)
             hint = f"a: apply {self.changed:,} change(s)" if self.changed else "nothing to change"
@@ -318,7 +323,7 @@ class ProgressScreen(Modal):
         from textual.widgets import ProgressBar
 
         with Vertical():
-            yield Static(self.title_text, classes="title")
+            yield title(self.title_text)
             yield ProgressBar(id="progress", show_eta=False)
 
     def advance(self, done: int, total: int, title: str | None = None) -> None:
@@ -327,5 +332,5 @@ class ProgressScreen(Modal):
 
         if title is not None and title != self.title_text:
             self.title_text = title
-            self.query_one(".title", Static).update(title)
+            self.query_one(".title", Static).update(Text(visible(title)))
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
