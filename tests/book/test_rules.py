@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import NOW
+from tests.conftest import D, NOW
 from wtui.book import automation
 from wtui.book.generate import make_book
 from wtui.core.rules import RuleError, parse_rules
@@ -75,3 +75,16 @@ def test_a_bad_rules_file_names_file_rule_and_reason(demo, text, words):
     with pytest.raises(RuleError) as err:
         parse_rules(text, "team.toml", demo.query_fields, [t["name"] for t in demo.tags()])
     assert str(err.value).startswith("team.toml: ") and words in str(err.value)
+
+
+def test_a_freshly_imported_customer_never_contacted_is_not_made_dormant_or_archived(demo):
+    from wtui.io.csv_import import Row
+
+    demo.import_rows([Row(2, "+4915123456781", "DE", "Europe/Berlin", (), "Neu Eins", "", "", "", None),
+                      Row(3, "+4915123456782", "DE", "Europe/Berlin", (), "Alt Zwei", "", "", "", None)])
+    new, old = demo.find("+4915123456781"), demo.find("+4915123456782")
+    demo.record(old, "in", NOW, text="hallo")  # talked to us once, then silence
+    demo.clock = lambda: NOW + 200 * D
+    report = demo.run_rules()
+    assert demo.tags_of(new) == [] and not any(new in r.changes for r in report.results)
+    assert {"Lifecycle-Dormant", "Archive-Historical"} <= set(demo.tags_of(old))

@@ -92,3 +92,13 @@ def test_the_fingerprint_changes_with_a_rule_but_not_with_the_rep_name():
     base = config.load(layers=[])
     assert config.with_overrides({"rep": {"name": "ana"}}).fingerprint() == base.fingerprint()
     assert config.with_overrides({"colors": {"rules": {"read_no_reply_hours": 12}}}).fingerprint() != base.fingerprint()
+
+
+def test_run_on_start_is_retired_with_a_reason_and_false_still_loads(tmp_path):
+    old = write(tmp_path, "old.toml", "[rules]\nrun_on_start = true\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(layers=[("system", old)])
+    assert "rules.run_on_start" in str(err.value) and "wtui rules run" in str(err.value)
+    off = write(tmp_path, "off.toml", "[rules]\nrun_on_start = false\n")
+    assert config.load(layers=[("system", off)]).rules.run_on_start is False
+    assert "run_on_start" not in config.load_defaults_dict()["rules"]

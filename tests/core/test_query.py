@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tests.conftest import NOW
 from wtui.book import db, schema
 from wtui.core import query
-from wtui.core.query import And, Cond, Not, Or, QueryError, Tag, evaluate, format_query, parse
+from wtui.core.query import NEVER, And, Cond, Not, Or, QueryError, Tag, evaluate, format_query, parse
 
 TAGS = ["Interest-Beauty", "Stage-Purchased", "Product-Lipstick", "Source-Website", "Urgent"]
 
@@ -34,6 +34,8 @@ def F(cfg):
     ("owner = me AND rfm = champions", '(owner = "me" AND rfm = "champions")'),
     ('message ~ "compar"', 'message ~ "compar"'),
     ("consent = yes", "consent = yes"),
+    ("last_interaction > 30d AND last_interaction != never", "(last_interaction > 30d AND last_interaction != never)"),
+    ('last_read = "NEVER"', "last_read = never"),
     ('name ~ "wang \\"jr\\""', 'name ~ "wang \\"jr\\""'),
 ])
 def test_queries_parse_into_the_tree_they_mean(F, text, canonical):
@@ -53,6 +55,8 @@ def test_the_canonical_text_parses_back_to_the_same_tree(F):
     ("color = blu", 8, "'blu' is not a color"),
     ("color > red", 6, "color takes = !="),
     ("last_read > soon", 12, "write 30d, 12h, 2w or 45m"),
+    ("last_read = 30d", 12, "last_read = takes only never"),
+    ("last_read > never", 12, "write last_read = never"),
     ("spend >= lots", 9, "'lots' is not a number"),
     ("(#Urgent OR #Source-Website", 27, "add ) to close the ( at 1"),
     ("#Urgent #Source-Website", 8, "join conditions with AND or OR"),
@@ -108,6 +112,7 @@ leaf = st.one_of(
               st.sampled_from(["red", "high", "BR", "ana", "omar", ""])),
     st.builds(Cond, st.sampled_from(TIMES), st.sampled_from([">", ">=", "<", "<=", "within"]),
               st.integers(1, 60 * 24 * 60).map(lambda m: timedelta(minutes=m))),
+    st.builds(Cond, st.sampled_from(TIMES), st.sampled_from(["=", "!="]), st.just(NEVER)),
     st.builds(Cond, st.sampled_from(["spend", "purchases"]), st.sampled_from(["=", "!=", ">", ">=", "<", "<="]),
               st.sampled_from([0.0, 1.0, 500.0, 2000.0])),
     st.builds(Cond, st.just("consent"), st.sampled_from(["=", "!="]), st.booleans()),
@@ -151,3 +156,13 @@ def test_compiled_sql_returns_exactly_what_the_reference_returns(cfg, people, no
     got = sorted(r[0] for r in conn.execute("SELECT id FROM (" + sql + ")", params))
     want = sorted(c["id"] for c in people if evaluate(node, c, NOW, "ana"))
     assert got == want, format_query(node)
+
+
+def test_never_is_neither_recent_nor_long_ago_only_with_its_own_words(F):
+    never = {"last_interaction": None, "tags": set(), "messages": []}
+    long_ago = dict(never, last_interaction=NOW - timedelta(days=40))
+    silent = parse("last_interaction > 30d AND last_interaction != never", F)
+    assert [evaluate(silent, c, NOW) for c in (never, long_ago)] == [False, True]
+    assert evaluate(parse("last_interaction > 30d", F), never, NOW)  # "more than 30 days ago, or never"
+    assert evaluate(parse("last_interaction = never", F), never, NOW)
+    assert not evaluate(parse("last_interaction < 30d", F), never, NOW)

@@ -47,6 +47,18 @@ _CHOICES = {
 }
 COLORS = ("red", "orange", "yellow", "green", "gray")
 
+# Keys a release took away: (value that asks for what wtui now does anyway, why it went).
+# A file that sets the harmless value loads (the line can go at leisure); any other
+# value is refused with the reason, since silently dropping it would hide a change.
+_RETIRED: dict[tuple[str, ...], tuple[Any, str]] = {
+    ("rules", "run_on_start"): (
+        False,
+        "retired: opening the app never changes the book any more. Run the rules with `wtui rules run` "
+        "(R in the app) or on a schedule (docs/DEPLOY.md: a systemd timer or a cron line), "
+        "then delete this line",
+    ),
+}
+
 
 def user_config_dir() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -230,7 +242,12 @@ class WhatsApp:
 @dataclass(frozen=True)
 class RulesCfg:
     path: str
-    run_on_start: bool
+
+    @property
+    def run_on_start(self) -> bool:
+        """Always False: rules never run when a book opens. Not a setting (see ``_RETIRED``); the
+        app still asks until its rewrite lands, then this goes."""
+        return False
 
 
 @dataclass(frozen=True)
@@ -329,6 +346,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: str, at: tuple[
     for key, value in override.items():
         here = at + (key,)
         dotted = ".".join(here)
+        if here in _RETIRED:
+            harmless, why = _RETIRED[here]
+            if value == harmless and type(value) is type(harmless):
+                continue
+            raise ConfigError(path, dotted, why)
         if key not in base:
             if not open_table:
                 raise ConfigError(path, dotted, f"unknown key{_suggest(key, base)}")

@@ -14,7 +14,8 @@ Grammar (keywords case-insensitive; AND binds tighter than OR):
     condition:= field op value | field "within" duration | field "~" "text"
 
 Times: ``last_inbound > 30d`` is "more than 30 days ago, or never";
-``last_read < 14d`` and ``within 14d`` are "in the last 14 days".
+``last_read < 14d`` and ``within 14d`` are "in the last 14 days";
+``last_read = never`` and ``last_read != never`` ask whether it ever happened.
 
 Our own parser, never ``eval``; the compiler emits SQL from fixed fragments
 with every value a parameter. ``evaluate`` is a plain-Python reading of the
@@ -86,6 +87,16 @@ class Cond:
 Node = Tag | Not | And | Or | Cond
 
 
+class _Never:
+    """The value of ``last_read = never``: the time was never set (a value of its own, not text)."""
+
+    def __repr__(self) -> str:
+        return "NEVER"
+
+
+NEVER = _Never()
+
+
 def format_query(node: Node) -> str:
     """The tree back to text (canonical spacing, every group parenthesised)."""
     if isinstance(node, Tag):
@@ -96,7 +107,9 @@ def format_query(node: Node) -> str:
         word = "AND" if isinstance(node, And) else "OR"
         return f"({format_query(node.left)} {word} {format_query(node.right)})"
     value = node.value
-    if isinstance(value, timedelta):
+    if value is NEVER:
+        text = "never"
+    elif isinstance(value, timedelta):
         text = _format_duration(value)
     elif isinstance(value, bool):
         text = "yes" if value else "no"
@@ -131,7 +144,7 @@ class Field:
     values: tuple[str, ...] = ()  # closed set for enums; () = open
 
 
-TIME_OPS = (">", ">=", "<", "<=", "within")
+TIME_OPS = (">", ">=", "<", "<=", "within", "=", "!=")  # = and != take only never
 NUMBER_OPS = ("=", "!=", ">", ">=", "<", "<=")
 ENUM_OPS = ("=", "!=")
 TEXT_OPS = ("=", "!=", "~")
@@ -360,6 +373,15 @@ class _Parser:
             raise self.fail(tok, f"{field.name} {op} needs a value", self._example(field))
         raw = tok.value if tok.kind == "STRING" else tok.text
         if field.kind == "time":
+            if op in ("=", "!="):
+                if raw.lower() != "never":
+                    raise self.fail(tok, f"{field.name} {op} takes only never",
+                                    f"{field.name} {op} never; for a time write {field.name} > 30d or "
+                                    f"{field.name} within 7d")
+                return NEVER
+            if raw.lower() == "never":
+                raise self.fail(tok, f"{field.name} {op} needs a duration",
+                                f"for customers it never happened to, write {field.name} = never")
             m = _DURATION.match(raw)
             if not m:
                 raise self.fail(tok, f"{raw!r} is not a duration", "write 30d, 12h, 2w or 45m")
@@ -387,7 +409,7 @@ class _Parser:
     @staticmethod
     def _example(field: Field) -> str:
         return {
-            "time": f"e.g. {field.name} > 30d, {field.name} within 7d",
+            "time": f"e.g. {field.name} > 30d, {field.name} within 7d, {field.name} != never",
             "number": f"e.g. {field.name} >= 2000",
             "enum": f"e.g. {field.name} = {field.values[0] if field.values else 'value'}",
             "bool": f"e.g. {field.name} = yes",
@@ -446,6 +468,8 @@ def _predicate(c: Cond, f: Field, now: datetime, me: str) -> tuple[str, list[Any
     # the user's values only ever travel as parameters. Every predicate is two-valued
     # (never NULL), so NOT means what a rep means by it on customers with empty fields.
     col = f.column
+    if c.value is NEVER:
+        return f"({col} IS {'' if c.op == '=' else 'NOT '}NULL)", []
     if f.kind == "time":
         cutoff = (now - c.value).astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
         if c.op in (">", ">="):  # longer ago than, or never
@@ -547,6 +571,8 @@ def evaluate(node: Node, customer: dict[str, Any], now: datetime, me: str = "") 
         return any(contains(m, node.value) for m in customer["messages"])
     column = {"spend": "purchase_total", "purchases": "purchase_count", "tier": "spend_tier"}.get(name, name)
     value = customer.get(column)
+    if node.value is NEVER:
+        return (value is None) == (node.op == "=")
     if isinstance(node.value, timedelta):
         cutoff = now - node.value
         if node.op in (">", ">="):
