@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,25 @@ D = timedelta(days=1)
 @pytest.fixture(scope="session")
 def cfg() -> config.Config:
     return config.load(layers=[])
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory, cfg) -> Path:
+    """The 300-customer demo book made at NOW (seed 7, admin ana), once per session: copy it, never open it."""
+    from wtui.book.generate import make_book
+
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    make_book(path, cfg, customers=300, seed=7, now=NOW, admins=["ana"]).close()
+    return path
+
+
+def copy_book(src: Path, dst: Path) -> Path:
+    """A page-by-page copy of a book file (sqlite3's backup: consistent, and faster than building one)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    return dst
 
 
 @pytest.fixture(autouse=True)

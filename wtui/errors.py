@@ -41,6 +41,14 @@ class BookError(WtuiError):
     """The book file cannot be used (newer schema, not a wtui book, locked)."""
 
 
+class ReadOnlyBook(BookError):
+    """A write to a book this rep may only read (the file or its directory is not theirs to write)."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
+        super().__init__(f"the book is read-only for you: {path}")
+
+
 class NotFound(BadInput):
     """A customer or tag that the book does not hold."""
 

@@ -11,6 +11,7 @@ The clock is injected (``clock``), so tests pin any instant.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -32,7 +33,7 @@ from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
 from wtui.core.queue import Line, end_of_day
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
-from wtui.errors import BadInput, BookError, NotFound, PermissionDenied
+from wtui.errors import BadInput, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
     from wtui.book import automation
@@ -43,6 +44,22 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _writes(method: Callable) -> Callable:
+    """Marks a write method: on a read-only book it raises ``ReadOnlyBook`` before anything else."""
+
+    @functools.wraps(method)
+    def checked(self: "Book", *args: Any, **kwargs: Any) -> Any:
+        self._check_writable()
+        return method(self, *args, **kwargs)
+
+    return checked
+
+
+def writable(path: Path) -> bool:
+    """May this process write the book: the file, and its directory (where SQLite keeps the journal)?"""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def default_actor(cfg: Config) -> str:
@@ -73,12 +90,14 @@ _CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? UNION ALL " + ops.SELECT
 class Book:
     """An open book file. Create with ``Book.open`` (or ``Book.create``)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, cfg: Config, clock: Clock, actor: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, cfg: Config, clock: Clock, actor: str,
+                 readonly: bool = False) -> None:
         self.conn = conn
         self.path = path
         self.cfg = cfg
         self.clock = clock
         self.actor = actor
+        self.readonly = readonly
         self._hlc = hlc.Clock(secrets.token_hex(4))
         self._detector: Detector | None = None
         self._batch: str | None = None
@@ -89,15 +108,28 @@ class Book:
 
     @classmethod
     def open(cls, path: str | Path, cfg: Config, *, clock: Clock = system_clock, actor: str | None = None,
-             create: bool = False) -> "Book":
+             create: bool = False, readonly: bool | None = None) -> "Book":
+        """Open a book file (``create``: start one if there is none).
+
+        ``readonly``: None decides by permissions (a rep who may not write the file or its
+        directory reads it); True opens read-only whatever they are (the app's worker threads).
+        A read-only book runs no migration (one that is due is refused) and no stale sweep
+        (the stored verdicts are shown as they are), and every write raises ``ReadOnlyBook``.
+        Opening for writing may recompute stored verdicts; it changes nothing else.
+        """
         p = Path(path)
-        conn = db.connect(p, create=create)
+        if readonly is None:
+            readonly = p.exists() and not writable(p)
+        conn = db.connect(p, create=create and not readonly, readonly=readonly)
         try:
-            schema.migrate(conn, str(p))
+            if readonly:
+                schema.require_current(conn, str(p))
+            else:
+                schema.migrate(conn, str(p))
         except BaseException:
             conn.close()
             raise
-        book = cls(conn, p, cfg, clock, actor or default_actor(cfg))
+        book = cls(conn, p, cfg, clock, actor or default_actor(cfg), readonly=readonly)
         book.refresh_stale()
         return book
 
@@ -130,9 +162,14 @@ class Book:
         landing on random pages, which keeps a 10k-row batch's commit small."""
         return f"{self._ms() if ms is None else ms:012x}{secrets.token_hex(10)}"
 
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyBook(self.path)
+
     @contextmanager
     def batch(self, reason: str = "") -> Iterator[str]:
         """Many writes, one transaction and one batch id; all or nothing."""
+        self._check_writable()
         if self._batch is not None:
             yield self._batch
             return
@@ -149,6 +186,7 @@ class Book:
     @contextmanager
     def rehearsal(self) -> Iterator[str]:
         """Writes inside run for real, then are rolled back: a dry run that cannot differ from the run."""
+        self._check_writable()
         if self._batch is not None:
             raise BookError("a rehearsal cannot start inside a batch")
         self._batch = uuid.uuid4().hex
@@ -162,6 +200,7 @@ class Book:
             self._batch = None
             self._touched = set()
 
+    @_writes
     def run_rules(self, rules: list | None = None, *, dry_run: bool = False) -> "automation.RulesReport":
         """Apply the automation rules (the configured file by default); see ``automation``."""
         from wtui.book import automation
@@ -177,6 +216,7 @@ class Book:
                 self._touched |= touched
         return op
 
+    @_writes
     def undo(self, batch_id: str, reason: str = "") -> tuple[int, int]:
         """Take back a batch: (ops reverted, ops skipped because someone changed that thing since).
 
@@ -198,6 +238,7 @@ class Book:
                 done += 1
         return done, skipped
 
+    @_writes
     def apply_remote(self, batch: list[ops.Op]) -> int:
         """Apply ops from another replica (sync); returns how many were new."""
         new = 0
@@ -212,7 +253,9 @@ class Book:
     # -- derived state ------------------------------------------------------------
 
     def refresh_stale(self) -> int:
-        """Recompute verdicts that time or a config change made stale."""
+        """Recompute verdicts that time or a config change made stale (none on a read-only book)."""
+        if self.readonly:
+            return 0
         now = self.now()
         if derive.derived_with(self.conn) != self.cfg.fingerprint():
             with db.write(self.conn):
@@ -283,6 +326,7 @@ class Book:
     def is_admin(self, who: str | None = None) -> bool:
         return (who or self.actor) in self.admins()
 
+    @_writes
     def set_admins(self, names: list[str], reason: str = "") -> None:
         current = self.admins()
         if current and not self.is_admin():
@@ -297,6 +341,7 @@ class Book:
             self._detector = Detector(self.cfg.keywords)
         return self._detector
 
+    @_writes
     def add_customer(self, phone: str, name: str = "", *, region: str | None = None, tz: str | None = None,
                      language: str = "", source: str = "", owner: str = "", consent: bool = False,
                      reason: str = "") -> str:
@@ -346,6 +391,7 @@ class Book:
             old = {f: old[f] for f in fields}
         return self._write("customer.set", f"customer:{uid}", {"uid": uid, "fields": fields, "old": old}, reason)
 
+    @_writes
     def set_field(self, uid: str, field: str, value: Any, reason: str = "") -> None:
         if field not in ops.CUSTOMER_FIELDS or field.startswith("override_") or field == "preference":
             raise BadInput(f"{field!r} cannot be set directly")
@@ -363,6 +409,7 @@ class Book:
                 raise BadInput(f"{value!r} is not a time zone (e.g. America/Sao_Paulo)")
         self._set(uid, {field: value}, reason)
 
+    @_writes
     def set_preference(self, uid: str, note: str, reason: str = "") -> str:
         """Store a preference note; returns its canonical form."""
         pref = parse_note(note)
@@ -375,6 +422,7 @@ class Book:
         self._set(uid, {"preference": value}, reason)
         return canonical
 
+    @_writes
     def set_color(self, uid: str, color: str, until: datetime | None = None, reason: str = "") -> None:
         """A manual colour, until ``until`` (or for good); '' clears it."""
         if color and color not in COLORS:
@@ -382,6 +430,7 @@ class Book:
         self._set(uid, {"override_color": color or None, "override_until": db.iso(until) if color else None,
                         "override_set_at": db.iso(self.now()) if color else None}, reason)
 
+    @_writes
     def set_intent(self, uid: str, intent: str, reason: str = "") -> None:
         if intent and intent not in ("high", "medium", "potential", "none"):
             raise BadInput("intent must be one of high, medium, potential, none")
@@ -389,6 +438,7 @@ class Book:
 
     # -- tags -------------------------------------------------------------------------
 
+    @_writes
     def create_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
                    reason: str = "") -> None:
         if not self.is_admin():
@@ -409,12 +459,15 @@ class Book:
             raise NotFound(f"unknown tag {name!r} (only admins create tags)")
         return row[0]
 
+    @_writes
     def add_tag(self, uid: str, tag: str, reason: str = "") -> None:
         self._tag_op("tag.add", uid, tag, reason)
 
+    @_writes
     def remove_tag(self, uid: str, tag: str, reason: str = "") -> None:
         self._tag_op("tag.remove", uid, tag, reason)
 
+    @_writes
     def toggle_tag(self, uid: str, tag: str, reason: str = "") -> bool:
         """Add the tag if missing, remove it if present; True when it is now present."""
         name = self._tag(tag)
@@ -440,6 +493,7 @@ class Book:
 
     # -- interactions and notes ----------------------------------------------------
 
+    @_writes
     def record(self, uid: str, kind: str, at: datetime | None = None, *, text: str = "", amount: float = 0.0,
                minutes: float = 0.0, reason: str = "", ext_id: str | None = None) -> None:
         """Record something that happened: a message, a read receipt, a purchase..."""
@@ -460,10 +514,12 @@ class Book:
             payload["minutes"] = minutes
         self._write("interaction.add", f"customer:{uid}", payload, reason)
 
+    @_writes
     def log_contact(self, uid: str, text: str = "", reason: str = "contacted") -> None:
         """The rep reached out: an outbound interaction, which moves the due time by the cadence."""
         self.record(uid, OUT, text=text, reason=reason)
 
+    @_writes
     def add_note(self, uid: str, text: str, reason: str = "") -> None:
         self._require(uid)
         if not text.strip():
@@ -510,6 +566,7 @@ class Book:
             out += [r[0] for r in self.conn.execute("SELECT uid FROM customers WHERE id IN (%s) ORDER BY id" % marks, chunk)]
         return out
 
+    @_writes
     def bulk(self, ids: list[int], *, add: tuple[str, ...] = (), remove: tuple[str, ...] = (), color: str | None = None,
              until: datetime | None = None, intent: str | None = None, owner: str | None = None,
              reason: str = "bulk") -> tuple[str, int]:
@@ -572,6 +629,7 @@ class Book:
             out += batch
         return out
 
+    @_writes
     def import_rows(self, rows: list, *, replace_tags: bool = False, new_tags: set[str] = frozenset(),
                     reason: str = "import", dry_run: bool = False) -> tuple[int, int, int]:
         """Write checked import rows (``io.csv_import.Row``) as one batch: (new, updated, skipped).
@@ -660,6 +718,7 @@ class Book:
     def segments(self) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, expr FROM segments ORDER BY name")]
 
+    @_writes
     def save_segment(self, name: str, expr: str, reason: str = "") -> None:
         """Name a query for later; an empty ``expr`` deletes the segment."""
         if not name.strip():

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from wtui.core.text import contains
 from wtui.errors import BookError
@@ -43,10 +44,14 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
     p = Path(path)
     if not create and not p.exists():
         raise BookError(f"{p}: no such book (make one with `wtui make-book -o {p}`)")
-    if readonly:
-        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
+    try:
+        if readonly:  # SQLite itself refuses every write on this connection
+            uri = "file:" + quote(str(p.absolute()), safe="/") + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
+    except sqlite3.OperationalError as exc:
+        raise BookError(f"{p}: cannot open ({exc})") from None
     try:
         conn.execute("PRAGMA busy_timeout = %d" % BUSY_TIMEOUT_MS)  # PRAGMA takes no parameters
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]

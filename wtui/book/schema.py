@@ -134,6 +134,16 @@ def check(conn: sqlite3.Connection, where: str) -> int:
     return v
 
 
+def require_current(conn: sqlite3.Connection, where: str) -> None:
+    """For a read-only open: the book must need no migration (a migration writes)."""
+    v = check(conn, where)
+    if v < SCHEMA_VERSION:
+        raise BookError(
+            f"{where} needs an upgrade to book version {SCHEMA_VERSION} (it is at {v}), and the book is read-only "
+            "for you: ask someone who may write it to open it once with this wtui"
+        )
+
+
 def migrate(conn: sqlite3.Connection, where: str) -> bool:
     """Bring the book to SCHEMA_VERSION; True when anything ran."""
     if check(conn, where) == SCHEMA_VERSION:
