@@ -181,10 +181,9 @@ def cmd_explain(args: argparse.Namespace, cfg) -> int:
     from wtui.core.text import visible
 
     with open_book(args, cfg) as book:
-        uid = book.find(args.customer)
-        name, phone = book.conn.execute("SELECT name, phone FROM customers WHERE uid = ?", (uid,)).fetchone()
-        print(f"{visible(name)}  {phone}")
-        lines = book.explain(uid)
+        card = book.card(book.find(args.customer))
+        print(f"{visible(card.name)}  {card.phone}")
+        lines = book.explain(card.uid)
         width = max(len(line.label) for line in lines)
         for line in lines:
             print(f"  {line.label:<{width}}  {visible(line.value)}")
@@ -267,8 +266,7 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
     if unknown:
         raise BadInput(f"--columns: unknown column {unknown[0]!r} (columns: {', '.join(COLUMNS)})")
     with open_book(args, cfg) as book:
-        ids = book.select(args.query) if args.query.strip() else [r[0] for r in book.conn.execute(
-            "SELECT id FROM customers ORDER BY id")]
+        ids = book.select(args.query) if args.query.strip() else book.all_ids()
         n = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns)
     print(f"wrote {n} customer(s) to {args.output}")
     return 0
@@ -280,8 +278,7 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
     with open_book(args, cfg) as book:
         path = Path(args.file) if args.file else automation.rules_path(book)
         if args.action == "init":
-            if not book.is_admin():
-                raise BadInput(f"only admins change the rules; ask {', '.join(book.admins()) or 'an admin'}")
+            book.require_admin("change the rules")
             if path == automation.shipped_rules_path():
                 raise BadInput("set rules.path in the team config first: that is where the rules file goes")
             if path.exists():
@@ -370,15 +367,12 @@ def print_rules_report(book, report) -> None:
     from wtui.core.text import visible
 
     verb = "would change" if report.dry_run else "changed"
-    for result in report.results:
-        print(f"{result.rule.name}: {result.matched} match, {verb} {len(result.changes)}")
-        names = dict(book.conn.execute(
-            "SELECT uid, name || '  ' || phone FROM customers WHERE uid IN (%s)" % ",".join("?" * len(result.changes)),
-            list(result.changes))) if result.changes else {}
-        for uid, what in list(result.changes.items())[:20]:
-            print(f"   {visible(names.get(uid, uid))}: {', '.join(what)}")
-        if len(result.changes) > 20:
-            print(f"   … and {len(result.changes) - 20} more")
+    for rule in report.summary(book, samples=20):
+        print(f"{rule.name}: {rule.matched} match, {verb} {rule.changed}")
+        for sample in rule.samples:
+            print(f"   {visible(sample.name)}  {sample.phone}: {', '.join(sample.changes)}")
+        if rule.more:
+            print(f"   … and {rule.more} more")
     print(f"{'dry run: nothing written' if report.dry_run else 'applied'}; {report.changed} change(s) in all")
 
 

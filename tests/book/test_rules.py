@@ -88,3 +88,17 @@ def test_a_freshly_imported_customer_never_contacted_is_not_made_dormant_or_arch
     report = demo.run_rules()
     assert demo.tags_of(new) == [] and not any(new in r.changes for r in report.results)
     assert {"Lifecycle-Dormant", "Archive-Historical"} <= set(demo.tags_of(old))
+
+
+def test_the_summary_says_per_rule_what_matched_what_changed_and_names_a_few(demo):
+    report = demo.run_rules(dry_run=True)
+    rows = report.summary(demo, samples=3)
+    assert [r.name for r in rows] == [r.rule.name for r in report.results]
+    for row, result in zip(rows, report.results):
+        assert (row.when, row.actions) == (result.rule.when_text, result.rule.actions())
+        assert (row.matched, row.changed) == (result.matched, len(result.changes))
+        assert len(row.samples) == min(3, row.changed) and row.more == row.changed - len(row.samples)
+        for sample in row.samples:
+            card = demo.card(sample.uid)
+            assert (sample.name, sample.phone, list(sample.changes)) == (card.name, card.phone, result.changes[sample.uid])
+    assert rows[0].actions == "+Lifecycle-Dormant" and rows[0].samples

@@ -143,6 +143,18 @@ def test_the_domain_core_never_imports_textual():
     assert p.stdout.strip() == "[]", p.stdout + p.stderr
 
 
+def test_the_cli_and_io_reach_the_database_only_through_book_methods():
+    import re
+    from pathlib import Path
+
+    import wtui
+
+    top = Path(wtui.__file__).parent
+    for path in [top / "cli.py", *sorted((top / "io").glob("*.py"))]:
+        hits = [n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if re.search(r"\.conn\b", line)]
+        assert not hits, f"{path.name} reads the connection directly at lines {hits}: add a Book method"
+
+
 def test_explain_prints_each_factor(book_path):
     items = json.loads(wtui("--db", str(book_path), "--now", NOW, "queue", "--limit", "1", "--json").stdout)
     assert [f["factor"] for f in items[0]["breakdown"]][:4] in (

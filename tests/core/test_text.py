@@ -60,3 +60,15 @@ def test_durations_read_naturally_and_compactly():
         (timedelta(days=2), "2 d", "2d"), (timedelta(seconds=-5), "0 m", "0m"),
     ]:
         assert (ago(delta), compact(delta)) == (long, short)
+
+
+def test_a_like_pattern_matches_percent_underscore_and_backslash_only_literally():
+    import sqlite3
+
+    from wtui.core.text import like_contains
+
+    conn = sqlite3.connect(":memory:")
+    texts = ["50% off", "50 off", "a_b", "axb", "c:\\dir", "c:dir"]
+    for needle, want in (("50%", ["50% off"]), ("a_b", ["a_b"]), ("\\d", ["c:\\dir"])):
+        got = [t for t in texts if conn.execute("SELECT ? LIKE ? ESCAPE '\\'", (t, like_contains(needle))).fetchone()[0]]
+        assert got == want, needle

@@ -24,6 +24,33 @@ class RuleResult:
     changes: dict[str, list[str]] = field(default_factory=dict)  # customer uid -> what changed
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One customer a rule changed (or would change), and how."""
+
+    uid: str
+    name: str
+    phone: str
+    changes: tuple[str, ...]  # "+Lifecycle-Dormant", "-Activity-High", "colour red", "intent high"
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    """What one rule did, as the CLI and the app show it."""
+
+    name: str
+    when: str  # the rule's query, as written
+    actions: str  # "+Lifecycle-Dormant, colour red"
+    matched: int  # customers the query matched
+    changed: int  # customers it changed (or would change)
+    samples: tuple[Sample, ...]  # the first of them, in the order the changes were made
+
+    @property
+    def more(self) -> int:
+        """Changed customers not among the samples."""
+        return self.changed - len(self.samples)
+
+
 @dataclass
 class RulesReport:
     results: list[RuleResult]
@@ -33,6 +60,16 @@ class RulesReport:
     @property
     def changed(self) -> int:
         return sum(len(r.changes) for r in self.results)
+
+    def summary(self, book, samples: int = 5) -> list[RuleSummary]:
+        """One row per rule, with up to ``samples`` customers it changed, named (one read for all)."""
+        wanted = [uid for r in self.results for uid in list(r.changes)[:samples]]
+        who = book.contacts(wanted)
+        return [
+            RuleSummary(r.rule.name, r.rule.when_text, r.rule.actions(), r.matched, len(r.changes), tuple(
+                Sample(uid, *who.get(uid, (uid, "")), tuple(what)) for uid, what in list(r.changes.items())[:samples]))
+            for r in self.results
+        ]
 
 
 def shipped_rules_path() -> Path:
@@ -50,8 +87,7 @@ def load(book, path: Path | None = None) -> list[Rule]:
         text = p.read_text("utf-8")
     except OSError as exc:
         raise BadInput(f"{p}: cannot read the rules file ({exc.strerror})") from None
-    known = [r[0] for r in book.conn.execute("SELECT name FROM tags")]
-    return parse_rules(text, str(p), book.query_fields, known, book.cfg.ui.colour_override_hours)
+    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), book.cfg.ui.colour_override_hours)
 
 
 def _describe(kind: str, payload: dict) -> str:

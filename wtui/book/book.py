@@ -18,7 +18,7 @@ import os
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from wtui.book import db, derive, ops, reads, schema
 from wtui.book import undo as undo_ops
 from wtui.core import hlc, windows
-from wtui.core.config import COLORS, Config
+from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
 from wtui.core.queue import Line, end_of_day
@@ -81,6 +81,19 @@ class ChangeEntry:
     reason: str
     batch: str | None
 
+
+# The plain record of a customer (``Book.rows``), by id.
+_ROW_COLUMNS = ("id", "uid", "name", "phone", "region", "tz", "language", "source", "owner", "consent", "color",
+                "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "purchase_count", "purchase_total",
+                "last_inbound", "last_outbound", "last_purchase", "due_at", "preference")
+_ROWS = """SELECT c.id, c.uid, c.name, c.phone, c.region, COALESCE(c.tz_override, c.tz), c.language, c.source, c.owner,
+       c.consent, c.color, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, c.purchase_count,
+       c.purchase_total, c.last_inbound, c.last_outbound, c.last_purchase, c.due_at, p.note
+    FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s) ORDER BY c.id"""
+
+_CONTACTS = "SELECT uid, name, phone FROM customers WHERE uid IN (%s)"
+_TAG_NAMES = "SELECT name FROM tags ORDER BY name"
+_TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 
 # A customer's ops: those about them, and the import op they arrived by (if any).
 _CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? UNION ALL " + ops.SELECT
@@ -310,6 +323,10 @@ class Book:
                               self.cfg.regions)
         return list(reads.explain(self.conn, self.cfg, now, [cid], {cid: state}, zone)[cid])
 
+    def batch_changed(self, batch_id: str) -> bool:
+        """Did this batch write anything (an action that changed nothing leaves nothing to undo)?"""
+        return self.conn.execute("SELECT 1 FROM ops WHERE batch = ? LIMIT 1", (batch_id,)).fetchone() is not None
+
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -325,6 +342,11 @@ class Book:
 
     def is_admin(self, who: str | None = None) -> bool:
         return (who or self.actor) in self.admins()
+
+    def require_admin(self, what: str) -> None:
+        """Refuse, naming who to ask, unless this rep is an admin: ``what`` completes "only admins ..."."""
+        if not self.is_admin():
+            raise PermissionDenied(f"only admins {what}; ask {', '.join(self.admins()) or 'an admin'}")
 
     @_writes
     def set_admins(self, names: list[str], reason: str = "") -> None:
@@ -432,8 +454,8 @@ class Book:
 
     @_writes
     def set_intent(self, uid: str, intent: str, reason: str = "") -> None:
-        if intent and intent not in ("high", "medium", "potential", "none"):
-            raise BadInput("intent must be one of high, medium, potential, none")
+        if intent and intent not in INTENTS:
+            raise BadInput(f"intent must be one of {', '.join(INTENTS)}")
         self._set(uid, {"override_intent": intent or None}, reason)
 
     # -- tags -------------------------------------------------------------------------
@@ -441,8 +463,7 @@ class Book:
     @_writes
     def create_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
                    reason: str = "") -> None:
-        if not self.is_admin():
-            raise PermissionDenied(f"only admins may create tags; ask {', '.join(self.admins()) or 'an admin'}")
+        self.require_admin("create tags")
         limit = self.cfg.tags.max_length
         if not name or len(name) > limit or any(ch.isspace() or not ch.isprintable() for ch in name):
             raise BadInput(f"tag {name!r}: 1-{limit} printable characters, no spaces (Dimension-Value)")
@@ -491,6 +512,10 @@ class Book:
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur]
 
+    def tag_names(self, *, archived: bool = False) -> list[str]:
+        """Every tag's name, sorted; archived tags only when asked (a query may still name them)."""
+        return [r[0] for r in self.conn.execute(_TAG_NAMES if archived else _TAG_NAMES_IN_USE)]
+
     # -- interactions and notes ----------------------------------------------------
 
     @_writes
@@ -519,6 +544,14 @@ class Book:
         """The rep reached out: an outbound interaction, which moves the due time by the cadence."""
         self.record(uid, OUT, text=text, reason=reason)
 
+    def notes(self, uid: str) -> list[tuple[datetime, str, str]]:
+        """All of a customer's notes, newest first, as (at, author, text)."""
+        return list(reads.notes(self.conn, self._require(uid)))
+
+    def has_interaction(self, ext_id: str) -> bool:
+        """Is an interaction with this id (a WhatsApp message id, a chat line's key) in the book?"""
+        return self.conn.execute("SELECT 1 FROM interactions WHERE uid = ?", (ext_id,)).fetchone() is not None
+
     @_writes
     def add_note(self, uid: str, text: str, reason: str = "") -> None:
         self._require(uid)
@@ -539,10 +572,9 @@ class Book:
 
     def parse_query(self, text: str) -> "query.Node":
         """Parse against this book's tags: an unknown tag is an error with a suggestion."""
-        known = [r[0] for r in self.conn.execute("SELECT name FROM tags")]
         from wtui.core import query
 
-        return query.parse(text, self.query_fields, known)
+        return query.parse(text, self.query_fields, self.tag_names(archived=True))
 
     def _node(self, q: "str | query.Node") -> "query.Node":
         return self.parse_query(q) if isinstance(q, str) else q
@@ -558,13 +590,24 @@ class Book:
 
         return segments.count(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
 
+    def all_ids(self) -> list[int]:
+        """Every customer's id, in order (``rows``, ``bulk`` and export take ids)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM customers ORDER BY id")]
+
+    def contacts(self, uids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(name, phone) of those of these customers the book holds, by uid."""
+        return {uid: (name, phone) for uid, name, phone in db.select_in(self.conn, _CONTACTS, list(uids))}
+
+    def names(self, uids: Iterable[str]) -> dict[str, str]:
+        """The names of those of these customers the book holds, by uid."""
+        return {uid: name for uid, (name, _) in self.contacts(uids).items()}
+
+    def uids_named(self, name: str) -> list[str]:
+        """Customers whose name is exactly ``name``."""
+        return [r[0] for r in self.conn.execute("SELECT uid FROM customers WHERE name = ? ORDER BY id", (name,))]
+
     def uids_of(self, ids: list[int]) -> list[str]:
-        out: list[str] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            out += [r[0] for r in self.conn.execute("SELECT uid FROM customers WHERE id IN (%s) ORDER BY id" % marks, chunk)]
-        return out
+        return [r[0] for r in db.select_in(self.conn, "SELECT uid FROM customers WHERE id IN (%s) ORDER BY id", ids)]
 
     @_writes
     def bulk(self, ids: list[int], *, add: tuple[str, ...] = (), remove: tuple[str, ...] = (), color: str | None = None,
@@ -610,18 +653,8 @@ class Book:
     def rows(self, ids: list[int]) -> list[dict[str, Any]]:
         """Plain records of these customers (for find, export and scripts), in id order."""
         out: list[dict[str, Any]] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            cur = self.conn.execute(
-                """SELECT c.id, c.uid, c.name, c.phone, c.region, COALESCE(c.tz_override, c.tz) AS tz, c.language,
-                          c.source, c.owner, c.consent, c.color, c.intent, c.interest, c.activity, c.lifecycle,
-                          c.spend_tier, c.rfm, c.purchase_count, c.purchase_total, c.last_inbound, c.last_outbound,
-                          c.last_purchase, c.due_at, p.note AS preference
-                   FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id
-                   WHERE c.id IN (%s) ORDER BY c.id""" % marks, chunk)
-            cols = [d[0] for d in cur.description]
-            batch = [dict(zip(cols, r)) for r in cur]
+        for chunk in db.chunks(ids):
+            batch = [dict(zip(_ROW_COLUMNS, r)) for r in db.select_in(self.conn, _ROWS, chunk)]
             tags = reads.tags_for(self.conn, [r["id"] for r in batch])
             for r in batch:
                 r["tags"] = tags[r.pop("id")]
@@ -643,14 +676,9 @@ class Book:
             for tag in sorted(new_tags):
                 if ops.tag_id(self.conn, tag) is None:
                     self.create_tag(tag, reason=reason)
-            existing: dict[str, tuple] = {}
-            phones = [r.phone for r in rows]
-            for start in range(0, len(phones), 500):
-                chunk = phones[start:start + 500]
-                for row in self.conn.execute(
-                        "SELECT phone, id, uid, name, source, owner, consent FROM customers WHERE phone IN (%s)"
-                        % ",".join("?" * len(chunk)), chunk):
-                    existing[row[0]] = row[1:]
+            existing = {row[0]: row[1:] for row in db.select_in(
+                self.conn, "SELECT phone, id, uid, name, source, owner, consent FROM customers WHERE phone IN (%s)",
+                [r.phone for r in rows])}
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
             fresh = [r for r in rows if r.phone not in existing]
             changes: list[ops.Op] = []

@@ -15,7 +15,7 @@ up to ``BUSY_TIMEOUT_MS`` for each other.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -98,6 +98,24 @@ def read(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+IN_CHUNK = 500  # values per IN (...) list: well under SQLite's parameter limit, and a fast plan
+
+
+def chunks(values: Sequence, size: int = IN_CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def select_in(conn: sqlite3.Connection, sql: str, values: Sequence, params: Sequence = ()) -> Iterator[tuple]:
+    """The rows of ``sql``, whose one ``IN (%s)`` takes ``values``, ``IN_CHUNK`` at a time.
+
+    ``sql`` is our own fixed text; ``%s`` becomes the placeholders only. ``params``
+    bind before the values. Rows come chunk by chunk (an ORDER BY orders each chunk).
+    """
+    for chunk in chunks(values):
+        yield from conn.execute(sql % ",".join("?" * len(chunk)), (*params, *chunk))
 
 
 def iso(t: datetime | None) -> str | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 
-from wtui.book.db import iso, parse_iso
+from wtui.book.db import chunks, iso, parse_iso
 from wtui.core import follow_up, traits
 from wtui.core.config import Config
 from wtui.core.durations import DAY
@@ -41,7 +41,6 @@ _EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FR
     WHERE retracted = 0 AND customer_id IN (%s)"""
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
     WHERE ct.present = 1 AND ct.customer_id IN (%s)"""
-_CHUNK = 500  # ids per IN (...) list, under SQLite's parameter limit
 
 
 @lru_cache(maxsize=2048)
@@ -62,8 +61,7 @@ def _event(row: tuple) -> Event:
 
 def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterator[tuple[int, Facts, Preference | None]]:
     """Facts for the given customers, loaded in chunks."""
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
+    for chunk in chunks(ids):
         marks = ",".join("?" * len(chunk))
         events: dict[int, list[Event]] = {i: [] for i in chunk}
         for row in conn.execute(_EVENTS % marks, chunk):

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wtui.book.db import select_in
+
 CUSTOMER_FIELDS = frozenset({
     "name", "phone", "region", "tz", "tz_override", "language", "source", "owner", "consent",
     "override_color", "override_until", "override_set_at", "override_intent", "preference",
@@ -138,12 +140,9 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
     uid, phone, tags, note, created = at["uid"], at["phone"], at["tags"], at["note"], at["created_at"]
     if not fresh:
         seen: set[str] = set()
-        for column, i in (("uid", uid), ("phone", phone)):
-            values = [r[i] for r in rows]
-            for start in range(0, len(values), 500):
-                chunk = values[start:start + 500]
-                seen.update(v for (v,) in conn.execute(
-                    "SELECT %s FROM customers WHERE %s IN (%s)" % (column, column, ",".join("?" * len(chunk))), chunk))
+        for sql, i in (("SELECT uid FROM customers WHERE uid IN (%s)", uid),
+                       ("SELECT phone FROM customers WHERE phone IN (%s)", phone)):
+            seen.update(v for (v,) in select_in(conn, sql, [r[i] for r in rows]))
         rows = [r for r in rows if r[uid] not in seen and r[phone] not in seen]
     base = conn.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]
     ids = range(base + 1, base + 1 + len(rows))

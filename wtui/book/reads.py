@@ -15,12 +15,13 @@ from functools import cached_property, lru_cache
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from wtui.book.db import iso, parse_iso
+from wtui.book.db import iso, parse_iso, select_in
 from wtui.book.derive import safe_pref
 from wtui.core import windows
 from wtui.core.config import Config
 from wtui.core import follow_up
 from wtui.core.queue import Line, breakdown, end_of_day
+from wtui.core.text import like_contains
 
 _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
        c.intent, c.fatigue, c.queue_rank, p.note
@@ -49,7 +50,7 @@ def _search(text: str) -> tuple[str, tuple[str, ...]]:
     text = text.strip()
     if not text:
         return "", ()
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = like_contains(text)
     digits = "".join(ch for ch in text if ch.isdigit())
     return _SEARCH, (like, f"%{digits}%" if digits else like, like)
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
@@ -130,9 +131,8 @@ def _system_zone_name() -> str:
 
 def tags_for(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {i: [] for i in ids}
-    if ids:
-        for cid, name in conn.execute(_TAGS % ",".join("?" * len(ids)), ids):
-            out[cid].append(name)
+    for cid, name in select_in(conn, _TAGS, ids):
+        out[cid].append(name)
     return out
 
 
@@ -309,12 +309,15 @@ def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
         (parse_iso(at), kind, text or "") for at, kind, text in conn.execute(
             "SELECT at, kind, text FROM interactions WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
             (cid, recent)))
-    notes = tuple(
-        (parse_iso(at), author or "", text) for at, author, text in conn.execute(
-            "SELECT at, author, text FROM notes WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
-            (cid, recent)))
     (_, uid, name, phone, tz, region, owner, consent, color, reason, due, intent, interest, activity, lifecycle,
      spend, rfm, note) = row
     return Card(uid, name, phone, tz or "UTC", region or "", owner or "", bool(consent), color or "", reason or "",
                 parse_iso(due), intent or "", interest or "", activity or "", lifecycle or "", spend or "", rfm or "",
-                note or "", tags, events, notes)
+                note or "", tags, events, notes(conn, cid, recent))
+
+
+def notes(conn: sqlite3.Connection, cid: int, limit: int = -1) -> tuple[tuple[datetime, str, str], ...]:
+    """A customer's notes, newest first, as (at, author, text); ``limit`` -1 is all of them."""
+    return tuple((parse_iso(at), author or "", text) for at, author, text in conn.execute(
+        "SELECT at, author, text FROM notes WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC, id DESC LIMIT ?",
+        (cid, limit)))

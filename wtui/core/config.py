@@ -23,6 +23,9 @@ DEFAULTS_NAME = "defaults.toml"
 SYSTEM_CONFIG = Path("/etc/wtui/config.toml")
 ENV_CONFIG = "WTUI_CONFIG"
 
+COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
+INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
+
 # Tables whose keys are data, not schema: a team may add a region, a language,
 # a dimension or an interest without a new wtui release.
 _OPEN_TABLES = (
@@ -30,10 +33,7 @@ _OPEN_TABLES = (
     ("dimensions",),
     ("keywords", "comparison"),
     ("keywords", "quote"),
-    ("keywords", "intent", "high"),
-    ("keywords", "intent", "medium"),
-    ("keywords", "intent", "potential"),
-    ("keywords", "intent", "none"),
+    *(("keywords", "intent", intent) for intent in INTENTS),
     ("keywords", "interest"),
 )
 
@@ -42,10 +42,9 @@ _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end")}
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
                ("imports", "warn_failure_share")}
 _CHOICES = {
-    ("colors", "lead_color"): ("red", "orange", "yellow", "green", "gray"),
+    ("colors", "lead_color"): COLORS,
     ("colors", "rules", "red_fatigue_action"): ("warn", "demote"),
 }
-COLORS = ("red", "orange", "yellow", "green", "gray")
 
 # Keys a release took away: (value that asks for what wtui now does anyway, why it went).
 # A file that sets the harmless value loads (the line can go at leisure); any other

@@ -13,11 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from wtui.core.config import Keywords
+from wtui.core.config import INTENTS, Keywords
 
 # Signal names stored on each inbound interaction.
 COMPARE, QUOTE = "compare", "quote"
-INTENTS = ("high", "medium", "potential", "none")
 
 
 @dataclass(frozen=True)

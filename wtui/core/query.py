@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from wtui.core.text import contains
+from wtui.core.config import INTENTS
+from wtui.core.text import contains, like_contains
 from wtui.errors import BadInput
 
 # ---------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def fields(colors: Sequence[str], interests: Iterable[str], rfm_segments: Iterab
         Field("purchases", "number", "c.purchase_count"),
         Field("red_streak", "number", "c.red_streak"),
         Field("color", "enum", "c.color", tuple(colors)),
-        Field("intent", "enum", "c.intent", ("high", "medium", "potential", "none")),
+        Field("intent", "enum", "c.intent", INTENTS),
         Field("interest", "enum", "c.interest", tuple(interests)),
         Field("activity", "enum", "c.activity", ("high", "medium", "low", "dormant")),
         Field("lifecycle", "enum", "c.lifecycle",
@@ -456,8 +457,6 @@ _MESSAGE_ASCII = ("EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = c.
                   "AND i.retracted = 0 AND i.text LIKE ? ESCAPE '\\' AND wtui_contains(i.text, ?))")
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 _DRIVEN = ("SELECT c.id AS id FROM customer_tags d JOIN customers c ON c.id = d.customer_id "
            "WHERE d.tag_id = " + _TAG_ID + " AND d.present = 1")
 _SCAN = "SELECT c.id AS id FROM customers c"
@@ -477,7 +476,7 @@ def _predicate(c: Cond, f: Field, now: datetime, me: str) -> tuple[str, list[Any
         return f"({col} IS NOT NULL AND {col} {'>=' if c.op == '<=' else '>'} ?)", [cutoff]  # recently
     if f.kind == "message":
         if c.value.isascii():
-            return _MESSAGE_ASCII, [_like(c.value), c.value]
+            return _MESSAGE_ASCII, [like_contains(c.value), c.value]
         return _MESSAGE, [c.value]
     if c.op == "~":
         return f"wtui_contains({col}, ?)", [c.value]

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wtui.core import query
+from wtui.core.config import COLORS, INTENTS
 from wtui.errors import BadInput
 
-COLORS = ("red", "orange", "yellow", "green", "gray")
-INTENTS = ("high", "medium", "potential", "none")
 _KEYS = {"name", "when", "add", "remove", "color", "color_hours", "intent"}
 
 

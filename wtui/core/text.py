@@ -69,3 +69,9 @@ def fit(text: str, cells: int) -> str:
         out.append(ch)
         used += w
     return "".join(out) + "…" + " " * (cells - used - 1)
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern (with ``ESCAPE '\\'``) for any text that contains ``text`` literally: its own
+    ``%``, ``_`` and backslashes match only themselves."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

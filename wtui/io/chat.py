@@ -168,17 +168,16 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
                                         reason="chat import")
                 created = True
         else:
-            found = book.conn.execute("SELECT uid FROM customers WHERE name = ?", (theirs[0],)).fetchall() \
-                if len(theirs) == 1 else []
+            found = book.uids_named(theirs[0]) if len(theirs) == 1 else []
             if len(found) != 1:
                 raise BadInput("cannot tell whose chat this is: pass --phone +E164 (a new customer is added if needed)")
-            uid = found[0][0]
+            uid = found[0]
         recorded = inbound = 0
         for m in messages:
             kind = "out" if m.sender.casefold() in mine else "in"
             inbound += kind == "in"
             ext = f"chat:{uid}:{m.at.isoformat()}:{m.sender}:{hash_text(m.text)}"
-            if book.conn.execute("SELECT 1 FROM interactions WHERE uid = ?", (ext,)).fetchone():
+            if book.has_interaction(ext):
                 continue
             book.record(uid, kind, m.at, text=m.text, ext_id=ext, reason="chat import")
             recorded += 1

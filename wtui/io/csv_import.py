@@ -150,10 +150,10 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
         with _normalizer(book, default_region, len(table.records)) as own:
             return check(book, table, mapping=mapping, create_tags=create_tags, numbers=own, progress=progress)
     columns = map_columns(table.header, mapping or {})
-    known = {r[0].lower(): r[0] for r in book.conn.execute("SELECT name FROM tags")}
+    known = {name.lower(): name for name in book.tag_names(archived=True)}
     limit = book.cfg.tags.max_length
-    if create_tags and not book.is_admin():
-        raise BadInput(f"only admins create tags (--create-tags); ask {', '.join(book.admins()) or 'an admin'}")
+    if create_tags:
+        book.require_admin("create tags (--create-tags)")
     out = Checked(table, columns)
     first_line: dict[str, int] = {}
     # A file repeats a few tag combinations over and over: each distinct cell is read once.

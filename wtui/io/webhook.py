@@ -111,7 +111,7 @@ def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
     report = IngestReport(events=len(events), ignored=ignored)
     with book.batch("whatsapp webhook"):
         for e in events:
-            if book.conn.execute("SELECT 1 FROM interactions WHERE uid = ?", (e.ext_id,)).fetchone():
+            if book.has_interaction(e.ext_id):
                 report.already += 1
                 continue
             try:
