@@ -102,3 +102,22 @@ def test_the_summary_says_per_rule_what_matched_what_changed_and_names_a_few(dem
             card = demo.card(sample.uid)
             assert (sample.name, sample.phone, list(sample.changes)) == (card.name, card.phone, result.changes[sample.uid])
     assert rows[0].actions == "+Lifecycle-Dormant" and rows[0].samples
+
+
+def test_a_rules_run_reports_progress_per_rule_and_a_cancel_writes_nothing(demo):
+    class Cancel(Exception):
+        pass
+
+    before = demo.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+    seen = []
+
+    def cancel_at_the_third(done, total):
+        seen.append((done, total))
+        if done == 3:
+            raise Cancel
+
+    with pytest.raises(Cancel):
+        demo.run_rules(progress=cancel_at_the_third)
+    assert demo.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before and not demo.conn.in_transaction
+    assert seen[-1] == (3, 6) and (1, 6) in seen and all(total == 6 for _, total in seen)
+    assert demo.run_rules(dry_run=True).changed > 50  # nothing of the cancelled run was kept

@@ -89,3 +89,26 @@ def test_saved_segments_are_named_queries(section9):
         section9.save_segment("broken", "#Interest-Beauty AND")
     section9.save_segment("to contact", "")
     assert section9.segments() == []
+
+
+class Cancel(Exception):
+    pass
+
+
+def test_bulk_reports_progress_by_chunks_and_a_cancel_writes_nothing(tmp_path, cfg):
+    book = bulk_book(tmp_path / "b.db", cfg, 1_200, {"Silent": range(1, 1_201), "Urgent": ()})
+    ids = book.select("#Silent")
+    before = book.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+    def cancel(done, total):
+        raise Cancel
+
+    with pytest.raises(Cancel):
+        book.bulk(ids, add=("Urgent",), remove=("Silent",), color="red", reason="x", progress=cancel)
+    assert book.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before
+    assert book.count("#Urgent") == 0 and book.count("#Silent") == 1_200 and book.count("color = red") == 0
+    assert not book.conn.in_transaction
+    seen = []
+    _, written = book.bulk(ids, add=("Urgent",), remove=("Silent",), reason="x", progress=lambda *a: seen.append(a))
+    assert seen == [(500, 1_200), (1_000, 1_200), (1_200, 1_200)] and written == 2_400
+    book.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import NOW, D, H
 from wtui.book import db
 
@@ -69,3 +71,40 @@ def test_undo_skips_what_a_teammate_changed_since(book, clock):
     book.actor = "ana"
     assert book.undo(mine) == (0, 1)
     assert book.tags_of(uid) == ["Interest-Beauty"]
+
+
+def test_one_undo_takes_back_tags_colours_contacts_and_preferences_of_many_customers(book):
+    uids = [book.add_customer(f"+49151234567{i:02d}") for i in range(3)]
+    for uid in uids:
+        book.record(uid, "in", NOW - 3 * H, text="how much?")
+    before = book.conn.execute("SELECT uid, color, due_at, override_color FROM customers ORDER BY id").fetchall()
+    with book.batch("marked rows") as batch:
+        for uid in uids:
+            book.add_tag(uid, "Complaint-Open")  # a priority tag: the verdict changes
+            book.set_color(uid, "green", NOW + D)
+            book.log_contact(uid)
+            book.set_preference(uid, "Prefers voice | Night owl")
+    assert book.undo(batch) == (12, 0)
+    assert book.conn.execute("SELECT uid, color, due_at, override_color FROM customers ORDER BY id").fetchall() == before
+    assert [book.tags_of(u) for u in uids] == [[], [], []]
+    assert book.conn.execute("SELECT count(*) FROM preferences").fetchone()[0] == 0
+
+
+def test_undo_reports_progress_and_a_cancel_writes_nothing(tmp_path, cfg):
+    from tests.book.test_segments import Cancel, bulk_book
+
+    book = bulk_book(tmp_path / "b.db", cfg, 1_200, {"Silent": range(1, 1_201)})
+    batch, _ = book.bulk(book.select("#Silent"), remove=("Silent",), reason="x")
+    before = book.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+    def cancel(done, total):
+        if done > 500:
+            raise Cancel
+
+    with pytest.raises(Cancel):
+        book.undo(batch, progress=cancel)
+    assert book.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before and book.count("#Silent") == 0
+    seen = []
+    assert book.undo(batch, progress=lambda *a: seen.append(a)) == (1_200, 0)
+    assert seen == [(500, 1_200), (1_000, 1_200), (1_200, 1_200)] and book.count("#Silent") == 1_200
+    book.close()

@@ -104,15 +104,17 @@ def _describe(kind: str, payload: dict) -> str:
     return ", ".join(out) or kind
 
 
-def run(book, rules: list[Rule], *, dry_run: bool) -> RulesReport:
+def run(book, rules: list[Rule], *, dry_run: bool, progress=None) -> RulesReport:
+    """Each rule in order, one transaction; ``progress(rules done, rules)`` after each rule and
+    between chunks of a big one (raising there rolls the whole run back)."""
     results: list[RuleResult] = []
     with (book.rehearsal() if dry_run else book.batch("rules")) as batch_id:
-        for rule in rules:
+        for n, rule in enumerate(rules):
             ids = book.select(rule.when)
             until = book.now() + timedelta(hours=rule.color_hours) if rule.color and rule.color_hours else None
             reason = f"rule: {rule.name}"
             book.bulk(ids, add=rule.add, remove=rule.remove, color=rule.color, until=until, intent=rule.intent,
-                      reason=reason)
+                      reason=reason, progress=progress and (lambda done, total, n=n: progress(n, len(rules))))
             result = RuleResult(rule, len(ids))
             for entity, kind, payload in book.conn.execute(
                     "SELECT entity, kind, payload FROM ops WHERE batch = ? AND reason = ? ORDER BY seq",
@@ -120,4 +122,6 @@ def run(book, rules: list[Rule], *, dry_run: bool) -> RulesReport:
                 uid = entity.split(":", 1)[1]
                 result.changes.setdefault(uid, []).append(_describe(kind, json.loads(payload)))
             results.append(result)
+            if progress:
+                progress(n + 1, len(rules))
     return RulesReport(results, dry_run, None if dry_run else batch_id)

@@ -92,6 +92,10 @@ _ROWS = """SELECT c.id, c.uid, c.name, c.phone, c.region, COALESCE(c.tz_override
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s) ORDER BY c.id"""
 
 _CONTACTS = "SELECT uid, name, phone FROM customers WHERE uid IN (%s)"
+# What a bulk action may set, as the customer has it now (the op keeps the old value, for undo).
+_BULK_FIELD_NAMES = ("override_color", "override_until", "override_set_at", "override_intent", "owner")
+_BULK_FIELDS = "SELECT id, uid, %s FROM customers WHERE id IN (%%s) ORDER BY id" % ", ".join(_BULK_FIELD_NAMES)
+Progress = Callable[[int, int], None]  # (done, total); raising cancels the call, which then writes nothing
 _TAG_NAMES = "SELECT name FROM tags ORDER BY name"
 _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 
@@ -214,11 +218,17 @@ class Book:
             self._touched = set()
 
     @_writes
-    def run_rules(self, rules: list | None = None, *, dry_run: bool = False) -> "automation.RulesReport":
-        """Apply the automation rules (the configured file by default); see ``automation``."""
+    def run_rules(self, rules: list | None = None, *, dry_run: bool = False,
+                  progress: Progress | None = None) -> "automation.RulesReport":
+        """Apply the automation rules (the configured file by default); see ``automation``.
+
+        ``progress(rules done, rules)`` is called after each rule and between chunks of a
+        big one; if it raises, nothing is written.
+        """
         from wtui.book import automation
 
-        return automation.run(self, automation.load(self) if rules is None else rules, dry_run=dry_run)
+        return automation.run(self, automation.load(self) if rules is None else rules, dry_run=dry_run,
+                              progress=progress)
 
     def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
         with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
@@ -230,26 +240,51 @@ class Book:
         return op
 
     @_writes
-    def undo(self, batch_id: str, reason: str = "") -> tuple[int, int]:
+    def undo(self, batch_id: str, reason: str = "", *, progress: Progress | None = None) -> tuple[int, int]:
         """Take back a batch: (ops reverted, ops skipped because someone changed that thing since).
 
         Reverting writes new, inverse ops (the log keeps both), so undo replicates
-        like any other change. Creating customers or tags is not undone here.
+        like any other change. Creating customers or tags is not undone here. The
+        ops are taken back ``db.IN_CHUNK`` at a time (``ops.apply_fresh``), with
+        ``progress(done, total)`` between chunks; if it raises, nothing is written.
         """
         rows = self.conn.execute(ops.SELECT + " WHERE batch = ? ORDER BY hlc DESC", (batch_id,)).fetchall()
         if not rows:
             raise NotFound("nothing to undo")
-        done = skipped = 0
+        done = skipped = seen = 0
         with self.batch():
-            for op in map(ops.Op.from_row, rows):
-                inverse = undo_ops.inverse(self.conn, op)
-                if inverse is None:
-                    skipped += 1
-                    continue
-                kind, entity, payload = inverse
-                self._write(kind, entity, payload, reason or f"undo: {op.reason or op.kind}")
-                done += 1
+            for chunk in db.chunks(rows):
+                batch = [ops.Op.from_row(r) for r in chunk]
+                ms = self._ms()
+                fresh = []
+                for op, inverse in zip(batch, undo_ops.inverses(self.conn, batch)):
+                    if inverse is None:
+                        skipped += 1
+                        continue
+                    kind, entity, payload = inverse
+                    why = reason or f"undo: {op.reason or op.kind}"
+                    if ops.fresh_ok(kind, payload):
+                        fresh.append(self._op(kind, entity, payload, why, ms))
+                    else:
+                        self._write(kind, entity, payload, why)
+                    done += 1
+                self._apply_fresh(fresh)
+                seen += len(chunk)
+                if progress:
+                    progress(seen, len(rows))
         return done, skipped
+
+    def _apply_fresh(self, batch: list[ops.Op]) -> None:
+        """``ops.apply_fresh``, and mark for recompute the customers whose verdict these ops may change:
+        priority tags, the fields a verdict reads, interactions."""
+        ops.apply_fresh(self.conn, batch)
+        priority = self.cfg.colors.rules.priority_tags
+        uids = {op.payload["customer"] if op.kind == "interaction.retract" else op.payload["uid"] for op in batch
+                if (op.kind in ("tag.add", "tag.remove") and op.payload["tag"] in priority)
+                or (op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]))
+                or op.kind == "interaction.retract"}
+        self._touched.update(cid for (cid,) in db.select_in(self.conn, "SELECT id FROM customers WHERE uid IN (%s)",
+                                                            sorted(uids)))
 
     @_writes
     def apply_remote(self, batch: list[ops.Op]) -> int:
@@ -612,42 +647,50 @@ class Book:
     @_writes
     def bulk(self, ids: list[int], *, add: tuple[str, ...] = (), remove: tuple[str, ...] = (), color: str | None = None,
              until: datetime | None = None, intent: str | None = None, owner: str | None = None,
-             reason: str = "bulk") -> tuple[str, int]:
+             reason: str = "bulk", progress: Progress | None = None) -> tuple[str, int]:
         """Apply changes to every customer in ``ids`` as one batch; returns (batch id, ops written).
 
         Only real changes are written: adding a tag a customer has, or setting a
-        value they already hold, writes nothing (so a second run is a no-op).
+        value they already hold, writes nothing (so a second run is a no-op). The
+        customers go ``db.IN_CHUNK`` at a time (``ops.apply_fresh``), with
+        ``progress(done, total)`` between chunks; if it raises, nothing is written.
         """
         from wtui.core.query import Tag
 
         added = [self._tag(t) for t in add]
         removed = [self._tag(t) for t in remove]
-        uids = self.uids_of(ids)
+        fields: dict[str, Any] = {}
+        if color is not None:
+            fields.update(override_color=color or None, override_until=db.iso(until) if color else None,
+                          override_set_at=db.iso(self.now()) if color else None)
+        if intent is not None:
+            fields["override_intent"] = intent or None
+        if owner is not None:
+            fields["owner"] = owner
+        ids = sorted(set(ids))
+        written = done = 0
         with self.batch(reason) as batch_id:
-            for name in added + removed:
-                present = set(self.select(Tag(name)))
-                want = name in added
-                kind = "tag.add" if want else "tag.remove"
-                batch = [
-                    ops.Op(self._op_id(), self._stamp(), self.actor, f"customer:{uid}", kind,
-                           {"uid": uid, "tag": name, "was": not want}, reason, batch_id)
-                    for cid, uid in zip(sorted(ids), uids) if (cid in present) != want
-                ]
-                ops.apply_fresh(self.conn, batch)
-                if name in self.cfg.colors.rules.priority_tags:
-                    self._touched |= {cid for cid in ids if (cid in present) != want}
-            fields: dict[str, Any] = {}
-            if color is not None:
-                fields.update(override_color=color or None, override_until=db.iso(until) if color else None,
-                              override_set_at=db.iso(self.now()) if color else None)
-            if intent is not None:
-                fields["override_intent"] = intent or None
-            if owner is not None:
-                fields["owner"] = owner
-            if fields:
-                for uid in uids:
-                    self._set(uid, fields, reason, skip_same=True)
-            written = self.conn.execute("SELECT count(*) FROM ops WHERE batch = ?", (batch_id,)).fetchone()[0]
+            present = {name: set(self.select(Tag(name))) for name in added + removed}
+            for chunk in db.chunks(ids):
+                ms = self._ms()
+                batch = []
+                for cid, uid, *values in db.select_in(self.conn, _BULK_FIELDS, chunk):
+                    for name in added + removed:
+                        want = name in added
+                        if (cid in present[name]) != want:
+                            batch.append(self._op("tag.add" if want else "tag.remove", f"customer:{uid}",
+                                                  {"uid": uid, "tag": name, "was": not want}, reason, ms))
+                    old = dict(zip(_BULK_FIELD_NAMES, values))
+                    changed = {f: v for f, v in fields.items() if old[f] != v}
+                    if changed:
+                        batch.append(self._op("customer.set", f"customer:{uid}",
+                                              {"uid": uid, "fields": changed, "old": {f: old[f] for f in changed}},
+                                              reason, ms))
+                self._apply_fresh(batch)
+                written += len(batch)
+                done += len(chunk)
+                if progress:
+                    progress(done, len(ids))
         return batch_id, written
 
     def rows(self, ids: list[int]) -> list[dict[str, Any]]:

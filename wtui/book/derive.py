@@ -35,6 +35,9 @@ COLUMNS = (
 )
 _UPDATE = "UPDATE customers SET %s WHERE id = ?" % ", ".join(f"{c} = ?" for c in COLUMNS)
 
+# The customer fields a verdict reads (besides interactions and priority tags): changing
+# any other field (name, owner, consent...) leaves the stored verdict true.
+VERDICT_FIELDS = frozenset({"override_color", "override_until", "override_set_at", "override_intent", "preference"})
 _CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s)"""
 _EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions

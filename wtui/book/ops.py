@@ -208,18 +208,27 @@ _NOTE_BY_UID = """INSERT OR IGNORE INTO notes (uid, customer_id, at, author, tex
     SELECT ?, id, ?, ?, ? FROM customers WHERE uid = ?"""
 
 
+FRESH_KINDS = frozenset({"tag.add", "tag.remove", "customer.set", "note.add", "interaction.retract", "note.retract"})
+_RETRACT = {"interaction.retract": "UPDATE interactions SET retracted = 1 WHERE uid = ?",
+            "note.retract": "UPDATE notes SET retracted = 1 WHERE uid = ?"}
+
+
+def fresh_ok(kind: str, payload: dict[str, Any]) -> bool:
+    """Can ``apply_fresh`` take an op of this kind and payload?"""
+    return kind in FRESH_KINDS and not (kind == "customer.set" and "preference" in payload["fields"])
+
+
 def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
     """Record and apply many ops this replica just made: one executemany per kind (~10x faster
-    than one by one), for tag ops, ``customer.set`` of plain columns and ``note.add``.
+    than one by one), for tag ops, ``customer.set`` of plain columns, ``note.add`` and retractions.
 
     Fresh ops carry the newest clock this replica has seen, so last-writer-wins
     needs no comparison: they win. Ops from elsewhere go through ``apply``.
     """
-    kinds = {op.kind for op in batch} - {"tag.add", "tag.remove", "customer.set", "note.add"}
+    refused = sorted({op.kind for op in batch if not fresh_ok(op.kind, op.payload)})
+    if refused:
+        raise ValueError(f"apply_fresh takes tag ops, plain customer.set, note.add and retractions, not {refused}")
     sets = [op for op in batch if op.kind == "customer.set"]
-    if kinds or any("preference" in op.payload["fields"] for op in sets):
-        what = sorted(kinds) or "preference"
-        raise ValueError(f"apply_fresh takes tag ops, plain customer.set and note.add, not {what}")
     conn.executemany(_RECORD, [op.row() for op in batch])
     conn.executemany(_TAG_UPSERT_MANY, [(int(op.kind == "tag.add"), op.hlc, op.payload["uid"], op.payload["tag"])
                                         for op in batch if op.kind in ("tag.add", "tag.remove")])
@@ -230,6 +239,8 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
             conn.executemany(sql, rows)
     conn.executemany(_NOTE_BY_UID, [(op.payload["uid"], op.payload["at"], op.actor, op.payload["text"],
                                      op.payload["customer"]) for op in batch if op.kind == "note.add"])
+    for kind, sql in _RETRACT.items():
+        conn.executemany(sql, [(op.payload["uid"],) for op in batch if op.kind == kind])
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
@@ -321,7 +332,7 @@ _HANDLERS = {
     "settings.set": _settings_set,
     "segment.set": _segment_set,  # an empty expr deletes the segment
     # Undo of an append: the row stays (sync needs its uid) but stops counting.
-    "interaction.retract": _retract("UPDATE interactions SET retracted = 1 WHERE uid = ? RETURNING customer_id"),
-    "note.retract": _retract("UPDATE notes SET retracted = 1 WHERE uid = ? RETURNING customer_id"),
+    "interaction.retract": _retract(_RETRACT["interaction.retract"] + " RETURNING customer_id"),
+    "note.retract": _retract(_RETRACT["note.retract"] + " RETURNING customer_id"),
     "book.seed": lambda c, o: set(),  # a generated starting snapshot: a log entry, nothing to merge
 }
