@@ -146,16 +146,14 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
     if args.demo:
         import tempfile
 
-        from wtui.book.generate import make_book
+        from wtui.book.book import default_actor
+        from wtui.book.demo import make_demo
+        from wtui.core.config import user_cache_dir
 
         with tempfile.TemporaryDirectory(prefix="wtui-demo-") as tmp:
-            from wtui.book.book import default_actor
-
-            me = default_actor(cfg)
-            book = make_book(Path(tmp) / "demo.db", cfg, customers=cfg.demo.customers, seed=cfg.demo.seed,
-                             now=clock(), actor="wtui --demo", admins=[me])
-            book.close()
-            with Book.open(Path(tmp) / "demo.db", cfg, clock=clock) as b:
+            path = Path(tmp) / "demo.db"
+            make_demo(path, cfg, now=clock(), admins=[default_actor(cfg)], cache=user_cache_dir())
+            with Book.open(path, cfg, clock=clock) as b:
                 yield b
         return
     if args.db:
