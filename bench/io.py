@@ -74,9 +74,10 @@ def main() -> None:
             target.unlink()
     n = len(ids)
     print(f"{'measure':<44} median ({args.runs} runs)")
-    print(f"{'export ' + f'{n:,}' + ' rows to CSV':<44} {statistics.median(exports):.2f} s ({n / statistics.median(exports):,.0f} rows/s)")
-    print(f"{'import into an empty book (all new)':<44} {statistics.median(fresh):.2f} s ({n / statistics.median(fresh):,.0f} rows/s)")
-    print(f"{'import again (all already there)':<44} {statistics.median(again):.2f} s ({n / statistics.median(again):,.0f} rows/s)")
+    for label, took in (("export " + f"{n:,}" + " rows to CSV", exports),
+                        ("import into an empty book (all new)", fresh),
+                        ("import again (all already there)", again)):
+        print(f"{label:<44} {statistics.median(took):.2f} s ({n / statistics.median(took):,.0f} rows/s)")
     print(f"{'import with every name changed (all updated)':<44} {statistics.median(changed):.2f} s "
           f"({n / statistics.median(changed):,.0f} rows/s)")
 

@@ -55,7 +55,8 @@ def bench_generation(cfg: config.Config, runs: int, size: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
             path = Path(tmp) / f"g{i}.db"
-            took = timed(lambda: make_book(path, cfg, customers=size, seed=i, now=datetime.now(timezone.utc)).close())
+            now = datetime.now(timezone.utc)
+            took = timed(lambda p=path, i=i, now=now: make_book(p, cfg, customers=size, seed=i, now=now).close())
             rates.append(size / took)
     return f"{statistics.median(rates):,.0f} customers/s"
 
@@ -74,10 +75,10 @@ def bench_tag_add(path: Path, cfg: config.Config, runs: int) -> str:
     with Book.open(path, cfg, actor="bench") as book:
         uids = [r[0] for r in book.conn.execute("SELECT uid FROM customers ORDER BY random() LIMIT ?", (runs * 4,))]
         samples = []
-        for i, uid in enumerate(uids):
+        for uid in uids:
             has = "Interest-Beauty" in book.tags_of(uid)
             act = book.remove_tag if has else book.add_tag
-            samples.append(timed(lambda: act(uid, "Interest-Beauty", reason="bench")))
+            samples.append(timed(lambda act=act, uid=uid: act(uid, "Interest-Beauty", reason="bench")))
     return median_ms(samples)
 
 
@@ -97,7 +98,7 @@ def bench_bulk(path: Path, cfg: config.Config, runs: int) -> str:
             shutil.copy(path, copy)
             with Book.open(copy, cfg, actor="bench") as book:
                 ids = book.select("NOT #Activity-Watch")[:10_000]
-                samples.append(timed(lambda: book.bulk(ids, add=("Activity-Watch",), reason="bench")))
+                samples.append(timed(lambda b=book, ids=ids: b.bulk(ids, add=("Activity-Watch",), reason="bench")))
             copy.unlink()
     return median_ms(samples)
 

@@ -53,7 +53,10 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
-def facts(*events: tuple, cfg: config.Config | None = None, overrides: Overrides = Overrides(), tags=()):
+NO_OVERRIDES = Overrides()
+
+
+def facts(*events: tuple, cfg: config.Config | None = None, overrides: Overrides = NO_OVERRIDES, tags=()):
     """Facts from (kind, at, extra...) tuples: ("in", t, "signals"), ("purchase", t, amount)..."""
     evs = []
     for kind, at, *rest in events:

@@ -27,10 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"wtui {__version__}")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--db", metavar="PATH", help="open this book file (for example the team's shared book)")
-    where.add_argument("--demo", action="store_true", help="use a fresh throwaway demo book; your own book is not touched")
+    where.add_argument("--demo", action="store_true",
+                       help="use a fresh throwaway demo book; your own book is not touched")
     p.add_argument("--config", metavar="PATH", help="read this config file last (overrides every other layer)")
     p.add_argument("--theme", metavar="NAME", help="colour theme for the app (see themes/)")
-    p.add_argument("--now", metavar="ISO", help="pretend it is this instant, e.g. 2026-11-23T08:00:00Z (for trying rules)")
+    p.add_argument("--now", metavar="ISO",
+                   help="pretend it is this instant, e.g. 2026-11-23T08:00:00Z (for trying rules)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     q = sub.add_parser("queue", help="print today's queue: red, then orange, then yellow")
@@ -71,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("import", help="import customers from a CSV/TXT file (all or nothing unless --partial)")
     i.add_argument("file", help="UTF-8 or UTF-16 text; comma, semicolon or tab separated; a header row")
-    i.add_argument("--default-region", metavar="CC", default="", help="region of numbers without +country code, e.g. BR")
+    i.add_argument("--default-region", metavar="CC", default="",
+                   help="region of numbers without +country code, e.g. BR")
     i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                    help="which column holds a field (phone, tags, name, notes, source, owner, consent)")
     i.add_argument("--create-tags", action="store_true", help="create unknown tags (admins only)")
@@ -87,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("ingest", help="record a WhatsApp Cloud API webhook payload (JSON)")
     g.add_argument("file", help="the payload as delivered ('-' reads standard input)")
-    g.add_argument("--signature", metavar="HEADER", help="the X-Hub-Signature-256 header (needed when an app secret is set)")
+    g.add_argument("--signature", metavar="HEADER",
+                   help="the X-Hub-Signature-256 header (needed when an app secret is set)")
 
     r = sub.add_parser("rules", help="automation rules: check, preview, apply")
     r.add_argument("action", choices=("check", "run", "init"),

@@ -27,7 +27,8 @@ def test_adding_a_tag_writes_the_change_and_its_log_entry(book):
     book.add_tag(uid, "interest-beauty", reason="asked about lipstick")
     assert book.tags_of(uid) == ["Interest-Beauty"]
     entry = book.change_log(uid)[0]
-    assert (entry.actor, entry.kind, entry.payload["tag"], entry.reason) == ("ana", "tag.add", "Interest-Beauty", "asked about lipstick")
+    assert (entry.actor, entry.kind, entry.payload["tag"], entry.reason) == (
+        "ana", "tag.add", "Interest-Beauty", "asked about lipstick")
     assert entry.at == NOW
 
 
@@ -83,8 +84,10 @@ def test_an_older_add_cannot_undo_a_newer_remove(book, clock):
 
 def test_fields_merge_last_writer_wins_whatever_the_arrival_order(book):
     uid = book.add_customer("+4915123456789", "Lea")
-    newer = ops.Op("n", "9999999999999.00000.z", "omar", f"customer:{uid}", "customer.set", {"uid": uid, "fields": {"name": "Lea W."}})
-    older = ops.Op("o", "0000000000001.00000.z", "li", f"customer:{uid}", "customer.set", {"uid": uid, "fields": {"name": "Old"}})
+    newer = ops.Op("n", "9999999999999.00000.z", "omar", f"customer:{uid}", "customer.set",
+                   {"uid": uid, "fields": {"name": "Lea W."}})
+    older = ops.Op("o", "0000000000001.00000.z", "li", f"customer:{uid}", "customer.set",
+                   {"uid": uid, "fields": {"name": "Old"}})
     book.apply_remote([newer, older])
     assert book.conn.execute("SELECT name FROM customers WHERE uid = ?", (uid,)).fetchone()[0] == "Lea W."
 
@@ -131,7 +134,8 @@ def test_logging_a_contact_moves_the_due_time_by_the_cadence(book, clock):
     row = book.conn.execute("SELECT color, due_at FROM customers WHERE uid = ?", (uid,)).fetchone()
     assert row == ("red", db.iso(NOW - H))
     book.log_contact(uid, "sent the price")
-    color, due, streak = book.conn.execute("SELECT color, due_at, red_streak FROM customers WHERE uid = ?", (uid,)).fetchone()
+    color, due, streak = book.conn.execute(
+        "SELECT color, due_at, red_streak FROM customers WHERE uid = ?", (uid,)).fetchone()
     assert (color, due, streak) == ("red", db.iso(NOW + D), 1)
     assert book.conn.execute("SELECT color_at FROM interactions WHERE kind = 'out'").fetchone()[0] == "red"
 
@@ -144,7 +148,8 @@ def test_time_passing_turns_a_silent_reader_orange(book, clock):
     assert book.conn.execute("SELECT color FROM customers").fetchone()[0] == "yellow"
     clock.now = NOW + 2 * H
     assert book.refresh_stale() == 1
-    assert book.conn.execute("SELECT color, reason FROM customers").fetchone() == ("orange", "read 2 d 1 h ago, no reply")
+    assert book.conn.execute("SELECT color, reason FROM customers").fetchone() == (
+        "orange", "read 2 d 1 h ago, no reply")
 
 
 def test_a_config_change_recomputes_every_customer(tmp_path, cfg, clock):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import D, H, NOW
+from tests.conftest import NOW, D, H
 from wtui import cli
 from wtui.book import db, generate
 from wtui.core.config import user_cache_dir, user_data_dir

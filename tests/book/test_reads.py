@@ -40,7 +40,8 @@ def test_names_and_contacts_cover_any_number_of_customers_and_skip_unknown_ones(
     names = demo.names(asked)
     assert set(names) == set(real) and len(real) == 300
     uid = real[7]
-    assert demo.contacts([uid])[uid] == (demo.card(uid).name, demo.card(uid).phone) == (names[uid], demo.card(uid).phone)
+    card = demo.card(uid)
+    assert demo.contacts([uid])[uid] == (card.name, card.phone) and names[uid] == card.name
 
 
 def test_notes_are_all_of_a_customers_notes_newest_first(book, clock):
@@ -81,5 +82,6 @@ def test_only_an_admin_passes_require_admin_and_the_message_names_whom_to_ask(bo
 
 def test_select_in_reads_any_number_of_values_a_chunk_at_a_time(book):
     values = list(range(1, 1234))
-    rows = list(db.select_in(book.conn, "SELECT value FROM json_each(?) WHERE value IN (%s)", values, ("[5, 600, 1200]",)))
+    sql = "SELECT value FROM json_each(?) WHERE value IN (%s)"
+    rows = list(db.select_in(book.conn, sql, values, ("[5, 600, 1200]",)))
     assert rows == [(5,), (600,), (1200,)]

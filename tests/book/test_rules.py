@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import D, NOW
+from tests.conftest import NOW, D
 from wtui.book import automation
 from wtui.book.generate import make_book
 from wtui.core.rules import RuleError, parse_rules
@@ -19,7 +19,7 @@ def demo(tmp_path, cfg):
 
 
 def changes_in_log(book, batch):
-    return {(e, k, r) for e, k, r in book.conn.execute("SELECT entity, kind, reason FROM ops WHERE batch = ?", (batch,))}
+    return set(book.conn.execute("SELECT entity, kind, reason FROM ops WHERE batch = ?", (batch,)))
 
 
 def test_the_dry_run_lists_exactly_what_the_run_then_changes(demo):
@@ -53,20 +53,23 @@ def test_the_shipped_rules_check_against_the_demo_book(demo):
 
 
 def test_a_rule_can_set_colour_and_intent(demo, cfg):
-    text = '[[rule]]\nname = "hot leads"\nwhen = "intent = high AND NOT #Urgent"\ncolor = "red"\ncolor_hours = 4\nintent = "high"\n'
+    text = ('[[rule]]\nname = "hot leads"\nwhen = "intent = high AND NOT #Urgent"\n'
+            'color = "red"\ncolor_hours = 4\nintent = "high"\n')
     rules = parse_rules(text, "team.toml", demo.query_fields, [t["name"] for t in demo.tags()])
     report = demo.run_rules(rules)
     uid = next(iter(report.results[0].changes))
-    assert demo.conn.execute("SELECT override_color, override_until FROM customers WHERE uid = ?", (uid,)).fetchone() == (
-        "red", "2026-11-23T16:00:00Z")
+    sql = "SELECT override_color, override_until FROM customers WHERE uid = ?"
+    assert demo.conn.execute(sql, (uid,)).fetchone() == ("red", "2026-11-23T16:00:00Z")
 
 
 @pytest.mark.parametrize("text, words", [
-    ('[[rule]]\nname = "x"\nwhen = "#Intrest-Beauty"\nadd = ["Urgent"]\n', "rule 1 'x': when: unknown tag #Intrest-Beauty"),
+    ('[[rule]]\nname = "x"\nwhen = "#Intrest-Beauty"\nadd = ["Urgent"]\n',
+     "rule 1 'x': when: unknown tag #Intrest-Beauty"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Nope"]\n', "rule 1 'x': add: unknown tag 'Nope'"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\n', "does nothing"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\ncolor = "pink"\n', "color: must be one of"),
-    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\n[[rule]]\nname = "x"\nwhen = "#Urgent"\nremove = ["Urgent"]\n',
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\n'
+     '[[rule]]\nname = "x"\nwhen = "#Urgent"\nremove = ["Urgent"]\n',
      "rule 2 'x': a second rule with this name"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\nwhenn = "x"\n', "unknown key 'whenn'"),
     ('[[rule]\n', "not valid TOML"),
@@ -94,13 +97,14 @@ def test_the_summary_says_per_rule_what_matched_what_changed_and_names_a_few(dem
     report = demo.run_rules(dry_run=True)
     rows = report.summary(demo, samples=3)
     assert [r.name for r in rows] == [r.rule.name for r in report.results]
-    for row, result in zip(rows, report.results):
+    for row, result in zip(rows, report.results, strict=True):
         assert (row.when, row.actions) == (result.rule.when_text, result.rule.actions())
         assert (row.matched, row.changed) == (result.matched, len(result.changes))
         assert len(row.samples) == min(3, row.changed) and row.more == row.changed - len(row.samples)
         for sample in row.samples:
             card = demo.card(sample.uid)
-            assert (sample.name, sample.phone, list(sample.changes)) == (card.name, card.phone, result.changes[sample.uid])
+            assert (sample.name, sample.phone) == (card.name, card.phone)
+            assert list(sample.changes) == result.changes[sample.uid]
     assert rows[0].actions == "+Lifecycle-Dormant" and rows[0].samples
 
 

@@ -17,7 +17,8 @@ def bulk_book(path, cfg, n, tag_members: dict[str, range]):
     conn.executemany("INSERT INTO customers (id, uid, phone, name, last_interaction) VALUES (?,?,?,?,?)",
                      [(i, f"u{i}", f"+4915100{i:06d}", f"c{i}", "2026-11-01T00:00:00Z") for i in range(1, n + 1)])
     for name, members in tag_members.items():
-        tid = conn.execute("INSERT INTO tags (name, dimension) VALUES (?, ?) RETURNING id", (name, name.split("-")[0])).fetchone()[0]
+        tid = conn.execute("INSERT INTO tags (name, dimension) VALUES (?, ?) RETURNING id",
+                           (name, name.split("-")[0])).fetchone()[0]
         conn.executemany("INSERT INTO customer_tags VALUES (?,?,1,'0')", [(i, tid) for i in members])
     conn.execute("INSERT OR REPLACE INTO settings VALUES ('admins', ?)", ('["ana"]',))
     conn.execute("COMMIT")
@@ -78,7 +79,7 @@ def test_bulk_sets_colour_intent_and_owner_with_one_batch_id(tmp_path, cfg):
     batch, written = book.bulk(book.select("#Silent"), intent="high", owner="omar", reason="handover")
     assert written == 20
     assert {r[0] for r in book.conn.execute("SELECT batch FROM ops WHERE reason = 'handover'")} == {batch}
-    assert book.conn.execute("SELECT count(*) FROM customers WHERE owner = 'omar' AND override_intent = 'high'").fetchone()[0] == 20
+    assert book.count("owner = omar AND intent = high") == 20
     book.close()
 
 

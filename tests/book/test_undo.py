@@ -77,7 +77,8 @@ def test_one_undo_takes_back_tags_colours_contacts_and_preferences_of_many_custo
     uids = [book.add_customer(f"+49151234567{i:02d}") for i in range(3)]
     for uid in uids:
         book.record(uid, "in", NOW - 3 * H, text="how much?")
-    before = book.conn.execute("SELECT uid, color, due_at, override_color FROM customers ORDER BY id").fetchall()
+    state = "SELECT uid, color, due_at, override_color FROM customers ORDER BY id"
+    before = book.conn.execute(state).fetchall()
     with book.batch("marked rows") as batch:
         for uid in uids:
             book.add_tag(uid, "Complaint-Open")  # a priority tag: the verdict changes
@@ -85,7 +86,7 @@ def test_one_undo_takes_back_tags_colours_contacts_and_preferences_of_many_custo
             book.log_contact(uid)
             book.set_preference(uid, "Prefers voice | Night owl")
     assert book.undo(batch) == (12, 0)
-    assert book.conn.execute("SELECT uid, color, due_at, override_color FROM customers ORDER BY id").fetchall() == before
+    assert book.conn.execute(state).fetchall() == before
     assert [book.tags_of(u) for u in uids] == [[], [], []]
     assert book.conn.execute("SELECT count(*) FROM preferences").fetchone()[0] == 0
 

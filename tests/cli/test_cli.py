@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -49,7 +50,7 @@ def test_queue_json_has_the_promised_fields_in_queue_order(book_path):
     plain = [i for i in items if not i["priority"]]
     ranks = [RANK[i["color"]] for i in plain]
     assert ranks == sorted(ranks)
-    for a, b in zip(plain, plain[1:]):
+    for a, b in itertools.pairwise(plain):
         if a["color"] == b["color"]:
             assert a["due"] <= b["due"]
     assert items[0]["priority"] or items[0]["color"] == "red"
@@ -96,7 +97,8 @@ def test_a_bad_config_names_file_key_and_reason(tmp_path):
 def test_config_from_the_environment_is_read(tmp_path, book_path):
     conf = tmp_path / "env.toml"
     conf.write_text("[queue]\nlimit = 3\n")
-    items = json.loads(wtui("--db", str(book_path), "--now", NOW, "queue", "--json", env={"WTUI_CONFIG": str(conf)}).stdout)
+    p = wtui("--db", str(book_path), "--now", NOW, "queue", "--json", env={"WTUI_CONFIG": str(conf)})
+    items = json.loads(p.stdout)
     assert len(items) == 3
 
 

@@ -47,8 +47,10 @@ def test_a_missing_explicit_config_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("text, key, reason", [
-    ("[colors.rules]\nread_no_reply_hourz = 3\n", "colors.rules.read_no_reply_hourz", "did you mean 'read_no_reply_hours'"),
-    ("[colors.rules]\nread_no_reply_hours = \"two days\"\n", "colors.rules.read_no_reply_hours", "expected a number, got text"),
+    ("[colors.rules]\nread_no_reply_hourz = 3\n", "colors.rules.read_no_reply_hourz",
+     "did you mean 'read_no_reply_hours'"),
+    ("[colors.rules]\nread_no_reply_hours = \"two days\"\n", "colors.rules.read_no_reply_hours",
+     "expected a number, got text"),
     ("[colors.rules]\nread_no_reply_hours = -1\n", "colors.rules.read_no_reply_hours", "must not be negative"),
     ("[windows]\nquiet_start = 25\n", "windows.quiet_start", "hour from 0 to 24"),
     ("[team]\nred_share_alert = 15\n", "team.red_share_alert", "share from 0 to 1"),

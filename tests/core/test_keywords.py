@@ -22,7 +22,8 @@ def test_price_questions_are_high_intent_in_seven_languages(detect, text):
 
 
 @pytest.mark.parametrize("text", [
-    "I'm comparing offers", "Я сравниваю", "Faccio un confronto", "我在比较一下", "أقوم بمقارنة", "Estou comparando", "Estoy comparando",
+    "I'm comparing offers", "Я сравниваю", "Faccio un confronto", "我在比较一下", "أقوم بمقارنة", "Estou comparando",
+    "Estoy comparando",
 ])
 def test_comparison_is_detected_in_any_language(detect, text):
     assert detect(text).compare

@@ -31,7 +31,8 @@ def test_each_playbook_region_normalises_to_e164(region):
     assert zone in p.zones
 
 
-@pytest.mark.parametrize("typed", ["0049 151 23456789", "+49-151-234-567-89", "\u200e+49 151 23456789\u200f", " +4915123456789 "])
+@pytest.mark.parametrize("typed", [
+    "0049 151 23456789", "+49-151-234-567-89", "\u200e+49 151 23456789\u200f", " +4915123456789 "])
 def test_international_prefixes_and_invisible_marks_are_accepted(typed):
     assert normalize(typed).e164 == "+4915123456789"
 

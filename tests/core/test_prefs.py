@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wtui.core.prefs import (
-    DAYS, FORMATS, DayRange, Frequency, Preference, Window, format_note, parse_note,
+    DAYS,
+    FORMATS,
+    DayRange,
+    Frequency,
+    Preference,
+    Window,
+    format_note,
+    parse_note,
 )
 from wtui.errors import PreferenceError
 
@@ -38,7 +46,8 @@ def test_the_playbook_example_parses_into_its_parts():
 
 
 @pytest.mark.parametrize("typed, canonical", [
-    ("mr. wang | prefers TEXT | mon-fri 09:00-18:00 | max 2 / week", "mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week"),
+    ("mr. wang | prefers TEXT | mon-fri 09:00-18:00 | max 2 / week",
+     "mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week"),
     ("Prefers text and images|office hours", "Prefers text + images | Office hours"),
     ("night OWL | passive", "Night owl | Passive"),
     ("Monday-Friday 9-18", "Mon-Fri 9-18"),

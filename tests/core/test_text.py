@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wtui.core.text import fit, visible, width
 
@@ -70,5 +71,6 @@ def test_a_like_pattern_matches_percent_underscore_and_backslash_only_literally(
     conn = sqlite3.connect(":memory:")
     texts = ["50% off", "50 off", "a_b", "axb", "c:\\dir", "c:dir"]
     for needle, want in (("50%", ["50% off"]), ("a_b", ["a_b"]), ("\\d", ["c:\\dir"])):
-        got = [t for t in texts if conn.execute("SELECT ? LIKE ? ESCAPE '\\'", (t, like_contains(needle))).fetchone()[0]]
+        pattern = like_contains(needle)
+        got = [t for t in texts if conn.execute("SELECT ? LIKE ? ESCAPE '\\'", (t, pattern)).fetchone()[0]]
         assert got == want, needle

@@ -81,7 +81,7 @@ def test_twenty_thousand_a_year_is_vip(cfg):
 
 
 def test_rfm_scores_by_quintiles_and_names_the_segment(cfg):
-    book = [(float(r), float(f), float(m)) for r, f, m in zip(range(1, 101), range(1, 101), range(100, 10100, 100))]
+    book = [(float(n), float(n), float(100 * n)) for n in range(1, 101)]
     breaks = traits.rfm_breaks(book)
     best = facts(*[("purchase", NOW - D, 200.0) for _ in range(95)])
     assert traits.rfm(best, NOW, breaks, cfg).why == "R5 F5 M5"

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import NOW
 from wtui.book.book import Book
-from wtui.io.csv_import import import_file
 from wtui.errors import BadInput
+from wtui.io.csv_import import import_file
 
 FIX = Path(__file__).parents[2] / "fixtures" / "import"
 
@@ -45,7 +45,7 @@ def test_quoted_commas_and_embedded_newlines(book):
     _, report = run(book, "quoted.csv")
     assert (report.read, report.new) == (2, 2)
     assert names(book) == ["Weber, Lea", 'O\'Brien "Bob"']
-    assert book.conn.execute("SELECT text FROM notes ORDER BY id").fetchone()[0] == "first line\nsecond line, with a comma"
+    assert [text for _, _, text in book.notes(book.find("+4915123456781"))] == ["first line\nsecond line, with a comma"]
 
 
 def test_invalid_utf8_rejects_that_row_only_and_nothing_is_written(book):

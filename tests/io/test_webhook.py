@@ -31,7 +31,8 @@ def test_messages_and_statuses_become_interactions(book):
     assert (report.events, report.recorded, report.created) == (4, 4, 1)
     assert any("'delivered'" in i for i in report.ignored) and any("image" in i for i in report.ignored)
     new = book.find("+5511961234567")
-    name, color, intent = book.conn.execute("SELECT name, color, intent FROM customers WHERE uid = ?", (new,)).fetchone()
+    card = book.card(new)
+    name, color, intent = card.name, card.color, card.intent
     assert (name, color, intent) == ("Invented Person", "red", "high")  # price words and a comparison, in Portuguese
     kinds = [k for k, in book.conn.execute(
         "SELECT i.kind FROM interactions i JOIN customers c ON c.id = i.customer_id WHERE c.phone = '+4915123456789' "

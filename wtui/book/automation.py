@@ -87,7 +87,8 @@ def load(book, path: Path | None = None) -> list[Rule]:
         text = p.read_text("utf-8")
     except OSError as exc:
         raise BadInput(f"{p}: cannot read the rules file ({exc.strerror})") from None
-    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), book.cfg.ui.colour_override_hours)
+    hours = book.cfg.ui.colour_override_hours
+    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), hours)
 
 
 def _describe(kind: str, payload: dict) -> str:

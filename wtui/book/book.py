@@ -31,8 +31,8 @@ from wtui.core import hlc, windows
 from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
-from wtui.core.queue import Line, end_of_day
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
+from wtui.core.queue import Line, end_of_day
 from wtui.errors import BadInput, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
@@ -97,6 +97,9 @@ _BULK_FIELD_NAMES = ("override_color", "override_until", "override_set_at", "ove
 _BULK_FIELDS = "SELECT id, uid, %s FROM customers WHERE id IN (%%s) ORDER BY id" % ", ".join(_BULK_FIELD_NAMES)
 Progress = Callable[[int, int], None]  # (done, total); raising cancels the call, which then writes nothing
 _TAG_NAMES = "SELECT name FROM tags ORDER BY name"
+_TAGS = "SELECT name, dimension, color, description, archived FROM tags ORDER BY dimension, name"
+_TAGS_OF = """SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
+    JOIN customers c ON c.id = ct.customer_id WHERE c.uid = ? AND ct.present = 1 ORDER BY t.dimension, t.name"""
 _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 
 # A customer's ops: those about them, and the import op they arrived by (if any).
@@ -257,7 +260,7 @@ class Book:
                 batch = [ops.Op.from_row(r) for r in chunk]
                 ms = self._ms()
                 fresh = []
-                for op, inverse in zip(batch, undo_ops.inverses(self.conn, batch)):
+                for op, inverse in zip(batch, undo_ops.inverses(self.conn, batch), strict=True):
                     if inverse is None:
                         skipped += 1
                         continue
@@ -538,14 +541,12 @@ class Book:
         self._write(kind, f"customer:{uid}", {"uid": uid, "tag": name, "was": was}, reason)
 
     def tags_of(self, uid: str) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            """SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id JOIN customers c ON c.id = ct.customer_id
-               WHERE c.uid = ? AND ct.present = 1 ORDER BY t.dimension, t.name""", (uid,))]
+        return [r[0] for r in self.conn.execute(_TAGS_OF, (uid,))]
 
     def tags(self) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT name, dimension, color, description, archived FROM tags ORDER BY dimension, name")
+        cur = self.conn.execute(_TAGS)
         cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur]
+        return [dict(zip(cols, r, strict=True)) for r in cur]
 
     def tag_names(self, *, archived: bool = False) -> list[str]:
         """Every tag's name, sorted; archived tags only when asked (a query may still name them)."""
@@ -680,7 +681,7 @@ class Book:
                         if (cid in present[name]) != want:
                             batch.append(self._op("tag.add" if want else "tag.remove", f"customer:{uid}",
                                                   {"uid": uid, "tag": name, "was": not want}, reason, ms))
-                    old = dict(zip(_BULK_FIELD_NAMES, values))
+                    old = dict(zip(_BULK_FIELD_NAMES, values, strict=True))
                     changed = {f: v for f, v in fields.items() if old[f] != v}
                     if changed:
                         batch.append(self._op("customer.set", f"customer:{uid}",
@@ -697,7 +698,7 @@ class Book:
         """Plain records of these customers (for find, export and scripts), in id order."""
         out: list[dict[str, Any]] = []
         for chunk in db.chunks(ids):
-            batch = [dict(zip(_ROW_COLUMNS, r)) for r in db.select_in(self.conn, _ROWS, chunk)]
+            batch = [dict(zip(_ROW_COLUMNS, r, strict=True)) for r in db.select_in(self.conn, _ROWS, chunk)]
             tags = reads.tags_for(self.conn, [r["id"] for r in batch])
             for r in batch:
                 r["tags"] = tags[r.pop("id")]

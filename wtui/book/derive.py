@@ -156,7 +156,8 @@ def store_all(conn: sqlite3.Connection, items: Iterable[tuple[int, Facts, Prefer
         (json.dumps([breaks.recency_days, breaks.frequency, breaks.monetary]),),
     )
     conn.executemany(_UPDATE, [_row(cid, f, v, traits.rfm(f, now, breaks, cfg).value, cfg) for cid, f, v in assessed])
-    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)", (json.dumps(cfg.fingerprint()),))
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)",
+                 (json.dumps(cfg.fingerprint()),))
     return len(assessed)
 
 

@@ -25,7 +25,8 @@ import phonenumbers
 
 from wtui.book import db, derive, ops
 from wtui.book.book import Book
-from wtui.core import hlc, phone as phones
+from wtui.core import hlc
+from wtui.core import phone as phones
 from wtui.core.config import Config
 from wtui.core.facts import IN, LINK, OUT, PURCHASE, QUOTE_OPEN, READ, VISIT, Event, summarize
 from wtui.core.keywords import Detector
@@ -74,7 +75,8 @@ class _Maker:
         self.profiles = list(PROFILES)
         self.pweights = list(PROFILES.values())
         self.seen: set[str] = set()
-        self.examples = {r: phonenumbers.example_number_for_type(r, phonenumbers.PhoneNumberType.MOBILE) for r in self.regions}
+        mobile = phonenumbers.PhoneNumberType.MOBILE
+        self.examples = {r: phonenumbers.example_number_for_type(r, mobile) for r in self.regions}
 
     def phone(self, region: str) -> str:
         ex = self.examples[region]

@@ -122,7 +122,7 @@ _IMPORT_COLUMNS = ("id",) + _CREATE_COLUMNS + ("created_op",)
 
 def import_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """A customers.import payload's rows as dicts, by field name."""
-    return [dict(zip(payload["fields"], row)) for row in payload["rows"]]
+    return [dict(zip(payload["fields"], row, strict=True)) for row in payload["rows"]]
 
 
 def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[str, ...] = (),
@@ -150,14 +150,15 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
     columns = _IMPORT_COLUMNS + derived_columns
     conn.executemany(
         "INSERT INTO customers (%s) VALUES (%s)" % (", ".join(columns), ", ".join("?" * len(columns))),
-        [(cid, *values(r), op.op_id, *(derived(r[tags]) if derived else ())) for cid, r in zip(ids, rows)])
+        [(cid, *values(r), op.op_id, *(derived(r[tags]) if derived else ())) for cid, r in zip(ids, rows, strict=True)])
     tag_ids = {name.lower(): tid for tid, name in conn.execute("SELECT id, name FROM tags")}
     conn.executemany(
         "INSERT OR IGNORE INTO customer_tags (customer_id, tag_id, present, hlc) VALUES (?, ?, 1, ?)",
-        [(cid, tag_ids[t.lower()], op.hlc) for cid, r in zip(ids, rows) for t in r[tags] if t.lower() in tag_ids])
+        [(cid, tag_ids[t.lower()], op.hlc) for cid, r in zip(ids, rows, strict=True)
+         for t in r[tags] if t.lower() in tag_ids])
     conn.executemany(
         "INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) VALUES (?,?,?,?,?)",
-        [(r[note][0], cid, r[created], op.actor, r[note][1]) for cid, r in zip(ids, rows) if r[note]])
+        [(r[note][0], cid, r[created], op.actor, r[note][1]) for cid, r in zip(ids, rows, strict=True) if r[note]])
     return list(ids)
 
 
@@ -273,7 +274,8 @@ def _interaction_add(conn: sqlite3.Connection, op: Op) -> set[int]:
     if cid is None:
         return set()
     conn.execute(
-        """INSERT OR IGNORE INTO interactions (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
+        """INSERT OR IGNORE INTO interactions
+               (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
            VALUES (?,?,?,?,?,?,?,?,?,?)""",
         (p["uid"], cid, p["kind"], p["at"], p.get("text"), p.get("signals"), p.get("amount"), p.get("minutes"),
          p.get("color_at"), op.actor),
@@ -315,7 +317,8 @@ def _segment_set(conn: sqlite3.Connection, op: Op) -> set[int]:
 def _settings_set(conn: sqlite3.Connection, op: Op) -> set[int]:
     key = op.payload["key"]
     if _lww(conn, "settings", key, op.hlc):
-        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(op.payload["value"])))
+        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                     (key, json.dumps(op.payload["value"])))
     return set()
 
 

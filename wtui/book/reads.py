@@ -11,15 +11,14 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
 from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso, select_in
 from wtui.book.derive import safe_pref
-from wtui.core import windows
+from wtui.core import follow_up, windows
 from wtui.core.config import Config
-from wtui.core import follow_up
 from wtui.core.queue import Line, breakdown, end_of_day
 from wtui.core.text import like_contains
 
@@ -86,7 +85,8 @@ class QueueEntry:
         return {
             "breakdown": [{"factor": line.label, "value": line.value} for line in self.breakdown],
             "uid": self.uid, "name": self.name, "phone": self.phone, "color": self.color,
-            "due": iso(self.due), "overdue": self.overdue, "local_time": self.window.local.isoformat(timespec="minutes"),
+            "due": iso(self.due), "overdue": self.overdue,
+            "local_time": self.window.local.isoformat(timespec="minutes"),
             "timezone": self.tz, "in_window": self.window.in_window, "window": self.window.state,
             "window_label": self.window.label(now),
             "next_open": iso(self.window.next_open), "reason": self.reason, "intent": self.intent,
@@ -136,8 +136,8 @@ def tags_for(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int], states: dict[int, windows.WindowState],
-            zone: ZoneInfo) -> dict[int, tuple[Line, ...]]:
+def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int],
+            states: dict[int, windows.WindowState], zone: ZoneInfo) -> dict[int, tuple[Line, ...]]:
     """The score breakdown of each customer: why they sit where they sit."""
     from wtui.book.derive import load_facts
 

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from wtui.core import query
 
-
 _TAG_SIZE = """SELECT count(*) FROM customer_tags WHERE present = 1
     AND tag_id = (SELECT id FROM tags WHERE name = ? COLLATE NOCASE)"""
 

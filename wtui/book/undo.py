@@ -13,6 +13,7 @@ from typing import Any
 from wtui.book.db import select_in
 from wtui.book.ops import CUSTOMER_FIELDS, Op, tag_id
 
+_PREFERENCE = "SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?"
 _READ_FIELD = {f: "SELECT %s FROM customers WHERE id = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
 
 
@@ -21,8 +22,8 @@ def current_fields(conn: sqlite3.Connection, cid: int, fields: dict[str, Any]) -
     old: dict[str, Any] = {}
     for field in fields:
         if field == "preference":
-            row = conn.execute("SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?", (cid,)).fetchone()
-            old[field] = dict(zip(("note", "format", "time", "frequency"), row)) if row else None
+            row = conn.execute(_PREFERENCE, (cid,)).fetchone()
+            old[field] = dict(zip(("note", "format", "time", "frequency"), row, strict=True)) if row else None
         elif field in _READ_FIELD:
             old[field] = conn.execute(_READ_FIELD[field], (cid,)).fetchone()[0]
     return old

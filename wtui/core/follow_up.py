@@ -93,16 +93,19 @@ def colour(f: Facts, now: datetime, cfg: Config) -> _Colour:
     wait = r.read_no_reply_hours * HOUR
     if f.last_read and _after(f.last_outbound, f.last_inbound) and _after(f.last_read, f.last_inbound):
         if now - f.last_read > wait:
-            return _Colour(ORANGE, f"read {ago(now - f.last_read)} ago, no reply", f.last_read + wait, _future(now, *watch))
+            return _Colour(ORANGE, f"read {ago(now - f.last_read)} ago, no reply", f.last_read + wait,
+                           _future(now, *watch))
         watch.append(f.last_read + wait)
     if f.sig_quote and now - f.sig_quote < ttl and _after(f.sig_quote, f.last_purchase):
-        return _Colour(ORANGE, f"asked for a quote {ago(now - f.sig_quote)} ago", f.sig_quote, _future(now, *watch, f.sig_quote + ttl))
+        return _Colour(ORANGE, f"asked for a quote {ago(now - f.sig_quote)} ago", f.sig_quote,
+                       _future(now, *watch, f.sig_quote + ttl))
     if f.quote_opens > r.quote_opens_for_orange:
         return _Colour(ORANGE, f"opened the quote {f.quote_opens} times", f.last_quote_open, _future(now, *watch))
 
     new = r.new_contact_days * DAY
     if f.first_contact and now - f.first_contact < new and not f.purchase_count:
-        return _Colour(YELLOW, f"first contact {ago(now - f.first_contact)} ago", f.first_contact, _future(now, *watch, f.first_contact + new))
+        return _Colour(YELLOW, f"first contact {ago(now - f.first_contact)} ago", f.first_contact,
+                       _future(now, *watch, f.first_contact + new))
 
     if f.purchase_count:
         quiet = r.green_no_link_days * DAY
@@ -110,14 +113,17 @@ def colour(f: Facts, now: datetime, cfg: Config) -> _Colour:
         if now - last_touch > quiet:
             what = "no link opened" if f.last_link else "no link opened since buying"
             return _Colour(GRAY, f"{what} for {ago(now - last_touch)}", last_touch + quiet, _future(now, *watch))
-        return _Colour(GREEN, f"bought {ago(now - f.last_purchase)} ago", f.last_purchase, _future(now, *watch, last_touch + quiet))
+        return _Colour(GREEN, f"bought {ago(now - f.last_purchase)} ago", f.last_purchase,
+                       _future(now, *watch, last_touch + quiet))
 
     lead = cfg.colors.lead_color
     since = f.first_contact
-    return _Colour(lead, "lead: no signal yet" if since is None else f"lead since {ago(now - since)}", since, _future(now, *watch))
+    why = "lead: no signal yet" if since is None else f"lead since {ago(now - since)}"
+    return _Colour(lead, why, since, _future(now, *watch))
 
 
-def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pref: Preference | None, cfg: Config) -> tuple[timedelta | None, str]:
+def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pref: Preference | None,
+            cfg: Config) -> tuple[timedelta | None, str]:
     """Time between touches: the colour's, shortened by a hot intent or activity
     while the customer is being pursued, never shorter than their frequency cap."""
     c = cfg.colors
@@ -129,7 +135,8 @@ def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pre
         days = c.rules.dark_green_cadence_days
         why = [f"dark green {days:g} d"]
     if c.order.index(color) < c.order.index(GREEN):
-        for label, table, key in (("intent", cfg.intent.cadence_days, intent), ("activity", cfg.activity.cadence_days, activity)):
+        for label, table, key in (("intent", cfg.intent.cadence_days, intent),
+                                  ("activity", cfg.activity.cadence_days, activity)):
             d = table.get(key)
             if d and d < days:
                 days = d
@@ -184,7 +191,7 @@ def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None)
         due = (col.since or now) + handle * HOUR
 
     prio = tuple(t for t in r.priority_tags if t in f.tags)
-    changes = _future(now, col.changes_at, intent.changes_at, activity.changes_at, lifecycle.changes_at, spend.changes_at)
+    changes = _future(now, *(t.changes_at for t in (col, intent, activity, lifecycle, spend)))
     return Verdict(
         color=color, reason=reason, since=col.since, due=due, changes_at=changes, fatigue=fatigue,
         intent=intent, interest=interest, activity=activity, lifecycle=lifecycle, spend=spend,

@@ -234,7 +234,8 @@ def tokens(text: str) -> list[Token]:
         elif ch == "#":
             m = _BARE_TAG.match(text, i + 1)
             if not m:
-                raise QueryError(text, i, "a tag name must follow #", 'write #Interest-Beauty, or tag:"Name with spaces"')
+                raise QueryError(text, i, "a tag name must follow #",
+                                 'write #Interest-Beauty, or tag:"Name with spaces"')
             out.append(Token("TAG", text[i:m.end()], i, m.group()))
             i = m.end()
         elif text[i:i + 4].lower() == "tag:":

@@ -55,11 +55,13 @@ def breakdown(v: Verdict, window: WindowState, now: datetime, rep_zone: ZoneInfo
         lines.append(Line("priority", f"tagged {', '.join(v.priority_tags)}: before every colour"))
     handle = cfg.colors.handle_within_hours[v.color]
     rate = cfg.colors.close_rate[v.color]
-    lines.append(Line("colour", f"{v.color} (queue position {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)}), closes ~{rate:.0%}"))
+    position = f"queue position {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)}"
+    lines.append(Line("colour", f"{v.color} ({position}), closes ~{rate:.0%}"))
     lines.append(Line("reason", v.reason))
     lines.append(Line("due", due_text(v.due, now, rep_zone) + (f"; handle within {handle:g} h" if handle else "")))
     if v.fatigue:
-        lines.append(Line("fatigue", f"red streak over {cfg.colors.rules.red_fatigue_streak}: consider a different approach"))
+        streak = cfg.colors.rules.red_fatigue_streak
+        lines.append(Line("fatigue", f"red streak over {streak}: consider a different approach"))
     lines.append(Line("cadence", v.cadence_why))
     lines.append(Line("window", window.label(now)))
     lines.append(Line("intent", f"{v.intent.value} ({v.intent.why})"))

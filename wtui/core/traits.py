@@ -11,7 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from wtui.core.config import Config
+from wtui.core.config import INTENTS, Config
 from wtui.core.durations import DAY, HOUR, ago
 from wtui.core.facts import Facts
 
@@ -41,7 +41,8 @@ def intent(f: Facts, now: datetime, cfg: Config) -> Trait:
     decay = cfg.intent.high_decay_days * DAY
     medium_ttl = cfg.intent.medium_window_days * DAY
     latest = max(
-        ((t, name) for name, t in (("high", f.sig_high), ("medium", f.sig_medium), ("potential", f.sig_potential), ("none", f.sig_none)) if t),
+        ((t, name) for name, t in zip(INTENTS, (f.sig_high, f.sig_medium, f.sig_potential, f.sig_none), strict=True)
+         if t),
         default=None,
     )
     if f.sig_high and now - f.sig_high < decay:
@@ -108,7 +109,8 @@ def lifecycle(f: Facts, now: datetime, cfg: Config) -> Trait:
     if age > pre:
         return Trait("pre-churn", f"no second purchase in {ago(age)}")
     opens = f.last_read is not None and now - f.last_read <= lc.weekly_open_days * DAY
-    changes = _future(now, f.first_purchase + growth, f.first_purchase + pre, f.last_read + lc.weekly_open_days * DAY if f.last_read else None)
+    reread = f.last_read + lc.weekly_open_days * DAY if f.last_read else None
+    changes = _future(now, f.first_purchase + growth, f.first_purchase + pre, reread)
     if opens:
         return Trait("growth-high", "opens our messages weekly", changes)
     return Trait("growth-low", "rarely opens our messages", changes)
@@ -122,7 +124,8 @@ def spend_tier(f: Facts, now: datetime, cfg: Config) -> Trait:
     yearly = f.spend_since(now - YEAR)
     aging = _future(now, *(at + YEAR for at, _ in f.purchases))
     if yearly >= s.vip_yearly or f.max_order > s.vip_single_order:
-        why = f"{yearly:,.0f} {s.currency} this year" if yearly >= s.vip_yearly else f"one order of {f.max_order:,.0f} {s.currency}"
+        why = (f"{yearly:,.0f} {s.currency} this year" if yearly >= s.vip_yearly
+               else f"one order of {f.max_order:,.0f} {s.currency}")
         return Trait("vip", why, aging)
     avg = f.purchase_total / f.purchase_count
     tier = "low" if avg < s.order_low_below else "high" if avg > s.order_high_above else "medium"

@@ -115,7 +115,8 @@ def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
             try:
                 local = datetime(year, month, day, hh, mm, ss[0] if ss else 0, tzinfo=zone)
             except ValueError as exc:
-                raise BadInput(f"line {n}: {m.group('date')} {m.group('time')} is not a date and time ({exc})") from None
+                when = f"{m.group('date')} {m.group('time')}"
+                raise BadInput(f"line {n}: {when} is not a date and time ({exc})") from None
             current = {"line": n, "at": local, "sender": sender.strip(), "text": [body]}
         elif current:
             current["text"].append(line)
@@ -143,7 +144,8 @@ class ChatReport:
     def lines(self) -> list[str]:
         verb = "new customer" if self.created else "customer"
         return [f"{self.messages} message(s): {self.inbound} from them, {self.outbound} from us; "
-                f"{self.recorded} recorded ({self.messages - self.recorded} already in the book); {verb} {self.customer}"]
+                f"{self.recorded} recorded ({self.messages - self.recorded} already in the book); "
+                f"{verb} {self.customer}"]
 
 
 def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[str] | None = None,
@@ -157,7 +159,8 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
     senders = {m.sender for m in messages}
     theirs = [s for s in senders if s.casefold() not in mine]
     if len(senders) > 1 and not any(s.casefold() in mine for s in senders):
-        raise BadInput(f"which of {', '.join(sorted(senders))} is you? set rep.name or whatsapp.rep_names, or pass --me")
+        raise BadInput(f"which of {', '.join(sorted(senders))} is you? "
+                       "set rep.name or whatsapp.rep_names, or pass --me")
     created = False
     with book.batch(f"chat import {Path(path).name}"):
         if phone:

@@ -161,7 +161,8 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
     i_phone, i_tags, i_name, i_notes, i_source, i_owner, i_consent = (columns.get(f) for f in FIELDS)
     readable = [rec for rec in table.records if not rec.problem]
     out.failed += [Failure(rec.line, rec.problem, rec.cells) for rec in table.records if rec.problem]
-    for n, (rec, p) in enumerate(zip(readable, numbers.normalize([_cell(rec.cells, i_phone) for rec in readable])), 1):
+    phones = numbers.normalize([_cell(rec.cells, i_phone) for rec in readable])
+    for n, (rec, p) in enumerate(zip(readable, phones, strict=True), 1):
         if progress and n % PROGRESS_ROWS == 0:
             progress(n, len(readable))
         cells = rec.cells
