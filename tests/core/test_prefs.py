@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,22 +59,63 @@ def test_other_spellings_parse_to_the_canonical_form(typed, canonical):
     assert format_note(parse_note(typed)) == canonical
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("Mr. Wang | Prefers fax", "format must be one of"),
-    ("Mon-Fri 9-25", "not a time of day"),
-    ("Mon-Fri 9-9", "empty range"),
-    ("Funday 9-18 | Max 2/week", "part 1"),
-    ("Mr. Wang | Prefers text | Prefers voice", "a second format"),
-    ("Mr. Wang | Mon-Fri 9-18 | Daily 20-23", "a second time"),
-    ("Mr. Wang | | Max 2/week", "part 2 is empty"),
-    ("Mr. Wang | Max 0/week", "at least 1"),
-    ("Mr. Wang | banana", "part 2"),
-    ("line one\nline two", "one line"),
+@pytest.mark.parametrize("typed, canonical", [
+    ("daily 9 - 11", "Daily 9-11"),  # spaces around the dash
+    ("Mon – Fri 9:00 – 18:00", "Mon-Fri 9-18"),  # a phone's en dashes
+    ("Every day 9-11", "Daily 9-11"),
+    ("Tues,Thurs 14-16 | Weds 9-12", None),  # a second time: refused below
+    ("Tues,Thurs 14-16, Weds 9-12", "Tue,Thu 14-16, Wed 9-12"),
+    ("Prefer voice", "Prefers voice"),
 ])
-def test_what_does_not_parse_says_which_part_and_why(bad, words):
+def test_spellings_reps_type_parse_too(typed, canonical):
+    if canonical is None:
+        with pytest.raises(PreferenceError):
+            parse_note(typed)
+    else:
+        assert format_note(parse_note(typed)) == canonical
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("Mr. Wang | Prefers fax", "'Prefers fax': the formats are text, voice, text + images and video call: "
+                               "try 'Prefers text'"),
+    ("Prefers txt", "try 'Prefers text'"),
+    ("Mon-Fri 9-25", "'25' is not a time of day: hours go from 0 to 24 and minutes from 0 to 59"),
+    ("Mon-Fri 9-9", "'9-9' starts and ends at the same time"),
+    ("Funday 9-18 | Max 2/week", "'Funday' is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range like Mon-Fri"),
+    ("Mnday,Wed 9-18", "'Mnday' is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range like Mon-Fri, or Daily): "
+                       "try 'Mon,Wed 9-18'"),
+    ("Mr. Wang | Prefers text | Prefers voice", "'Prefers voice' is a second format: a note has one, "
+                                                "so keep 'Prefers text' or 'Prefers voice'"),
+    ("Mr. Wang | Mon-Fri 9-18 | Daily 20-23 | Max 1/week",
+     "'Daily 20-23' is a second time: put all the times in one part, separated by commas: "
+     "try 'Mr. Wang | Mon-Fri 9-18, Daily 20-23 | Max 1/week'"),
+    ("Max 2/week | Max 3/week", "'Max 3/week' is a second limit"),
+    ("Mr. Wang | | Max 2/week", "there is an empty part between two '|': try 'Mr. Wang | Max 2/week'"),
+    ("Mr. Wang | Max 0/week", "'Max 0/week': the limit must be at least 1: try 'Max 1/week', or 'Passive'"),
+    ("Mr. Wang | max 2/wk", "'max 2/wk': a limit is a number per day, week or month, or 'Passive': try 'Max 2/week'"),
+    ("3 per week", "try 'Max 3/week'"),
+    ("Mr. Wang | banana", "'banana' is not a format, a time or a limit (only the first part may be a name): "
+                          "a note reads like 'Mr. Wang | Prefers text | Mon-Fri 9-18 | Max 2/week'"),
+    ("line one\nline two", "a preference note is one line: put ' | ' between its parts instead of a new line"),
+    # Times, the part reps get wrong most: what is wrong, and the fix.
+    ("Daily 9-11 20-22", "'Daily 9-11 20-22' has 2 times in one: give each its days, separated by commas: "
+                         "try 'Daily 9-11, Daily 20-22'"),
+    ("Mon-Fri 9-18 Sat 10-14", "try 'Mon-Fri 9-18, Sat 10-14'"),  # was read as Mon-Fri 10-14
+    ("Mon to Fri 9-18", "'Mon to Fri': a range of days takes a dash: try 'Mon-Fri 9-18'"),  # was read as Mon 9-18
+    ("Mon-Fri 9-11,14-16", "try 'Mon-Fri 9-11, Mon-Fri 14-16'"),
+    ("Weekdays 9-18", "'Weekdays' is not a day wtui reads: try 'Mon-Fri 9-18'"),
+    ("Mon-Fri 9am-5pm", "'9am-5pm': hours are on the 24-hour clock: try 'Mon-Fri 9-17'"),  # was taken for a name
+    ("Mon-Fri 9.30-18", "'9.30-18': hours are written like 9, 9:30 or 17:45: try 'Mon-Fri 9:30-18'"),
+    ("Prefers text | 9-18", "'9-18' says the hours but not the days: try 'Daily 9-18' or 'Mon-Fri 9-18'"),
+    ("Prefers text | Mon-Fri", "'Mon-Fri' says the days but not the hours: try 'Mon-Fri 9-18'"),
+])
+def test_what_does_not_parse_says_what_is_wrong_and_what_to_write(bad, words):
     with pytest.raises(PreferenceError) as err:
         parse_note(bad)
     assert words in str(err.value)
+    fix = re.search(r"try '([^']*)'", str(err.value))
+    if fix:  # the suggestion itself parses, as what it is meant to be (not a name)
+        assert parse_note(fix.group(1)).name in ("", "Mr. Wang")
 
 
 names = st.from_regex(r"\A(Mr\.|Ms\.|Dr\.) [A-Z][a-z]{1,10}\Z", fullmatch=True)

@@ -123,7 +123,8 @@ def format_note(pref: Preference) -> str:
 _TIME = r"(\d{1,2})(?::(\d{2}))?"
 _SPAN_RE = re.compile(rf"^{_TIME}\s*-\s*{_TIME}$")
 _FREQ_RE = re.compile(r"^max\s+(\d+)\s*(?:/|per|a|times\s*/?)\s*(day|week|month)s?$", re.I)
-_PREFERS_RE = re.compile(r"^prefers\s+(.+)$", re.I)
+_FREQ_LIKE = re.compile(r"^(?:max\b|\d+\s*(?:/|per\b|x\b|times\b))", re.I)  # a limit, misspelt
+_PREFERS_RE = re.compile(r"^prefers?\s+(.+)$", re.I)
 
 
 def parse_minutes(hour: str, minute: str | None, *, allow_24: bool) -> int:
@@ -145,15 +146,30 @@ def parse_span(text: str) -> tuple[int, int]:
     return start, end
 
 
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_EVERY_DAY = ("daily", "everyday")  # "every day" arrives without its space
+# Words reps write for days that the note does not take: only for the suggestion in an error.
+_DAY_WORDS = {"weekdays": "Mon-Fri", "weekday": "Mon-Fri", "workdays": "Mon-Fri", "weekends": "Sat-Sun",
+              "weekend": "Sat-Sun", "allweek": "Daily", "alldays": "Daily"}
+_DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]\s*")  # hyphen, en and em dashes, minus; spaces around them
+
+
+def _dashes(text: str) -> str:
+    """'Mon – Fri 9:00 - 18:00' -> 'Mon-Fri 9:00-18:00': dashes as typed on phones, spaces around them."""
+    return _DASHES.sub("-", text.strip())
+
+
 def _parse_day(token: str) -> int:
-    key = token.strip().lower()[:3]
-    if key not in _DAY_INDEX or not token.strip().lower().startswith(key):
-        raise ValueError(f"{token.strip()!r} is not a day (Mon, Tue, ... Sun)")
-    return _DAY_INDEX[key]
+    """Mon, Tue... or any longer start of the day's name (Tues, Thurs, Saturday); Weds too."""
+    key = token.strip().lower()
+    for i, full in enumerate(_FULL_DAYS):
+        if len(key) >= 3 and full.startswith(key) or key == "weds" and i == 2:
+            return i
+    raise ValueError(f"{token.strip()!r} is not a day (Mon, Tue, ... Sun)")
 
 
 def _parse_days(text: str) -> tuple[DayRange, ...]:
-    if text.strip().lower() in ("daily", "every day"):
+    if text.strip().lower() in _EVERY_DAY:
         return ()
     ranges = []
     for piece in text.split(","):
@@ -168,7 +184,7 @@ def _parse_days(text: str) -> tuple[DayRange, ...]:
 
 def parse_window(text: str) -> Window:
     """``Mon-Fri 9-18`` (days, a space, hours)."""
-    text = text.strip()
+    text = _dashes(text)
     days_text, _, span_text = text.rpartition(" ")
     if not days_text:
         raise ValueError(f"{text!r} needs days and hours, like Mon-Fri 9-18")
@@ -178,7 +194,10 @@ def parse_window(text: str) -> Window:
 
 
 def parse_windows(text: str) -> tuple[Window, ...]:
-    return tuple(parse_window(part) for part in re.split(r",\s+|;\s*", text.strip()) if part.strip())
+    return tuple(parse_window(part) for part in _WINDOW_SEP.split(text.strip()) if part.strip())
+
+
+_WINDOW_SEP = re.compile(r",\s+|;\s*")
 
 
 def _parse_time(text: str) -> tuple[str, tuple[Window, ...]]:
@@ -194,10 +213,15 @@ def _parse_frequency(text: str) -> Frequency | None:
         return Frequency(0, "", passive=True)
     m = _FREQ_RE.match(t)
     if not m:
+        if _FREQ_LIKE.match(t):
+            n = re.search(r"\d+", t)
+            period = next((p for p in ("day", "week", "month") if re.search(rf"\b{p[0]}", t[1:], re.I)), "week")
+            fix = f"Max {max(1, int(n.group())) if n else 2}/{period}"
+            raise PreferenceError(f"{t!r}: a limit is a number per day, week or month, or 'Passive': try '{fix}'")
         return None
     count = int(m.group(1))
     if count < 1:
-        raise PreferenceError(f"{t!r}: the cap must be at least 1")
+        raise PreferenceError(f"{t!r}: the limit must be at least 1: try 'Max 1/{m.group(2).lower()}', or 'Passive'")
     return Frequency(count, m.group(2).lower())
 
 
@@ -208,56 +232,177 @@ def _parse_format(text: str) -> str | None:
     wanted = re.sub(r"\s*\+\s*", " + ", m.group(1).strip().lower())
     wanted = {"text and images": "text + images", "video": "video call", "voice notes": "voice"}.get(wanted, wanted)
     if wanted not in FORMATS:
-        raise PreferenceError(f"'Prefers {m.group(1)}': format must be one of {', '.join(FORMATS)}")
+        close = _close(wanted, list(FORMATS))
+        raise PreferenceError(f"{text.strip()!r}: the formats are {', '.join(FORMATS[:-1])} and {FORMATS[-1]}: "
+                              f"try 'Prefers {close or FORMATS[0]}'")
     return wanted
 
 
 def parse_note(text: str) -> Preference:
-    """Parse a preference note; PreferenceError names the part that fails."""
+    """Parse a preference note; PreferenceError says what is wrong in a rep's words, and what to write."""
     if "\n" in text or "\r" in text:
-        raise PreferenceError("a preference note is one line")
+        raise PreferenceError("a preference note is one line: put ' | ' between its parts instead of a new line")
     parts = [p.strip() for p in text.split("|")]
     if parts == [""]:
         return Preference()
+    if "" in parts:
+        kept = " | ".join(p for p in parts if p)
+        raise PreferenceError("there is an empty part between two '|'" + (f": try '{kept}'" if kept else ""))
     name = fmt = preset = ""
     windows: tuple[Window, ...] = ()
     freq: Frequency | None = None
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # kind -> the part that said it
 
-    def once(kind: str, n: int, part: str) -> None:
+    def once(kind: str, part: str) -> None:
         if kind in seen:
-            raise PreferenceError(f"part {n} {part!r}: a second {kind}")
-        seen.add(kind)
+            raise PreferenceError(_second(kind, seen[kind], part, parts))
+        seen[kind] = part
 
     for n, part in enumerate(parts, 1):
-        if not part:
-            raise PreferenceError(f"part {n} is empty")
         got_fmt = _parse_format(part)
         if got_fmt is not None:
-            once("format", n, part)
+            once("format", part)
             fmt = got_fmt
             continue
         got_freq = _parse_frequency(part)
         if got_freq is not None:
-            once("frequency", n, part)
+            once("limit", part)
             freq = got_freq
             continue
         try:
             got_preset, got_windows = _parse_time(part)
-        except ValueError as exc:
+        except ValueError:
             if n == 1 and not _looks_like_time(part):
                 name = part
-                seen.add("name")
                 continue
-            raise PreferenceError(f"part {n} {part!r}: {exc}") from None
-        once("time", n, part)
+            if _looks_like_time(part) or _is_days(part):
+                raise PreferenceError(_time_problem(part)) from None
+            raise PreferenceError(
+                f"{part!r} is not a format, a time or a limit (only the first part may be a name): a note reads "
+                "like 'Mr. Wang | Prefers text | Mon-Fri 9-18 | Max 2/week'") from None
+        once("time", part)
         preset, windows = got_preset, got_windows
     return Preference(name=name, format=fmt, preset=preset, windows=windows, frequency=freq)
 
 
+def _second(kind: str, first: str, again: str, parts: list[str]) -> str:
+    if kind == "time":
+        fixed = " | ".join(f"{first}, {again}" if p == first else p for p in parts if p != again)
+        return f"{again!r} is a second time: put all the times in one part, separated by commas: try '{fixed}'"
+    return f"{again!r} is a second {kind}: a note has one, so keep '{first}' or '{again}'"
+
+
+# The diagnosis of a time that does not parse: what the rep meant, and how to write it.
+
+_HOURS_LIKE = re.compile(r"^[\d:.]+(?:am|pm|h)?(?:-[\d:.]+(?:am|pm|h)?)?(?:,[\d:.]+(?:am|pm|h)?-[\d:.]+(?:am|pm|h)?)*$",
+                         re.I)
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|h)?$", re.I)
+
+
+def _is_days(text: str) -> bool:
+    try:
+        _parse_days(text.replace(" ", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def _looks_like_time(part: str) -> bool:
-    # "Mon-Fri 9-25" or "Funday 9-18" is a broken window, not a name.
-    return bool(re.search(r"\d{1,2}(:\d\d)?\s*-\s*\d{1,2}(:\d\d)?$", part.strip()))
+    """A broken time, not a name: it ends in hours ('Funday 9-18', 'Mon-Fri 9am-5pm'), or starts with
+    days and has a number in it ('Daily 9', 'Weekdays 9-18')."""
+    tokens = _dashes(part).split()
+    if not tokens or not any(ch.isdigit() for ch in part):
+        return False
+    first = tokens[0].lower().split("-")[0].split(",")[0]
+    return bool(_HOURS_LIKE.match(tokens[-1]) and "-" in tokens[-1]) or _is_days(first) or first in _DAY_WORDS
+
+
+def _time_problem(part: str) -> str:
+    for window in _WINDOW_SEP.split(_dashes(part)):
+        try:
+            parse_window(window)
+        except ValueError:
+            return _window_problem(window.strip(), part)
+    return f"{part!r} is not a time: write days and hours like 'Mon-Fri 9-18', or 'Office hours' or 'Night owl'"
+
+
+def _window_problem(window: str, part: str) -> str:
+    tokens = window.split()
+    hours = [i for i, t in enumerate(tokens) if _HOURS_LIKE.match(t)]
+    if not hours:
+        if _is_days(window):
+            return f"{window!r} says the days but not the hours: try '{window} 9-18'"
+        return _days_problem(window, "9-18")
+    if hours[0] == 0:
+        return f"{window!r} says the hours but not the days: try 'Daily {window}' or 'Mon-Fri {window}'"
+    if len(hours) > 1 or hours[-1] != len(tokens) - 1 or "," in tokens[hours[0]]:
+        fixed, days, pending = [], "", []
+        for t in tokens:
+            if _HOURS_LIKE.match(t):
+                days, pending = " ".join(pending) or days, []
+                fixed += [f"{days} {span}" for span in t.split(",")]
+            else:
+                pending.append(t)
+        if pending:
+            return f"{' '.join(pending)!r} says the days but not the hours: try '{' '.join(pending)} 9-18'"
+        suggestion = ", ".join(fixed)
+        try:
+            parse_windows(suggestion)
+        except ValueError:
+            return _time_problem(suggestion)
+        return (f"{window!r} has {len(fixed)} times in one: give each its days, separated by commas: "
+                f"try '{suggestion}'")
+    days, span = " ".join(tokens[:-1]), tokens[-1]
+    if not _is_days(days):
+        return _days_problem(days, span)
+    return _hours_problem(days, span)
+
+
+def _days_problem(days: str, span: str) -> str:
+    squeezed = days.replace(" ", "").lower()
+    if squeezed in _DAY_WORDS:
+        return f"{days!r} is not a day wtui reads: try '{_DAY_WORDS[squeezed]} {span}'"
+    if " to " in f" {days.lower()} ":
+        fixed = re.sub(r"\s+to\s+", "-", days, flags=re.I)
+        if _is_days(fixed):
+            return f"{days!r}: a range of days takes a dash: try '{fixed} {span}'"
+    for piece in re.split(r"[,\-]", days.replace(" ", "")):
+        try:
+            _parse_day(piece)
+        except ValueError:
+            close = _close(piece.lower(), list(_FULL_DAYS))
+            fix = f": try '{days.replace(piece, DAYS[_FULL_DAYS.index(close)])} {span}'" if close else ""
+            return f"{piece!r} is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range like Mon-Fri, or Daily){fix}"
+    return f"{days!r} is not a list of days: write them like 'Mon-Fri', 'Mon,Wed,Fri' or 'Daily'"
+
+
+def _hours_problem(days: str, span: str) -> str:
+    ends = span.split("-")
+    clocks = [_CLOCK.match(e) for e in ends]
+    if len(ends) != 2 or not all(clocks):
+        return f"{span!r} is not a range of hours: write it like '{days} 9-18' or '{days} 9:30-17:45'"
+    minutes = []
+    for m in clocks:
+        h, mins, suffix = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
+        if suffix in ("am", "pm") and 1 <= h <= 12:
+            h = h % 12 + (12 if suffix == "pm" else 0)
+        minutes.append((h, mins))
+    fixed = "-".join(format_minutes(h * 60 + mins) if h <= 24 and mins < 60 else "?" for h, mins in minutes)
+    if any(h > 24 or mins >= 60 for h, mins in minutes):
+        bad = next(e for e, (h, mins) in zip(ends, minutes, strict=True) if h > 24 or mins >= 60)
+        return f"{bad!r} is not a time of day: hours go from 0 to 24 and minutes from 0 to 59"
+    if minutes[0] == minutes[1]:
+        return f"{span!r} starts and ends at the same time: say when it ends, like '{days} 9-18'"
+    if re.search(r"am|pm", span, re.I):
+        return f"{span!r}: hours are on the 24-hour clock: try '{days} {fixed}'"
+    return f"{span!r}: hours are written like 9, 9:30 or 17:45: try '{days} {fixed}'"
+
+
+def _close(word: str, options: list[str]) -> str | None:
+    import difflib  # only on the error path
+
+    found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 def preset_windows(pref: Preference, presets: dict[str, str]) -> tuple[Window, ...]:
