@@ -32,6 +32,22 @@ def demo_file(tmp_path_factory, cfg) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def empty_file(tmp_path_factory, cfg) -> Path:
+    """A new book, migrated and empty, made once per session: copy it, never open it."""
+    from wtui.book.book import Book
+
+    path = tmp_path_factory.mktemp("template") / "empty.db"
+    Book.create(path, cfg).close()
+    return path
+
+
+@pytest.fixture
+def empty_book(tmp_path, empty_file) -> Path:
+    """The path of a fresh empty book for this test (a copy: ~5 ms, where creating one takes 10-50)."""
+    return copy_book(empty_file, tmp_path / "book.db")
+
+
 def copy_book(src: Path, dst: Path) -> Path:
     """A page-by-page copy of a book file (sqlite3's backup: consistent, and faster than building one)."""
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:

@@ -24,8 +24,8 @@ def clock():
 
 
 @pytest.fixture
-def book(tmp_path, cfg, clock):
-    b = Book.create(tmp_path / "book.db", cfg, clock=clock, actor="ana")
+def book(empty_book, cfg, clock):
+    b = Book.open(empty_book, cfg, clock=clock, actor="ana")
     b.set_admins(["ana"], reason="first admin")
     b.create_tag("Interest-Beauty")
     b.create_tag("Complaint-Open")

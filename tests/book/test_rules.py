@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import NOW, D
+from tests.conftest import NOW, D, copy_book
 from wtui.book import automation
-from wtui.book.generate import make_book
+from wtui.book.book import Book
 from wtui.core.rules import RuleError, parse_rules
 
 
 @pytest.fixture
-def demo(tmp_path, cfg):
-    book = make_book(tmp_path / "demo.db", cfg, customers=300, seed=7, now=NOW, admins=["ana"])
-    book.actor = "ana"
-    yield book
-    book.close()
+def demo(tmp_path, cfg, demo_file):
+    with Book.open(copy_book(demo_file, tmp_path / "demo.db"), cfg, clock=lambda: NOW, actor="ana") as book:
+        yield book
 
 
 def changes_in_log(book, batch):

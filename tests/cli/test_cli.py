@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import copy_book
+
 NOW = "2026-11-23T12:00:00Z"
 RANK = {"red": 0, "orange": 1, "yellow": 2, "green": 3, "gray": 4}
 
@@ -24,10 +26,20 @@ def wtui(*args, env=None, check=True):
 
 
 @pytest.fixture(scope="module")
-def book_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "book.db"
-    wtui("--now", NOW, "make-book", "--customers", "300", "--seed", "7", "-o", str(path))
-    return path
+def book_path(tmp_path_factory, demo_file):
+    """The 300-customer demo book made at NOW (what `wtui --now NOW make-book --customers 300 --seed 7` writes)."""
+    return copy_book(demo_file, tmp_path_factory.mktemp("cli") / "book.db")
+
+
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _one_demo_cache(_isolated_home, demo_cache, monkeypatch):
+    """--demo's template is made once for these tests, as a rep's cache keeps it from run to run."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(demo_cache))
 
 
 def test_demo_queue_lists_red_then_orange_then_yellow_with_reason_due_and_local_time():

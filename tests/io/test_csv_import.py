@@ -17,8 +17,8 @@ FIX = Path(__file__).parents[2] / "fixtures" / "import"
 
 
 @pytest.fixture
-def book(tmp_path, cfg):
-    b = Book.create(tmp_path / "book.db", cfg, clock=lambda: NOW, actor="ana")
+def book(empty_book, cfg):
+    b = Book.open(empty_book, cfg, clock=lambda: NOW, actor="ana")
     b.set_admins(["ana"])
     for t in ("Interest-Beauty", "Stage-Lead"):
         b.create_tag(t)
