@@ -46,6 +46,7 @@ def reads(book: Book) -> None:
     book.card(uid), book.change_log(uid), book.change_log(), book.explain(uid), book.tags(), book.segments()
     book.select("#Stage-Lead AND last_inbound > 7d"), book.count("color = red"), book.rows(book.select("#Urgent"))
     book.progress(q.total), book.team_signals(), book.queue_zones(), book.data_version()
+    book.tag_names(), book.names([uid]), book.notes(uid), book.batch_changed("x"), book.all_ids()
 
 
 def test_opening_a_book_and_reading_it_changes_nothing_but_stored_verdicts(path, cfg):
