@@ -310,6 +310,23 @@ def test_a_book_of_the_first_version_is_migrated_when_opened(tmp_path, cfg):
         conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
     conn.close()
     with Book.open(path, cfg, clock=lambda: NOW) as b:
-        assert schema.version(b.conn) == db.SCHEMA_VERSION == 2
+        assert schema.version(b.conn) == db.SCHEMA_VERSION == 3
         uid = b.add_customer("+4915123456789", "Lea")
         assert [e.kind for e in b.change_log(uid)] == ["customer.create"]
+        assert b.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ops_by_hlc'").fetchone() == (1,)
+
+
+def test_a_second_writer_on_the_same_file_and_instant_stamps_after_the_first(tmp_path, cfg):
+    # Two Books on one file (the app and its worker; two reps) with the same clock: the later
+    # write must win, so an undo made through the second one really takes the tag back.
+    path = tmp_path / "b.db"
+    with Book.create(path, cfg, clock=lambda: NOW, actor="ana") as one:
+        uid = one.add_customer("+4915123456789", "Lea")
+        one.set_admins(["ana"])
+        one.create_tag("Urgent")
+        one.add_tag(uid, "Urgent")
+        with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as two:
+            two.remove_tag(uid, "Urgent")
+        assert "Urgent" not in one.tags_of(uid)
+        one.add_tag(uid, "Urgent")
+        assert "Urgent" in one.tags_of(uid)

@@ -74,3 +74,11 @@ def test_a_like_pattern_matches_percent_underscore_and_backslash_only_literally(
         pattern = like_contains(needle)
         got = [t for t in texts if conn.execute("SELECT ? LIKE ? ESCAPE '\\'", (t, pattern)).fetchone()[0]]
         assert got == want, needle
+
+
+def test_width_counts_as_a_terminal_does_spacing_marks_one_cell_non_spacing_none():
+    from wtui.core.text import width
+
+    assert width("कि") == 2  # क + the spacing vowel sign ि (Rich says 1; terminals draw 2)
+    assert width("नमस्ते") == 4  # the virama ् and the sign े take no cell
+    assert width("王小明") == 6 and width("e\u0301") == 1 and width("abc") == 3

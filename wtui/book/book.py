@@ -197,11 +197,19 @@ class Book:
         self._touched = set()
         try:
             with db.write(self.conn):
+                self._observe_newest()
                 yield self._batch
                 derive.refresh(self.conn, self._touched, self.now(), self.cfg)
         finally:
             self._batch = None
             self._touched = set()
+
+    def _observe_newest(self) -> None:
+        """Inside the write lock: stamps from here on sort after every op already in the book,
+        whoever wrote it (another process, the app's worker, a clock that ran ahead)."""
+        newest = self.conn.execute("SELECT max(hlc) FROM ops").fetchone()[0]
+        if newest:
+            self._hlc.observe(newest, self._ms())
 
     @contextmanager
     def rehearsal(self) -> Iterator[str]:
@@ -318,11 +326,18 @@ class Book:
 
     def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False, search: str = "",
               counts: bool = True, now: datetime | None = None, windows_memo: dict | None = None,
-              within: "str | query.Node | None" = None) -> "reads.Queue":
-        """Today's queue at this moment, or at ``now``, optionally only customers matching a query."""
+              within: "str | query.Node | None" = None, mine: bool = False) -> "reads.Queue":
+        """Today's queue at this moment, or at ``now``, optionally only customers matching a query;
+        ``mine``: only this rep's customers and the unassigned."""
         return reads.queue(self.conn, self.cfg, now or self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
                            explained=explained, search=search, counts=counts, windows_memo=windows_memo,
-                           within=self.compile(within) if within else None)
+                           within=self.compile(within) if within else None, mine=self.actor if mine else None)
+
+    def queue_uids(self, search: str = "", within: "str | query.Node | None" = None, mine: bool = False,
+                   now: datetime | None = None) -> list[str]:
+        """Every uid in today's (narrowed) queue, in order."""
+        return reads.queue_uids(self.conn, self.cfg, now or self.now(), search=search,
+                                within=self.compile(within) if within else None, mine=self.actor if mine else None)
 
     def compile(self, q: "str | query.Node") -> tuple[str, list]:
         """A query as SQL selecting customer ids, planned for this book."""
@@ -330,9 +345,10 @@ class Book:
 
         return segments.plan(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
 
-    def position(self, uid: str, search: str = "", within: "str | query.Node | None" = None) -> int | None:
+    def position(self, uid: str, search: str = "", within: "str | query.Node | None" = None,
+                 mine: bool = False) -> int | None:
         return reads.position(self.conn, self.cfg, self.now(), uid, search=search,
-                              within=self.compile(within) if within else None)
+                              within=self.compile(within) if within else None, mine=self.actor if mine else None)
 
     def card(self, uid: str) -> "reads.Card":
         found = reads.card(self.conn, uid)
@@ -340,8 +356,8 @@ class Book:
             raise NotFound(f"no customer {uid!r}")
         return found
 
-    def progress(self, due: int) -> "reads.Progress":
-        return reads.progress(self.conn, self.cfg, self.now(), due)
+    def progress(self, due: int, mine: bool = False) -> "reads.Progress":
+        return reads.progress(self.conn, self.cfg, self.now(), due, mine=self.actor if mine else None)
 
     def team_signals(self) -> "reads.TeamSignals":
         return reads.team_signals(self.conn, self.cfg)
@@ -625,6 +641,18 @@ class Book:
         from wtui.book import segments
 
         return segments.count(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
+
+    def ids_of(self, uids: list[str]) -> list[int]:
+        """Row ids of these customers (those the book holds), for ``bulk``."""
+        out: list[int] = []
+        for start in range(0, len(uids), 500):
+            chunk = uids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            out += [r[0] for r in self.conn.execute("SELECT id FROM customers WHERE uid IN (%s)" % marks, chunk)]
+        return sorted(out)
+
+    def customer_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
 
     def all_ids(self) -> list[int]:
         """Every customer's id, in order (``rows``, ``bulk`` and export take ids)."""

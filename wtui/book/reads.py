@@ -26,6 +26,8 @@ _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COA
        c.intent, c.fatigue, c.queue_rank, p.note
     FROM customers c INDEXED BY customers_queue LEFT JOIN preferences p ON p.customer_id = c.id
     WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id LIMIT ? OFFSET ?"""
+_UIDS = """SELECT c.uid FROM customers c INDEXED BY customers_queue
+    WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id"""
 # One index range per rank (queue_rank IN ...) instead of a scan of the whole index.
 _COUNTS = "SELECT color, count(*) FROM customers c WHERE queue_rank IN (%s) AND due_at < ?%s GROUP BY color"
 _POSITION = """SELECT count(*) FROM customers c INDEXED BY customers_queue
@@ -36,8 +38,15 @@ _SEARCH = """ AND (c.name LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\' OR EX
     WHERE ct.customer_id = c.id AND ct.present = 1 AND t.name LIKE ? ESCAPE '\\'))"""
 
 
-def _narrow(search: str, within: tuple[str, list] | None) -> tuple[str, tuple]:
+# "My queue": the rep's own customers and the unassigned ones (``queue.scope = "mine"``).
+_MINE = " AND (c.owner = ? OR c.owner IS NULL OR c.owner = '')"
+
+
+def _narrow(search: str, within: tuple[str, list] | None, mine: str | None = None) -> tuple[str, tuple]:
     where, params = _search(search)
+    if mine is not None:
+        where += _MINE
+        params = (*params, mine)
     if within:
         where += " AND c.id IN (" + within[0] + ")"  # compiled by core.query: fixed fragments, values as params
         params = (*params, *within[1])
@@ -150,16 +159,17 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
 
 def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
           zone: ZoneInfo | None = None, explained: bool = False, search: str = "", counts: bool = True,
-          windows_memo: dict | None = None, within: tuple[str, list] | None = None) -> Queue:
+          windows_memo: dict | None = None, within: tuple[str, list] | None = None, mine: str | None = None) -> Queue:
     """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``).
 
     ``search`` narrows it to customers whose name, number or a tag contains the text;
-    ``within`` to a compiled query (SQL selecting ids, and its parameters).
+    ``within`` to a compiled query (SQL selecting ids, and its parameters); ``mine``
+    to the customers this rep owns plus the unassigned.
     """
     zone = zone or rep_zone(cfg)
     ends = end_of_day(now, zone)
     cutoff = iso(ends)
-    where, params = _narrow(search, within)
+    where, params = _narrow(search, within, mine)
     per_color = {c: 0 for c in cfg.colors.order}
     if counts:
         ranks = range(len(cfg.colors.order) + 1)
@@ -202,17 +212,25 @@ class _Windows:
 
 
 def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, search: str = "",
-             zone: ZoneInfo | None = None, within: tuple[str, list] | None = None) -> int | None:
+             zone: ZoneInfo | None = None, within: tuple[str, list] | None = None, mine: str | None = None) -> int | None:
     """Where ``uid`` stands in today's queue (0 = first), or None when they are not in it."""
     row = conn.execute("SELECT queue_rank, due_at, color, id FROM customers WHERE uid = ?", (uid,)).fetchone()
     cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))
     if row is None or row[1] is None or row[1] >= cutoff:
         return None
-    where, params = _narrow(search, within)
+    where, params = _narrow(search, within, mine)
     if where and not conn.execute(
             "SELECT 1 FROM customers c WHERE c.uid = ?" + where, (uid, *params)).fetchone():
         return None
     return conn.execute(_POSITION % where, (cutoff, *params, *row)).fetchone()[0]
+
+
+def queue_uids(conn: sqlite3.Connection, cfg: Config, now: datetime, *, search: str = "",
+               within: tuple[str, list] | None = None, mine: str | None = None) -> list[str]:
+    """Every uid in today's (narrowed) queue, in queue order: marking all without building rows."""
+    where, params = _narrow(search, within, mine)
+    cutoff = iso(end_of_day(now, rep_zone(cfg)))
+    return [r[0] for r in conn.execute(_UIDS % where, (cutoff, *params))]
 
 
 # ---------------------------------------------------------------------------
@@ -229,9 +247,13 @@ class Progress:
         return self.done + self.due
 
 
-def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zone: ZoneInfo | None = None) -> Progress:
+def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zone: ZoneInfo | None = None,
+             mine: str | None = None) -> Progress:
+    """Contacted since the rep's day began (their own and the unassigned with ``mine``), against what is still due."""
     start = end_of_day(now, zone or rep_zone(cfg)) - timedelta(days=1)
-    done = conn.execute("SELECT count(*) FROM customers WHERE last_outbound >= ?", (iso(start),)).fetchone()[0]
+    where, params = _narrow("", None, mine)
+    done = conn.execute("SELECT count(*) FROM customers c WHERE last_outbound >= ?" + where,
+                        (iso(start), *params)).fetchone()[0]
     return Progress(done, due)
 
 

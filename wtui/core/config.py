@@ -44,6 +44,7 @@ _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team"
 _CHOICES = {
     ("colors", "lead_color"): COLORS,
     ("colors", "rules", "red_fatigue_action"): ("warn", "demote"),
+    ("queue", "scope"): ("mine", "team"),
 }
 
 # Keys a release took away: (value that asks for what wtui now does anyway, why it went).
@@ -217,6 +218,7 @@ class Tags:
 @dataclass(frozen=True)
 class QueueCfg:
     limit: int
+    scope: str  # "mine" (own customers + unassigned) or "team"
 
 
 @dataclass(frozen=True)

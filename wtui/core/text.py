@@ -52,9 +52,20 @@ def contains(text: str | None, needle: str | None) -> bool:
     return needle.casefold() in text.casefold()
 
 
+def _cells(ch: str) -> int:
+    # As terminals count (glibc's wcwidth): non-spacing and enclosing marks and format characters take
+    # none, spacing marks (Devanagari's vowel signs) one, East Asian wide and full-width characters two.
+    # Rich counts spacing marks as none, which pushed a Hindi name's later columns right.
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def width(text: str) -> int:
-    """Terminal cells: East Asian wide and full-width characters take two."""
-    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Terminal cells, as the terminal counts them."""
+    if text.isascii():
+        return len(text)
+    return sum(map(_cells, text))
 
 
 def fit(text: str, cells: int) -> str:

@@ -43,13 +43,13 @@ class WindowState:
     def in_window(self) -> bool:
         return self.state == OPEN
 
-    def short(self, now: datetime) -> str:
-        """For a queue column: 'open -18:00', 'quiet 6h50', 'closed 1d4h'."""
+    def short(self, now: datetime, cells: int = 0) -> str:
+        """For a queue column: 'open -18:00', 'quiet 6h50', 'closed 1d4h' (whole units within ``cells``)."""
         if self.in_window:
             return f"open -{self.closes_at.astimezone(self.local.tzinfo):%H:%M}" if self.closes_at else "open"
         if self.next_open is None:
             return self.state
-        return f"{self.state} {compact(self.next_open - now)}"
+        return f"{self.state} {compact(self.next_open - now, max(0, cells - len(self.state) - 1) if cells else 0)}"
 
     def label(self, now: datetime) -> str:
         """'in window until 18:00' / 'quiet until 09:00 (in 6 h 50 m)'."""
