@@ -6,6 +6,7 @@ from tests.conftest import NOW
 from wtui.book.book import Book
 from wtui.book.generate import make_book
 from wtui.core import config
+from wtui.tui.app import WtuiApp
 
 
 @pytest.fixture
@@ -15,9 +16,9 @@ def anyio_backend():
 
 
 def app_cfg(**over):
-    """Defaults with the rep's zone pinned, so 'today' is the same on every machine."""
-    # Rules at start are off unless a test turns them on: they would change the book under it.
-    base = {"rep": {"timezone": "UTC", "name": "ana"}, "rules": {"run_on_start": False}}
+    """Defaults with the rep's zone pinned, so 'today' is the same on every machine; the team's queue
+    unless a test asks for "mine" (most tests compare with the whole book's queue)."""
+    base = {"rep": {"timezone": "UTC", "name": "ana"}, "queue": {"scope": "team"}}
     for section, values in over.items():
         base.setdefault(section, {}).update(values)
     return config.with_overrides(base)
@@ -25,8 +26,9 @@ def app_cfg(**over):
 
 @pytest.fixture(scope="session")
 def demo_file(tmp_path_factory):
+    """200 customers: the day's queue is taller than any screen the tests use."""
     path = tmp_path_factory.mktemp("tui") / "demo.db"
-    make_book(path, app_cfg(), customers=60, seed=7, now=NOW, admins=["ana"]).close()
+    make_book(path, app_cfg(), customers=200, seed=7, now=NOW, admins=["ana"]).close()
     return path
 
 
@@ -45,3 +47,28 @@ def book(book_path):
     b = Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana")
     yield b
     b.close()
+
+
+async def started(pilot):
+    """Paused until the app's background reads are done (not a flow, which may be waiting on a dialog)."""
+    await pilot.pause()
+    reads = [w for w in pilot.app.workers if w.group != "flow"]
+    if reads:  # (an empty list would mean "every worker" to Textual)
+        await pilot.app.workers.wait_for_complete(reads)
+    await pilot.pause()
+    return pilot.app.screen
+
+
+@pytest.fixture
+def size():
+    """The terminal the ``pilot`` fixture opens; a test parametrizes ``size`` to change it."""
+    return (120, 36)
+
+
+@pytest.fixture
+async def pilot(book, size):
+    """The app on ``book``, started and settled."""
+    app = WtuiApp(book)
+    async with app.run_test(size=size) as pilot:
+        await started(pilot)
+        yield pilot

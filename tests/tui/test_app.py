@@ -5,12 +5,26 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import NOW, H
-from tests.tui.conftest import app_cfg
+from tests.tui.conftest import app_cfg, started
 from wtui.book.book import Book
-from wtui.tui.app import WtuiApp, parse_expiry
-from wtui.tui.panel import CustomerPanel
+from wtui.tui.app import WtuiApp
+from wtui.tui.screens.queue import parse_expiry
+from wtui.tui.widgets.customer_panel import CustomerPanel
 
 pytestmark = pytest.mark.anyio
+
+
+async def until(pilot, check, seconds: float = 20.0):
+    """Pause until ``check()`` holds (a flow's worker waits on its dialogs, so waiting for workers would hang)."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"still not true after {seconds} s: {check}")
+
+
+def on_screen(app, *names: str):
+    return lambda: type(app.screen).__name__ in names
 
 
 def ops_of(book, uid, kind):
@@ -33,13 +47,6 @@ def row_text(app, y=None) -> str:
     return "".join(seg.text for seg in line)
 
 
-async def started(pilot):
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    return pilot.app.screen
-
-
 async def test_the_queue_lists_todays_queue_in_order(book):
     expected = [e.uid for e in book.queue(limit=500).entries]
     app = WtuiApp(book)
@@ -50,20 +57,34 @@ async def test_the_queue_lists_todays_queue_in_order(book):
         assert screen.panel.uid == expected[0]
 
 
+@pytest.mark.parametrize("size", [(80, 24)])
 @pytest.mark.parametrize("keys, cursor", [
     (("j", "j"), 2), (("down", "down", "k"), 1), (("j", "up"), 0), (("G",), -1), (("G", "g"), 0),
-    (("end", "home"), 0), (("pagedown",), "page"), (("pagedown", "pageup"), 0),
+    (("end", "home"), 0), (("end",), -1), (("pagedown",), "page"), (("pagedown", "pageup"), 0),
+    (("pagedown", "pagedown", "pagedown"), "3 pages"), (("down",) * 30, 30),
 ])
-async def test_moving_keys(book, keys, cursor):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        await pilot.press(*keys)
-        await pilot.pause(0.1)  # the panel follows the cursor once keys settle
-        table = screen.table
-        want = {-1: screen.model.total - 1, "page": table.page()}.get(cursor, cursor)
-        assert table.cursor == want
-        assert screen.panel.uid == table.current.uid
+async def test_every_movement_key_moves_the_selection_and_the_view_follows(pilot, keys, cursor):
+    screen = pilot.app.screen
+    table = screen.table
+    assert screen.model.total > 3 * table.size.height  # a queue taller than the screen
+    await pilot.press(*keys)
+    await pilot.pause(0.1)  # the panel follows the cursor once keys settle
+    want = {-1: screen.model.total - 1, "page": table.page(), "3 pages": 3 * table.page()}.get(cursor, cursor)
+    assert table.cursor == want
+    assert screen.panel.uid == table.current.uid
+    assert table.scroll_y <= table.cursor < table.scroll_y + table.size.height  # the selected row is on screen
+    assert row_text(pilot.app).strip()  # and drawn
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+async def test_g_on_the_first_row_scrolls_a_scrolled_view_back(pilot):
+    table = pilot.app.screen.table
+    table.scroll_to(y=40, animate=False, immediate=True)
+    await pilot.pause()
+    assert table.cursor == 0 and table.scroll_y > 0
+    await pilot.press("g")
+    await pilot.pause()
+    assert table.scroll_y == 0
 
 
 async def test_enter_opens_the_customer_at_80x24(book):
@@ -73,48 +94,46 @@ async def test_enter_opens_the_customer_at_80x24(book):
         panel = screen.query_one(CustomerPanel)
         assert not panel.display
         await pilot.press("j", "enter")
-        assert panel.display and not screen.table.display
+        pane = screen.query_one("#queue-pane")
+        assert panel.display and not pane.display
         assert screen.table.current.name in panel_text(app)
         await pilot.press("tab")
-        assert not panel.display and screen.table.display
+        assert not panel.display and pane.display
 
 
-async def test_t_picks_tags_by_fuzzy_search_and_space(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        assert "Product-Lipstick" not in book.tags_of(uid)
-        await pilot.press("t", *"lipstk", "space", "enter")
-        await pilot.pause()
-        assert "Product-Lipstick" in book.tags_of(uid)
-        assert ops_of(book, uid, "tag.add")[0].payload["tag"] == "Product-Lipstick"
-        assert "Product-Lipstick" in panel_text(app)
+async def test_t_picks_tags_by_fuzzy_search_and_space(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    assert "Product-Lipstick" not in book.tags_of(uid)
+    await pilot.press("t", *"lipstk", "space", "enter")
+    await pilot.pause()
+    assert "Product-Lipstick" in book.tags_of(uid)
+    assert ops_of(book, uid, "tag.add")[0].payload["tag"] == "Product-Lipstick"
+    assert "Product-Lipstick" in panel_text(app)
 
 
-async def test_t_escape_changes_nothing(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        before = book.tags_of(uid)
-        await pilot.press("t", *"lipstick", "space", "escape")
-        await pilot.pause()
-        assert book.tags_of(uid) == before
+async def test_t_escape_changes_nothing(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    before = book.tags_of(uid)
+    await pilot.press("t", *"lipstick", "space", "escape")
+    await pilot.pause()
+    assert book.tags_of(uid) == before
 
 
-async def test_an_admin_creates_a_missing_tag_after_confirming(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        await pilot.press("t", *"Interest-Cars", "enter")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "Confirm"
-        await pilot.press("y")
-        await pilot.pause()
-        assert "Interest-Cars" in book.tags_of(uid)
-        assert [e.kind for e in book.change_log()[:2]] == ["tag.add", "tag.create"]
+async def test_an_admin_creates_a_missing_tag_after_confirming(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    await pilot.press("t", *"Interest-Cars", "enter")
+    await pilot.pause()
+    assert type(app.screen).__name__ == "Confirm"
+    await pilot.press("y")
+    await pilot.pause()
+    assert "Interest-Cars" in book.tags_of(uid)
+    assert [e.kind for e in book.change_log()[:2]] == ["tag.add", "tag.create"]
 
 
 async def test_a_rep_may_not_create_a_tag(book_path):
@@ -131,35 +150,33 @@ async def test_a_rep_may_not_create_a_tag(book_path):
             assert book.conn.execute("SELECT count(*) FROM tags WHERE name = 'Interest-Cars'").fetchone()[0] == 0
 
 
-async def test_number_keys_toggle_their_configured_tags(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        tag = book.cfg.quick_tags["4"]
-        had = tag in book.tags_of(uid)
-        await pilot.press("4")
-        assert (tag in book.tags_of(uid)) != had
-        await pilot.press("4")
-        assert (tag in book.tags_of(uid)) == had
-        assert len(ops_of(book, uid, "tag.add") + ops_of(book, uid, "tag.remove")) == 2
+async def test_number_keys_toggle_their_configured_tags(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    tag = book.cfg.quick_tags["4"]
+    had = tag in book.tags_of(uid)
+    await pilot.press("4")
+    assert (tag in book.tags_of(uid)) != had
+    await pilot.press("4")
+    assert (tag in book.tags_of(uid)) == had
+    assert len(ops_of(book, uid, "tag.add") + ops_of(book, uid, "tag.remove")) == 2
 
 
-async def test_c_sets_the_colour_by_hand_with_an_expiry(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        await pilot.press("c")
-        await pilot.pause()
-        app.screen.query_one("#choice-field").value = "4h"
-        await pilot.press("down", "down", "down", "enter")  # red, orange, yellow, green
-        await pilot.pause()
-        color, until = book.conn.execute(
-            "SELECT override_color, override_until FROM customers WHERE uid = ?", (uid,)).fetchone()
-        assert (color, until) == ("green", "2026-11-23T16:00:00Z")
-        assert ops_of(book, uid, "customer.set")[0].payload["fields"]["override_color"] == "green"
-        assert uid not in {screen.model.entry(i).uid for i in range(screen.model.total)}  # green: due in 72 h
+async def test_c_sets_the_colour_by_hand_with_an_expiry(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    await pilot.press("c")
+    await pilot.pause()
+    app.screen.query_one("#choice-field").value = "4h"
+    await pilot.press("down", "down", "down", "enter")  # red, orange, yellow, green
+    await pilot.pause()
+    color, until = book.conn.execute(
+        "SELECT override_color, override_until FROM customers WHERE uid = ?", (uid,)).fetchone()
+    assert (color, until) == ("green", "2026-11-23T16:00:00Z")
+    assert ops_of(book, uid, "customer.set")[0].payload["fields"]["override_color"] == "green"
+    assert uid not in {screen.model.entry(i).uid for i in range(screen.model.total)}  # green: due in 72 h
 
 
 @pytest.mark.parametrize("text, expected", [("4h", H * 4), ("2d", H * 48), ("30m", H / 2), ("", None), ("0", None)])
@@ -172,141 +189,132 @@ def test_a_bad_expiry_says_how_to_write_one():
         parse_expiry("soon")
 
 
-async def test_i_sets_intent(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        await pilot.press("i", "down", "down", "enter")  # high, medium, potential
-        await pilot.pause()
-        assert book.conn.execute("SELECT override_intent, intent FROM customers WHERE uid = ?", (uid,)).fetchone() == (
-            "potential", "potential")
-        assert "intent potential" in panel_text(app)
+async def test_i_sets_intent(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    await pilot.press("i", "home", "down", "down", "enter")  # high, medium, potential
+    await pilot.pause()
+    assert book.conn.execute("SELECT override_intent, intent FROM customers WHERE uid = ?", (uid,)).fetchone() == (
+        "potential", "potential")
+    assert "intent potential" in panel_text(app)
 
 
-async def test_n_adds_a_note(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        await pilot.press("n", *"call after 5", "enter")
-        await pilot.pause()
-        assert book.conn.execute("SELECT text, author FROM notes").fetchall() == [("call after 5", "ana")]
-        assert "call after 5" in panel_text(app)
-        assert ops_of(book, uid, "note.add")
+async def test_n_adds_a_note(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    await pilot.press("n", *"call after 5", "enter")
+    await pilot.pause()
+    assert book.conn.execute("SELECT text, author FROM notes").fetchall() == [("call after 5", "ana")]
+    assert "call after 5" in panel_text(app)
+    assert ops_of(book, uid, "note.add")
 
 
-async def test_p_validates_the_preference_as_you_type_and_saves_it_canonical(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uid = screen.table.current.uid
-        await pilot.press("p")
-        await pilot.pause()
-        box = app.screen.query_one("#prompt-input")
-        box.value = "mon-fri 9-25"
-        await pilot.pause()
-        assert "not a time of day" in shown(app.screen.query_one("#prompt-status"))
-        await pilot.press("enter")
-        assert type(app.screen).__name__ == "Prompt"  # refused: still editing
-        box.value = "mr. wang | prefers TEXT | mon-fri 09:00-18:00 | max 2/week"
-        await pilot.pause()
-        assert "saved as: mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week" in shown(
-            app.screen.query_one("#prompt-status"))
-        await pilot.press("enter")
-        await pilot.pause()
-        note = book.conn.execute(
-            "SELECT p.note FROM preferences p JOIN customers c ON c.id = p.customer_id WHERE c.uid = ?", (uid,)).fetchone()
-        assert note == ("mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week",)
+async def test_p_validates_the_preference_as_you_type_and_saves_it_canonical(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    await pilot.press("p")
+    await pilot.pause()
+    box = app.screen.query_one("#prompt-input")
+    box.value = "mon-fri 9-25"
+    await pilot.pause()
+    assert "not a time of day" in shown(app.screen.query_one("#prompt-status"))
+    await pilot.press("enter")
+    assert type(app.screen).__name__ == "Prompt"  # refused: still editing
+    box.value = "mr. wang | prefers TEXT | mon-fri 09:00-18:00 | max 2/week"
+    await pilot.pause()
+    assert "saved as: mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week" in shown(
+        app.screen.query_one("#prompt-status"))
+    await pilot.press("enter")
+    await pilot.pause()
+    note = book.conn.execute(
+        "SELECT p.note FROM preferences p JOIN customers c ON c.id = p.customer_id WHERE c.uid = ?", (uid,)).fetchone()
+    assert note == ("mr. wang | Prefers text | Mon-Fri 9-18 | Max 2/week",)
 
 
-async def test_d_logs_the_contact_and_the_row_leaves_todays_queue(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        total = screen.model.total
-        uid = screen.table.current.uid
-        await pilot.press("d")
-        await pilot.pause()
-        assert book.conn.execute(
-            "SELECT count(*) FROM interactions i JOIN customers c ON c.id = i.customer_id "
-            "WHERE c.uid = ? AND i.kind = 'out' AND i.at = '2026-11-23T12:00:00Z'", (uid,)).fetchone()[0] == 1
-        assert ops_of(book, uid, "interaction.add")[0].reason == "contacted"
-        assert screen.model.total == total - 1  # next touch is tomorrow at the earliest
-        assert screen.table.cursor == 0 and screen.table.current.uid != uid
+async def test_d_logs_the_contact_and_the_row_leaves_todays_queue(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    total = screen.model.total
+    uid = screen.table.current.uid
+    await pilot.press("d")
+    await pilot.pause()
+    assert book.conn.execute(
+        "SELECT count(*) FROM interactions i JOIN customers c ON c.id = i.customer_id "
+        "WHERE c.uid = ? AND i.kind = 'out' AND i.at = '2026-11-23T12:00:00Z'", (uid,)).fetchone()[0] == 1
+    assert ops_of(book, uid, "interaction.add")[0].reason == "contacted"
+    assert screen.model.total == total - 1  # next touch is tomorrow at the earliest
+    assert screen.table.cursor == 0 and screen.table.current.uid != uid
 
 
-async def test_u_undoes_the_last_action(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        total = screen.model.total
-        uid = screen.table.current.uid
-        await pilot.press("d")
-        await pilot.pause()
-        await pilot.press("u")
-        await pilot.pause()
-        assert screen.model.total == total
-        assert book.conn.execute(
-            "SELECT retracted FROM interactions i JOIN customers c ON c.id = i.customer_id "
-            "WHERE c.uid = ? AND i.at = '2026-11-23T12:00:00Z'", (uid,)).fetchone() == (1,)
+async def test_u_undoes_the_last_action(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    total = screen.model.total
+    uid = screen.table.current.uid
+    await pilot.press("d")
+    await pilot.pause()
+    await pilot.press("u")
+    await started(pilot)
+    assert screen.model.total == total
+    assert book.conn.execute(
+        "SELECT retracted FROM interactions i JOIN customers c ON c.id = i.customer_id "
+        "WHERE c.uid = ? AND i.at = '2026-11-23T12:00:00Z'", (uid,)).fetchone() == (1,)
 
 
-async def test_marks_make_t_c_and_d_act_on_every_marked_row_and_u_undoes_them_whole(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        uids = [screen.model.entry(i).uid for i in range(3)]
-        await pilot.press("space", "space", "space")
-        assert screen.table.marked == set(uids)
-        assert "●" in row_text(app, 0)
-        await pilot.press("t", *"urgent", "space", "enter")
-        await pilot.pause()
-        assert all("Urgent" in book.tags_of(u) for u in uids)
-        batches = {r[0] for r in book.conn.execute("SELECT batch FROM ops WHERE kind = 'tag.add'")}
-        assert len(batches) == 1
-        await pilot.press("u")
-        await pilot.pause()
-        assert not any("Urgent" in book.tags_of(u) for u in uids)
+async def test_marks_make_t_c_and_d_act_on_every_marked_row_and_u_undoes_them_whole(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uids = [screen.model.entry(i).uid for i in range(3)]
+    await pilot.press("space", "space", "space")
+    assert screen.table.marked == set(uids)
+    assert "●" in row_text(app, 0)
+    await pilot.press("t", *"urgent", "space", "enter")
+    await pilot.pause()
+    assert all("Urgent" in book.tags_of(u) for u in uids)
+    batches = {r[0] for r in book.conn.execute("SELECT batch FROM ops WHERE kind = 'tag.add'")}
+    assert len(batches) == 1
+    await pilot.press("u")
+    await started(pilot)
+    assert not any("Urgent" in book.tags_of(u) for u in uids), notices(app)
 
 
-async def test_star_marks_every_row_shown(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        await pilot.press("asterisk")
-        assert len(screen.table.marked) == screen.model.total
-        await pilot.press("asterisk")
-        assert not screen.table.marked
+async def test_star_marks_every_row_shown(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    await pilot.press("asterisk")
+    assert len(screen.table.marked) == screen.model.total
+    await pilot.press("asterisk")
+    assert not screen.table.marked
 
 
-async def test_slash_narrows_the_queue_by_name_number_or_tag(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        total = screen.model.total
-        await pilot.press("slash", *"quoted")
-        await pilot.pause()
-        assert 0 < screen.model.total < total
-        assert all("Stage-Quoted" in screen.model.entry(i).tags for i in range(screen.model.total))
-        first = screen.model.entry(0)
-        box = screen.query_one("#search")
-        box.value = first.phone[-6:]  # any run of the number's digits
-        await pilot.pause()
-        assert screen.model.entry(0).uid == first.uid
-        await pilot.press("enter", "escape")
-        await pilot.press("slash", "escape")
-        await pilot.pause()
-        assert screen.model.total == total
+async def test_slash_narrows_the_queue_by_name_number_or_tag(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    total = screen.model.total
+    await pilot.press("slash", *"quoted")
+    await pilot.pause()
+    assert 0 < screen.model.total < total
+    assert all("Stage-Quoted" in screen.model.entry(i).tags for i in range(screen.model.total))
+    first = screen.model.entry(0)
+    box = screen.query_one("#search")
+    box.value = first.phone[-6:]  # any run of the number's digits
+    await pilot.pause()
+    assert screen.model.entry(0).uid == first.uid
+    await pilot.press("enter", "escape")
+    await pilot.press("slash", "escape")
+    await pilot.pause()
+    assert screen.model.total == total
 
 
-async def test_y_copies_the_number_in_e164(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        await pilot.press("y")
-        assert app.clipboard == screen.table.current.phone
-        assert app.clipboard.startswith("+")
+async def test_y_copies_the_number_in_e164(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    await pilot.press("y")
+    assert app.clipboard == screen.table.current.phone
+    assert app.clipboard.startswith("+")
 
 
 async def test_question_mark_shows_the_keys_in_force(book_path):
@@ -423,29 +431,28 @@ def test_an_unknown_theme_names_the_ones_there_are(book):
         WtuiApp(book, "neon")
 
 
-async def test_f_filters_the_queue_by_a_query_counting_as_you_type(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        total = screen.model.total
-        await pilot.press("f", *"#Stage-Quotd")
-        await pilot.pause(0.3)
-        status = shown(screen.query_one("#query-status"))
-        assert "did you mean #Stage-Quoted?" in status
-        await pilot.press("backspace", "e", "d")
-        await pilot.pause(0.3)
-        assert f"{book.count('#Stage-Quoted'):,} customers match" in shown(screen.query_one("#query-status"))
-        await pilot.press("enter")
-        await pilot.pause()
-        assert 0 < screen.model.total < total
-        assert all("Stage-Quoted" in screen.model.entry(i).tags for i in range(screen.model.total))
-        await pilot.press("f", "escape")
-        await pilot.pause()
-        assert screen.model.total == total
+async def test_f_filters_the_queue_by_a_query_counting_as_you_type(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    total = screen.model.total
+    await pilot.press("f", *"#Stage-Quotd")
+    await pilot.pause(0.3)
+    status = shown(screen.query_one("#query-status"))
+    assert "did you mean #Stage-Quoted?" in status
+    await pilot.press("backspace", "e", "d")
+    await pilot.pause(0.3)
+    assert f"{book.count('#Stage-Quoted'):,} match in the book" in shown(screen.query_one("#query-status"))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert 0 < screen.model.total < total
+    assert all("Stage-Quoted" in screen.model.entry(i).tags for i in range(screen.model.total))
+    await pilot.press("f", "escape")
+    await pilot.pause()
+    assert screen.model.total == total
 
 
 async def test_the_query_bar_completes_tags_and_fields(book):
-    from wtui.tui.query_bar import QuerySuggester
+    from wtui.tui.widgets.query_bar import QuerySuggester
 
     s = QuerySuggester(book)
     assert await s.get_suggestion("#Stage-Q") == "#Stage-Quoted"
@@ -453,46 +460,43 @@ async def test_the_query_bar_completes_tags_and_fields(book):
     assert await s.get_suggestion("color = ora") == "color = orange"
 
 
-async def test_segments_are_saved_listed_and_applied(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await started(pilot)
-        await pilot.press("f", *"#Stage-Quoted", "enter")
-        await pilot.pause()
-        narrowed = screen.model.total
-        await pilot.press("S", *"quoted", "enter")
-        await pilot.pause()
-        assert book.segments() == [("quoted", "#Stage-Quoted")]
-        await pilot.press("f", "escape")  # clear the filter
-        await pilot.pause()
-        await pilot.press("s")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert screen.model.total == narrowed and screen.query_text == "#Stage-Quoted"
-        titles = {c.title for c in app.get_system_commands(screen)}
-        assert "Segment: quoted" in titles
+async def test_segments_are_saved_listed_and_applied(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    await pilot.press("f", *"#Stage-Quoted", "enter")
+    await pilot.pause()
+    narrowed = screen.model.total
+    await pilot.press("S", *"quoted", "enter")
+    await pilot.pause()
+    assert book.segments() == [("quoted", "#Stage-Quoted")]
+    await pilot.press("f", "escape")  # clear the filter
+    await pilot.pause()
+    await pilot.press("s")
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+    assert screen.model.total == narrowed and screen.query_text == "#Stage-Quoted"
+    titles = {c.title for c in app.get_system_commands(screen)}
+    assert "Segment: quoted" in titles
 
 
-async def test_b_acts_on_everyone_the_query_matches_with_one_undo(book):
-    app = WtuiApp(book)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await started(pilot)
-        await pilot.press("f", *"#Stage-Quoted", "enter")
-        await pilot.pause()
-        everyone = book.count("#Stage-Quoted")
-        await pilot.press("b", "enter")  # "add tags" is the first choice
-        await pilot.pause()
-        await pilot.press(*"urgent", "space", "enter")
-        await pilot.pause()
-        assert "Stage-Quoted" in shown(app.screen.query_one(".title"))
-        await pilot.press("y")
-        await pilot.pause()
-        assert book.count("#Stage-Quoted AND #Urgent") == everyone
-        assert book.conn.execute("SELECT count(DISTINCT batch) FROM ops WHERE reason = 'bulk'").fetchone()[0] == 1
-        await pilot.press("u")
-        await pilot.pause()
-        assert book.count("#Stage-Quoted AND #Urgent") < everyone
+async def test_b_acts_on_everyone_the_query_matches_with_one_undo(pilot, book):
+    app = pilot.app
+    await pilot.press("f", *"#Stage-Quoted", "enter")
+    await pilot.pause()
+    everyone = book.count("#Stage-Quoted")
+    await pilot.press("b", "enter")  # "add tags" is the first choice
+    await pilot.pause()
+    await pilot.press(*"urgent", "space", "enter")
+    await pilot.pause()
+    assert "Stage-Quoted" in shown(app.screen.query_one(".title"))
+    await pilot.press("y")
+    await pilot.pause()
+    assert book.count("#Stage-Quoted AND #Urgent") == everyone
+    assert book.conn.execute("SELECT count(DISTINCT batch) FROM ops WHERE reason = 'bulk'").fetchone()[0] == 1
+    await pilot.press("u")
+    await started(pilot)
+    assert book.count("#Stage-Quoted AND #Urgent") < everyone
 
 
 async def test_R_previews_the_rules_and_applies_them_on_confirm(book):
@@ -501,25 +505,21 @@ async def test_R_previews_the_rules_and_applies_them_on_confirm(book):
         await started(pilot)
         dry = book.run_rules(dry_run=True)
         await pilot.press("R")
-        await pilot.pause()
+        await until(pilot, on_screen(app, "Preview"))
         text = "\n".join(shown(w) for w in app.screen.query("Static"))
         assert "dormant after 30 days" in text and f"a: apply {dry.changed} change(s)" in text
         await pilot.press("a")
-        await pilot.pause()
+        await started(pilot)
         assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] == dry.changed
         assert book.run_rules(dry_run=True).changed == 0
 
 
-async def test_rules_run_when_the_app_opens_and_the_screen_shows_it(book_path):
-    with Book.open(book_path, app_cfg(rules={"run_on_start": True}), clock=lambda: NOW, actor="ana") as book:
-        app = WtuiApp(book)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await started(pilot)
-            for _ in range(50):
-                await pilot.pause(0.1)
-                if book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0]:
-                    break
-            assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] > 0
+async def test_opening_the_app_runs_no_rules_even_when_they_would_change_something(pilot, book):
+    assert book.run_rules(dry_run=True).changed > 0
+    for _ in range(5):
+        await pilot.pause(0.1)
+    await pilot.app.workers.wait_for_complete()
+    assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] == 0
 
 
 async def choose_import(pilot, path) -> str:
@@ -528,9 +528,10 @@ async def choose_import(pilot, path) -> str:
     await started(pilot)
     await pilot.press("I")
     await pilot.pause()
-    app.screen.query_one("#prompt-input").value = str(path)
+    app.screen.query_one("#import-path").value = str(path)
+    app.screen.query_one("#import-path").focus()
     await pilot.press("enter")
-    await app.workers.wait_for_complete()
+    await until(pilot, lambda: not on_screen(app, "ImportForm", "ProgressScreen")())
     await pilot.pause()
     return "\n".join(shown(w) for w in app.screen.query("Static"))
 
@@ -541,7 +542,7 @@ async def test_I_imports_a_file_after_a_dry_run_report_with_progress(book, tmp_p
     app = WtuiApp(book)
     async with app.run_test(size=(120, 36)) as pilot:
         text = await choose_import(pilot, path)
-        assert "rows read 2, new 2" in text and "a: apply 2 change(s)" in text
+        assert "rows read 2, new 2" in text and "a: import 2 rows" in text
         assert book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 0
         await pilot.press("a")
         for _ in range(50):
@@ -600,3 +601,256 @@ async def test_I_shows_a_file_name_with_brackets_literally(book, tmp_path):
         await choose_import(pilot, path)
         drawn = "\n".join(str(w.render()) for w in app.screen.query(".title"))
         assert f"Import {path}" in drawn  # the brackets are data, not markup
+
+
+# -- issue 10: the app a rep can trust ------------------------------------------------------------
+
+
+def book_state(path) -> dict:
+    """Everything a rep or a teammate wrote, with the stored verdict cache (derive.COLUMNS) left out."""
+    import sqlite3
+
+    from wtui.book.derive import COLUMNS
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [r[1] for r in conn.execute("PRAGMA table_info(customers)") if r[1] not in COLUMNS]
+        state = {"customers": conn.execute(f"SELECT {', '.join(names)} FROM customers ORDER BY id").fetchall()}
+        for table in ("ops", "customer_tags", "notes", "interactions", "tags", "preferences"):
+            state[table] = sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        return state
+    finally:
+        conn.close()
+
+
+async def test_opening_moving_and_quitting_change_nothing_in_the_book(book_path):
+    before = book_state(book_path)
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            await pilot.press("j", "j", "pagedown", "G", "g", "enter", "tab", "question_mark", "escape")
+            await pilot.pause(0.1)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press("q")
+    assert book_state(book_path) == before
+
+
+async def test_a_rep_with_read_only_access_opens_the_app_and_moves(book_path):
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana", readonly=True) as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await started(pilot)
+            await pilot.press("j", "j")
+            await pilot.pause(0.1)
+            assert screen.table.cursor == 2 and screen.panel.uid == screen.table.current.uid
+
+
+@pytest.mark.parametrize("size", [(50, 15)])
+async def test_behind_the_too_small_message_only_q_does_anything(pilot, book):
+    screen = pilot.app.screen
+    assert screen.query_one("#too-small").display
+    ops = book.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+    await pilot.press("d", "4", "space", "j", "t", "enter", "u")
+    await pilot.pause()
+    assert book.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == ops
+    assert screen.table.cursor == 0 and not screen.table.marked
+    assert pilot.app.screen is screen  # no dialog opened
+    await pilot.press("q")
+    assert pilot.app.return_code == 0
+
+
+async def test_my_queue_holds_my_customers_and_the_unassigned_and_m_switches_to_the_team(book_path):
+    with Book.open(book_path, app_cfg(queue={"scope": "mine"}), clock=lambda: NOW, actor="ana") as book:
+        mine = book.queue(limit=1000, mine=True)
+        team = book.queue(limit=1000)
+        assert 0 < mine.total < team.total
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await started(pilot)
+            owners = {r[0] for r in book.conn.execute(
+                "SELECT DISTINCT owner FROM customers WHERE uid IN (%s)" % ",".join("?" * mine.total),
+                [e.uid for e in mine.entries])}
+            assert owners <= {"ana", "", None}
+            assert screen.model.total == mine.total
+            assert shown(screen.query_one("#header")).startswith("my queue (ana + unassigned)")
+            assert "mine: done" in shown(screen.query_one("#header"))
+            await pilot.press("m")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.model.total == team.total
+            assert shown(screen.query_one("#header")).startswith("team queue")
+
+
+async def test_o_assigns_an_unassigned_customer_to_me(book_path):
+    with Book.open(book_path, app_cfg(queue={"scope": "mine"}), clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await started(pilot)
+            owner_of = dict(book.conn.execute("SELECT uid, COALESCE(owner, '') FROM customers"))
+            row = next(i for i in range(screen.model.total) if owner_of[screen.model.entry(i).uid] == "")
+            screen.table.go(row)
+            uid = screen.table.current.uid
+            await pilot.press("o")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert book.conn.execute("SELECT owner FROM customers WHERE uid = ?", (uid,)).fetchone() == ("ana",)
+            assert screen.table.current.uid == uid  # still in my queue, the cursor on them
+            assert any("to ana" in str(n.message) for n in app._notifications)
+
+
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_status_messages_say_who_and_what_and_undo_says_what_it_took_back(pilot, book):
+    app = pilot.app
+    name = app.screen.table.current.name
+    await pilot.press("7")  # Urgent
+    assert f"added Urgent to {name}" in notices(app)
+    await pilot.press("u")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert any(m.startswith(f"undone: added Urgent to {name}") for m in notices(app))
+
+
+async def test_the_panel_opens_at_its_top_for_each_customer_and_has_notes(pilot, book):
+    screen = pilot.app.screen
+    uid = screen.table.current.uid
+    book.add_note(uid, "prefers calls after lunch", reason="test")
+    await pilot.press("j", "k")
+    await pilot.pause(0.1)
+    panel = screen.panel
+    assert "Notes\n" in panel.plain and "prefers calls after lunch" in panel.plain
+    panel.scroll_end(animate=False, immediate=True)
+    await pilot.pause()
+    assert panel.scroll_y > 0
+    await pilot.press("j")
+    await pilot.pause(0.1)
+    assert panel.scroll_y == 0
+
+
+async def test_c_checks_the_expiry_as_it_is_typed_and_a_bad_one_keeps_the_dialog(pilot, book):
+    app = pilot.app
+    uid = app.screen.table.current.uid
+    await pilot.press("c")
+    await pilot.pause()
+    dialog = app.screen
+    dialog.query_one("#choice-field").value = "soon"
+    await pilot.pause()
+    assert "write a duration like 4h" in shown(dialog.query_one("#choice-status"))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert app.screen is dialog  # still open: the choice is not lost
+    assert ops_of(book, uid, "customer.set") == []
+    dialog.query_one("#choice-field").value = "2d"
+    dialog.query_one("#choice-field").focus()
+    await pilot.press("enter")  # enter in the field confirms the highlighted colour
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert ops_of(book, uid, "customer.set")
+
+
+async def test_i_starts_on_the_customers_current_intent(pilot, book):
+    from wtui.core.traits import INTENTS
+
+    app = pilot.app
+    screen = app.screen
+    screen.table.go(next(i for i in range(screen.model.total) if screen.model.entry(i).intent in INTENTS[1:]))
+    intent = screen.table.current.intent
+    await pilot.press("i")
+    await pilot.pause()
+    assert app.screen.query_one("#choices").highlighted == INTENTS.index(intent)
+
+
+def test_the_due_column_drops_the_minor_unit_rather_than_cutting_it():
+    from wtui.tui.widgets.queue_table import due_text
+
+    assert due_text(NOW, NOW - 11 * H - H * 43 / 60, True, 10) == "late 11h43"
+    assert due_text(NOW, NOW - 78 * 24 * H - 13 * H, True, 10) == "late 78d"
+    assert due_text(NOW, NOW + 26 * H, False, 10) == "in 1d2h"
+
+
+@pytest.mark.parametrize("name", ["प्रियंका शर्मा", "王小明的商店", "Zoë Łukasiewicz-Brzęczyszczykiewicz", "كريم العلي"])
+@pytest.mark.parametrize("width", [80, 200])
+async def test_a_row_fills_the_width_exactly_as_a_terminal_counts_it_in_any_script(tmp_path, name, width):
+    from wtui.core.text import width as cells
+
+    with Book.create(tmp_path / "b.db", app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        uid = book.add_customer("+4915123456789", name)
+        book.record(uid, "in", NOW - 3 * H, text="how much?")
+        app = WtuiApp(book)
+        async with app.run_test(size=(width, 30)) as pilot:
+            screen = await started(pilot)
+            line = screen.table.render_line(0)
+            assert cells("".join(seg.text for seg in line)) == screen.table.scrollable_content_region.width
+            header = screen.query_one("#columns").render()
+            assert cells(str(header)) == screen.query_one("#columns").size.width
+
+
+async def test_b_says_how_many_it_will_change_and_reports_how_many_did(pilot, book):
+    app = pilot.app
+    await pilot.press("f", *"#Stage-Quoted", "enter")
+    await pilot.pause()
+    everyone = book.count("#Stage-Quoted")
+    due = app.screen.model.total
+    await pilot.press("b")
+    await until(pilot, on_screen(app, "Choice"))
+    title = shown(app.screen.query_one(".title"))
+    assert f"{everyone:,} customers matching #Stage-Quoted ({due:,} of them due today" in title
+    await pilot.press("enter", *"urgent", "space", "enter")
+    await pilot.pause()
+    await pilot.press("y")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    had = everyone - book.count("#Stage-Quoted AND NOT #Urgent")
+    assert any(m.endswith(f"{everyone:,} changed") or "changed" in m for m in notices(app))
+    assert had == everyone
+
+
+async def test_I_offers_a_partial_import_with_the_rejected_rows_in_a_file_and_the_default_region(pilot, book, tmp_path):
+    app = pilot.app
+    path = tmp_path / "mixed.csv"
+    path.write_text("phone,name\n11 96123 4567,Local Brasil\n+4915123456781,Neu Eins\nnot a number,Broken\n", "utf-8")
+    await pilot.press("I")
+    await pilot.pause()
+    form = app.screen
+    form.query_one("#import-path").value = str(path)
+    form.query_one("#import-region").value = "br"
+    form.query_one("#import-path").focus()
+    await pilot.press("enter")
+    await until(pilot, on_screen(app, "Preview"))
+    text = "\n".join(shown(w) for w in app.screen.query("Static"))
+    assert "p: import the 2 good rows, the 1 rejected" in text and "a: import" not in text
+    await pilot.press("p")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    names = dict(book.conn.execute(
+        "SELECT name, phone FROM customers WHERE name IN ('Local Brasil', 'Neu Eins', 'Broken')"))
+    assert names == {"Local Brasil": "+5511961234567", "Neu Eins": "+4915123456781"}
+    rejected = (tmp_path / "mixed.rejected.csv").read_text("utf-8")
+    assert "Broken" in rejected and "Neu Eins" not in rejected
+
+
+async def test_an_empty_book_greets_the_rep_with_what_to_do(tmp_path):
+    with Book.create(tmp_path / "empty.db", app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await started(pilot)
+            greeting = screen.query_one("#greeting")
+            assert greeting.display and "no customers yet" in shown(greeting)
+            assert not any(n.severity == "error" for n in app._notifications)
+
+
+async def test_the_palette_shows_keys_as_a_person_types_them(pilot):
+    titles = {c.title: c.help for c in pilot.app.get_system_commands(pilot.app.screen)}
+    assert titles["Keys"] == "key ?"
+    assert "question_mark" not in " ".join(titles.values())
+
+
+async def test_help_lists_the_movement_keys_and_the_row_legend(pilot):
+    await pilot.press("question_mark")
+    await pilot.pause()
+    text = "\n".join(shown(w) for w in pilot.app.screen.query("Static"))
+    for words in ("Next customer", "Page down", "Last customer", "colour: red, orange", "quiet 3h37", "open -22:00"):
+        assert words in text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import NOW
-from tests.tui.conftest import app_cfg
+from tests.tui.conftest import app_cfg, started
 from wtui.book.book import Book
 from wtui.tui.app import WtuiApp
 
@@ -18,33 +18,48 @@ SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 THEMES = ("wtui-dark", "wtui-ansi")
 
 
-async def settle(pilot):
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 SCREENS = {
     "queue": (),
     "customer_panel": ("j", "enter"),
     "tag_picker": ("t", "s", "t", "a"),
-    "help": ("question_mark",),
+    "help_with_the_legend": ("question_mark",),
 }
+
+
+def snap(snap_compare, book, keys, size, theme="wtui-dark", typed: str = ""):
+    async def run_before(pilot):
+        await started(pilot)
+        if keys:
+            await pilot.press(*keys)
+        if typed:
+            await pilot.press(*typed)
+            bar = pilot.app.screen.query_one("#query-bar")
+            for _ in range(200):  # the count follows a pause in typing, from a worker
+                await pilot.pause(0.05)
+                if not bar.status_text.startswith("counting"):
+                    break
+        await started(pilot)
+
+    return snap_compare(WtuiApp(book, theme), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("screen", SCREENS)
-def test_screen_snapshot(snap_compare, book_path, screen, size, theme):
-    book = Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana")
+def test_screen_snapshot(snap_compare, book, screen, size, theme):
+    assert snap(snap_compare, book, SCREENS[screen], SIZES[size], theme)
 
-    async def run_before(pilot):
-        await settle(pilot)
-        if SCREENS[screen]:
-            await pilot.press(*SCREENS[screen])
-        await settle(pilot)
 
-    try:
-        assert snap_compare(WtuiApp(book, theme), terminal_size=SIZES[size], run_before=run_before)
-    finally:
-        book.close()
+@pytest.mark.parametrize("typed", ["#Stage-Quoted AND color = red", "#Stage-Quotd AND"], ids=["count", "error"])
+def test_the_filter_bar_shows_its_count_or_its_whole_error_at_80x24(snap_compare, book, typed):
+    assert snap(snap_compare, book, ("f",), (80, 24), typed=typed)
+
+
+def test_my_queue_header_at_80x24(snap_compare, book_path):
+    with Book.open(book_path, app_cfg(queue={"scope": "mine"}), clock=lambda: NOW, actor="ana") as book:
+        assert snap(snap_compare, book, (), (80, 24))
+
+
+def test_an_empty_book_greets_the_rep_at_80x24(snap_compare, tmp_path):
+    with Book.create(tmp_path / "empty.db", app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        assert snap(snap_compare, book, (), (80, 24))

@@ -212,7 +212,8 @@ class _Windows:
 
 
 def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, search: str = "",
-             zone: ZoneInfo | None = None, within: tuple[str, list] | None = None, mine: str | None = None) -> int | None:
+             zone: ZoneInfo | None = None, within: tuple[str, list] | None = None,
+             mine: str | None = None) -> int | None:
     """Where ``uid`` stands in today's queue (0 = first), or None when they are not in it."""
     row = conn.execute("SELECT queue_rank, due_at, color, id FROM customers WHERE uid = ?", (uid,)).fetchone()
     cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))

@@ -249,12 +249,6 @@ class WhatsApp:
 class RulesCfg:
     path: str
 
-    @property
-    def run_on_start(self) -> bool:
-        """Always False: rules never run when a book opens. Not a setting (see ``_RETIRED``); the
-        app still asks until its rewrite lands, then this goes."""
-        return False
-
 
 @dataclass(frozen=True)
 class SyncCfg:

@@ -1,7 +1,9 @@
-"""The queue screen's bindings: every action has an id, the keys come from config.
+"""Every action has a binding id; the keys come from config through ``App.set_keymap``.
 
-``bindings(cfg)`` builds Textual ``Binding`` objects from ``[keys]`` and
-``[quick_tags]``, and refuses a key bound to two actions, naming both. Help
+The widgets declare their bindings with the shipped default keys (from
+``defaults.toml``, the one home of the keys); ``keymap(cfg)`` maps each id to
+the keys in force and refuses a key bound to two actions, naming both. An
+action bound to nothing (``""``) is switched off by ``unbound(cfg)``. Help
 (``?``) and the command palette read the bindings in force, so they cannot
 disagree with what the keys do.
 """
@@ -9,10 +11,11 @@ disagree with what the keys do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from textual.binding import Binding
 
-from wtui.core.config import Config
+from wtui.core.config import Config, load_defaults_dict
 from wtui.errors import ConfigError
 
 
@@ -24,13 +27,17 @@ class Action:
     show: bool = False  # in the footer
 
 
-ACTIONS = (
-    Action("down", "cursor_down", "Next customer"),
-    Action("up", "cursor_up", "Previous customer"),
-    Action("top", "top", "First customer"),
-    Action("bottom", "bottom", "Last customer"),
-    Action("page_down", "page_down", "Page down"),
-    Action("page_up", "page_up", "Page up"),
+# Movement lives on the queue table (a focused ScrollView's own keys would scroll and leave the cursor behind).
+TABLE_ACTIONS = (
+    Action("down", "cursor('down')", "Next customer"),
+    Action("up", "cursor('up')", "Previous customer"),
+    Action("top", "cursor('top')", "First customer"),
+    Action("bottom", "cursor('bottom')", "Last customer"),
+    Action("page_down", "cursor('page_down')", "Page down"),
+    Action("page_up", "cursor('page_up')", "Page up"),
+)
+
+SCREEN_ACTIONS = (
     Action("open", "open_customer", "Open the customer", True),
     Action("tags", "tags", "Tags", True),
     Action("colour", "colour", "Set colour", True),
@@ -38,9 +45,11 @@ ACTIONS = (
     Action("note", "note", "Add a note", True),
     Action("preference", "preference", "Edit the preference note"),
     Action("contacted", "contacted", "Log contacted", True),
+    Action("assign", "assign", "Assign to me"),
     Action("undo", "undo", "Undo", True),
     Action("search", "search", "Narrow by text", True),
     Action("filter", "filter", "Filter by query", True),
+    Action("scope", "scope", "My queue / the team's"),
     Action("segments", "toggle_segments", "Saved segments"),
     Action("save_segment", "save_segment", "Save the filter as a segment"),
     Action("bulk", "bulk", "Act on everyone filtered"),
@@ -54,26 +63,55 @@ ACTIONS = (
     Action("quit", "quit", "Quit", True),
 )
 
-
-def quick_actions(cfg: Config) -> list[tuple[str, str, str]]:
-    """(binding id, key, tag) for each bound quick tag."""
-    return [(f"quick_{n}", n, tag) for n, tag in sorted(cfg.quick_tags.items()) if tag]
+ACTIONS = TABLE_ACTIONS + SCREEN_ACTIONS
+QUICK = tuple(str(n) for n in range(1, 10))  # quick_1 .. quick_9: the number keys toggle configured tags
 
 
-def bindings(cfg: Config) -> list[Binding]:
-    """The queue screen's bindings with the keys from config; duplicates refused."""
-    out: list[Binding] = []
+@cache
+def _default_keys() -> dict[str, str]:
+    return load_defaults_dict()["keys"]
+
+
+def _bindings(actions: tuple[Action, ...]) -> list[Binding]:
+    keys = _default_keys()
+    return [Binding(keys[a.id] or a.id, a.action, a.description, show=a.show, id=a.id) for a in actions]
+
+
+def table_bindings() -> list[Binding]:
+    return _bindings(TABLE_ACTIONS)
+
+
+def screen_bindings() -> list[Binding]:
+    quick = [Binding(n, f"quick_tag('{n}')", f"Quick tag {n}", show=False, id=f"quick_{n}") for n in QUICK]
+    return _bindings(SCREEN_ACTIONS) + quick
+
+
+def keymap(cfg: Config) -> dict[str, str]:
+    """Binding id -> keys in force; a key bound to two actions is refused, naming both."""
     owner: dict[str, str] = {}
+    out: dict[str, str] = {}
     for a in ACTIONS:
         keys = cfg.keys.get(a.id, "")
-        if not keys.strip():
-            continue
-        _claim(owner, keys, a.id)
-        out.append(Binding(keys, a.action, a.description, show=a.show, id=a.id))
-    for bid, key, tag in quick_actions(cfg):
-        _claim(owner, key, bid)
-        out.append(Binding(key, f"quick_tag('{key}')", f"Toggle {tag}", show=False, id=bid))
+        if keys.strip():
+            _claim(owner, keys, a.id)
+            out[a.id] = keys
+    for n, tag in sorted(cfg.quick_tags.items()):
+        if tag:
+            _claim(owner, n, f"quick_{n}")
     return out
+
+
+def unbound(cfg: Config) -> set[str]:
+    """Textual action names switched off: bound to no key, or a number key with no tag."""
+    off = {a.action for a in ACTIONS if not cfg.keys.get(a.id, "").strip()}
+    return off | {f"quick_tag('{n}')" for n in QUICK if not cfg.quick_tags.get(n)}
+
+
+def describe(binding: Binding, cfg: Config) -> str:
+    """What a binding does, in words (a quick tag names its tag)."""
+    if binding.id and binding.id.startswith("quick_"):
+        return f"Toggle {cfg.quick_tags.get(binding.id[6:], '')}"
+    return binding.description
 
 
 def _claim(owner: dict[str, str], keys: str, action_id: str) -> None:

@@ -42,6 +42,14 @@ class Modal(ModalScreen):
     def __init__(self) -> None:
         super().__init__(classes="modal")
 
+    def on_key(self, event) -> None:
+        # Typed before the box had focus (the keys right after t or n): they belong in the box.
+        box = self.query(Input).first() if self.query(Input) else None
+        if box is not None and self.focused is None and event.is_printable and event.character:
+            event.stop()
+            box.insert_text_at_cursor(event.character)
+            self.set_focus(box)
+
 
 def title(text: str | Text) -> Static:
     """A modal's title, shown literally: a title may carry what a rep typed (a path, a query)."""
@@ -91,7 +99,8 @@ class TagPicker(Modal):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield title(Text("Tags for ") + safe(self.who))
-            yield TagFilter(placeholder="type to filter, space toggles, enter applies", id="tag-filter")
+            yield TagFilter(select_on_focus=False, id="tag-filter",
+                            placeholder="type to filter, space toggles, enter applies")
             yield OptionList(id="tag-options")
             yield Static("", id="tag-hint", classes="hint")
 
@@ -161,29 +170,65 @@ class TagPicker(Modal):
 
 
 class Choice(Modal):
-    """Pick one of a few values (colour, intent), optionally with a text field (expiry)."""
+    """Pick one of a few values (colour, intent), starting on ``current``; optionally with a text field
+    (the expiry) that ``check`` validates as it is typed: a bad value keeps the dialog open."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
-    def __init__(self, title: str, choices: list[tuple[str, Text]], field: tuple[str, str] | None = None) -> None:
+    def __init__(self, title: str, choices: list[tuple[str, Text]], field: tuple[str, str] | None = None,
+                 current: str | None = None, check: Callable[[str], tuple[bool, str]] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices
         self.field = field  # (label, default)
+        self.current = current
+        self.check = check
         self.extra = ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield title(self.title_text)
-            yield OptionList(*[Option(label, id=value) for value, label in self.choices], id="choices")
+            options = OptionList(*[Option(label, id=value or "-") for value, label in self.choices], id="choices")
+            values = [value for value, _ in self.choices]
+            if self.current in values:
+                options.highlighted = values.index(self.current)
+            yield options
             if self.field:
                 yield Static(self.field[0], classes="hint")
-                yield Input(value=self.field[1], id="choice-field")
+                yield Input(select_on_focus=False, value=self.field[1], id="choice-field")
+                yield Static("", id="choice-status", classes="hint")
+
+    def on_mount(self) -> None:
+        if self.field:
+            self._validate(self.field[1])
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._validate(event.value)
+
+    def _validate(self, text: str) -> bool:
+        if not self.check:
+            return True
+        ok, message = self.check(text)
+        status = self.query_one("#choice-status", Static)
+        status.set_class(not ok, "error")
+        status.update(Text(visible(message)))
+        return ok
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # enter in the field confirms the highlighted choice
+        option = self.query_one("#choices", OptionList).highlighted_option
+        if option is not None:
+            self._choose(option.id or "-")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option.id or "-")
+
+    def _choose(self, value: str) -> None:
         if self.field:
             self.extra = self.query_one("#choice-field", Input).value
-        self.dismiss(event.option.id)
+            if not self._validate(self.extra):
+                return
+        self.dismiss("" if value == "-" else value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -205,7 +250,7 @@ class Prompt(Modal):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield title(self.title_text)
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Input(select_on_focus=False, value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static("", id="prompt-status", classes="hint")
 
     def on_mount(self) -> None:
@@ -251,73 +296,139 @@ class Confirm(Modal):
 
 
 class Help(Modal):
-    """The keys in force on the screen below, read from its live bindings."""
+    """The keys in force on the screen below (read from its live bindings), and what the row glyphs mean."""
 
-    DEFAULT_CSS = MODAL_CSS + ".modal.help > Vertical { width: 72; } .modal.help #help-keys { height: auto; max-height: 26; }"
+    DEFAULT_CSS = MODAL_CSS + """
+    .modal.help > Vertical { width: 76; }
+    .modal.help #help-keys { height: auto; max-height: 26; }
+    """
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str]], legend: list[tuple[str, str]]) -> None:
         super().__init__()
+        self.add_class("help")
         self.rows = rows
+        self.legend = legend
 
     def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
         text = Text()
-        width = max((len(k) for k, _ in self.rows), default=4)
+        width = max((len(k) for k, _ in self.rows + self.legend), default=4)
         for keys, description in self.rows:
             text.append(f"{keys:>{width}}  ", style="bold")
             text.append(description + "\n")
-        from textual.containers import VerticalScroll
-
+        text.append("\nIn a row\n", style="bold underline")
+        for sign, meaning in self.legend:
+            text.append(f"{sign:>{width}}  ", style="bold")
+            text.append(meaning + "\n")
         with Vertical():
             yield title("Keys on this screen")
             with VerticalScroll(id="help-keys"):
                 yield Static(text)
-            yield Static("esc closes · ctrl+p lists every action", classes="hint")
+            yield Static("esc closes · ctrl+p lists every action · up/down scroll", classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-class RulesPreview(Modal):
-    """A dry-run report (rules, an import); ``a`` applies it."""
+class Preview(Modal):
+    """A dry-run report (rules, an import) and what the rep may do with it: each (key, label, answer)."""
 
-    DEFAULT_CSS = MODAL_CSS + ".modal.rules > Vertical { width: 100; } .modal.rules #rules-report { height: auto; max-height: 30; }"
-    BINDINGS = [
-        Binding("a", "apply", "Apply", id="rules.apply"),
-        Binding("escape,q", "close", "Close", id="rules.close"),
-    ]
+    DEFAULT_CSS = MODAL_CSS + """
+    .modal.preview > Vertical { width: 100; }
+    .modal.preview #preview-report { height: auto; max-height: 30; }
+    """
+    BINDINGS = [Binding("escape,q", "answer('')", "Close", id="preview.close")]
 
-    def __init__(self, report: Text, changed: int, title: str = "Automation rules: a dry run") -> None:
+    def __init__(self, title: str, report: Text, answers: list[tuple[str, str, str]]) -> None:
         super().__init__()
-        self.add_class("rules")
-        self.report = report
-        self.changed = changed
+        self.add_class("preview")
         self.title_text = title
+        self.report = report
+        self.answers = {key: answer for key, _, answer in answers}
+        self.hint = "   ".join(f"{key}: {label}" for key, label, _ in answers) or "nothing to change"
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
 
         with Vertical():
             yield title(self.title_text)
-            with VerticalScroll(id="rules-report"):
+            with VerticalScroll(id="preview-report"):
                 yield Static(self.report)
-            hint = f"a: apply {self.changed:,} change(s)" if self.changed else "nothing to change"
-            hint += "   esc: close"
-            yield Static(hint, classes="hint")
+            yield Static(Text(self.hint + "   esc: close"), classes="hint")
 
-    def action_apply(self) -> None:
-        self.dismiss(self.changed > 0)
+    def on_key(self, event) -> None:
+        if event.key in self.answers:
+            event.stop()
+            self.dismiss(self.answers[event.key])
 
-    def action_close(self) -> None:
-        self.dismiss(False)
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)
+
+
+class ImportForm(Modal):
+    """The file to import and the CLI's options: the default region, and where rejected rows go."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="import.cancel")]
+
+    def __init__(self, default_region: str) -> None:
+        super().__init__()
+        self.default_region = default_region
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield title("Import customers from a file (CSV or TXT, a header row with a phone column)")
+            yield Static("file", classes="hint")
+            yield Input(select_on_focus=False, placeholder="/path/to/customers.csv", id="import-path")
+            yield Static("region for numbers written without +country code (e.g. BR; empty = none)", classes="hint")
+            yield Input(select_on_focus=False, value=self.default_region, placeholder="BR", id="import-region")
+            yield Static("rejected rows go to (with an error column; empty = next to the file)", classes="hint")
+            yield Input(select_on_focus=False, placeholder="rejected.csv", id="import-errors")
+            yield Static("tab: next field   enter: check the file (nothing is written yet)", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        path = self.query_one("#import-path", Input).value.strip()
+        if not path:
+            self.query_one("#import-path", Input).focus()
+            return
+        region = self.query_one("#import-region", Input).value.strip().upper()
+        errors = self.query_one("#import-errors", Input).value.strip() or _beside(path, "rejected")
+        self.dismiss(ImportRequest(path, region, errors))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    path: str
+    region: str
+    errors: str  # where a partial import writes the rejected rows
+
+
+def _beside(path: str, word: str) -> str:
+    """customers.csv -> customers.rejected.csv"""
+    from pathlib import Path
+
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.{word}{p.suffix or '.csv'}"))
+
+
+class Cancelled(Exception):
+    """Raised from a long job's progress callback when the rep pressed esc: the job rolls back."""
 
 
 class ProgressScreen(Modal):
-    """A long job's progress; the job calls ``advance`` from its worker through the app."""
+    """A long job's progress; the job calls ``advance`` from its worker through the app; esc asks it to stop."""
 
-    def __init__(self, title: str) -> None:
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]
+
+    def __init__(self, title: str, cancellable: bool = True) -> None:
         super().__init__()
         self.title_text = title
+        self.cancellable = cancellable
+        self.cancelled = False
 
     def compose(self) -> ComposeResult:
         from textual.widgets import ProgressBar
@@ -325,6 +436,8 @@ class ProgressScreen(Modal):
         with Vertical():
             yield title(self.title_text)
             yield ProgressBar(id="progress", show_eta=False)
+            if self.cancellable:
+                yield Static("esc: stop (nothing is written)", id="progress-hint", classes="hint")
 
     def advance(self, done: int, total: int, title: str | None = None) -> None:
         """Move the bar; a new ``title`` starts the job's next step."""
@@ -334,3 +447,14 @@ class ProgressScreen(Modal):
             self.title_text = title
             self.query_one(".title", Static).update(Text(visible(title)))
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
+
+    def check(self, done: int, total: int) -> None:
+        """A progress callback for a worker thread: moves the bar, and raises ``Cancelled`` after esc."""
+        if self.cancelled:
+            raise Cancelled
+        self.app.call_from_thread(self.advance, done, total)
+
+    def action_cancel(self) -> None:
+        if self.cancellable and not self.cancelled:
+            self.cancelled = True
+            self.query_one("#progress-hint", Static).update("stopping…")

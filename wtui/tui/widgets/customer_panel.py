@@ -110,7 +110,8 @@ class CustomerPanel(VerticalScroll):
         clock = Text(f"{state.local:%a %H:%M} {c.tz}  ")
         clock.append(state.label(now), style=Style() if state.in_window else self.wtheme.marks["outside"])
         lines.append(clock)
-        lines.append(Text("Preference: ") + (safe(c.preference) if c.preference else Text("none recorded", style="italic")))
+        preference = safe(c.preference) if c.preference else Text("none recorded", style="italic")
+        lines.append(Text("Preference: ") + preference)
         traits = (f"intent {c.intent or '-'} · interest {c.interest or '-'} · activity {c.activity or '-'} · "
                   f"lifecycle {c.lifecycle or '-'} · spend {c.spend_tier or '-'} · RFM {c.rfm or '-'}")
         lines.append(Text(traits))
@@ -126,6 +127,7 @@ class CustomerPanel(VerticalScroll):
             for i, (name, col) in enumerate(items):
                 tag_text.append(("  " if i else "") + visible(name), style=_colour_style(col))
             tag_text.append("\n")
+        tag_text.rstrip()
         tag_lines = [_heading("Tags"), tag_text if c.tags else Text("no tags", style="italic")]
         sections.append(tag_lines)
         tags.update(Group(*tag_lines))
@@ -151,7 +153,8 @@ class CustomerPanel(VerticalScroll):
 
         hist = [_heading("Latest")]
         for at, kind, text in c.interactions:
-            row = Text(f"{_when(at, now, zone)}  {_KIND.get(kind, kind)} ", style="" if kind in ("in", "out") else "dim")
+            style = "" if kind in ("in", "out") else "dim"
+            row = Text(f"{_when(at, now, zone)}  {_KIND.get(kind, kind)} ", style=style)
             row.append_text(safe(text))
             hist.append(row)
         sections.append(hist)

@@ -81,8 +81,8 @@ class QueryBar(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="query-status")
-        yield Input(placeholder="a query: #Interest-Beauty AND last_inbound > 30d EXCLUDE #Ordered", id="query",
-                    suggester=QuerySuggester(self.book))
+        yield Input(select_on_focus=False, id="query", suggester=QuerySuggester(self.book),
+                    placeholder="a query: #Interest-Beauty AND last_inbound > 30d EXCLUDE #Ordered")
 
     @property
     def input(self) -> Input:
@@ -91,7 +91,7 @@ class QueryBar(Vertical):
     def open(self, text: str) -> None:
         self.display = True
         self.input.value = text
-        self.input.focus()
+        self.screen.set_focus(self.input)  # now, so the keys typed right after f land in the box
         self.check(text)
 
     def close(self) -> None:

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -241,6 +240,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         phone, local, window, due = (cells for _, cells in FIXED)
         # Cells are cut and padded as the terminal counts them (core.text.fit), so a Hindi or Chinese
         # name never pushes the later columns right; the strip's width is declared, not measured by Rich.
+        outside = Style() if e.window.in_window else marks["outside"]
         cells = [
             ("▌", colour),
             (self.glyphs[e.color] + ("*" if e.priority else " "), colour + Style(bold=True)),
@@ -249,7 +249,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
             (" " + fit(visible(e.name), name_width(width)), Style()),
             (" " + fit(e.phone, phone - 1), marks["dim"]),
             (" " + fit(f"{e.window.local:%a %H:%M}", local - 1), Style()),
-            (" " + fit(e.window.short(now, window - 1), window - 1), Style() if e.window.in_window else marks["outside"]),
+            (" " + fit(e.window.short(now, window - 1), window - 1), outside),
             (" " + fit(due_text(now, e.due, e.overdue, due - 1), due - 1), marks["overdue"] if e.overdue else Style()),
         ]
         used = LEAD + 1 + name_width(width) + sum(c for _, c in FIXED)

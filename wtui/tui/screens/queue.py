@@ -1,0 +1,860 @@
+"""The queue screen: today's queue, the customer panel, and every action on them.
+
+Keys call one ``Book`` write on the main thread when it takes milliseconds
+(a tag, a note, a contact for one customer); anything that may take longer (a
+bulk action, an undo, the rules, an import, many marked rows, narrowing by
+text, book-wide counts) runs in a worker on a ``Book`` of its own, behind a
+progress line that esc cancels, so the keys stay live. Each multi-step flow
+(pick, confirm, run, report) is one flat ``@work`` method that awaits its
+modals with ``push_screen_wait``. Widgets report by messages; this screen is
+the one place that writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from wtui.book.book import Book
+from wtui.book.reads import queue_zones, rep_zone, team_signals
+from wtui.core.config import COLORS
+from wtui.core.durations import parse_span
+from wtui.core.prefs import format_note, parse_note
+from wtui.core.queue import end_of_day
+from wtui.core.text import visible
+from wtui.core.traits import INTENTS
+from wtui.errors import WtuiError
+from wtui.tui import keys
+from wtui.tui.modals import (
+    Cancelled,
+    Choice,
+    Confirm,
+    Help,
+    ImportForm,
+    Preview,
+    ProgressScreen,
+    Prompt,
+    TagChoice,
+    TagPicker,
+    TagResult,
+)
+from wtui.tui.text import safe
+from wtui.tui.theme import WtuiTheme
+from wtui.tui.widgets.customer_panel import CustomerPanel
+from wtui.tui.widgets.query_bar import QueryBar
+from wtui.tui.widgets.queue_header import HeaderState, QueueHeader, Stats
+from wtui.tui.widgets.queue_table import QueueColumns, QueueModel, QueueTable, QueueView
+from wtui.tui.widgets.segment_list import SegmentList
+from wtui.tui.widgets.world_clocks import WorldClocks
+from wtui.tui.workers import reader, writer
+
+PANEL_DELAY = 0.03  # seconds of quiet after a move before the panel redraws
+MANY = 50  # more customers than this: the write runs in a worker behind a progress line
+GREETING = """Welcome to wtui. This book has no customers yet.
+
+  I             import customers from a CSV file (a header row, a phone column)
+  wtui import-chat "WhatsApp Chat with Maria.zip" --phone +5511961234567
+                read a WhatsApp chat export into a customer's history
+  wtui --demo   try the keys on a demo book (this book is not touched)
+
+? lists the keys, q quits."""
+
+
+def parse_expiry(text: str) -> timedelta | None:
+    """'4h', '2d', '30m', '12' (hours); '' or '0' = no expiry. ValueError otherwise."""
+    return parse_span(text, default_unit="h") or None
+
+
+def flow(method):
+    """A multi-step flow: one flat ``@work`` coroutine awaiting its dialogs. Until it ends, the queue's own
+    keys are off, so keys typed ahead (a paste, a laggy SSH line) never act on the queue between dialogs."""
+    worker = work(exclusive=True, group="flow")(method)
+
+    @functools.wraps(method)
+    def start(self: "QueueScreen", *args):
+        self.flowing = True
+        return worker(self, *args)
+
+    return start
+
+
+@dataclass
+class Undoable:
+    batch: str
+    what: str  # "Urgent added to Ana Lima": what "undone: ..." will say
+
+
+class QueueScreen(Screen):
+    """Today's queue, the customer panel, and every action on them."""
+
+    CSS_PATH = "queue.tcss"
+    BINDINGS = keys.screen_bindings()
+
+    def __init__(self, book: Book, theme: WtuiTheme) -> None:
+        super().__init__()
+        self.book = book
+        self.wtheme = theme
+        self.model = QueueModel(book, mine=book.cfg.queue.scope == "mine")
+        self.undo_stack: list[Undoable] = []
+        self.stats: Stats | None = None
+        self.query_text = ""  # the query narrowing the queue, as typed
+        self.empty_book = False
+        self._seen_version = book.data_version()
+        self._pending: str | None = None
+        self._panel_timer = None
+        self._off = keys.unbound(book.cfg)
+        self.flowing = False  # a flow (pick, confirm, run, report) is under way
+
+    def compose(self) -> ComposeResult:
+        cfg = self.book.cfg
+        yield QueueHeader(self.wtheme, cfg.colors.order, cfg.colors.glyph, id="header")
+        yield WorldClocks(self.wtheme, id="clocks")
+        with Horizontal(id="body"):
+            yield SegmentList(self.book, id="segments")
+            with Vertical(id="queue-pane"):
+                yield QueueColumns(id="columns")
+                yield QueueTable(self.model, self.wtheme, cfg.colors.glyph, id="queue")
+                yield Static(Text(GREETING), id="greeting")
+            yield CustomerPanel(self.book, self.wtheme, id="panel")
+        yield Input(select_on_focus=False, id="search",
+                    placeholder="narrow by name, number or tag; enter keeps it, esc clears")
+        yield QueryBar(self.book, id="query-bar")
+        yield Static("The terminal is too small for wtui: make it at least "
+                     f"{cfg.ui.min_width}x{cfg.ui.min_height}. q quits.", id="too-small")
+        yield Footer()
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    @property
+    def panel(self) -> CustomerPanel:
+        return self.query_one(CustomerPanel)
+
+    def on_mount(self) -> None:
+        self.empty_book = self.book.customer_count() == 0
+        self.set_class(self.empty_book, "empty-book")
+        self.table.reload()
+        self.table.focus()
+        self._layout()
+        self._header()
+        if self.empty_book:
+            self.panel.show(None, Text("No customers yet: see the left.", style="italic"))
+        self.call_after_refresh(self.refresh_stats)  # the first screen paints before the book-wide counts
+        self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
+        self.set_interval(60, self.tick)
+
+    # -- layout ------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        ui = self.book.cfg.ui
+        w, h = self.app.size
+        self.set_class(w < ui.min_width or h < ui.min_height, "tiny")
+        self.set_class(w >= ui.panel_min_width, "wide")
+        self.set_class(w < ui.panel_min_width, "narrow")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.has_class("tiny") or self.flowing:  # behind "too small", or between a flow's dialogs: only q
+            return action == "quit"
+        if action in self._off or (parameters and f"{action}({parameters[0]!r})" in self._off):
+            return False
+        return True
+
+    # -- keeping the screen true ---------------------------------------------------
+
+    @on(QueueTable.Moved)
+    def _moved(self, event: QueueTable.Moved) -> None:
+        # The row repaints first; the panel (the heavier render) follows once the keys settle.
+        self._pending = event.entry.uid if event.entry else None
+        if self._panel_timer is not None:
+            self._panel_timer.stop()
+        self._panel_timer = self.set_timer(PANEL_DELAY, self._show_panel)
+
+    def _show_panel(self) -> None:
+        self._panel_timer = None
+        if not self.empty_book:
+            self.panel.show(self._pending)
+
+    def reload(self, keep: str | None = None) -> None:
+        """Re-read the queue now (after a write: milliseconds), then the book-wide figures in a worker."""
+        self.table.reload(keep)
+        self._show_panel()
+        self._header()
+        self.refresh_stats()
+
+    @work(thread=True, exclusive=True, group="queue")
+    def read_queue(self, keep: str | None = None) -> None:
+        """Re-read the queue off the UI thread (narrowing by text scans the day's queue)."""
+        search, query, mine = self.model.search, self.model.query, self.model.mine
+        with reader(self.book) as book:
+            view = self.model.read(book, keep)
+        self.app.call_from_thread(self._show_queue, view, (search, query, mine))
+
+    def _show_queue(self, view: QueueView, asked: tuple) -> None:
+        if asked != (self.model.search, self.model.query, self.model.mine):
+            return  # the rep typed on: a newer read is on its way
+        self.table.show(view)
+        self._show_panel()
+        self._header()
+
+    def poll(self) -> None:
+        """Another rep's commit shows within ``poll_seconds``, the cursor staying on the same customer."""
+        version = self.book.data_version()
+        if version != self._seen_version:
+            self._seen_version = version
+            self.tick()
+
+    def tick(self) -> None:
+        """Time moves colours and due times on (once a minute), and so do other reps' commits."""
+        self.book.refresh_stale()
+        current = self.table.current
+        self.read_queue(current.uid if current else None)
+        self.refresh_stats()
+
+    @work(thread=True, exclusive=True, group="stats")
+    def refresh_stats(self) -> None:
+        """Progress, team signals and the zones due today, on a read connection of their own."""
+        with reader(self.book) as book:
+            now = book.now()
+            cfg = book.cfg
+            stats = Stats(book.progress(self.model.total, mine=self.model.mine), team_signals(book.conn, cfg),
+                          queue_zones(book.conn, cfg, end_of_day(now, rep_zone(cfg))))
+        self.app.call_from_thread(self._show_stats, stats)
+
+    def _show_stats(self, stats: Stats) -> None:
+        self.stats = stats
+        self._header()
+        self.query_one(WorldClocks).show(stats.zones, self.book.now())
+
+    def _header(self) -> None:
+        self.query_one(QueueHeader).show(HeaderState(
+            mine=self.model.mine, who=self.book.actor, counts=self.model.counts, search=self.model.search,
+            query=self.query_text, marked=len(self.table.marked), stats=self.stats))
+
+    # -- moving and showing -----------------------------------------------------------
+
+    def action_open_customer(self) -> None:
+        self.remove_class("hide-panel")
+        self.add_class("show-panel")
+
+    def action_toggle_panel(self) -> None:
+        if self.has_class("narrow"):
+            self.toggle_class("show-panel")
+        else:
+            self.toggle_class("hide-panel")
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.move(1)
+        self._header()
+
+    @work(thread=True, exclusive=True, group="mark-all")
+    def action_mark_all(self) -> None:
+        """Mark everyone shown (or unmark all): the ids come from a worker, not from building every row."""
+        with reader(self.book) as book:
+            everyone = set(self.model.uids(book))
+        self.app.call_from_thread(self._mark_all, everyone)
+
+    def _mark_all(self, everyone: set[str]) -> None:
+        table = self.table
+        table.marked = set() if everyone and everyone <= table.marked else everyone
+        table.refresh()
+        self._header()
+        self.notify(f"marked {len(table.marked):,} customers" if table.marked else "marks cleared", markup=False)
+
+    def action_scope(self) -> None:
+        self.model.mine = not self.model.mine
+        self.table.marked.clear()
+        self.reload()
+        who = f"your customers ({self.book.actor}) and the unassigned" if self.model.mine else "the whole team's"
+        self.notify(f"showing {who}: {self.model.total:,} due today", markup=False)
+
+    def action_copy_number(self) -> None:
+        entry = self.table.current
+        if entry:
+            self.app.copy_to_clipboard(entry.phone)
+            self.notify(f"copied {entry.phone} ({visible(entry.name)})", markup=False)
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_help(self) -> None:
+        by_id: dict[str, tuple[list[str], str]] = {}
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if binding.id and (binding.id in {a.id for a in keys.ACTIONS} or binding.id.startswith("quick_")):
+                shown = by_id.setdefault(binding.id, ([], keys.describe(binding, self.book.cfg)))
+                shown[0].append(self.app.get_key_display(binding))
+        order = [a.id for a in keys.ACTIONS] + [f"quick_{n}" for n in keys.QUICK]
+        rows = [(" ".join(by_id[i][0]), by_id[i][1]) for i in order if i in by_id]
+        self.app.push_screen(Help(rows, self.legend()))
+
+    def legend(self) -> list[tuple[str, str]]:
+        cfg = self.book.cfg
+        glyphs = cfg.colors.glyph
+        return [
+            (" ".join(glyphs[c] for c in cfg.colors.order), "colour: " + ", ".join(cfg.colors.order)),
+            ("*", "a priority tag (" + ", ".join(cfg.colors.rules.priority_tags) + "): before anything else"),
+            ("H M P N", "intent: high, medium, potential, none (- not known)"),
+            ("●", "marked: t c d act on every marked row"),
+            ("Tue 14:05", "the customer's local time"),
+            ("open -22:00", "inside their contact window, until 22:00 their time"),
+            ("quiet 3h37", "outside it (quiet hours, closed, worst hours): it opens in 3 h 37 m"),
+            ("late 11h43", "overdue by 11 h 43 m; 'in 2h' is due in 2 hours"),
+        ]
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _targets(self) -> list[str]:
+        targets = self.table.targets()
+        if not targets:
+            self.notify("Nothing to act on: the queue is empty.", severity="warning")
+        return targets
+
+    def _who(self, targets: list[str]) -> str:
+        """'Ana Lima' for one customer, '12 customers' for more."""
+        if len(targets) == 1:
+            current = self.table.current
+            if current and current.uid == targets[0]:
+                return visible(current.name) or current.phone
+            return visible(self.book.names([targets[0]]).get(targets[0], "")) or "1 customer"
+        return f"{len(targets):,} customers"
+
+    def _wrote(self, batch: str, what: str, keep: str | None = None) -> None:
+        """After a batch: remember it for undo (when it changed anything), redraw, say what happened."""
+        if self.book.batch_changed(batch):
+            self.undo_stack.append(Undoable(batch, what))
+        self.table.marked.clear()
+        self.reload(keep)
+        self.notify(what, markup=False)
+
+    def _write(self, reason: str, what: str, fn: Callable[[Book], None], keep: str | None = None) -> None:
+        """A quick write on the main thread, as one batch."""
+        try:
+            with self.book.batch(reason) as batch:
+                fn(self.book)
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self._wrote(batch, what, keep)
+
+    async def _in_worker(self, title: str, job: Callable[[Book, Callable[[int, int], None]], object]):
+        """Run ``job(book, progress)`` on a writer of its own, behind a progress line esc cancels.
+
+        Returns the job's result, or None when it was cancelled or failed (and says so)."""
+        progress = ProgressScreen(title)
+        await self.app.push_screen(progress)
+        try:
+            def run():
+                with writer(self.book) as book:
+                    return job(book, progress.check)
+
+            return await asyncio.to_thread(run)
+        except Cancelled:
+            self.notify(f"{title}: stopped, nothing was written", severity="warning", markup=False)
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+        finally:
+            progress.dismiss(None)
+        return None
+
+    async def _change(self, targets: list[str], what: str, reason: str, **bulk) -> None:
+        """Tags, colour, intent or owner for the targets: one write for few, a bulk action in a worker for many."""
+        if len(targets) <= MANY:
+            def one_by_one(book: Book) -> None:
+                for uid in targets:
+                    for tag in bulk.get("add", ()):
+                        book.add_tag(uid, tag, reason=reason)
+                    for tag in bulk.get("remove", ()):
+                        book.remove_tag(uid, tag, reason=reason)
+                    if "color" in bulk:
+                        book.set_color(uid, bulk["color"], bulk.get("until"), reason=reason)
+                    if "intent" in bulk:
+                        book.set_intent(uid, bulk["intent"], reason=reason)
+                    if "owner" in bulk:
+                        book.set_field(uid, "owner", bulk["owner"], reason=reason)
+
+            self._write(reason, what, one_by_one, keep=targets[0] if len(targets) == 1 else None)
+            return
+        done = await self._in_worker(what, lambda book, progress: book.bulk(
+            book.ids_of(targets), reason=reason, progress=progress, **bulk))
+        if done is not None:
+            batch, written = done
+            self._wrote(batch, f"{what} ({written:,} changes)")
+
+    @flow
+    async def action_tags(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        tags = [TagChoice(t["name"], t["dimension"], t["color"]) for t in self.book.tags() if not t["archived"]]
+        common = set.intersection(*(set(self.book.tags_of(uid)) for uid in targets[:MANY])) if targets else set()
+        who = self._who(targets)
+        result: TagResult | None = await self.app.push_screen_wait(TagPicker(tags, common, who, self.book.is_admin()))
+        if result is None:
+            return
+        if result.create:
+            ask = Text("Create the tag ") + safe(result.create, "bold") + Text(" for the whole team?")
+            if await self.app.push_screen_wait(Confirm(ask)):
+                def create(book: Book) -> None:
+                    book.create_tag(result.create, reason="created from the tag picker")
+                    for uid in targets:
+                        book.add_tag(uid, result.create, reason="tag picker")
+
+                self._write("create tag", f"created {visible(result.create)} and added it to {who}", create)
+            return
+        if result.add or result.remove:
+            await self._change(targets, _tag_words(result.add, result.remove, who), "tag picker",
+                               add=result.add, remove=result.remove)
+
+    def action_quick_tag(self, number: str) -> None:
+        tag = self.book.cfg.quick_tags.get(number, "")
+        targets = self._targets()
+        if not tag or not targets:
+            return
+        if len(targets) > MANY:
+            self.notify(f"{len(targets):,} marked: use t (tags) for many customers at once", severity="warning")
+            return
+        remove = all(tag.lower() in (t.lower() for t in self.book.tags_of(uid)) for uid in targets)
+        who = self._who(targets)
+        what = f"removed {tag} from {who}" if remove else f"added {tag} to {who}"
+
+        def toggle(book: Book) -> None:
+            for uid in targets:
+                (book.remove_tag if remove else book.add_tag)(uid, tag, reason=f"key {number}")
+
+        self._write(f"key {number}", what, toggle, keep=targets[0] if len(targets) == 1 else None)
+
+    @flow
+    async def action_colour(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        current = self.table.current.color if len(targets) == 1 and self.table.current else None
+        picked = await self.ask_colour(f"Colour for {self._who(targets)}", current)
+        if picked is None:
+            return
+        color, until = picked
+        what = f"colour {color or 'automatic'} for {self._who(targets)}"
+        await self._change(targets, what, "set by hand", color=color, until=until)
+
+    async def ask_colour(self, title: str, current: str | None = None):
+        """A colour and its expiry (checked as it is typed), or None when cancelled."""
+        glyph = self.book.cfg.colors.glyph
+        choices = [(c, Text(f"{glyph[c]} {c}", style=self.wtheme.queue[c])) for c in COLORS]
+        choices.append(("", Text("automatic (clear the colour set by hand)")))
+        hours = self.book.cfg.ui.colour_override_hours
+
+        def check(text: str) -> tuple[bool, str]:
+            try:
+                span = parse_expiry(text)
+            except ValueError as exc:
+                return False, str(exc)
+            return True, f"expires in {text.strip()}" if span else "until cleared"
+
+        picker = Choice(title, choices, ("expires in (4h, 2d; empty = until cleared)", f"{hours:g}h" if hours else ""),
+                        current=current, check=check)
+        color = await self.app.push_screen_wait(picker)
+        if color is None:
+            return None
+        span = parse_expiry(picker.extra)
+        return color, (self.book.now() + span if (span and color) else None)
+
+    @flow
+    async def action_intent(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        current = self.table.current.intent if len(targets) == 1 and self.table.current else None
+        choices = [(i, Text(i)) for i in INTENTS] + [("", Text("automatic (from their words)"))]
+        intent = await self.app.push_screen_wait(Choice(f"Intent for {self._who(targets)}", choices, current=current))
+        if intent is not None:
+            await self._change(targets, f"intent {intent or 'automatic'} for {self._who(targets)}", "set by hand",
+                               intent=intent)
+
+    def action_assign(self) -> None:
+        targets = self._targets()
+        if targets:
+            me = self.book.actor
+            self._assign(targets, me)
+
+    @flow
+    async def _assign(self, targets: list[str], me: str) -> None:
+        await self._change(targets, f"assigned {self._who(targets)} to {visible(me)}", "assigned", owner=me)
+
+    @flow
+    async def action_note(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        who = self._who(targets)
+        text = await self.app.push_screen_wait(Prompt(f"Note for {who}", placeholder="what happened, what to remember"))
+        if text and text.strip():
+            await self._each(targets, "note", f"note added for {who}", lambda book, uid: book.add_note(uid, text))
+
+    @flow
+    async def action_preference(self) -> None:
+        entry = self.table.current
+        if entry is None:
+            return
+
+        def check(text: str) -> tuple[bool, str]:
+            try:
+                canonical = format_note(parse_note(text))
+            except WtuiError as exc:
+                return False, str(exc)
+            return True, f"saved as: {canonical}" if canonical else "empty: clears the preference"
+
+        text = await self.app.push_screen_wait(Prompt(f"Preference note for {visible(entry.name)}", entry.preference,
+                                                      check, "Mr. Wang | Prefers text | Mon-Fri 9-18 | Max 2/week"))
+        if text is not None:
+            self._write("preference", f"preference saved for {visible(entry.name)}",
+                        lambda book: book.set_preference(entry.uid, text, reason="edited"), keep=entry.uid)
+
+    @flow
+    async def action_contacted(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        index = self.table.cursor
+        await self._each(targets, "contacted", f"logged contact with {self._who(targets)}",
+                         lambda book, uid: book.log_contact(uid, reason="contacted"))
+        if self.table.current is None or self.table.current.uid in targets:
+            self.table.go(index)  # the row moved on or left the queue: stay at the same place
+
+    async def _each(self, targets: list[str], reason: str, what: str, fn: Callable[[Book, str], None]) -> None:
+        """One write per customer as one batch: on the main thread for few, in a worker for many."""
+        if len(targets) <= MANY:
+            self._write(reason, what, lambda book: [fn(book, uid) for uid in targets],
+                        keep=targets[0] if len(targets) == 1 else None)
+            return
+
+        def job(book: Book, progress) -> str:
+            with book.batch(reason) as batch:
+                for i, uid in enumerate(targets):
+                    fn(book, uid)
+                    if i % 500 == 0:
+                        progress(i, len(targets))
+            return batch
+
+        batch = await self._in_worker(what, job)
+        if batch is not None:
+            self._wrote(batch, what)
+
+    @flow
+    async def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo in this session.", severity="warning")
+            return
+        last = self.undo_stack.pop()
+        done = await self._in_worker(f"undoing: {last.what}",
+                                     lambda book, progress: book.undo(last.batch, reason="undo", progress=progress))
+        if done is None:
+            self.undo_stack.append(last)
+            return
+        reverted, skipped = done
+        self.reload()
+        extra = f"; {skipped:,} changed since by someone else: kept" if skipped else ""
+        self.notify(f"undone: {last.what} ({reverted:,} changes{extra})", markup=False)
+
+    # -- narrowing by text ---------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        self.set_focus(box)  # now, not after the keys already typed (Widget.focus waits its turn)
+
+    @on(Input.Changed, "#search")
+    def _narrow(self, event: Input.Changed) -> None:
+        self.model.search = event.value
+        current = self.table.current
+        self.read_queue(current.uid if current else None)
+
+    @on(Input.Submitted, "#search")
+    def _narrowed(self) -> None:
+        self.table.focus()
+
+    def on_worker_state_changed(self, event) -> None:
+        if event.worker.group == "flow" and event.worker.is_finished:
+            self.flowing = any(w.group == "flow" and not w.is_finished for w in self.workers)
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#search", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.display = False
+            self.table.focus()
+            event.stop()
+
+    # -- the query filter and segments -----------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one(QueryBar).open(self.query_text)
+
+    @on(QueryBar.Applied)
+    def _query_applied(self, event: QueryBar.Applied) -> None:
+        self.apply_query(event.text, event.node)
+        self.query_one(QueryBar).close()
+        self.table.focus()
+
+    @on(QueryBar.Closed)
+    def _query_closed(self) -> None:
+        self.apply_query("", None)
+        self.query_one(QueryBar).close()
+        self.table.focus()
+
+    def apply_query(self, text: str, node: object) -> None:
+        self.model.query = node
+        self.query_text = text if node is not None else ""
+        self.table.marked.clear()
+        self.reload()
+
+    def action_toggle_segments(self) -> None:
+        bar = self.query_one(SegmentList)
+        bar.display = not bar.display
+        if bar.display:
+            bar.fill()
+            bar.focus()
+        else:
+            self.table.focus()
+
+    @on(SegmentList.Chosen)
+    def _segment_chosen(self, event: SegmentList.Chosen) -> None:
+        self.use_segment(event.name, event.expr)
+
+    @on(SegmentList.Closed)
+    def _segments_closed(self) -> None:
+        self.action_toggle_segments()
+
+    def use_segment(self, name: str, expr: str | None = None) -> None:
+        expr = expr if expr is not None else dict(self.book.segments()).get(name)
+        if expr is None:
+            return
+        try:
+            node = self.book.parse_query(expr)
+        except WtuiError as exc:
+            self.notify(f"segment {visible(name)}: {exc}", severity="error", markup=False)
+            return
+        self.apply_query(expr, node)
+        self.notify(f"segment {visible(name)}: {self.model.total:,} due today", markup=False)
+        self.table.focus()
+
+    @flow
+    async def action_save_segment(self) -> None:
+        if not self.query_text:
+            self.notify("Filter with f first: a segment is a saved query.", severity="warning")
+            return
+        name = await self.app.push_screen_wait(Prompt(f"Save the query as a segment: {self.query_text}",
+                                                      placeholder="segment name"))
+        if name and name.strip():
+            self._write("save segment", f"saved segment {visible(name.strip())}",
+                        lambda book: book.save_segment(name.strip(), self.query_text))
+            if self.query_one(SegmentList).display:
+                self.query_one(SegmentList).fill()
+
+    # -- bulk actions ------------------------------------------------------------------------
+
+    @flow
+    async def action_bulk(self) -> None:
+        if not self.query_text or self.model.query is None:
+            self.notify("Filter with f first: bulk actions act on everyone the query matches.", severity="warning")
+            return
+        query, node = self.query_text, self.model.query
+
+        def matching() -> list[int]:
+            with reader(self.book) as book:
+                return book.select(node)
+
+        ids = await asyncio.to_thread(matching)
+        who = f"{len(ids):,} customers"
+        due = f"{self.model.total:,} of them due today" + (" in your queue" if self.model.mine else "")
+        what = [("add", Text("add tags")), ("remove", Text("remove tags")), ("colour", Text("set colour")),
+                ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV"))]
+        action = await self.app.push_screen_wait(Choice(f"Act on the {who} matching {query} ({due})", what))
+        change: dict = {}
+        if action in ("add", "remove"):
+            tags = [TagChoice(t["name"], t["dimension"], t["color"]) for t in self.book.tags() if not t["archived"]]
+            result = await self.app.push_screen_wait(TagPicker(tags, set(), f"{who} ({action})", False))
+            names = tuple(result.add) if result else ()
+            if names:
+                change = {action: names}
+                label = _tag_words(names, (), who) if action == "add" else _tag_words((), names, who)
+        elif action == "colour":
+            picked = await self.ask_colour(f"Colour for {who}")
+            if picked:
+                change = {"color": picked[0], "until": picked[1]}
+                label = f"colour {picked[0] or 'automatic'} for {who}"
+        elif action == "intent":
+            intent = await self.app.push_screen_wait(Choice(f"Intent for {who}", [(i, Text(i)) for i in INTENTS] +
+                                                            [("", Text("automatic"))]))
+            if intent is not None:
+                change = {"intent": intent}
+                label = f"intent {intent or 'automatic'} for {who}"
+        elif action == "owner":
+            owner = await self.app.push_screen_wait(Prompt(f"Owner for {who}", self.book.actor))
+            if owner and owner.strip():
+                change = {"owner": owner.strip()}
+                label = f"assigned {who} to {visible(owner.strip())}"
+        elif action == "export":
+            await self._export(ids, who)
+            return
+        if not change:
+            return
+        ask = Text(f"{label[:1].upper()}{label[1:]} matching ") + safe(query, "bold") + Text("?")
+        if not await self.app.push_screen_wait(Confirm(ask)):
+            return
+        done = await self._in_worker(label, lambda book, progress: book.bulk(ids, reason="bulk", progress=progress,
+                                                                              **change))
+        if done is not None:
+            batch, written = done
+            self._wrote(batch, f"{label}: {written:,} changed")
+
+    async def _export(self, ids: list[int], who: str) -> None:
+        target = await self.app.push_screen_wait(Prompt(f"Export {who} to a CSV file (add a number for an A/B split: "
+                                                        "out.csv 50)", "segment.csv"))
+        if not target or not target.strip():
+            return
+        path, _, split = target.strip().partition(" ")
+
+        def job(book: Book, progress) -> int:
+            from wtui.io.export import write_csv
+
+            return write_csv(book, ids, path, split=int(split) if split.strip().isdigit() else None)
+
+        try:
+            n = await self._in_worker(f"exporting {who}", job)
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror}", severity="error", markup=False)
+            return
+        if n is not None:
+            self.notify(f"wrote {n:,} customers to {visible(path)}", markup=False)
+
+    # -- automation rules ---------------------------------------------------------------
+
+    @flow
+    async def action_rules(self) -> None:
+        report = await self._in_worker("Rehearsing the automation rules",
+                                       lambda book, progress: _rules_text(book, book.run_rules(dry_run=True,
+                                                                                               progress=progress)))
+        if report is None:
+            return
+        text, changed = report
+        answers = [("a", f"apply {changed:,} change(s)", "apply")] if changed else []
+        if await self.app.push_screen_wait(Preview("Automation rules: a dry run", text, answers)) != "apply":
+            return
+        done = await self._in_worker("Running the automation rules",
+                                     lambda book, progress: book.run_rules(progress=progress))
+        if done is not None:
+            if done.batch:
+                self.undo_stack.append(Undoable(done.batch, f"the rules' {done.changed:,} change(s)"))
+            self.reload()
+            self.notify(f"rules applied: {done.changed:,} change(s)", markup=False)
+
+    # -- importing a file -----------------------------------------------------------------
+
+    @flow
+    async def action_import_file(self) -> None:
+        from wtui.io import csv_import
+
+        request = await self.app.push_screen_wait(ImportForm(self.book.cfg.book.default_region))
+        if request is None:
+            return
+        progress = ProgressScreen(f"Checking {request.path}")
+        await self.app.push_screen(progress)
+
+        def step(title: str):
+            def moved(done: int, total: int) -> None:
+                if progress.cancelled:
+                    raise Cancelled
+                self.app.call_from_thread(progress.advance, done, total, title)
+            return moved
+
+        def rehearse():
+            with writer(self.book) as book:
+                checked = csv_import.read_and_check(book, request.path, default_region=request.region,
+                                                    progress=step(f"Checking {request.path}"))
+                report = csv_import.apply(book, checked, dry_run=True,
+                                          progress=step(f"Counting the changes in {request.path}"))
+            return checked, report
+
+        try:
+            checked, report = await asyncio.to_thread(rehearse)
+        except Cancelled:
+            self.notify("import: stopped, nothing was written", severity="warning", markup=False)
+            return
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        finally:
+            progress.dismiss(None)
+        text = Text("\n".join(visible(line) for line in report.lines()[:-1]))  # the last line: nothing written
+        answers = []
+        if checked.good and not checked.failed:
+            answers.append(("a", f"import {len(checked.good):,} rows", "all"))
+        if checked.good and checked.failed:
+            answers.append(("p", f"import the {len(checked.good):,} good rows, the {len(checked.failed):,} rejected "
+                                 f"to {request.errors}", "partial"))
+        choice = await self.app.push_screen_wait(Preview(f"Import {request.path}", text, answers))
+        if choice not in ("all", "partial"):
+            return
+        partial = choice == "partial"
+
+        def write(book: Book, moved) -> object:
+            done = csv_import.apply(book, checked, partial=partial, progress=moved)
+            if partial and done.failed:
+                csv_import.write_errors(checked, request.errors, done.failed)
+            return done
+
+        try:
+            done = await self._in_worker(f"Importing {len(checked.good):,} rows", write)
+        except OSError as exc:
+            self.notify(f"{request.errors}: {exc.strerror}", severity="error", markup=False)
+            return
+        if done is not None:
+            self.empty_book = False
+            self.set_class(False, "empty-book")
+            self.tick()
+            extra = f"; rejected rows in {request.errors}" if partial and done.failed else ""
+            self.notify(visible(done.lines()[0]) + extra, markup=False)
+
+
+def _tag_words(add, remove, who: str) -> str:
+    """'added Urgent to Ana Lima', 'added A, B and removed C on 12 customers'."""
+    parts = []
+    if add:
+        parts.append("added " + ", ".join(add))
+    if remove:
+        parts.append("removed " + ", ".join(remove))
+    joint = " and ".join(parts)
+    if add and not remove:
+        return f"{joint} to {who}"
+    if remove and not add:
+        return f"{joint} from {who}"
+    return f"{joint} on {who}"
+
+
+def _rules_text(book: Book, report) -> tuple[Text, int]:
+    """The dry run as the preview shows it: each rule, what it matches, a few of the changes."""
+    text = Text()
+    for rule in report.summary(book, samples=5):
+        text.append(visible(rule.name), style="bold")
+        text.append(f"  when {visible(rule.when)} -> {visible(rule.actions)}\n", style="dim")
+        text.append(f"  {rule.matched:,} match, {rule.changed:,} would change\n")
+        for sample in rule.samples:
+            text.append("    ")
+            text.append_text(safe(sample.name))
+            text.append(f": {visible(', '.join(sample.changes))}\n")
+    return text, report.changed

@@ -1,0 +1,71 @@
+"""The line over the queue: whose queue it is, counts per colour, progress, team alerts, marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from wtui.book.reads import Progress, TeamSignals
+from wtui.tui.text import safe
+from wtui.tui.theme import WtuiTheme
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Book-wide figures, read in a worker: the rep's (or team's) progress, team signals, zones due today."""
+
+    progress: Progress
+    signals: TeamSignals
+    zones: list[str]
+
+
+@dataclass(frozen=True)
+class HeaderState:
+    mine: bool
+    who: str
+    counts: dict[str, int]
+    search: str = ""
+    query: str = ""
+    marked: int = 0
+    stats: Stats | None = None
+
+
+class QueueHeader(Static):
+    DEFAULT_CSS = "QueueHeader { height: auto; max-height: 2; padding: 0 1; background: $panel; }"
+
+    def __init__(self, theme: WtuiTheme, order: tuple[str, ...] | list[str], glyphs: dict[str, str], **kw) -> None:
+        super().__init__(**kw)
+        self.wtheme = theme
+        self.order = order
+        self.glyphs = glyphs
+
+    def show(self, state: HeaderState) -> None:
+        text = Text()
+        text.append("my queue " if state.mine else "team queue ", style="bold")
+        if state.mine:
+            text.append("(")
+            text.append_text(safe(state.who))
+            text.append(" + unassigned)  ")
+        else:
+            text.append(" ")
+        for color in self.order:
+            text.append(f"{self.glyphs[color]} {state.counts.get(color, 0):,} {color}  ",
+                        style=self.wtheme.queue[color])
+        if state.search:
+            text.append("narrowed to ", style="italic")
+            text.append_text(safe(state.search, "bold"))
+            text.append("  ")
+        if state.query:
+            text.append("query ", style="italic")
+            text.append_text(safe(state.query, "bold"))
+            text.append("  ")
+        if state.stats:
+            prog = state.stats.progress
+            text.append(f"{'mine' if state.mine else 'team'}: done {prog.done:,}/{prog.total:,}  ")
+            for alert in state.stats.signals.alerts:
+                text.append(f"⚠ team: {alert}  ", style=self.wtheme.marks["overdue"])
+        if state.marked:
+            text.append(f"● {state.marked:,} marked", style=self.wtheme.marks["marked"])
+        self.update(text)
