@@ -150,14 +150,17 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
     if args.demo:
         import tempfile
 
-        from wtui.book.book import default_actor
         from wtui.book.demo import make_demo
+        from wtui.book.generate import OWNERS
         from wtui.core.config import user_cache_dir
 
+        # The demo's rep is one of its owners (ana, unless rep.name says otherwise), so "my queue" has
+        # customers in it; they are the demo book's admin too.
+        me = cfg.rep.name or OWNERS[0]
         with tempfile.TemporaryDirectory(prefix="wtui-demo-") as tmp:
             path = Path(tmp) / "demo.db"
-            make_demo(path, cfg, now=clock(), admins=[default_actor(cfg)], cache=user_cache_dir())
-            with Book.open(path, cfg, clock=clock) as b:
+            make_demo(path, cfg, now=clock(), admins=[me], cache=user_cache_dir())
+            with Book.open(path, cfg, clock=clock, actor=me) as b:
                 yield b
         return
     if args.db:

@@ -245,3 +245,16 @@ def test_only_an_admin_writes_the_team_rules_file(tmp_path, book_path):
     p = wtui("--config", str(conf), "--db", str(book_path), "rules", "init", check=False, env={"USER": "nobody"})
     assert p.returncode == 2 and "only admins change the rules" in p.stderr
     assert not (tmp_path / "rules.toml").exists()
+
+
+def test_the_demo_rep_has_a_queue_of_their_own(tmp_path, monkeypatch):
+    # "my queue" is the app's default: the demo's rep must own some of its customers, whoever runs it.
+    from wtui import cli
+    from wtui.core import config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("USER", "nobody-here")
+    args = cli.build_parser().parse_args(["--demo", "queue"])
+    with cli.open_book(args, config.load(layers=[])) as book:
+        assert book.actor == "ana" and book.is_admin()
+        assert 0 < book.queue(mine=True).total < book.queue().total
