@@ -56,6 +56,16 @@ def title(text: str | Text) -> Static:
     return Static(text if isinstance(text, Text) else Text(visible(text)), classes="title")
 
 
+def checked(check: Callable[[str], tuple[bool, str]] | None, text: str, status: Static) -> bool:
+    """Run a field's check as it is typed and say the verdict under it; True when the text may be used."""
+    if not check:
+        return True
+    ok, message = check(text)
+    status.set_class(not ok, "error")
+    status.update(Text(visible(message)))
+    return ok
+
+
 @dataclass(frozen=True)
 class TagChoice:
     name: str
@@ -206,13 +216,7 @@ class Choice(Modal):
         self._validate(event.value)
 
     def _validate(self, text: str) -> bool:
-        if not self.check:
-            return True
-        ok, message = self.check(text)
-        status = self.query_one("#choice-status", Static)
-        status.set_class(not ok, "error")
-        status.update(Text(visible(message)))
-        return ok
+        return checked(self.check, text, self.query_one("#choice-status", Static))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # enter in the field confirms the highlighted choice
@@ -260,13 +264,7 @@ class Prompt(Modal):
         self._validate(event.value)
 
     def _validate(self, text: str) -> bool:
-        if not self.check:
-            return True
-        ok, message = self.check(text)
-        status = self.query_one("#prompt-status", Static)
-        status.set_class(not ok, "error")
-        status.update(Text(visible(message)))
-        return ok
+        return checked(self.check, text, self.query_one("#prompt-status", Static))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if self._validate(event.value):
