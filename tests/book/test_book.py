@@ -310,10 +310,11 @@ def test_a_book_of_the_first_version_is_migrated_when_opened(tmp_path, cfg):
         conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
     conn.close()
     with Book.open(path, cfg, clock=lambda: NOW) as b:
-        assert schema.version(b.conn) == db.SCHEMA_VERSION == 3
+        assert schema.version(b.conn) == db.SCHEMA_VERSION == 4
         uid = b.add_customer("+4915123456789", "Lea")
         assert [e.kind for e in b.change_log(uid)] == ["customer.create"]
-        assert b.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ops_by_hlc'").fetchone() == (1,)
+        assert b.conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('ops_by_hlc', 'customers_queue_who')"
+                              ).fetchone() == (2,)
 
 
 def test_a_second_writer_on_the_same_file_and_instant_stamps_after_the_first(tmp_path, cfg):

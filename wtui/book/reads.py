@@ -32,18 +32,20 @@ _UIDS = """SELECT c.uid FROM customers c INDEXED BY customers_queue
 _COUNTS = "SELECT color, count(*) FROM customers c WHERE queue_rank IN (%s) AND due_at < ?%s GROUP BY color"
 _POSITION = """SELECT count(*) FROM customers c INDEXED BY customers_queue
     WHERE c.due_at < ?%s AND (c.queue_rank, c.due_at, c.color, c.id) < (?, ?, ?, ?)"""
-# Narrowing by text (`/`): name, any run of the number's digits, or a tag name.
-_SEARCH = """ AND (c.name LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\' OR EXISTS (
-    SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
-    WHERE ct.customer_id = c.id AND ct.present = 1 AND t.name LIKE ? ESCAPE '\\'))"""
+# Narrowing by text (`/`): name, any run of the number's digits, or a tag name. The tags whose name
+# matches are found first (a few hundred names), so most keystrokes need no tag lookup per customer.
+_SEARCH = " AND (c.name LIKE ? ESCAPE '\\' OR c.phone LIKE ? ESCAPE '\\'%s)"
+_SEARCH_TAGS = " OR c.id IN (SELECT customer_id FROM customer_tags WHERE present = 1 AND tag_id IN (%s))"
+_TAG_IDS = "SELECT id FROM tags WHERE name LIKE ? ESCAPE '\\'"
 
 
 # "My queue": the rep's own customers and the unassigned ones (``queue.scope = "mine"``).
 _MINE = " AND (c.owner = ? OR c.owner IS NULL OR c.owner = '')"
 
 
-def _narrow(search: str, within: tuple[str, list] | None, mine: str | None = None) -> tuple[str, tuple]:
-    where, params = _search(search)
+def _narrow(conn: sqlite3.Connection, search: str, within: tuple[str, list] | None,
+            mine: str | None = None) -> tuple[str, tuple]:
+    where, params = _search(conn, search)
     if mine is not None:
         where += _MINE
         params = (*params, mine)
@@ -53,14 +55,16 @@ def _narrow(search: str, within: tuple[str, list] | None, mine: str | None = Non
     return where, params
 
 
-def _search(text: str) -> tuple[str, tuple[str, ...]]:
+def _search(conn: sqlite3.Connection, text: str) -> tuple[str, tuple]:
     """The SQL fragment and parameters that narrow the queue to ``text``; none for ''."""
     text = text.strip()
     if not text:
         return "", ()
     like = like_contains(text)
     digits = "".join(ch for ch in text if ch.isdigit())
-    return _SEARCH, (like, f"%{digits}%" if digits else like, like)
+    tags = [r[0] for r in conn.execute(_TAG_IDS, (like,))]
+    by_tag = _SEARCH_TAGS % ",".join("?" * len(tags)) if tags else ""
+    return _SEARCH % by_tag, (like, f"%{digits}%" if digits else like, *tags)
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
     WHERE ct.present = 1 AND ct.customer_id IN (%s) ORDER BY t.dimension, t.name"""
 
@@ -169,7 +173,7 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
     zone = zone or rep_zone(cfg)
     ends = end_of_day(now, zone)
     cutoff = iso(ends)
-    where, params = _narrow(search, within, mine)
+    where, params = _narrow(conn, search, within, mine)
     per_color = {c: 0 for c in cfg.colors.order}
     if counts:
         ranks = range(len(cfg.colors.order) + 1)
@@ -219,7 +223,7 @@ def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, 
     cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))
     if row is None or row[1] is None or row[1] >= cutoff:
         return None
-    where, params = _narrow(search, within, mine)
+    where, params = _narrow(conn, search, within, mine)
     if where and not conn.execute(
             "SELECT 1 FROM customers c WHERE c.uid = ?" + where, (uid, *params)).fetchone():
         return None
@@ -229,7 +233,7 @@ def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, 
 def queue_uids(conn: sqlite3.Connection, cfg: Config, now: datetime, *, search: str = "",
                within: tuple[str, list] | None = None, mine: str | None = None) -> list[str]:
     """Every uid in today's (narrowed) queue, in queue order: marking all without building rows."""
-    where, params = _narrow(search, within, mine)
+    where, params = _narrow(conn, search, within, mine)
     cutoff = iso(end_of_day(now, rep_zone(cfg)))
     return [r[0] for r in conn.execute(_UIDS % where, (cutoff, *params))]
 
@@ -252,7 +256,7 @@ def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zon
              mine: str | None = None) -> Progress:
     """Contacted since the rep's day began (their own and the unassigned with ``mine``), against what is still due."""
     start = end_of_day(now, zone or rep_zone(cfg)) - timedelta(days=1)
-    where, params = _narrow("", None, mine)
+    where, params = _narrow(conn, "", None, mine)
     done = conn.execute("SELECT count(*) FROM customers c WHERE last_outbound >= ?" + where,
                         (iso(start), *params)).fetchone()[0]
     return Progress(done, due)
