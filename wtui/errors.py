@@ -49,6 +49,10 @@ class ReadOnlyBook(BookError):
         super().__init__(f"the book is read-only for you: {path}")
 
 
+class BookBusy(BookError):
+    """Another process held the book past the busy timeout (a long import or bulk action): try again."""
+
+
 class NotFound(BadInput):
     """A customer or tag that the book does not hold."""
 

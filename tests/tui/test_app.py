@@ -854,3 +854,26 @@ async def test_help_lists_the_movement_keys_and_the_row_legend(pilot):
     text = "\n".join(shown(w) for w in pilot.app.screen.query("Static"))
     for words in ("Next customer", "Page down", "Last customer", "colour: red, orange", "quiet 3h37", "open -22:00"):
         assert words in text
+
+
+async def test_a_book_busy_with_another_process_skips_a_poll_instead_of_crashing(pilot, book, monkeypatch):
+    from wtui.errors import BookBusy
+
+    def busy():
+        raise BookBusy("book.db is busy")
+
+    monkeypatch.setattr(book, "data_version", busy)
+    monkeypatch.setattr(book, "refresh_stale", busy)
+    screen = pilot.app.screen
+    screen.poll()
+    screen.tick()
+    await pilot.pause()
+    assert pilot.app.is_running and pilot.app.screen is screen
+
+
+async def test_figures_that_come_back_after_the_app_closed_are_dropped(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot)
+        stats = screen.stats
+    screen._show_stats(stats)  # the worker's answer, after the screen is gone: no NoMatches

@@ -33,7 +33,7 @@ from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.core.queue import Line, end_of_day
-from wtui.errors import BadInput, BookError, NotFound, PermissionDenied, ReadOnlyBook
+from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
     from wtui.book import automation
@@ -319,10 +319,13 @@ class Book:
         if derive.derived_with(self.conn) != self.cfg.fingerprint():
             with db.write(self.conn):
                 return derive.refresh_all(self.conn, now, self.cfg)
-        if not derive.stale(self.conn, now):  # a plain read first: most opens need no write lock
-            return 0
-        with db.write(self.conn):
-            return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
+        try:
+            if not derive.stale(self.conn, now):  # a plain read first: most opens need no write lock
+                return 0
+            with db.write(self.conn):
+                return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
+        except sqlite3.OperationalError as exc:
+            raise BookBusy(f"{self.path} is busy ({exc}): another process is writing to it") from None
 
     def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False, search: str = "",
               counts: bool = True, now: datetime | None = None, windows_memo: dict | None = None,
@@ -382,8 +385,11 @@ class Book:
         return self.conn.execute("SELECT 1 FROM ops WHERE batch = ? LIMIT 1", (batch_id,)).fetchone() is not None
 
     def data_version(self) -> int:
-        """Changes whenever another connection commits to the file."""
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+        """Changes whenever another connection commits to the file; BookBusy while one holds it."""
+        try:
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise BookBusy(f"{self.path} is busy ({exc}): another process is writing to it") from None
 
     # -- settings -----------------------------------------------------------------
 

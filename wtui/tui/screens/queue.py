@@ -33,7 +33,7 @@ from wtui.core.prefs import format_note, parse_note
 from wtui.core.queue import end_of_day
 from wtui.core.text import visible
 from wtui.core.traits import INTENTS
-from wtui.errors import WtuiError
+from wtui.errors import BookBusy, WtuiError
 from wtui.tui import keys
 from wtui.tui.modals import (
     Cancelled,
@@ -204,7 +204,7 @@ class QueueScreen(Screen):
         self.app.call_from_thread(self._show_queue, view, (search, query, mine))
 
     def _show_queue(self, view: QueueView, asked: tuple) -> None:
-        if asked != (self.model.search, self.model.query, self.model.mine):
+        if not self.is_attached or asked != (self.model.search, self.model.query, self.model.mine):
             return  # the rep typed on: a newer read is on its way
         self.table.show(view)
         self._show_panel()
@@ -212,14 +212,20 @@ class QueueScreen(Screen):
 
     def poll(self) -> None:
         """Another rep's commit shows within ``poll_seconds``, the cursor staying on the same customer."""
-        version = self.book.data_version()
+        try:
+            version = self.book.data_version()
+        except BookBusy:
+            return  # someone is committing a big batch: the next poll sees it
         if version != self._seen_version:
             self._seen_version = version
             self.tick()
 
     def tick(self) -> None:
         """Time moves colours and due times on (once a minute), and so do other reps' commits."""
-        self.book.refresh_stale()
+        try:
+            self.book.refresh_stale()
+        except BookBusy:
+            return  # the next tick or poll catches up
         current = self.table.current
         self.read_queue(current.uid if current else None)
         self.refresh_stats()
@@ -235,6 +241,8 @@ class QueueScreen(Screen):
         self.app.call_from_thread(self._show_stats, stats)
 
     def _show_stats(self, stats: Stats) -> None:
+        if not self.is_attached:  # the figures came back after the app began to close
+            return
         self.stats = stats
         self._header()
         self.query_one(WorldClocks).show(stats.zones, self.book.now())
