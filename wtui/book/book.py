@@ -121,7 +121,8 @@ class Book:
         self._hlc = hlc.Clock(secrets.token_hex(4))
         self._detector: Detector | None = None
         self._batch: str | None = None
-        self._touched: set[int] = set()
+        self._touched: set[int] = set()  # customers whose verdict must be recomputed
+        self._reranked: set[int] = set()  # customers whose priority tags alone changed: the rank only
         self._fields: dict | None = None
 
     # -- opening ---------------------------------------------------------------
@@ -194,15 +195,15 @@ class Book:
             yield self._batch
             return
         self._batch = uuid.uuid4().hex
-        self._touched = set()
+        self._touched, self._reranked = set(), set()
         try:
             with db.write(self.conn):
                 self._observe_newest()
                 yield self._batch
-                derive.refresh(self.conn, self._touched, self.now(), self.cfg)
+                self._settle()
         finally:
             self._batch = None
-            self._touched = set()
+            self._touched, self._reranked = set(), set()
 
     def _observe_newest(self) -> None:
         """Inside the write lock: stamps from here on sort after every op already in the book,
@@ -218,15 +219,21 @@ class Book:
         if self._batch is not None:
             raise BookError("a rehearsal cannot start inside a batch")
         self._batch = uuid.uuid4().hex
-        self._touched = set()
+        self._touched, self._reranked = set(), set()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._batch
-            derive.refresh(self.conn, self._touched, self.now(), self.cfg)
+            self._settle()
         finally:
             self.conn.execute("ROLLBACK")
             self._batch = None
-            self._touched = set()
+            self._touched, self._reranked = set(), set()
+
+    def _settle(self) -> None:
+        """The end of a batch: recompute the verdicts its writes made stale, and the rank of those whose
+        priority tags alone changed."""
+        derive.refresh(self.conn, self._touched, self.now(), self.cfg)
+        derive.rerank(self.conn, self._reranked - self._touched, self.cfg)
 
     @_writes
     def run_rules(self, rules: list | None = None, *, dry_run: bool = False,
@@ -245,9 +252,11 @@ class Book:
         with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
             op = ops.Op(self._op_id(), self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
             touched = ops.apply(self.conn, op)
-            # Tags weigh in a verdict only as priority tags: other tag changes need no recompute.
-            if kind not in ("tag.add", "tag.remove") or payload["tag"] in self.cfg.colors.rules.priority_tags:
+            # Tags weigh in a verdict only as priority tags, and those only as the queue rank.
+            if kind not in ("tag.add", "tag.remove"):
                 self._touched |= touched
+            elif payload["tag"] in self.cfg.colors.rules.priority_tags:
+                self._reranked |= touched
         return op
 
     @_writes
@@ -291,11 +300,13 @@ class Book:
         ops.apply_fresh(self.conn, batch)
         priority = self.cfg.colors.rules.priority_tags
         uids = {op.payload["customer"] if op.kind == "interaction.retract" else op.payload["uid"] for op in batch
-                if (op.kind in ("tag.add", "tag.remove") and op.payload["tag"] in priority)
-                or (op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]))
+                if (op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]))
                 or op.kind == "interaction.retract"}
-        self._touched.update(cid for (cid,) in db.select_in(self.conn, "SELECT id FROM customers WHERE uid IN (%s)",
-                                                            sorted(uids)))
+        ranked = {op.payload["uid"] for op in batch if op.kind in ("tag.add", "tag.remove")
+                  and op.payload["tag"] in priority}
+        for wanted, into in ((uids, self._touched), (ranked, self._reranked)):
+            into.update(cid for (cid,) in db.select_in(self.conn, "SELECT id FROM customers WHERE uid IN (%s)",
+                                                       sorted(wanted)))
 
     @_writes
     def apply_remote(self, batch: list[ops.Op]) -> int:
@@ -786,7 +797,7 @@ class Book:
                 changes += [self._op("tag.remove", f"customer:{uid}", {"uid": uid, "tag": t, "was": True}, reason, ms)
                             for t in drops]
                 if priority.intersection(adds) or priority.intersection(drops):
-                    self._touched.add(cid)  # only priority tags weigh in a verdict
+                    self._reranked.add(cid)  # priority tags weigh in a verdict only as the rank
                 if r.notes and not self.conn.execute(
                         "SELECT 1 FROM notes WHERE customer_id = ? AND text = ? AND retracted = 0", (cid, r.notes)
                 ).fetchone():
