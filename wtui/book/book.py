@@ -661,12 +661,7 @@ class Book:
 
     def ids_of(self, uids: list[str]) -> list[int]:
         """Row ids of these customers (those the book holds), for ``bulk``."""
-        out: list[int] = []
-        for start in range(0, len(uids), 500):
-            chunk = uids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            out += [r[0] for r in self.conn.execute("SELECT id FROM customers WHERE uid IN (%s)" % marks, chunk)]
-        return sorted(out)
+        return sorted(cid for (cid,) in db.select_in(self.conn, "SELECT id FROM customers WHERE uid IN (%s)", uids))
 
     def customer_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM customers").fetchone()[0]

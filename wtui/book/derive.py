@@ -126,8 +126,7 @@ def rerank(conn: sqlite3.Connection, ids: Iterable[int], cfg: Config) -> int:
     order = list(cfg.colors.order)
     cases = " ".join("WHEN ? THEN ?" for _ in order)
     by_colour = [v for i, c in enumerate(order) for v in (c, i)]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for chunk in chunks(ids):
         sql = _RERANK % (",".join("?" * len(prio)) or "NULL", cases, ",".join("?" * len(chunk)))
         conn.execute(sql, (*prio, *by_colour, *chunk))
     return len(ids)

@@ -26,11 +26,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from wtui.book.book import Book
-from wtui.book.reads import queue_zones, rep_zone, team_signals
 from wtui.core.config import COLORS
 from wtui.core.durations import parse_span
 from wtui.core.prefs import format_note, parse_note
-from wtui.core.queue import end_of_day
 from wtui.core.text import visible
 from wtui.core.traits import INTENTS
 from wtui.errors import BookBusy, WtuiError
@@ -234,10 +232,8 @@ class QueueScreen(Screen):
     def refresh_stats(self) -> None:
         """Progress, team signals and the zones due today, on a read connection of their own."""
         with reader(self.book) as book:
-            now = book.now()
-            cfg = book.cfg
-            stats = Stats(book.progress(self.model.total, mine=self.model.mine), team_signals(book.conn, cfg),
-                          queue_zones(book.conn, cfg, end_of_day(now, rep_zone(cfg))))
+            stats = Stats(book.progress(self.model.total, mine=self.model.mine), book.team_signals(),
+                          book.queue_zones())
         self.app.call_from_thread(self._show_stats, stats)
 
     def _show_stats(self, stats: Stats) -> None:
