@@ -572,7 +572,8 @@ class QueueScreen(Screen):
         reverted, skipped = done
         self.reload()
         extra = f"; {skipped:,} changed since by someone else: kept" if skipped else ""
-        self.notify(f"undone: {last.what} ({reverted:,} changes{extra})", markup=False)
+        changes = f"{reverted:,} change" + ("" if reverted == 1 else "s")
+        self.notify(f"undone: {last.what} ({changes}{extra})", markup=False)
 
     # -- narrowing by text ---------------------------------------------------------------
 
