@@ -663,8 +663,8 @@ class Book:
         """Row ids of these customers (those the book holds), for ``bulk``."""
         return sorted(cid for (cid,) in db.select_in(self.conn, "SELECT id FROM customers WHERE uid IN (%s)", uids))
 
-    def customer_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    def has_customers(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone() is not None
 
     def all_ids(self) -> list[int]:
         """Every customer's id, in order (``rows``, ``bulk`` and export take ids)."""

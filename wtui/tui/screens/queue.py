@@ -112,24 +112,35 @@ class QueueScreen(Screen):
         self._panel_timer = None
         self._off = keys.unbound(book.cfg)
         self.flowing = False  # a flow (pick, confirm, run, report) is under way
+        self.rest_mounted = False  # the widgets not in the first paint (see compose)
 
     def compose(self) -> ComposeResult:
+        # The first paint holds only what shows at once; the search box, the query bar, the segment list and
+        # the footer mount right after it (``_mount_rest``). Classes set now are styled once, with the rest.
         cfg = self.book.cfg
+        self.empty_book = not self.book.has_customers()
+        self.set_class(self.empty_book, "empty-book", update=False)
+        self._layout(update=False)
         yield QueueHeader(self.wtheme, cfg.colors.order, cfg.colors.glyph, id="header")
         yield WorldClocks(self.wtheme, id="clocks")
         with Horizontal(id="body"):
-            yield SegmentList(self.book, id="segments")
             with Vertical(id="queue-pane"):
                 yield QueueColumns(id="columns")
                 yield QueueTable(self.model, self.wtheme, cfg.colors.glyph, id="queue")
                 yield Static(Text(GREETING), id="greeting")
             yield CustomerPanel(self.book, self.wtheme, id="panel")
-        yield Input(select_on_focus=False, id="search",
-                    placeholder="narrow by name, number or tag; enter keeps it, esc clears")
-        yield QueryBar(self.book, id="query-bar")
         yield Static("The terminal is too small for wtui: make it at least "
                      f"{cfg.ui.min_width}x{cfg.ui.min_height}. q quits.", id="too-small")
-        yield Footer()
+
+    def _mount_rest(self) -> None:
+        if self.rest_mounted:
+            return
+        self.rest_mounted = True
+        self.query_one("#body").mount(SegmentList(self.book, id="segments"), before=0)
+        self.mount(Input(select_on_focus=False, id="search",
+                         placeholder="narrow by name, number or tag; enter keeps it, esc clears"),
+                   QueryBar(self.book, id="query-bar"), footer := Footer())
+        footer.call_later(self.refresh_bindings)  # a footer lists the keys once told they are settled
 
     @property
     def table(self) -> QueueTable:
@@ -140,15 +151,16 @@ class QueueScreen(Screen):
         return self.query_one(CustomerPanel)
 
     def on_mount(self) -> None:
-        self.empty_book = self.book.customer_count() == 0
-        self.set_class(self.empty_book, "empty-book")
-        self.table.reload()
+        # The first page paints at once; the counts (a scan of the day's index range) follow in a worker.
+        self.table.show(self.model.read(counts=self.empty_book))  # an empty book counts in no time
         self.table.focus()
-        self._layout()
         self._header()
         if self.empty_book:
             self.panel.show(None, Text("No customers yet: see the left.", style="italic"))
-        self.call_after_refresh(self.refresh_stats)  # the first screen paints before the book-wide counts
+            self.call_after_refresh(self.refresh_stats)
+        else:
+            self.read_queue()  # then the book-wide figures (_show_queue), which need the day's count
+        self.call_after_refresh(self._mount_rest)
         self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
         self.set_interval(60, self.tick)
 
@@ -157,12 +169,12 @@ class QueueScreen(Screen):
     def on_resize(self) -> None:
         self._layout()
 
-    def _layout(self) -> None:
+    def _layout(self, update: bool = True) -> None:
         ui = self.book.cfg.ui
         w, h = self.app.size
-        self.set_class(w < ui.min_width or h < ui.min_height, "tiny")
-        self.set_class(w >= ui.panel_min_width, "wide")
-        self.set_class(w < ui.panel_min_width, "narrow")
+        self.set_class(w < ui.min_width or h < ui.min_height, "tiny", update=update)
+        self.set_class(w >= ui.panel_min_width, "wide", update=update)
+        self.set_class(w < ui.panel_min_width, "narrow", update=update)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.has_class("tiny") or self.flowing:  # behind "too small", or between a flow's dialogs: only q
@@ -207,6 +219,8 @@ class QueueScreen(Screen):
         self.table.show(view)
         self._show_panel()
         self._header()
+        if self.stats is None:
+            self.refresh_stats()
 
     def poll(self) -> None:
         """Another rep's commit shows within ``poll_seconds``, the cursor staying on the same customer."""
@@ -244,8 +258,9 @@ class QueueScreen(Screen):
         self.query_one(WorldClocks).show(stats.zones, self.book.now())
 
     def _header(self) -> None:
+        model = self.model
         self.query_one(QueueHeader).show(HeaderState(
-            mine=self.model.mine, who=self.book.actor, counts=self.model.counts, search=self.model.search,
+            mine=model.mine, who=self.book.actor, counts=model.counts if model.counted else None, search=model.search,
             query=self.query_text, marked=len(self.table.marked), stats=self.stats))
 
     # -- moving and showing -----------------------------------------------------------
@@ -578,6 +593,7 @@ class QueueScreen(Screen):
     # -- narrowing by text ---------------------------------------------------------------
 
     def action_search(self) -> None:
+        self._mount_rest()  # a key typed before the first paint finished
         box = self.query_one("#search", Input)
         box.display = True
         self.set_focus(box)  # now, not after the keys already typed (Widget.focus waits its turn)
@@ -597,8 +613,8 @@ class QueueScreen(Screen):
             self.flowing = any(w.group == "flow" and not w.is_finished for w in self.workers)
 
     def on_key(self, event) -> None:
-        box = self.query_one("#search", Input)
-        if event.key == "escape" and box.has_focus:
+        box = self.focused
+        if event.key == "escape" and isinstance(box, Input) and box.id == "search":
             box.value = ""
             box.display = False
             self.table.focus()
@@ -607,6 +623,7 @@ class QueueScreen(Screen):
     # -- the query filter and segments -----------------------------------------------------
 
     def action_filter(self) -> None:
+        self._mount_rest()
         self.query_one(QueryBar).open(self.query_text)
 
     @on(QueryBar.Applied)
@@ -628,6 +645,7 @@ class QueueScreen(Screen):
         self.reload()
 
     def action_toggle_segments(self) -> None:
+        self._mount_rest()
         bar = self.query_one(SegmentList)
         bar.display = not bar.display
         if bar.display:

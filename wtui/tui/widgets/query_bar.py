@@ -17,7 +17,6 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from wtui.book.book import Book
-from wtui.core.query import TEXT_OPS, TIME_OPS
 from wtui.core.text import visible
 from wtui.errors import WtuiError
 from wtui.tui.workers import reader
@@ -47,6 +46,8 @@ class QuerySuggester(Suggester):
     def options_for(self, before: list[str], word: str) -> list[str]:
         if word.startswith("#"):
             return ["#" + name for name in self.book.tag_names()]
+        from wtui.core.query import TEXT_OPS, TIME_OPS  # the query language loads when the bar is first used
+
         fields = self.book.query_fields
         if len(before) >= 2 and before[-1] in ("=", "!=") and before[-2].lower() in fields:
             return list(fields[before[-2].lower()].values)

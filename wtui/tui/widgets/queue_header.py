@@ -25,7 +25,7 @@ class Stats:
 class HeaderState:
     mine: bool
     who: str
-    counts: dict[str, int]
+    counts: dict[str, int] | None  # None: still counting (the first paint)
     search: str = ""
     query: str = ""
     marked: int = 0
@@ -51,8 +51,8 @@ class QueueHeader(Static):
         else:
             text.append(" ")
         for color in self.order:
-            text.append(f"{self.glyphs[color]} {state.counts.get(color, 0):,} {color}  ",
-                        style=self.wtheme.queue[color])
+            n = "…" if state.counts is None else f"{state.counts.get(color, 0):,}"
+            text.append(f"{self.glyphs[color]} {n} {color}  ", style=self.wtheme.queue[color])
         if state.search:
             text.append("narrowed to ", style="italic")
             text.append_text(safe(state.search, "bold"))

@@ -44,6 +44,7 @@ class QueueView:
     counts: dict[str, int]
     first: list[QueueEntry]
     keep: int | None  # where the customer to keep the cursor on now stands (None: gone)
+    counted: bool = True  # False: the first page alone (the first paint); total and counts follow
 
 
 @dataclass
@@ -56,17 +57,22 @@ class QueueModel:
     mine: bool = True  # my customers and the unassigned, or the whole team's
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    counted: bool = False  # counts and total are known (not only the first page's length)
     now: datetime | None = None
     _pages: dict[int, list[QueueEntry]] = field(default_factory=dict)
     _windows: dict = field(default_factory=dict)
 
-    def read(self, book: Book | None = None, keep: str | None = None) -> QueueView:
-        """Counts and the first page, on ``book`` (a worker's own) or the model's."""
+    def read(self, book: Book | None = None, keep: str | None = None, counts: bool = True) -> QueueView:
+        """Counts and the first page, on ``book`` (a worker's own) or the model's; ``counts=False``: the first
+        page alone, whose length stands in for the total until a counted read follows."""
         book = book or self.book
         # Contact windows move by the minute: reads within one minute share them.
         now = book.now().replace(second=0, microsecond=0)
         memo = self._windows if now == self.now else {}
-        q = book.queue(limit=PAGE, search=self.search, now=now, windows_memo=memo, within=self.query, mine=self.mine)
+        q = book.queue(limit=PAGE, search=self.search, now=now, windows_memo=memo, within=self.query,
+                       mine=self.mine, counts=counts)
+        if not counts:
+            return QueueView(q.now, len(q.entries), {}, q.entries, None, counted=False)
         index = None
         if keep:
             index = next((i for i, e in enumerate(q.entries) if e.uid == keep), None)
@@ -77,7 +83,7 @@ class QueueModel:
     def show(self, view: QueueView) -> None:
         if view.now != self.now:
             self._windows = {}
-        self.now, self.total, self.counts = view.now, view.total, view.counts
+        self.now, self.total, self.counts, self.counted = view.now, view.total, view.counts, view.counted
         self._pages = {0: view.first}
 
     def entry(self, index: int) -> QueueEntry | None:
