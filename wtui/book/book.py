@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -121,6 +122,11 @@ class Book:
         self._hlc = hlc.Clock(secrets.token_hex(4))
         self._detector: Detector | None = None
         self._batch: str | None = None
+        self._rehearsing = False
+        self._committed = False  # the batch under way has committed a part (see _commit_point)
+        self._began = 0.0  # when the batch's current transaction began (time.monotonic)
+        self._why = ""
+        self._note = None  # the writer note of a long batch (db.writer_note)
         self._touched: set[int] = set()  # customers whose verdict must be recomputed
         self._reranked: set[int] = set()  # customers whose priority tags alone changed: the rank only
         self._fields: dict | None = None
@@ -189,21 +195,67 @@ class Book:
 
     @contextmanager
     def batch(self, reason: str = "") -> Iterator[str]:
-        """Many writes, one transaction and one batch id; all or nothing."""
+        """Many writes under one batch id: one undo, one report, all or nothing.
+
+        A long batch (bulk, undo, rules) commits what it has done every
+        ``book.transaction_seconds`` (``_commit_point``), so another rep's write
+        waits a moment, not the whole run. If it fails after such a commit, the
+        committed part is taken back (an undo of the batch), so it still applies
+        whole or not at all; only a killed process leaves whole parts behind.
+        """
         self._check_writable()
         if self._batch is not None:
             yield self._batch
             return
-        self._batch = uuid.uuid4().hex
+        batch_id = self._batch = uuid.uuid4().hex
         self._touched, self._reranked = set(), set()
+        self._committed, self._why = False, reason or "a write"
         try:
-            with db.write(self.conn):
+            db.begin(self.conn, self.cfg.book.busy_wait_seconds)
+            self._began = time.monotonic()
+            try:
                 self._observe_newest()
-                yield self._batch
+                yield batch_id
                 self._settle()
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            db.commit(self.conn, self.cfg.book.busy_wait_seconds)
+        except BaseException:
+            committed = self._committed
+            self._end_batch()
+            if committed:
+                self.undo(batch_id, reason=f"taken back: {self._why} did not finish")
+            raise
         finally:
-            self._batch = None
-            self._touched, self._reranked = set(), set()
+            self._end_batch()
+
+    def _end_batch(self) -> None:
+        self._batch = None
+        self._touched, self._reranked = set(), set()
+        if self._note is not None:
+            self._note.__exit__(None, None, None)
+            self._note = None
+
+    def _commit_point(self) -> None:
+        """Between chunks of a long batch: once its transaction has run ``book.transaction_seconds``, commit
+        what is done (verdicts settled) and go on in a new transaction under the same batch id."""
+        if self._batch is None or self._rehearsing:
+            return
+        if time.monotonic() - self._began < self.cfg.book.transaction_seconds:
+            return
+        wait = self.cfg.book.busy_wait_seconds
+        self._settle()
+        self._touched, self._reranked = set(), set()
+        db.commit(self.conn, wait)
+        self._committed = True
+        if self._note is None:  # a long write: say who holds the book, for a writer that gives up waiting
+            self._note = db.writer_note(self.conn, self.actor, self._why)
+            self._note.__enter__()
+        db.begin(self.conn, wait)
+        self._began = time.monotonic()
+        self._observe_newest()
 
     def _observe_newest(self) -> None:
         """Inside the write lock: stamps from here on sort after every op already in the book,
@@ -220,12 +272,19 @@ class Book:
             raise BookError("a rehearsal cannot start inside a batch")
         self._batch = uuid.uuid4().hex
         self._touched, self._reranked = set(), set()
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._rehearsing = True
+        note = db.writer_note(self.conn, self.actor, "a dry run")  # held whole: say so to writers who wait
+        note.__enter__()
         try:
-            yield self._batch
-            self._settle()
+            db.begin(self.conn, self.cfg.book.busy_wait_seconds)
+            try:
+                yield self._batch
+                self._settle()
+            finally:
+                self.conn.execute("ROLLBACK")
         finally:
-            self.conn.execute("ROLLBACK")
+            note.__exit__(None, None, None)
+            self._rehearsing = False
             self._batch = None
             self._touched, self._reranked = set(), set()
 
@@ -292,6 +351,7 @@ class Book:
                 seen += len(chunk)
                 if progress:
                     progress(seen, len(rows))
+                self._commit_point()
         return done, skipped
 
     def _apply_fresh(self, batch: list[ops.Op]) -> None:
@@ -328,12 +388,12 @@ class Book:
             return 0
         now = self.now()
         if derive.derived_with(self.conn) != self.cfg.fingerprint():
-            with db.write(self.conn):
+            with db.write(self.conn, self.cfg.book.busy_wait_seconds):
                 return derive.refresh_all(self.conn, now, self.cfg)
         try:
             if not derive.stale(self.conn, now):  # a plain read first: most opens need no write lock
                 return 0
-            with db.write(self.conn):
+            with db.write(self.conn, self.cfg.book.busy_wait_seconds):
                 return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
         except sqlite3.OperationalError as exc:
             raise BookBusy(f"{self.path} is busy ({exc}): another process is writing to it") from None
@@ -732,6 +792,7 @@ class Book:
                 done += len(chunk)
                 if progress:
                     progress(done, len(ids))
+                self._commit_point()
         return batch_id, written
 
     def rows(self, ids: list[int]) -> list[dict[str, Any]]:

@@ -8,21 +8,30 @@ links 3.51.1, sqlean.py 3.50.4), so wtui checks the linked version at open and
 uses WAL only on a fixed SQLite; otherwise it uses the rollback journal
 (``TRUNCATE``), which has no WAL and so no race. Several rep processes still
 share one file: writers take ``BEGIN IMMEDIATE`` (a deferred read-then-write
-transaction cannot be rescued by the busy timeout, see MEASURED.md) and wait
-up to ``BUSY_TIMEOUT_MS`` for each other.
+transaction cannot be rescued by the busy timeout, see MEASURED.md). SQLite's
+own busy handler waits up to ``BUSY_TIMEOUT_MS`` at a time; ``write`` retries
+beginning and committing, with jittered backoff, until the caller's deadline,
+and long writes commit in short transactions (``Book.batch``), so a writer
+waits for another at most about ``transaction_seconds`` at a time. While it
+writes, a process leaves a note beside the book (``<book>-writer``: who, what,
+since when) so a writer that still gives up can say who held the book.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from wtui.core.text import contains
-from wtui.errors import BookError
+from wtui.core.text import contains, visible
+from wtui.errors import BookBusy, BookError
 
 BUSY_TIMEOUT_MS = 5000
 WAL_SAFE_RANGES = (((3, 44, 6), (3, 45, 0)), ((3, 50, 7), (3, 51, 0)), ((3, 51, 3), (99, 0, 0)))
@@ -56,6 +65,11 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
         conn.execute("PRAGMA busy_timeout = %d" % BUSY_TIMEOUT_MS)  # PRAGMA takes no parameters
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if is_busy(exc):
+            raise BookBusy(f"{p} is busy: {holder(p)}") from None
+        raise BookError(f"{p}: not a wtui book ({exc})") from None
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise BookError(f"{p}: not a wtui book ({exc})") from None
@@ -68,6 +82,8 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
         if current != mode:
             conn.execute("PRAGMA journal_mode = " + mode)  # one of two fixed words
         conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA cache_size = -16384")  # 16 MiB: a batch's pages stay in memory, not spilled under
+        # an exclusive lock that would shut readers out until the commit
     conn.execute("PRAGMA foreign_keys = ON")
     # Unicode-aware "contains" for queries (SQLite's LIKE folds ASCII only).
     conn.create_function("wtui_contains", 2, _contains, deterministic=True)
@@ -78,16 +94,102 @@ def _contains(text: str | None, needle: str | None) -> int:
     return int(contains(text, needle))
 
 
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock (the stdlib says so only in words)."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        w in str(exc) for w in ("database is locked", "database is busy", "database table is locked"))
+
+
+def retrying(conn: sqlite3.Connection, sql: str, deadline: float) -> None:
+    """Run ``sql`` (BEGIN IMMEDIATE, COMMIT), retrying while the book is busy until ``deadline``
+    (``time.monotonic()``), with jittered exponential backoff on top of SQLite's own waiting."""
+    pause = 0.05
+    while True:
+        try:
+            conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
+        pause = min(pause * 2, 2.0)
+
+
+def book_path(conn: sqlite3.Connection) -> Path | None:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else None
+
+
+def note_path(path: Path) -> Path:
+    return path.with_name(path.name + "-writer")
+
+
+def holder(path: Path | None) -> str:
+    """Who holds the book, from the note its writer left: 'ana (pid 4242, rules) since 08:01:02 UTC'."""
+    try:
+        note = json.loads(note_path(path).read_text(encoding="utf-8")) if path else {}
+        since = datetime.fromtimestamp(float(note["since"]), timezone.utc)
+        who = f"{note['actor']} (pid {int(note['pid'])}, {note['what']}) since {since:%H:%M:%S} UTC"
+        return "another process is writing to it: " + visible(who)
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process is writing to it"
+
+
 @contextmanager
-def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: BEGIN IMMEDIATE, commit on success, roll back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
+def writer_note(conn: sqlite3.Connection, actor: str, what: str) -> Iterator[None]:
+    """The note beside the book while this process writes (best effort: a read-only directory has none)."""
+    path = book_path(conn)
+    note = note_path(path) if path else None
+    try:
+        if note:
+            note.write_text(json.dumps({"actor": actor, "pid": os.getpid(), "what": what, "since": time.time()}),
+                            encoding="utf-8")
+    except OSError:
+        note = None
+    try:
+        yield
+    finally:
+        if note:
+            try:
+                note.unlink()
+            except OSError:
+                pass
+
+
+@contextmanager
+def write(conn: sqlite3.Connection, wait: float = BUSY_TIMEOUT_MS / 1000) -> Iterator[sqlite3.Connection]:
+    """One write transaction: BEGIN IMMEDIATE, commit on success, roll back on any error. Begin and
+    commit wait up to ``wait`` seconds for other writers; then ``BookBusy`` says who holds the book."""
+    begin(conn, wait)
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    commit(conn, wait)
+
+
+def begin(conn: sqlite3.Connection, wait: float) -> None:
+    try:
+        retrying(conn, "BEGIN IMMEDIATE", time.monotonic() + wait)
+    except sqlite3.OperationalError as exc:
+        if is_busy(exc):
+            raise BookBusy(f"{book_path(conn)} is busy after {wait:g} s: {holder(book_path(conn))}") from None
+        raise
+
+
+def commit(conn: sqlite3.Connection, wait: float) -> None:
+    """COMMIT, which in the rollback journal waits for readers to finish; rolled back if it cannot."""
+    try:
+        retrying(conn, "COMMIT", time.monotonic() + wait)
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if is_busy(exc):
+            raise BookBusy(f"{book_path(conn)} is busy after {wait:g} s: {holder(book_path(conn))}; "
+                           "nothing was written") from None
+        raise
 
 
 @contextmanager

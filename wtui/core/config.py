@@ -205,6 +205,8 @@ class BookCfg:
     path: str
     default_region: str
     admins: list[str]
+    busy_wait_seconds: float
+    transaction_seconds: float
 
 
 @dataclass(frozen=True)
