@@ -111,3 +111,31 @@ def test_a_writer_retries_past_sqlites_own_busy_wait_until_the_book_is_free(path
             t.join()
             hold.close()
         assert "Spend-VIP" in book.tags_of(uid)
+
+
+# -- no write reports a change it did not make (issue #11, item 2) ---------------------------------
+
+
+def test_a_change_after_one_stamped_in_the_future_still_applies(path):
+    """A write stamped ahead (``--now 2099-...``, a clock that ran fast) must not swallow the next one."""
+    from datetime import datetime, timezone
+
+    ahead = datetime(2099, 1, 1, tzinfo=timezone.utc)
+    with Book.open(path, cfg_with(), clock=lambda: ahead, actor="ana") as book:
+        uid = book.conn.execute("SELECT uid FROM customers LIMIT 1").fetchone()[0]
+        book.add_tag(uid, "Stage-Lead", reason="from the future")
+    with Book.open(path, cfg_with(), clock=lambda: NOW, actor="ana") as book:  # another process, today
+        book.remove_tag(uid, "Stage-Lead", reason="today")
+        assert "Stage-Lead" not in book.tags_of(uid)
+        book.add_tag(uid, "Stage-Lead", reason="and back")
+        assert "Stage-Lead" in book.tags_of(uid)
+
+
+def test_a_clock_stepped_back_inside_one_process_loses_no_change(path):
+    times = [NOW]
+    with Book.open(path, cfg_with(), clock=lambda: times[-1], actor="ana") as book:
+        uid = book.conn.execute("SELECT uid FROM customers LIMIT 1").fetchone()[0]
+        book.set_field(uid, "owner", "ana", reason="first")
+        times.append(NOW.replace(year=2020))  # NTP stepped the clock back years
+        book.set_field(uid, "owner", "bia", reason="second")
+        assert book.card(uid).owner == "bia"

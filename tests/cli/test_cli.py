@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -240,9 +241,8 @@ def test_rules_check_and_dry_run(book_path):
 
 
 def test_only_an_admin_writes_the_team_rules_file(tmp_path, book_path):
-    conf = tmp_path / "team.toml"
-    conf.write_text(f'[rules]\npath = "{tmp_path / "rules.toml"}"\n')
-    p = wtui("--config", str(conf), "--db", str(book_path), "rules", "init", check=False, env={"USER": "nobody"})
+    p = wtui("--db", str(book_path), "rules", "init", "--file", str(tmp_path / "rules.toml"), check=False,
+             env={"USER": "nobody"})
     assert p.returncode == 2 and "only admins change the rules" in p.stderr
     assert not (tmp_path / "rules.toml").exists()
 
@@ -258,3 +258,23 @@ def test_the_demo_rep_has_a_queue_of_their_own(tmp_path, monkeypatch):
     with cli.open_book(args, config.load(layers=[])) as book:
         assert book.actor == "ana" and book.is_admin()
         assert 0 < book.queue(mine=True).total < book.queue().total
+
+
+@pytest.mark.parametrize("setting", ['[book]\nadmins = ["nobody"]', '[whatsapp]\napp_secret = ""',
+                                     '[rules]\npath = "/tmp/mine.toml"'])
+@pytest.mark.parametrize("layer", ["--config", "WTUI_CONFIG", "user"])
+def test_a_reps_own_config_cannot_set_the_teams_security(tmp_path, book_path, setting, layer):
+    """Admins, the webhook secret and the rules come from the system config or the book, never a rep's file."""
+    conf = tmp_path / "mine.toml"
+    conf.write_text(setting + "\n")
+    args, env = ["--db", str(book_path), "queue", "--limit", "1"], {"USER": "nobody"}
+    if layer == "--config":
+        args = ["--config", str(conf), *args]
+    elif layer == "WTUI_CONFIG":
+        env["WTUI_CONFIG"] = str(conf)
+    else:
+        user = Path(os.environ["XDG_CONFIG_HOME"]) / "wtui"
+        user.mkdir(parents=True, exist_ok=True)
+        (user / "config.toml").write_text(setting + "\n")
+    p = wtui(*args, check=False, env=env)
+    assert p.returncode == 2 and "team security setting" in p.stderr and "Traceback" not in p.stderr

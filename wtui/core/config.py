@@ -21,6 +21,11 @@ from wtui.errors import ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
 SYSTEM_CONFIG = Path("/etc/wtui/config.toml")
+# The team's security: who administers the book, the webhook's secret, the rules that write to every
+# customer. Only the system layer (root's file on the shared server) sets them; a rep's own config,
+# $WTUI_CONFIG and --config are the rep's to write, so they may not (admins also live in the book).
+TEAM_KEYS = (("book", "admins"), ("whatsapp", "app_secret"), ("rules", "path"))
+TEAM_LAYERS = ("system",)
 ENV_CONFIG = "WTUI_CONFIG"
 
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
@@ -319,10 +324,20 @@ def load(explicit: str | os.PathLike[str] | None = None, *, layers: list[tuple[s
             raise ConfigError(str(path), "", "not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+        if label not in TEAM_LAYERS:
+            _refuse_team_keys(override, label, path)
         _merge(data, override, str(path), ())
         _check_ranges(data, str(path))  # checked per layer, so the error names the file at fault
         sources.append(str(path))
     return from_dict(data, sources=tuple(sources))
+
+
+def _refuse_team_keys(override: dict[str, Any], label: str, path: Path) -> None:
+    for section, key in TEAM_KEYS:
+        table = override.get(section)
+        if isinstance(table, dict) and key in table:
+            raise ConfigError(str(path), f"{section}.{key}", f"a team security setting, which only {SYSTEM_CONFIG} "
+                              f"(or the book itself) may set, not the {label} config")
 
 
 def from_dict(data: dict[str, Any], *, origin: str = "config", sources: tuple[str, ...] = ()) -> Config:
