@@ -9,7 +9,8 @@ back in file order, so a report reads the same whichever way they were made.
 Workers are started with "spawn": the caller may be the app's import thread,
 and forking a process that runs threads is unsafe. They are started before
 the file is parsed, so their start-up (~0.3 s) overlaps it. Where processes
-cannot be started, the numbers are normalised here, one after another.
+cannot be started, the numbers are normalised here, one after another. A
+worker whose parent is gone (killed mid-import) exits within ``WATCH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from wtui.core import phone as phones
 from wtui.errors import PhoneError
 
+WATCH_SECONDS = 0.5  # how often a worker looks whether the process that started it is still there
 CHUNK = 5000  # numbers per task: large enough that pickling is noise, small enough to spread over the workers
 
 # What a worker sends back per number: (e164, region, zones), or (raw, reason) for a failure.
@@ -73,8 +77,17 @@ def _start_resource_tracker() -> None:
         resource_tracker.ensure_running()
 
 
-def _warm() -> None:
+def _warm(parent: int) -> None:
+    """A worker's start: it dies with the process that started it, and loads phonenumbers."""
+    threading.Thread(target=_watch, args=(parent,), daemon=True).start()
     phones.normalize("+14155550100")  # loads phonenumbers and switches its pattern cache on
+
+
+def _watch(parent: int) -> None:
+    # A parent killed with -9 cannot stop its workers; they would live on, re-parented to init.
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 class Normalizer:
@@ -87,7 +100,7 @@ class Normalizer:
             try:
                 _start_resource_tracker()
                 self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_warm)
+                                                 initializer=_warm, initargs=(os.getpid(),))
                 for _ in range(workers):  # a process starts with its first task: start them all now
                     self._pool.submit(int)
             except Exception:  # noqa: BLE001 - whatever stops processes here, the numbers are done in-process
