@@ -168,7 +168,7 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
     else:
         path = default_book_path(cfg)
         create = True  # a rep's first run starts an empty book at the default place
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with Book.open(path, cfg, clock=clock, create=create) as b:
         yield b
 
@@ -210,7 +210,7 @@ def cmd_make_book(args: argparse.Namespace, cfg) -> int:
 def cmd_locate(args: argparse.Namespace, cfg) -> int:
     import sqlite3
 
-    from wtui.book.db import journal_mode
+    from wtui.book.db import journal_mode, world_readable
     from wtui.core.config import config_paths
 
     print("config layers (later wins):")
@@ -219,6 +219,8 @@ def cmd_locate(args: argparse.Namespace, cfg) -> int:
         print(f"  {label:<13} {path}  [{'found' if path.exists() else 'absent'}]")
     book = Path(args.db) if args.db else default_book_path(cfg)
     print(f"book: {book}  [{'found' if book.exists() else 'absent'}]")
+    if world_readable(book):
+        print(f"warning: {book} is readable by every user of this machine: chmod o-rwx {book}", file=sys.stderr)
     print(f"sqlite {sqlite3.sqlite_version}: journal mode {journal_mode()}")
     return 0
 

@@ -147,7 +147,7 @@ class Book:
         p = Path(path)
         if readonly is None:
             readonly = p.exists() and not writable(p)
-        conn = db.connect(p, create=create and not readonly, readonly=readonly)
+        conn = db.connect(p, create=create and not readonly, readonly=readonly, shared=cfg.book.shared)
         try:
             if readonly:
                 schema.require_current(conn, str(p))

@@ -23,6 +23,7 @@ import json
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -48,11 +49,40 @@ def journal_mode(version: tuple[int, int, int] = sqlite3.sqlite_version_info) ->
     return "wal" if wal_is_safe(version) else "truncate"
 
 
-def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
-    """A connection with wtui's pragmas. Refuses files that are not wtui books."""
+def create_file(path: Path, shared: bool = False) -> None:
+    """A new, empty book file that only its owner reads: 0600; or 0660 with the directory's group when the
+    team shares it (``shared``, or a setgid directory). SQLite gives the journal the same mode."""
+    shared = shared or bool(path.parent.stat().st_mode & stat.S_ISGID)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise BookError(f"{path}: cannot create the book ({exc.strerror})") from None
+    try:
+        os.fchmod(fd, 0o660 if shared else 0o600)  # the umask does not decide who reads customer data
+        if shared:
+            try:
+                os.fchown(fd, -1, path.parent.stat().st_gid)
+            except PermissionError:
+                pass  # not in the directory's group: the file keeps the rep's group, still 0660
+    finally:
+        os.close(fd)
+
+
+def world_readable(path: Path) -> bool:
+    return path.exists() and bool(path.stat().st_mode & stat.S_IROTH)
+
+
+def connect(path: str | Path, *, create: bool = False, readonly: bool = False,
+            shared: bool = False) -> sqlite3.Connection:
+    """A connection with wtui's pragmas. Refuses files that are not wtui books. ``create``: a new file is
+    made with ``create_file`` (0600, or 0660 for the group when ``shared``)."""
     p = Path(path)
     if not create and not p.exists():
         raise BookError(f"{p}: no such book (make one with `wtui make-book -o {p}`)")
+    if create and not p.exists():
+        create_file(p, shared)
     try:
         if readonly:  # SQLite itself refuses every write on this connection
             uri = "file:" + quote(str(p.absolute()), safe="/") + "?mode=ro"

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from wtui import __version__
-from wtui.book.db import SCHEMA_VERSION
+from wtui.book.db import SCHEMA_VERSION, create_file
 from wtui.core.config import Config
 
 ACTOR = "wtui --demo"
@@ -61,7 +61,7 @@ def _generate(path: Path, cfg: Config, now: datetime, admins: list[str]) -> None
 
 def _build(template: Path, cfg: Config, now: datetime, admins: list[str]) -> None:
     """Make the template under a name of its own, then rename it into place (atomic)."""
-    template.parent.mkdir(parents=True, exist_ok=True)
+    template.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     part = template.with_name(f".{template.stem}-{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         _generate(part, cfg, now, admins)
@@ -81,6 +81,7 @@ def _made_at(template: Path) -> datetime:
 
 
 def _copy(template: Path, path: Path) -> None:
+    create_file(path)
     with _readonly(template) as src:
         dst = sqlite3.connect(path)
         try:

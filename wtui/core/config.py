@@ -210,6 +210,7 @@ class BookCfg:
     path: str
     default_region: str
     admins: list[str]
+    shared: bool
     busy_wait_seconds: float
     transaction_seconds: float
 
