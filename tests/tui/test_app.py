@@ -877,3 +877,27 @@ async def test_figures_that_come_back_after_the_app_closed_are_dropped(book):
         screen = await started(pilot)
         stats = screen.stats
     screen._show_stats(stats)  # the worker's answer, after the screen is gone: no NoMatches
+
+
+async def test_a_key_on_a_book_another_process_holds_says_busy_and_writes_nothing(pilot, book, book_path):
+    """The UI thread waits ui.write_wait_seconds for another rep's write, then says so: it never freezes
+    for the whole book.busy_wait_seconds, and nothing is half-written."""
+    import sqlite3
+
+    app = pilot.app
+    uid = app.screen.table.current.uid
+    tag = book.cfg.quick_tags["4"]
+    had = tag in book.tags_of(uid)
+    book.wait_at_most(0.2)
+    hold = sqlite3.connect(book_path, isolation_level=None)
+    hold.execute("BEGIN IMMEDIATE")
+    try:
+        await pilot.press("4")
+        await pilot.pause()
+        assert any("is busy" in n for n in notices(app))
+    finally:
+        hold.execute("ROLLBACK")
+        hold.close()
+    assert (tag in book.tags_of(uid)) == had
+    await pilot.press("4")  # free again: the same key works
+    assert (tag in book.tags_of(uid)) != had

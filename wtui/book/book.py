@@ -121,6 +121,7 @@ class Book:
         self.readonly = readonly
         self._hlc = hlc.Clock(secrets.token_hex(4))
         self._detector: Detector | None = None
+        self.busy_wait = cfg.book.busy_wait_seconds  # how long a write waits for another process's
         self._batch: str | None = None
         self._rehearsing = False
         self._committed = False  # the batch under way has committed a part (see _commit_point)
@@ -189,6 +190,12 @@ class Book:
         landing on random pages, which keeps a 10k-row batch's commit small."""
         return f"{self._ms() if ms is None else ms:012x}{secrets.token_hex(10)}"
 
+    def wait_at_most(self, seconds: float) -> None:
+        """Writes on this Book give up (``BookBusy``) after ``seconds`` of another process's write: the app's
+        UI thread, which must not freeze, says so instead and the rep tries again."""
+        self.busy_wait = seconds
+        self.conn.execute("PRAGMA busy_timeout = %d" % int(seconds * 1000))  # PRAGMA takes no parameters
+
     def _check_writable(self) -> None:
         if self.readonly:
             raise ReadOnlyBook(self.path)
@@ -211,7 +218,7 @@ class Book:
         self._touched, self._reranked = set(), set()
         self._committed, self._why = False, reason or "a write"
         try:
-            db.begin(self.conn, self.cfg.book.busy_wait_seconds)
+            db.begin(self.conn, self.busy_wait)
             self._began = time.monotonic()
             try:
                 self._observe_newest()
@@ -221,7 +228,7 @@ class Book:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-            db.commit(self.conn, self.cfg.book.busy_wait_seconds)
+            db.commit(self.conn, self.busy_wait)
         except BaseException:
             committed = self._committed
             self._end_batch()
@@ -245,7 +252,7 @@ class Book:
             return
         if time.monotonic() - self._began < self.cfg.book.transaction_seconds:
             return
-        wait = self.cfg.book.busy_wait_seconds
+        wait = self.busy_wait
         self._settle()
         self._touched, self._reranked = set(), set()
         db.commit(self.conn, wait)
@@ -276,7 +283,7 @@ class Book:
         note = db.writer_note(self.conn, self.actor, "a dry run")  # held whole: say so to writers who wait
         note.__enter__()
         try:
-            db.begin(self.conn, self.cfg.book.busy_wait_seconds)
+            db.begin(self.conn, self.busy_wait)
             try:
                 yield self._batch
                 self._settle()
@@ -388,12 +395,12 @@ class Book:
             return 0
         now = self.now()
         if derive.derived_with(self.conn) != self.cfg.fingerprint():
-            with db.write(self.conn, self.cfg.book.busy_wait_seconds):
+            with db.write(self.conn, self.busy_wait):
                 return derive.refresh_all(self.conn, now, self.cfg)
         try:
             if not derive.stale(self.conn, now):  # a plain read first: most opens need no write lock
                 return 0
-            with db.write(self.conn, self.cfg.book.busy_wait_seconds):
+            with db.write(self.conn, self.busy_wait):
                 return derive.refresh(self.conn, derive.stale(self.conn, now), now, self.cfg)
         except sqlite3.OperationalError as exc:
             raise BookBusy(f"{self.path} is busy ({exc}): another process is writing to it") from None

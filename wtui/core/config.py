@@ -236,6 +236,7 @@ class Ui:
     min_width: int
     min_height: int
     colour_override_hours: float
+    write_wait_seconds: float
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,9 @@ class QueueScreen(Screen):
     def __init__(self, book: Book, theme: WtuiTheme) -> None:
         super().__init__()
         self.book = book
+        # A key's write waits briefly for another process's, then says the book is busy (workers' writers
+        # wait the whole book.busy_wait_seconds): the keys never freeze behind someone's import.
+        book.wait_at_most(book.cfg.ui.write_wait_seconds)
         self.wtheme = theme
         self.model = QueueModel(book, mine=book.cfg.queue.scope == "mine")
         self.undo_stack: list[Undoable] = []
