@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from tests.conftest import NOW, D, H
-from wtui.book import db, derive, ops
+from wtui.book import db, derive, ops, reads
 from wtui.book.book import Book
 from wtui.core import config
 from wtui.errors import BadInput, BookError, NotFound, PermissionDenied, PreferenceError
@@ -310,11 +310,15 @@ def test_a_book_of_the_first_version_is_migrated_when_opened(tmp_path, cfg):
         conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
     conn.close()
     with Book.open(path, cfg, clock=lambda: NOW) as b:
-        assert schema.version(b.conn) == db.SCHEMA_VERSION == 4
+        assert schema.version(b.conn) == db.SCHEMA_VERSION == 5
         uid = b.add_customer("+4915123456789", "Lea")
         assert [e.kind for e in b.change_log(uid)] == ["customer.create"]
-        assert b.conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('ops_by_hlc', 'customers_queue_who')"
-                              ).fetchone() == (2,)
+        indexes = {r[0] for r in b.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"ops_by_hlc", "customers_queue"} <= indexes and "customers_queue_who" not in indexes
+        # A page of the queue, narrowed or not, is read in index order: no sort of the day's queue.
+        plan = " ".join(r[3] for r in b.conn.execute("EXPLAIN QUERY PLAN " + reads._PAGE % reads._MINE,
+                                                     ("2026-11-24", "ana", 50, 0)))
+        assert "customers_queue" in plan and "TEMP B-TREE" not in plan
 
 
 def test_a_second_writer_on_the_same_file_and_instant_stamps_after_the_first(tmp_path, cfg):

@@ -24,7 +24,7 @@ from wtui.core.text import like_contains
 
 _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
        c.intent, c.fatigue, c.queue_rank, p.note
-    FROM customers c INDEXED BY %s LEFT JOIN preferences p ON p.customer_id = c.id
+    FROM customers c INDEXED BY customers_queue LEFT JOIN preferences p ON p.customer_id = c.id
     WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id LIMIT ? OFFSET ?"""
 _UIDS = """SELECT c.uid FROM customers c INDEXED BY customers_queue
     WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id"""
@@ -53,12 +53,6 @@ def _narrow(conn: sqlite3.Connection, search: str, within: tuple[str, list] | No
         where += " AND c.id IN (" + within[0] + ")"  # compiled by core.query: fixed fragments, values as params
         params = (*params, *within[1])
     return where, params
-
-
-def _index(search: str) -> str:
-    """Narrowed by text, the page filters on the index that holds name and number (it reads only the rows
-    that match); otherwise the queue order's own index hands over the first rows without a sort."""
-    return "customers_queue_who" if search.strip() else "customers_queue"
 
 
 def _search(conn: sqlite3.Connection, text: str) -> tuple[str, tuple]:
@@ -185,7 +179,7 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
         ranks = range(len(cfg.colors.order) + 1)
         for color, n in conn.execute(_COUNTS % (",".join("?" * len(ranks)), where), (*ranks, cutoff, *params)):
             per_color[color] = n
-    rows = conn.execute(_PAGE % (_index(search), where), (cutoff, *params, limit, offset)).fetchall()
+    rows = conn.execute(_PAGE % where, (cutoff, *params, limit, offset)).fetchall()
     tags = tags_for(conn, [r[0] for r in rows])
     entries = []
     locator = _Windows(now, cfg, windows_memo)

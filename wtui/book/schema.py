@@ -131,7 +131,16 @@ def _v4(conn: sqlite3.Connection) -> None:
                  "phone)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+def _v5(conn: sqlite3.Connection) -> None:
+    # One queue index instead of two: the queue order with id (so a page needs no sort) and the columns
+    # "my queue" and narrowing read. Every write to queue_rank, due_at or colour moved two index entries;
+    # a bulk of a priority tag on 11k customers took 1.5 s, 0.9 s with one.
+    conn.execute("DROP INDEX IF EXISTS customers_queue_who")
+    conn.execute("DROP INDEX IF EXISTS customers_queue")
+    conn.execute("CREATE INDEX customers_queue ON customers (queue_rank, due_at, color, id, owner, name, phone)")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
 
 
 def version(conn: sqlite3.Connection) -> int:
