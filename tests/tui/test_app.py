@@ -901,3 +901,13 @@ async def test_a_key_on_a_book_another_process_holds_says_busy_and_writes_nothin
     assert (tag in book.tags_of(uid)) == had
     await pilot.press("4")  # free again: the same key works
     assert (tag in book.tags_of(uid)) != had
+
+
+async def test_the_panel_shows_the_customer_under_the_cursor_even_before_the_move_message(pilot):
+    """A fresh read of the queue may redraw the panel before the cursor's Moved message arrives (at start
+    it showed "Nothing is due: the queue is empty." over a full queue): the panel follows the cursor."""
+    screen = pilot.app.screen
+    screen.table.cursor = 3  # the Moved message is posted, not yet handled
+    screen._show_panel()
+    assert screen.panel.uid == screen.table.current.uid
+    assert "Nothing is due" not in screen.panel.plain

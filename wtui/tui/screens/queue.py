@@ -111,7 +111,6 @@ class QueueScreen(Screen):
         self.query_text = ""  # the query narrowing the queue, as typed
         self.empty_book = False
         self._seen_version = book.data_version()
-        self._pending: str | None = None
         self._panel_timer = None
         self._off = keys.unbound(book.cfg)
         self.flowing = False  # a flow (pick, confirm, run, report) is under way
@@ -191,15 +190,17 @@ class QueueScreen(Screen):
     @on(QueueTable.Moved)
     def _moved(self, event: QueueTable.Moved) -> None:
         # The row repaints first; the panel (the heavier render) follows once the keys settle.
-        self._pending = event.entry.uid if event.entry else None
         if self._panel_timer is not None:
             self._panel_timer.stop()
         self._panel_timer = self.set_timer(PANEL_DELAY, self._show_panel)
 
     def _show_panel(self) -> None:
+        """The panel shows the customer under the cursor now (not the one a Moved message named: a fresh
+        read of the queue may land before that message does)."""
         self._panel_timer = None
         if not self.empty_book:
-            self.panel.show(self._pending)
+            current = self.table.current
+            self.panel.show(current.uid if current else None)
 
     def reload(self, keep: str | None = None) -> None:
         """Re-read the queue now (after a write: milliseconds), then the book-wide figures in a worker."""
