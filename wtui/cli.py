@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from wtui import __version__
-from wtui.errors import BadInput, WtuiError
+from wtui.errors import BadInput, BookError, WtuiError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,9 +123,16 @@ def _now(args: argparse.Namespace) -> datetime:
         return datetime.now(timezone.utc)
     try:
         t = datetime.fromisoformat(args.now)
-    except ValueError:
+        t = (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise BadInput(f"--now {args.now!r}: not an ISO time like 2026-11-23T08:00:00Z") from None
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    if not _EARLIEST <= t.year <= _LATEST:
+        # Due times, windows and the clock's stamps are computed years either side of now.
+        raise BadInput(f"--now {args.now!r}: pick an instant between {_EARLIEST} and {_LATEST}")
+    return t
+
+
+_EARLIEST, _LATEST = 2000, 9000  # what --now may pretend: dates far enough from the ends of the calendar
 
 
 def _clock(args: argparse.Namespace):
@@ -133,6 +140,16 @@ def _clock(args: argparse.Namespace):
         pinned = _now(args)
         return lambda: pinned
     return lambda: datetime.now(timezone.utc)
+
+
+def say(*lines: str, file=None) -> None:
+    """Print lines that may carry outside text (names, messages, paths, payload fields): every control,
+    escape and bidi character shown as a visible mark, never sent to the terminal."""
+    from wtui.core.text import visible
+
+    for text in lines:
+        for line in str(text).split("\n"):
+            print(visible(line), file=file or sys.stdout)
 
 
 def default_book_path(cfg) -> Path:
@@ -165,6 +182,12 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
         return
     if args.db:
         path, create = Path(args.db), False
+        if path.is_dir():
+            raise BookError(f"{path} is a directory, not a book file")
+        if path.is_file() and path.stat().st_size == 0:
+            # An empty file (a `touch`, a failed copy) is not silently made into a book.
+            raise BookError(f"{path} is empty (0 bytes): not a wtui book. Remove it, then make a book there with "
+                            f"`wtui make-book -o {path}`, or open the book you meant")
     else:
         path = default_book_path(cfg)
         create = True  # a rep's first run starts an empty book at the default place
@@ -176,10 +199,14 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
 def cmd_queue(args: argparse.Namespace, cfg) -> int:
     from wtui.io.queue_text import print_queue
 
+    limit = min(args.limit, _MOST_ROWS) if args.limit else args.limit  # "at most N": SQLite counts to 2**63
     with open_book(args, cfg) as book:
-        q = book.queue(limit=args.limit, explained=args.json)
+        q = book.queue(limit=limit, explained=args.json)
         print_queue(q, cfg, as_json=args.json, out=sys.stdout)
     return 0
+
+
+_MOST_ROWS = 2**62
 
 
 def cmd_explain(args: argparse.Namespace, cfg) -> int:
@@ -197,13 +224,32 @@ def cmd_explain(args: argparse.Namespace, cfg) -> int:
 
 def cmd_make_book(args: argparse.Namespace, cfg) -> int:
     from wtui.book.generate import make_book
+    from wtui.io.files import check_target
 
     n = args.customers or cfg.demo.customers
+    limits = cfg.limits
+    if n > limits.make_book_customers:
+        raise BadInput(f"--customers {n:,}: at most {limits.make_book_customers:,} (limits.make_book_customers)")
+    if args.interactions > limits.make_book_interactions:
+        raise BadInput(f"--interactions {args.interactions:,}: at most {limits.make_book_interactions:,} "
+                       "(limits.make_book_interactions)")
     seed = cfg.demo.seed if args.seed is None else args.seed
-    book = make_book(args.output, cfg, customers=n, seed=seed, now=_now(args), interactions=args.interactions,
-                     admins=args.admin)
+    if not -(2**63) <= seed < 2**63:
+        raise BadInput(f"--seed {seed}: a seed is a 64-bit number")
+    out = Path(args.output)
+    if out.exists() or out.is_symlink():
+        raise BadInput(f"{out} already exists: choose a new path")
+    check_target(out, "-o")
+    now = _now(args)
+    try:
+        book = make_book(out, cfg, customers=n, seed=seed, now=now, interactions=args.interactions, admins=args.admin)
+    except BaseException:
+        # Nothing half-made is left behind (the file did not exist: it is ours to remove).
+        for leftover in (out, Path(f"{out}-journal"), Path(f"{out}-wal"), Path(f"{out}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
     book.close()
-    print(f"wrote {n} customers to {args.output}")
+    say(f"wrote {n} customers to {out}")
     return 0
 
 
@@ -233,9 +279,7 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
 
 
 def cmd_find(args: argparse.Namespace, cfg) -> int:
-    import json
-
-    from wtui.core.text import visible
+    from wtui.core.text import json_text, visible
 
     with open_book(args, cfg) as book:
         ids = book.select(args.query)
@@ -244,11 +288,11 @@ def cmd_find(args: argparse.Namespace, cfg) -> int:
             return 0
         rows = book.rows(ids)
         if args.json:
-            json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
-            sys.stdout.write("\n")
+            sys.stdout.write(json_text(rows) + "\n")
             return 0
         for r in rows:
-            print(f"{r['color'] or '-':<7} {visible(r['name'])[:28]:<28} {r['phone']:<16} {', '.join(r['tags'])}")
+            print(f"{r['color'] or '-':<7} {visible(r['name'])[:28]:<28} {visible(r['phone']):<16} "
+                  f"{visible(', '.join(r['tags']))}")
         print(f"{len(ids)} customer(s)", file=sys.stderr)
     return 0
 
@@ -267,15 +311,17 @@ def cmd_tag(args: argparse.Namespace, cfg) -> int:
 
 def cmd_export(args: argparse.Namespace, cfg) -> int:
     from wtui.io.export import COLUMNS, write_csv
+    from wtui.io.files import check_target
 
     columns = tuple(c.strip() for c in args.columns.split(",")) if args.columns else COLUMNS
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise BadInput(f"--columns: unknown column {unknown[0]!r} (columns: {', '.join(COLUMNS)})")
+    check_target(args.output, "-o", access=False)  # export writes nothing to the book: the open will tell
     with open_book(args, cfg) as book:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
         n = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns)
-    print(f"wrote {n} customer(s) to {args.output}")
+    say(f"wrote {n} customer(s) to {args.output}")
     return 0
 
 
@@ -292,13 +338,13 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
                 raise BadInput(f"{path} already exists")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(automation.shipped_rules_path().read_text("utf-8"), "utf-8")
-            print(f"wrote the shipped rules to {path}")
+            say(f"wrote the shipped rules to {path}")
             return 0
         rules = automation.load(book, path)
         if args.action == "check":
             for rule in rules:
-                print(f"ok  {rule.name}: when {rule.when_text} -> {rule.actions()}")
-            print(f"{len(rules)} rule(s) in {path}")
+                say(f"ok  {rule.name}: when {rule.when_text} -> {rule.actions()}")
+            say(f"{len(rules)} rule(s) in {path}")
             return 0
         report = book.run_rules(rules, dry_run=args.dry_run)
         print_rules_report(book, report)
@@ -314,6 +360,10 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         if not sep:
             raise BadInput(f"--map {item}: write FIELD=COLUMN, e.g. --map phone=Telefone")
         mapping[fld.strip().lower()] = col.strip()
+    if args.errors:
+        from wtui.io.files import check_target
+
+        check_target(args.errors, "--errors")  # before the import writes anything, not after
     show = sys.stderr.isatty()
 
     def bar(label: str):
@@ -335,12 +385,9 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
                                   replace_tags=args.replace_tags, progress=bar("counting" if counting else "writing "))
         if args.errors and report.failed:
             csv_import.write_errors(checked, args.errors, report.failed)
-    from wtui.core.text import visible
-
-    for line in report.lines():
-        print(visible(line))
+    say(*report.lines())
     if args.errors and report.failed:
-        print(f"the {len(report.failed)} rejected row(s) are in {args.errors}, with an error column")
+        say(f"the {len(report.failed)} rejected row(s) are in {args.errors}, with an error column")
     return 2 if report.failed and not report.applied and not args.dry_run else 0
 
 
@@ -349,25 +396,23 @@ def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
 
     with open_book(args, cfg) as book:
         report = import_chat(book, args.file, phone=args.phone, me=args.me)
-    print("\n".join(report.lines()))
+    say(*report.lines())
     return 0
 
 
 def cmd_ingest(args: argparse.Namespace, cfg) -> int:
+    from wtui.io.files import read_capped, read_stream
     from wtui.io.webhook import ingest
 
-    raw = sys.stdin.buffer.read() if args.file == "-" else _read_bytes(args.file)
+    cap, setting = int(cfg.limits.webhook_body_kb * 1024), "limits.webhook_body_kb"
+    if args.file == "-":
+        raw = read_stream(sys.stdin.buffer, cap, "the payload on standard input", setting)
+    else:
+        raw = read_capped(args.file, cap, setting)
     with open_book(args, cfg) as book:
         report = ingest(book, raw, args.signature)
-    print("\n".join(report.lines()))
+    say(*report.lines())
     return 0
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def print_rules_report(book, report) -> None:
@@ -375,9 +420,9 @@ def print_rules_report(book, report) -> None:
 
     verb = "would change" if report.dry_run else "changed"
     for rule in report.summary(book, samples=20):
-        print(f"{rule.name}: {rule.matched} match, {verb} {rule.changed}")
+        say(f"{rule.name}: {rule.matched} match, {verb} {rule.changed}")
         for sample in rule.samples:
-            print(f"   {visible(sample.name)}  {sample.phone}: {', '.join(sample.changes)}")
+            print(f"   {visible(sample.name)}  {visible(sample.phone)}: {visible(', '.join(sample.changes))}")
         if rule.more:
             print(f"   … and {rule.more} more")
     print(f"{'dry run: nothing written' if report.dry_run else 'applied'}; {report.changed} change(s) in all")
@@ -396,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config.load(args.config)
         return COMMANDS[args.command](args, cfg)
     except WtuiError as exc:
-        print(f"wtui: {exc}", file=sys.stderr)
+        say(f"wtui: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

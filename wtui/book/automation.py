@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from wtui.core.query import Limits
 from wtui.core.rules import Rule, parse_rules
 from wtui.errors import BadInput
 
@@ -88,7 +89,7 @@ def load(book, path: Path | None = None) -> list[Rule]:
     except OSError as exc:
         raise BadInput(f"{p}: cannot read the rules file ({exc.strerror})") from None
     hours = book.cfg.ui.colour_override_hours
-    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), hours)
+    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), hours, Limits.of(book.cfg))
 
 
 def _describe(kind: str, payload: dict) -> str:

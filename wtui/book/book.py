@@ -710,7 +710,7 @@ class Book:
         """Parse against this book's tags: an unknown tag is an error with a suggestion."""
         from wtui.core import query
 
-        return query.parse(text, self.query_fields, self.tag_names(archived=True))
+        return query.parse(text, self.query_fields, self.tag_names(archived=True), query.Limits.of(self.cfg))
 
     def _node(self, q: "str | query.Node") -> "query.Node":
         return self.parse_query(q) if isinstance(q, str) else q

@@ -169,12 +169,21 @@ def require_current(conn: sqlite3.Connection, where: str) -> None:
 
 def migrate(conn: sqlite3.Connection, where: str) -> bool:
     """Bring the book to SCHEMA_VERSION; True when anything ran."""
-    if check(conn, where) == SCHEMA_VERSION:
+    v = check(conn, where)
+    if v == SCHEMA_VERSION:
         return False
-    with write(conn):
-        v = check(conn, where)  # another process may have migrated meanwhile
-        for target in range(v + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[target](conn)
-            conn.execute("PRAGMA user_version = %d" % target)  # PRAGMA takes no parameters; an int only
-        conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
+    try:
+        with write(conn):
+            v = check(conn, where)  # another process may have migrated meanwhile
+            for target in range(v + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[target](conn)
+                conn.execute("PRAGMA user_version = %d" % target)  # PRAGMA takes no parameters; an int only
+            conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise
+        # The tables are not those of the version the file states (its user_version was changed, or
+        # the file was assembled by hand): upgrading it would fail half-way, so it is left as it was.
+        raise BookError(f"{where} says it is book version {v}, but its tables do not match that version "
+                        f"({exc}): it was altered outside wtui; the book was not changed") from None
     return v != SCHEMA_VERSION

@@ -9,6 +9,7 @@ keys that exist there, with a value of the same type. Tables listed in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -46,6 +47,19 @@ _OPEN_TABLES = (
 _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end")}
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
                ("imports", "warn_failure_share")}
+# Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
+_POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
+                  ("windows", "search_days"), ("tags", "max_length"), ("queue", "limit"), ("ui", "min_width"),
+                  ("ui", "min_height"), ("ui", "panel_min_width"), ("demo", "customers"),
+                  ("colors", "rules", "red_fatigue_streak")}
+# The largest a limit may be set to: past these, SQLite (500 terms in a compound SELECT, its parser's
+# stack) or Python's recursion give out before the limit would.
+_LIMIT_CEILINGS = {("limits", "query_terms"): 500, ("limits", "query_depth"): 14, ("limits", "json_depth"): 500}
+LONGEST_DAYS = 36525  # a duration past a century is a typo, and would overflow the dates computed from it
+_DAY_UNITS = {"minutes": 1440, "hours": 24, "days": 1, "seconds": 86400}
+# Lists of text (a number in one would fail far from the file).
+_TEXT_LISTS = {("book", "admins"), ("whatsapp", "rep_names"), ("colors", "order"),
+               ("colors", "rules", "priority_tags"), ("windows", "ramadan_regions")}
 _CHOICES = {
     ("colors", "lead_color"): COLORS,
     ("colors", "rules", "red_fatigue_action"): ("warn", "demote"),
@@ -55,6 +69,11 @@ _CHOICES = {
 # Keys a release took away: (value that asks for what wtui now does anyway, why it went).
 # A file that sets the harmless value loads (the line can go at leisure); any other
 # value is refused with the reason, since silently dropping it would hide a change.
+# Keys a release moved: the value is carried to the new place (say so in the release notes).
+_MOVED: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("imports", "max_cell_kb"): ("limits", "csv_cell_kb"),
+}
+
 _RETIRED: dict[tuple[str, ...], tuple[Any, str]] = {
     ("rules", "run_on_start"): (
         False,
@@ -242,10 +261,27 @@ class Ui:
 @dataclass(frozen=True)
 class Imports:
     batch_rows: int
-    max_cell_kb: float
     warn_failure_share: float
     workers: int
     parallel_rows: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much wtui reads from outside (see defaults.toml, [limits])."""
+
+    import_file_mb: float
+    csv_cell_kb: float
+    chat_text_mb: float
+    zip_ratio: float
+    webhook_body_kb: float
+    json_depth: int
+    message_chars: int
+    query_chars: int
+    query_depth: int
+    query_terms: int
+    make_book_customers: int
+    make_book_interactions: int
 
 
 @dataclass(frozen=True)
@@ -291,6 +327,7 @@ class Config:
     keys: dict[str, str]
     quick_tags: dict[str, str]
     imports: Imports
+    limits: Limits
     whatsapp: WhatsApp
     rules: RulesCfg
     sync: SyncCfg
@@ -328,7 +365,7 @@ def load(explicit: str | os.PathLike[str] | None = None, *, layers: list[tuple[s
             raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
         if label not in TEAM_LAYERS:
             _refuse_team_keys(override, label, path)
-        _merge(data, override, str(path), ())
+        _merge(data, _moved(override), str(path), ())
         _check_ranges(data, str(path))  # checked per layer, so the error names the file at fault
         sources.append(str(path))
     return from_dict(data, sources=tuple(sources))
@@ -342,6 +379,12 @@ def _refuse_team_keys(override: dict[str, Any], label: str, path: Path) -> None:
                               f"(or the book itself) may set, not the {label} config")
 
 
+@functools.cache
+def shipped() -> Config:
+    """The shipped defaults alone (no layer), loaded once: for code called without a config."""
+    return load(layers=[])
+
+
 def from_dict(data: dict[str, Any], *, origin: str = "config", sources: tuple[str, ...] = ()) -> Config:
     _check_ranges(data, origin)
     cfg = _build(Config, data, origin, ())
@@ -351,13 +394,36 @@ def from_dict(data: dict[str, Any], *, origin: str = "config", sources: tuple[st
 def with_overrides(cfg_dict_overrides: dict[str, Any]) -> Config:
     """Defaults plus a nested dict of overrides, validated like a file (for tests and tools)."""
     data = load_defaults_dict()
-    _merge(data, cfg_dict_overrides, "overrides", ())
+    _merge(data, _moved(cfg_dict_overrides), "overrides", ())
     return from_dict(data, origin="overrides")
 
 
 def _replace_sources(cfg: Config, sources: tuple[str, ...]) -> Config:
     object.__setattr__(cfg, "sources", sources)
     return cfg
+
+
+def _moved(override: dict[str, Any]) -> dict[str, Any]:
+    """The override with each moved key at its new place (a value given at both places: the new one wins)."""
+    import copy
+
+    override = copy.deepcopy(override)
+    for old, new in _MOVED.items():
+        *parents, last = old
+        table = override
+        for k in parents:
+            table = table.get(k) if isinstance(table, dict) else None
+        if not isinstance(table, dict) or last not in table:
+            continue
+        value = table.pop(last)
+        target = override
+        for k in new[:-1]:
+            target = target.setdefault(k, {})
+            if not isinstance(target, dict):
+                break
+        else:
+            target.setdefault(new[-1], value)
+    return override
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], path: str, at: tuple[str, ...]) -> None:
@@ -423,16 +489,36 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
             return
         dotted = ".".join(at)
         if isinstance(node, (int, float)) and not isinstance(node, bool):
+            if node != node or node in (float("inf"), float("-inf")):
+                raise ConfigError(origin, dotted, f"must be a number, got {node}")
             if node < 0:
                 raise ConfigError(origin, dotted, f"must not be negative, got {node}")
+            if (at in _POSITIVE_KEYS or at[:1] == ("limits",)) and node <= 0:
+                raise ConfigError(origin, dotted, f"must be more than 0, got {node}")
+            if at in _INT_KEYS and node != int(node):
+                raise ConfigError(origin, dotted, f"must be a whole number, got {node}")
+            if at in _LIMIT_CEILINGS and node > _LIMIT_CEILINGS[at]:
+                raise ConfigError(origin, dotted, f"must be at most {_LIMIT_CEILINGS[at]}, got {node}")
+            unit = _duration_unit(at)
+            if unit and node > LONGEST_DAYS * _DAY_UNITS[unit]:
+                raise ConfigError(origin, dotted, f"{node:g} {unit} is more than a century: a typo?")
             if at in _HOUR_KEYS and node > 24:
                 raise ConfigError(origin, dotted, f"must be an hour from 0 to 24, got {node}")
             if at in _SHARE_KEYS and node > 1:
                 raise ConfigError(origin, dotted, f"must be a share from 0 to 1, got {node}")
         if at in _CHOICES and node not in _CHOICES[at]:
             raise ConfigError(origin, dotted, f"must be one of {', '.join(_CHOICES[at])}, got {node!r}")
+        if isinstance(node, list) and (at in _TEXT_LISTS or at[0] == "keywords"):
+            bad = next((item for item in node if not isinstance(item, str)), None)
+            if bad is not None:
+                raise ConfigError(origin, dotted, f"must be a list of text, got {_kind(bad)} {bad!r}")
+        elif at[:1] == ("keywords",) or at[:1] == ("dimensions",):
+            if not isinstance(node, list if at[0] == "keywords" else str):
+                want = "a list of words" if at[0] == "keywords" else "a colour (text)"
+                raise ConfigError(origin, dotted, f"must be {want}, got {_kind(node)}")
 
     walk(data, ())
+    _check_meanings(data, origin)
     order = data["colors"]["order"]
     if sorted(order) != sorted(COLORS):
         raise ConfigError(origin, "colors.order", f"must list each of {', '.join(COLORS)} once")
@@ -451,6 +537,79 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
         for key in ("name", "weekday", "weekend", "best", "worst"):
             if not isinstance(region.get(key, ""), str):
                 raise ConfigError(origin, f"regions.{code}.{key}", "expected text")
+
+
+def _duration_unit(at: tuple[str, ...]) -> str:
+    """'hours' for colors.rules.signal_ttl_hours and for colors.handle_within_hours.red, ...; '' if no duration."""
+    for part in reversed(at[-2:]):
+        for unit in _DAY_UNITS:
+            if part.endswith("_" + unit) or part == unit:
+                return unit
+    return ""
+
+
+def _check_meanings(data: dict[str, Any], origin: str) -> None:
+    """Values of the right type that still mean nothing: refused here, naming the key, not when first used."""
+    from wtui.core.prefs import parse_span, parse_windows
+
+    for key in ("office_hours", "night_owl"):
+        try:
+            parse_windows(data["windows"][key])
+        except ValueError as exc:
+            raise ConfigError(origin, f"windows.{key}", str(exc)) from None
+    for code, region in data["regions"].items():
+        for key in ("weekday", "weekend", "best", "worst"):
+            text = region.get(key, "")
+            if isinstance(text, str) and text.strip():
+                try:
+                    parse_span(text)
+                except ValueError as exc:
+                    raise ConfigError(origin, f"regions.{code}.{key}", f"{exc} (hours 0-24, like 14-16)") from None
+    zone_name = data["rep"]["timezone"]
+    if zone_name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(origin, "rep.timezone", f"{zone_name!r} is not a time zone (like Europe/Rome)") from None
+    for dotted, codes in (("book.default_region", [data["book"]["default_region"]] if data["book"]["default_region"]
+                           else []), ("windows.ramadan_regions", data["windows"]["ramadan_regions"])):
+        for code in codes:
+            if not known_region(code):
+                raise ConfigError(origin, dotted, f"{code!r} is not a region (two capital letters, like BR)")
+    for color, glyph in data["colors"]["glyph"].items():
+        if not (isinstance(glyph, str) and 0 < len(glyph) <= 2 and glyph.isprintable()) or glyph.strip() != glyph:
+            raise ConfigError(origin, f"colors.glyph.{color}", f"must be one or two visible characters, got {glyph!r}")
+
+
+def known_region(code: str) -> bool:
+    """Is ``code`` a region phonenumbers has numbers for? Read from its data folder's names: importing
+    phonenumbers costs ~50 ms, which config loading (every start) must not pay."""
+    if not (len(code) == 2 and code.isascii() and code.isupper()):
+        return False
+    from importlib.util import find_spec
+
+    spec = find_spec("phonenumbers")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - phonenumbers is a dependency
+        return True
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    return (folder / f"region_{code}.py").exists()
+
+
+def _int_keys() -> set[tuple[str, ...]]:
+    """Every key typed ``int`` in the sections below (a 2.5 there would fail far from the file)."""
+    out: set[tuple[str, ...]] = set()
+
+    def walk(cls: type, at: tuple[str, ...]) -> None:
+        for f in fields(cls):
+            if f.type == "int":
+                out.add(at + (f.name,))
+            elif f.type in _SECTION_TYPES:
+                walk(_SECTION_TYPES[f.type], at + (f.name,))
+
+    walk(Config, ())
+    return out
 
 
 def _build(cls: type, data: dict[str, Any], origin: str, at: tuple[str, ...]) -> Any:
@@ -478,7 +637,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, Imports, WhatsApp, RulesCfg, SyncCfg, Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, Imports, Limits, WhatsApp, RulesCfg, SyncCfg, Demo,
     )
 }
 
@@ -486,8 +645,10 @@ _SECTION_TYPES: dict[str, type] = {
 def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
-    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "whatsapp", "rules", "sync", "demo",
-               "sources")
+    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "rules", "sync",
+               "demo", "sources")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+_INT_KEYS = _int_keys()

@@ -31,11 +31,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from wtui.core.config import INTENTS
-from wtui.core.text import contains, like_contains
+from wtui.core.text import contains, like_contains, visible, width
 from wtui.errors import BadInput
 
 # ---------------------------------------------------------------------------
 # errors
+
+
+_ECHO_CHARS = 120  # how much of a long query an error shows around the place
 
 
 class QueryError(BadInput):
@@ -43,8 +46,14 @@ class QueryError(BadInput):
 
     def __init__(self, text: str, pos: int, message: str, hint: str = "") -> None:
         self.text, self.pos, self.message, self.hint = text, pos, message, hint
-        caret = " " * pos + "^"
-        lines = [f"{message} (at {pos + 1})", f"  {text}", f"  {caret}"]
+        # The query is echoed as the terminal will show it: controls and bidi marks made visible (and the
+        # caret placed under the same character), a long query cut around the place.
+        start = max(0, pos - _ECHO_CHARS // 2)
+        shown = visible(text[start:start + _ECHO_CHARS])
+        before = ("…" if start else "") + visible(text[start:pos])
+        shown = ("…" if start else "") + shown + ("…" if len(text) > start + _ECHO_CHARS else "")
+        caret = " " * width(before) + "^"
+        lines = [f"{message} (at {pos + 1})", f"  {shown}", f"  {caret}"]
         if hint:
             lines.append(hint)
         super().__init__("\n".join(lines))
@@ -277,11 +286,32 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([mhdw])$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How big a query may be (config ``[limits]``): past these, refused with a clear message."""
+
+    chars: int
+    depth: int  # ( ) and NOT inside one another
+    terms: int  # tags and conditions
+
+    @classmethod
+    def of(cls, cfg) -> "Limits":
+        lim = cfg.limits
+        return cls(lim.query_chars, lim.query_depth, lim.query_terms)
+
+
 class _Parser:
-    def __init__(self, text: str, known_tags: Iterable[str] | None, fields_: dict[str, Field]) -> None:
+    def __init__(self, text: str, known_tags: Iterable[str] | None, fields_: dict[str, Field],
+                 limits: Limits) -> None:
         self.text = text
+        self.limits = limits
+        if len(text) > limits.chars:
+            raise QueryError(text, limits.chars, f"a query of {len(text):,} characters: the limit is "
+                             f"{limits.chars:,} (limits.query_chars)", "save parts of it as segments")
         self.toks = tokens(text)
         self.i = 0
+        self.depth = 0
+        self.terms = 0
         self.known = {t.lower(): t for t in known_tags} if known_tags is not None else None
         self.fields = fields_
 
@@ -321,19 +351,35 @@ class _Parser:
             node = And(node, Not(right) if word == "EXCLUDE" else right)
         return node
 
+    def deeper(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > self.limits.depth:
+            raise self.fail(tok, f"groups and NOTs nested more than {self.limits.depth} deep (limits.query_depth)",
+                            "write it flatter: NOT NOT x is x, and (a AND (b AND c)) is a AND b AND c")
+
     def unary(self) -> Node:
         tok = self.peek()
         if tok.kind == "NOT":
             self.take()
-            return Not(self.unary())
+            self.deeper(tok)
+            inner = self.unary()
+            self.depth -= 1
+            return Not(inner)
         if tok.kind == "(":
             self.take()
+            self.deeper(tok)
             node = self.expr()
+            self.depth -= 1
             close = self.peek()
             if close.kind != ")":
                 raise self.fail(close, "this group is never closed", f"add ) to close the ( at {tok.pos + 1}")
             self.take()
             return node
+        if tok.kind in ("TAG", "WORD"):
+            self.terms += 1
+            if self.terms > self.limits.terms:
+                raise self.fail(tok, f"more than {self.limits.terms} tags and conditions in one query "
+                                "(limits.query_terms)", "save parts of it as segments, or use fewer tags")
         if tok.kind == "TAG":
             self.take()
             return Tag(self.tag_name(tok), tok.pos)
@@ -387,12 +433,19 @@ class _Parser:
             m = _DURATION.match(raw)
             if not m:
                 raise self.fail(tok, f"{raw!r} is not a duration", "write 30d, 12h, 2w or 45m")
-            return timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
+            try:
+                return timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
+            except OverflowError:
+                raise self.fail(tok, f"{raw!r} is longer than any time wtui can count",
+                                "a duration is at most a few thousand years, e.g. 3650d") from None
         if field.kind == "number":
             try:
-                return float(raw)
+                number = float(raw)
             except ValueError:
                 raise self.fail(tok, f"{raw!r} is not a number", self._example(field)) from None
+            if number != number or number in (float("inf"), float("-inf")):
+                raise self.fail(tok, f"{raw!r} is not a number", self._example(field))
+            return number
         if field.kind == "bool":
             if raw.lower() not in ("yes", "no", "true", "false"):
                 raise self.fail(tok, f"{field.name} is yes or no")
@@ -426,19 +479,29 @@ def _close(word: str, options: list[str]) -> list[str]:
     return difflib.get_close_matches(word, options, n=1, cutoff=0.6)
 
 
-def parse(text: str, fields_: dict[str, Field], known_tags: Iterable[str] | None = None) -> Node:
-    """Parse a query; QueryError names the position and gives a hint."""
-    return _Parser(text, known_tags, fields_).parse()
+def parse(text: str, fields_: dict[str, Field], known_tags: Iterable[str] | None = None,
+          limits: Limits | None = None) -> Node:
+    """Parse a query; QueryError names the position and gives a hint. ``limits``: the config's
+    (``Limits.of(cfg)``); without them, the shipped defaults."""
+    if limits is None:
+        from wtui.core.config import shipped
+
+        limits = Limits.of(shipped())
+    return _Parser(text, known_tags, fields_, limits).parse()
 
 
 def tags_in(node: Node) -> set[str]:
-    if isinstance(node, Tag):
-        return {node.name}
-    if isinstance(node, Not):
-        return tags_in(node.inner)
-    if isinstance(node, (And, Or)):
-        return tags_in(node.left) | tags_in(node.right)
-    return set()
+    out: set[str] = set()
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, Tag):
+            out.add(n.name)
+        elif isinstance(n, Not):
+            todo.append(n.inner)
+        elif isinstance(n, (And, Or)):
+            todo += (n.left, n.right)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -458,6 +521,7 @@ _MESSAGE_ASCII = ("EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = c.
                   "AND i.retracted = 0 AND i.text LIKE ? ESCAPE '\\' AND wtui_contains(i.text, ?))")
 
 
+_UNION_MAX = 100  # an OR of more branches is one scan: SQLite takes at most 500 SELECTs in a UNION
 _DRIVEN = ("SELECT c.id AS id FROM customer_tags d JOIN customers c ON c.id = d.customer_id "
            "WHERE d.tag_id = " + _TAG_ID + " AND d.present = 1")
 _SCAN = "SELECT c.id AS id FROM customers c"
@@ -471,7 +535,7 @@ def _predicate(c: Cond, f: Field, now: datetime, me: str) -> tuple[str, list[Any
     if c.value is NEVER:
         return f"({col} IS {'' if c.op == '=' else 'NOT '}NULL)", []
     if f.kind == "time":
-        cutoff = (now - c.value).astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        cutoff = _cutoff(now, c.value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
         if c.op in (">", ">="):  # longer ago than, or never
             return f"({col} IS NULL OR {col} {'<' if c.op == '>' else '<='} ?)", [cutoff]
         return f"({col} IS NOT NULL AND {col} {'>=' if c.op == '<=' else '>'} ?)", [cutoff]  # recently
@@ -491,6 +555,14 @@ def _predicate(c: Cond, f: Field, now: datetime, me: str) -> tuple[str, list[Any
     return f"({col} IS NOT NULL AND {col} {c.op} ?)", [value]
 
 
+def _cutoff(now: datetime, span: timedelta) -> datetime:
+    """``now - span`` in UTC; a span reaching past year 1 gives year 1 (before anything that happened)."""
+    try:
+        return (now - span).astimezone(timezone.utc)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+
+
 def predicate(node: Node, fields_: dict[str, Field], now: datetime, me: str = "") -> tuple[str, list[Any]]:
     """A boolean SQL expression over customers ``c`` and its parameters."""
     if isinstance(node, Tag):
@@ -498,23 +570,40 @@ def predicate(node: Node, fields_: dict[str, Field], now: datetime, me: str = ""
     if isinstance(node, Cond):
         return _predicate(node, fields_[node.field], now, me)
     if isinstance(node, Not):
+        if isinstance(node.inner, Not):  # NOT NOT x is x: one level less for SQLite's parser
+            return predicate(node.inner.inner, fields_, now, me)
         inner, params = predicate(node.inner, fields_, now, me)
         return f"NOT ({inner})", params
-    left, lp = predicate(node.left, fields_, now, me)
-    right, rp = predicate(node.right, fields_, now, me)
-    return f"({left} {'AND' if isinstance(node, And) else 'OR'} {right})", lp + rp
+    # A chain of ANDs (or ORs) is one flat list, not a nest of parentheses: SQLite's parser
+    # overflows its stack on ~40 nested ones.
+    parts = conjuncts(node) if isinstance(node, And) else disjuncts(node)
+    sqls, params = [], []
+    for part in parts:
+        sql, more = predicate(part, fields_, now, me)
+        sqls.append(sql)
+        params += more
+    return "(" + f" {'AND' if isinstance(node, And) else 'OR'} ".join(sqls) + ")", params
+
+
+def _chain(node: Node, kind: type) -> list[Node]:
+    """The operands of a chain of ``kind`` (And or Or) in order, without recursing (a long chain is deep)."""
+    out: list[Node] = []
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, kind):
+            todo += (n.right, n.left)
+        else:
+            out.append(n)
+    return out
 
 
 def conjuncts(node: Node) -> list[Node]:
-    if isinstance(node, And):
-        return conjuncts(node.left) + conjuncts(node.right)
-    return [node]
+    return _chain(node, And)
 
 
 def disjuncts(node: Node) -> list[Node]:
-    if isinstance(node, Or):
-        return disjuncts(node.left) + disjuncts(node.right)
-    return [node]
+    return _chain(node, Or)
 
 
 def _all(nodes: list[Node]) -> Node | None:
@@ -543,7 +632,7 @@ def to_sql(node: Node, fields_: dict[str, Field], now: datetime, me: str = "",
             sql, params = f"{sql} AND {pred}", params + more
         return sql, params
     split = next((p for p in parts if isinstance(p, Or)), None)
-    if split is not None:
+    if split is not None and len(disjuncts(split)) <= _UNION_MAX:
         rest = [p for p in parts if p is not split]
         pieces = [to_sql(_all([branch] + rest), fields_, now, me, tag_sizes) for branch in disjuncts(split)]
         return " UNION ".join(f"SELECT id FROM ({sql})" for sql, _ in pieces), [p for _, ps in pieces for p in ps]
@@ -574,7 +663,7 @@ def evaluate(node: Node, customer: dict[str, Any], now: datetime, me: str = "") 
     if node.value is NEVER:
         return (value is None) == (node.op == "=")
     if isinstance(node.value, timedelta):
-        cutoff = now - node.value
+        cutoff = _cutoff(now, node.value)
         if node.op in (">", ">="):
             return value is None or (value < cutoff if node.op == ">" else value <= cutoff)
         return value is not None and (value >= cutoff if node.op == "<=" else value > cutoff)

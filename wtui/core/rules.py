@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wtui.core import query
-from wtui.core.config import COLORS, INTENTS
+from wtui.core.config import COLORS, INTENTS, LONGEST_DAYS
 from wtui.errors import BadInput
 
 _KEYS = {"name", "when", "add", "remove", "color", "color_hours", "intent"}
@@ -46,7 +46,7 @@ class Rule:
 
 
 def parse_rules(text: str, origin: str, fields: dict[str, query.Field], known_tags: list[str],
-                default_color_hours: float = 24) -> list[Rule]:
+                default_color_hours: float = 24, limits: query.Limits | None = None) -> list[Rule]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -57,13 +57,17 @@ def parse_rules(text: str, origin: str, fields: dict[str, query.Field], known_ta
     known = {t.lower(): t for t in known_tags}
     rules: list[Rule] = []
     seen: set[str] = set()
-    for n, raw in enumerate(data.get("rule", []), 1):
+    entries = data.get("rule", [])
+    if not isinstance(entries, list):
+        raise RuleError(origin, "rule", "rules are [[rule]] entries, each a table")
+    for n, raw in enumerate(entries, 1):
         where = f"rule {n}" + (f" {raw.get('name')!r}" if isinstance(raw, dict) and raw.get("name") else "")
-        rules.append(_rule(raw, origin, where, fields, known, default_color_hours, seen))
+        rules.append(_rule(raw, origin, where, fields, known, default_color_hours, seen, limits))
     return rules
 
 
-def _rule(raw: Any, origin: str, where: str, fields, known: dict[str, str], hours: float, seen: set[str]) -> Rule:
+def _rule(raw: Any, origin: str, where: str, fields, known: dict[str, str], hours: float, seen: set[str],
+          limits: query.Limits | None) -> Rule:
     if not isinstance(raw, dict):
         raise RuleError(origin, where, "must be a table")
     unknown = set(raw) - _KEYS
@@ -79,7 +83,7 @@ def _rule(raw: Any, origin: str, where: str, fields, known: dict[str, str], hour
     if not isinstance(when_text, str):
         raise RuleError(origin, where, 'needs when = "<query>"')
     try:
-        when = query.parse(when_text, fields, list(known.values()))
+        when = query.parse(when_text, fields, list(known.values()), limits)
     except query.QueryError as exc:
         raise RuleError(origin, f"{where}: when", str(exc)) from None
 
@@ -100,8 +104,9 @@ def _rule(raw: Any, origin: str, where: str, fields, known: dict[str, str], hour
     if intent is not None and intent not in INTENTS + ("",):
         raise RuleError(origin, f"{where}: intent", f"must be one of {', '.join(INTENTS)}")
     color_hours = raw.get("color_hours", hours)
-    if not isinstance(color_hours, (int, float)) or isinstance(color_hours, bool) or color_hours < 0:
-        raise RuleError(origin, f"{where}: color_hours", "must be a number of hours, 0 or more")
+    if (not isinstance(color_hours, (int, float)) or isinstance(color_hours, bool)
+            or not 0 <= color_hours <= LONGEST_DAYS * 24):  # a NaN fails both comparisons
+        raise RuleError(origin, f"{where}: color_hours", "must be a number of hours, 0 or more (at most a century)")
     if not (add or remove or color is not None or intent is not None):
         raise RuleError(origin, where, "does nothing: give add, remove, color or intent")
     return Rule(name.strip(), when_text, when, add, remove, color, float(color_hours), intent,

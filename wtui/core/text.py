@@ -9,7 +9,9 @@ with markup off, and the CLI never interprets it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from typing import Any
 
 _BIDI = {
     "\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
@@ -86,3 +88,18 @@ def like_contains(text: str) -> str:
     """A LIKE pattern (with ``ESCAPE '\\'``) for any text that contains ``text`` literally: its own
     ``%``, ``_`` and backslashes match only themselves."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# Characters JSON leaves raw (it escapes only C0, quotes and backslashes) that still act on a terminal
+# showing the output: DEL, the C1 controls (U+009B is a one-byte CSI), the bidi controls, and the
+# line and paragraph separators (which also end a line in JavaScript).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def json_text(obj: Any, *, indent: int | None = 1) -> str:
+    """``obj`` as JSON for a terminal or a pipe: letters of every script stay readable, and every control
+    character, C0 or C1, and every bidi control is written as a ``\\uXXXX`` escape, never raw."""
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -19,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from wtui.core.config import Limits
 from wtui.errors import BadInput
+from wtui.io.files import read_capped, read_stream, size_text
 
 _MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
 _SPACES = {ord("\u202f"): " ", ord("\u00a0"): " "}
@@ -48,24 +51,56 @@ class ChatMessage:
     text: str  # "" for media
 
 
-def read_chat_text(path: str | Path) -> str:
-    """The chat's text, from the .txt or from the .txt inside an export .zip."""
+def read_chat_text(path: str | Path, limits: Limits | None = None) -> str:
+    """The chat's text, from the .txt or from the .txt inside an export .zip.
+
+    The text may be at most ``limits.chat_text_mb``: a .txt larger is refused unread; a zip member
+    is refused by its declared size, by its compression ratio (``limits.zip_ratio``: a zip bomb
+    declares its size honestly and packs a thousand to one), and, should the declared size lie, as
+    soon as more than the limit comes out of it.
+    """
+    if limits is None:
+        from wtui.core.config import shipped
+
+        limits = shipped().limits
     p = Path(path)
+    cap = int(limits.chat_text_mb * (1 << 20))
     try:
-        if zipfile.is_zipfile(p):
-            with zipfile.ZipFile(p) as z:
-                names = [n for n in z.namelist() if n.lower().endswith(".txt")]
-                if not names:
-                    raise BadInput(f"{p}: no chat text (.txt) inside the zip")
-                raw = z.read(sorted(names, key=lambda n: ("chat" not in n.lower(), n))[0])
+        if p.is_file() and zipfile.is_zipfile(p):
+            raw = _zip_member(p, cap, limits.zip_ratio)
         else:
-            raw = p.read_bytes()
+            raw = read_capped(p, cap, "limits.chat_text_mb")
     except OSError as exc:
         raise BadInput(f"{p}: cannot read ({exc.strerror})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadInput(f"{p}: not UTF-8 text (WhatsApp writes UTF-8: is this a chat export?)") from None
+
+
+def _zip_member(p: Path, cap: int, ratio: float) -> bytes:
+    try:
+        with zipfile.ZipFile(p) as z:
+            infos = [i for i in z.infolist() if i.filename.lower().endswith(".txt") and not i.is_dir()]
+            if not infos:
+                raise BadInput(f"{p}: no chat text (.txt) inside the zip")
+            info = sorted(infos, key=lambda i: ("chat" not in i.filename.lower(), i.filename))[0]
+            where = f"{p}: {info.filename}"
+            if info.flag_bits & 0x1:
+                raise BadInput(f"{where} is encrypted: export the chat again without a password")
+            if info.file_size > cap:
+                raise BadInput(f"{where} unpacks to {size_text(info.file_size)}, more than {size_text(cap)}, "
+                               "the limit (limits.chat_text_mb)")
+            if info.file_size > ratio * max(info.compress_size, 1):
+                raise BadInput(f"{where} unpacks to {info.file_size / max(info.compress_size, 1):,.0f} times its "
+                               f"packed size (the limit is {ratio:g}, limits.zip_ratio): not a chat export")
+            with z.open(info) as fh:
+                return read_stream(fh, cap, where, "limits.chat_text_mb")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        # A damaged member (a bad CRC, a cut stream) or one packed a way zipfile cannot unpack.
+        raise BadInput(f"{p}: a damaged or unsupported zip ({exc})") from None
+    except RuntimeError as exc:  # zipfile's word for "encrypted, password required"
+        raise BadInput(f"{p}: cannot unpack ({exc}): export the chat again without a password") from None
 
 
 def _date_order(dates: list[tuple[int, int, int]]) -> str:
@@ -154,12 +189,20 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
     from wtui.book.reads import rep_zone
 
     zone = zone or rep_zone(book.cfg)
-    messages = parse_chat(read_chat_text(path), zone)
+    limits = book.cfg.limits
+    messages = parse_chat(read_chat_text(path, limits), zone)
+    long = next((m for m in messages if len(m.text) > limits.message_chars), None)
+    if long is not None:
+        raise BadInput(f"line {long.line}: a message of {len(long.text):,} characters: the limit is "
+                       f"{limits.message_chars:,} (limits.message_chars)")
     mine = {n.casefold() for n in (me or []) + [book.cfg.rep.name, book.actor, *book.cfg.whatsapp.rep_names] if n}
     senders = {m.sender for m in messages}
     theirs = [s for s in senders if s.casefold() not in mine]
     if len(senders) > 1 and not any(s.casefold() in mine for s in senders):
-        raise BadInput(f"which of {', '.join(sorted(senders))} is you? "
+        shown = sorted(senders)
+        listed = ", ".join(s if len(s) <= 40 else s[:37] + "..." for s in shown[:10])
+        more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+        raise BadInput(f"which of {listed}{more} is you? "
                        "set rep.name or whatsapp.rep_names, or pass --me")
     created = False
     with book.batch(f"chat import {Path(path).name}"):

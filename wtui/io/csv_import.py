@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wtui.errors import BadInput, PhoneError
+from wtui.io.files import open_for_writing
 from wtui.io.numbers import Normalizer, workers_for
 from wtui.io.table import Table, parse_table, read_text
 
@@ -87,6 +88,7 @@ class Report:
     failed: list[Failure]
     applied: bool
     warn_share: float
+    dry_run: bool = False
 
     @property
     def failure_rate(self) -> float:
@@ -103,14 +105,26 @@ class Report:
         if len(self.failed) > 50:
             out.append(f"  … {len(self.failed) - 50} more (write them all with --errors FILE.csv)")
         if not self.applied:
-            out.append("nothing was written" + (" (dry run)" if not self.failed else
-                                               ": fix the rows above, or pass --partial to keep the good ones"))
+            if self.dry_run:
+                out.append("nothing was written (dry run)")
+            elif not self.read:
+                out.append("nothing was written: the file has a header and no rows")
+            elif self.failed and self.new + self.updated + self.skipped:
+                out.append("nothing was written: fix the rows above, or pass --partial to keep the good ones")
+            else:
+                out.append("nothing was written: no row could be imported")
         return out
 
 
 def map_columns(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
     """Which column holds which field; ``mapping`` (field -> header) wins over the synonyms."""
     lowered = [h.strip().lower().lstrip("\ufeff") for h in header]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(lowered):
+        if h and h in seen:
+            raise BadInput(f"the header names column {header[i].strip()!r} twice (columns {seen[h] + 1} and {i + 1}): "
+                           "rename one, so it is clear which one to read")
+        seen[h] = i
     columns: dict[str, int] = {}
     for fld, head in mapping.items():
         if fld not in FIELDS:
@@ -247,12 +261,12 @@ def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = Fals
             if progress:
                 progress(min(start + size, len(checked.good)), len(checked.good))
     return Report(checked.read, new, updated, skipped, checked.failed, not rehearse,
-                  book.cfg.imports.warn_failure_share)
+                  book.cfg.imports.warn_failure_share, dry_run)
 
 
 def write_errors(checked: Checked, path: str | Path, failed: list[Failure]) -> None:
     """The rejected rows as they were, plus an ``error`` column: fix them and import this file."""
-    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+    with open_for_writing(path, "--errors", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
         w.writerow(checked.table.header + ["error"])
         for f in failed:
@@ -277,9 +291,10 @@ def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = N
                    create_tags: bool = False, progress: Progress | None = None) -> Checked:
     """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
     with _gc_paused():
-        text, encoding = read_text(path)
+        limits = book.cfg.limits
+        text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)))
         with _normalizer(book, default_region, text.count("\n")) as numbers:
-            table = parse_table(path, text, encoding, int(book.cfg.imports.max_cell_kb * 1024))
+            table = parse_table(path, text, encoding, int(limits.csv_cell_kb * 1024))
             return check(book, table, mapping=mapping, create_tags=create_tags, numbers=numbers, progress=progress)
 
 

@@ -11,6 +11,8 @@ import csv
 import random
 from pathlib import Path
 
+from wtui.io.files import open_for_writing
+
 COLUMNS = ("name", "phone", "color", "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "region",
            "tz", "language", "source", "owner", "consent", "tags", "preference", "last_inbound", "last_purchase")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +34,7 @@ def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = Non
         in_a = set(order[: round(len(rows) * split / 100)])
         groups = ["A" if i in in_a else "B" for i in range(len(rows))]
     header = columns + (("group",) if split else ())
-    with open(path, "w", newline="", encoding="utf-8-sig") as fh:  # the BOM makes Excel read UTF-8
+    with open_for_writing(path, "-o", newline="", encoding="utf-8-sig") as fh:  # the BOM makes Excel read UTF-8
         w = csv.writer(fh)
         w.writerow(header)
         for i, r in enumerate(rows):

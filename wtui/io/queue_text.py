@@ -2,19 +2,19 @@
 
 Every string from the book passes through ``core.text.visible``: a customer
 named ``\x1b[31m...`` prints its ESC as a visible mark, never as a command to
-the terminal. JSON carries the stored text as is (JSON escapes controls).
+the terminal. JSON carries the stored text, every control character (C0 and
+C1) and bidi control written as a ``\\uXXXX`` escape (``core.text.json_text``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TextIO
 
 from wtui.book.reads import Queue
 from wtui.core.config import Config
 from wtui.core.queue import due_text
-from wtui.core.text import fit, visible
+from wtui.core.text import fit, json_text, visible
 
 # ANSI SGR colours for a colour name, used only on a terminal without NO_COLOR.
 _SGR = {"red": "31", "orange": "33", "yellow": "93", "green": "32", "gray": "90"}
@@ -26,11 +26,10 @@ def _paint(text: str, color: str, on: bool) -> str:
 
 def print_queue(q: Queue, cfg: Config, *, as_json: bool, out: TextIO) -> None:
     if as_json:
-        json.dump([e.as_json(q.now) for e in q.entries], out, ensure_ascii=False, indent=1)
-        out.write("\n")
+        out.write(json_text([e.as_json(q.now) for e in q.entries]) + "\n")
         return
     color_on = out.isatty() and "NO_COLOR" not in os.environ
-    glyph = cfg.colors.glyph
+    glyph = {c: visible(g) for c, g in cfg.colors.glyph.items()}  # checked at load; shown safely all the same
     counts = " · ".join(_paint(f"{glyph[c]} {n} {c}", c, color_on) for c, n in q.counts.items())
     out.write(f"Today: {counts}  ({q.total} due)\n")
     if not q.entries:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wtui.errors import BadInput
+from wtui.io.files import read_capped, size_text
 
 csv.field_size_limit(1 << 30)  # a 10 MB cell is read, then rejected with a reason, not a crash
 DELIMITERS = ",;\t"
@@ -53,18 +54,15 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_table(path: str | Path, max_cell_bytes: int) -> Table:
-    text, encoding = read_text(path)
+def read_table(path: str | Path, max_cell_bytes: int, max_bytes: int) -> Table:
+    text, encoding = read_text(path, max_bytes)
     return parse_table(path, text, encoding, max_cell_bytes)
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
-    """The file's text and the encoding it was in."""
+def read_text(path: str | Path, max_bytes: int) -> tuple[str, str]:
+    """The file's text and the encoding it was in; a file over ``max_bytes`` is refused unread."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"{p}: cannot read ({exc.strerror})") from None
+    raw = read_capped(p, max_bytes, "limits.import_file_mb")
     text, encoding = _decode(raw)
     if not text.strip():
         raise BadInput(f"{p}: the file is empty")
@@ -80,6 +78,11 @@ def parse_table(path: str | Path, text: str, encoding: str, max_cell_bytes: int)
     except csv.Error as exc:
         raise BadInput(f"{p}: line 1: {exc}") from None
     table = Table(str(p), encoding, delimiter, [h.strip() for h in header])
+    if header and max(map(len, header)) * 4 > max_cell_bytes:
+        size = max(len(h.encode("utf-8", "surrogateescape")) for h in header)
+        if size > max_cell_bytes:
+            raise BadInput(f"{p}: line 1: a header cell of {size_text(size)} (the limit is "
+                           f"{size_text(max_cell_bytes)}, limits.csv_cell_kb): is this a CSV file?")
     # Checked once for the whole file, so the common clean file costs nothing per row.
     suspect = _has_surrogates(text)
     while True:

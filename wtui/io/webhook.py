@@ -17,8 +17,11 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
+from wtui.core.config import Limits
 from wtui.errors import BadInput
+from wtui.io.files import size_text
 
 
 @dataclass(frozen=True)
@@ -59,55 +62,143 @@ def verify(raw: bytes, signature: str | None, secret: str) -> None:
 
 def _when(value, where: str) -> datetime:
     try:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise TypeError
         return datetime.fromtimestamp(int(value), timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        raise BadInput(f"{where}.timestamp: {value!r} is not a Unix time") from None
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise BadInput(f"{where}.timestamp: {_show(value)} is not a Unix time") from None
 
 
-def parse(raw: bytes) -> tuple[list[Event], list[str]]:
-    """Events in the payload, and what was ignored (other message types, delivered/failed statuses)."""
+def _show(value: Any) -> str:
+    """A value from the payload, short, for an error message (the CLI makes its controls visible)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def _object(value: Any, where: str, *, optional: bool = True) -> dict:
+    if value is None and optional:
+        return {}
+    if not isinstance(value, dict):
+        raise BadInput(f"{where}: expected an object, got {_kind(value)} {_show(value)}")
+    return value
+
+
+def _items(value: Any, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadInput(f"{where}: expected a list, got {_kind(value)} {_show(value)}")
+    return value
+
+
+def _text(value: Any, where: str, *, digits: bool = False) -> str:
+    """A string field (WhatsApp's ids and numbers are strings; a number is taken as its digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise BadInput(f"{where}: expected text, got {_kind(value)} {_show(value)}")
+    if digits and not value.lstrip("+").isdigit():
+        raise BadInput(f"{where}: {_show(value)} is not a WhatsApp number (digits with the country code)")
+    return value
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and objects nest (without recursing: the payload decides how deep that is)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        node, d = todo.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, d)
+            todo += [(v, d + 1) for v in (node.values() if isinstance(node, dict) else node)]
+    return deepest
+
+
+def _load(raw: bytes, limits: Limits) -> Any:
+    cap = int(limits.webhook_body_kb * 1024)
+    if len(raw) > cap:
+        raise BadInput(f"a payload of {size_text(len(raw))}: the limit is {size_text(cap)} (limits.webhook_body_kb)")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadInput(f"not a JSON payload: {exc}") from None
+    except RecursionError:  # nested past Python's own limit, far past ours
+        data = None
+    if data is None or _depth(data) > limits.json_depth:
+        raise BadInput(f"not a WhatsApp webhook payload: nested more than {limits.json_depth} deep "
+                       "(limits.json_depth)")
+    return data
+
+
+def parse(raw: bytes, limits: Limits | None = None) -> tuple[list[Event], list[str]]:
+    """Events in the payload, and what was ignored (other message types, delivered/failed statuses).
+
+    Anything not of the documented shape is refused with the path to it (``entry[0].changes``);
+    ``limits`` (config ``[limits]``, the shipped ones by default) bound the body, its depth and each text.
+    """
+    if limits is None:
+        from wtui.core.config import shipped
+
+        limits = shipped().limits
+    data = _load(raw, limits)
     if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
         raise BadInput("not a WhatsApp webhook payload: no entry list")
     events: list[Event] = []
     ignored: list[str] = []
     for i, entry in enumerate(data["entry"]):
-        for j, change in enumerate((entry or {}).get("changes") or []):
-            value = (change or {}).get("value") or {}
+        entry = _object(entry, f"entry[{i}]")
+        for j, change in enumerate(_items(entry.get("changes"), f"entry[{i}].changes")):
             where = f"entry[{i}].changes[{j}].value"
-            names = {c.get("wa_id"): (c.get("profile") or {}).get("name", "") for c in value.get("contacts") or []
-                     if isinstance(c, dict)}
-            for k, m in enumerate(value.get("messages") or []):
+            value = _object(_object(change, f"entry[{i}].changes[{j}]").get("value"), where)
+            names = {}
+            for k, c in enumerate(_items(value.get("contacts"), f"{where}.contacts")):
+                c = _object(c, f"{where}.contacts[{k}]")
+                if c.get("wa_id") is None:
+                    continue
+                name = _object(c.get("profile"), f"{where}.contacts[{k}].profile").get("name", "")
+                names[_text(c["wa_id"], f"{where}.contacts[{k}].wa_id")] = name if isinstance(name, str) else ""
+            for k, m in enumerate(_items(value.get("messages"), f"{where}.messages")):
                 w = f"{where}.messages[{k}]"
                 if not isinstance(m, dict) or not m.get("from") or not m.get("id"):
                     raise BadInput(f"{w}: a message needs from and id")
-                if m.get("type", "text") != "text":
-                    ignored.append(f"{w}: a {m.get('type')} message (only text is read)")
-                    text = f"[{m.get('type')}]"
+                sender, mid = _text(m["from"], f"{w}.from", digits=True), _text(m["id"], f"{w}.id")
+                kind = _text(m.get("type", "text"), f"{w}.type")
+                if kind != "text":
+                    ignored.append(f"{w}: a {kind} message (only text is read)")
+                    text = f"[{kind}]"
                 else:
-                    text = str((m.get("text") or {}).get("body", ""))
-                events.append(Event("in", str(m["from"]), _when(m.get("timestamp"), w), f"wa:{m['id']}", text,
-                                    names.get(m["from"], "")))
-            for k, st in enumerate(value.get("statuses") or []):
+                    body = _object(m.get("text"), f"{w}.text").get("body", "")
+                    if not isinstance(body, str):
+                        raise BadInput(f"{w}.text.body: expected text, got {_kind(body)} {_show(body)}")
+                    text = body
+                if len(text) > limits.message_chars:
+                    raise BadInput(f"{w}: a message of {len(text):,} characters: the limit is "
+                                   f"{limits.message_chars:,} (limits.message_chars)")
+                events.append(Event("in", sender, _when(m.get("timestamp"), w), f"wa:{mid}", text,
+                                    names.get(sender, "")))
+            for k, st in enumerate(_items(value.get("statuses"), f"{where}.statuses")):
                 w = f"{where}.statuses[{k}]"
                 if not isinstance(st, dict) or not st.get("id") or not st.get("recipient_id"):
                     raise BadInput(f"{w}: a status needs id and recipient_id")
-                kind = {"read": "read", "sent": "out"}.get(st.get("status"))
+                sid = _text(st["id"], f"{w}.id")
+                recipient = _text(st["recipient_id"], f"{w}.recipient_id", digits=True)
+                status = _text(st.get("status"), f"{w}.status")
+                kind = {"read": "read", "sent": "out"}.get(status)
                 if kind is None:
-                    ignored.append(f"{w}: status {st.get('status')!r}")
+                    ignored.append(f"{w}: status {_show(status)}")
                     continue
-                events.append(Event(kind, str(st["recipient_id"]), _when(st.get("timestamp"), w),
-                                    f"wa:{st['id']}:{st['status']}"))
+                events.append(Event(kind, recipient, _when(st.get("timestamp"), w), f"wa:{sid}:{status}"))
     return events, ignored
 
 
 def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
     """Check, parse and record a payload, all of it in one batch or none of it."""
     verify(raw, signature, book.cfg.whatsapp.app_secret)
-    events, ignored = parse(raw)
+    events, ignored = parse(raw, book.cfg.limits)
     report = IngestReport(events=len(events), ignored=ignored)
     with book.batch("whatsapp webhook"):
         for e in events:
