@@ -77,6 +77,8 @@ def parse_table(path: str | Path, text: str, encoding: str, max_cell_bytes: int)
         header = next(reader)
     except csv.Error as exc:
         raise BadInput(f"{p}: line 1: {exc}") from None
+    except StopIteration:
+        raise BadInput(f"{p}: the file is empty") from None
     table = Table(str(p), encoding, delimiter, [h.strip() for h in header])
     if header and max(map(len, header)) * 4 > max_cell_bytes:
         size = max(len(h.encode("utf-8", "surrogateescape")) for h in header)
