@@ -164,7 +164,8 @@ def speed(cfg: wconfig.Config, texts: list[str], passes: int) -> tuple[float, fl
 def table(head: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     def line(r: list[str]) -> str:
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        cells = enumerate(zip(r, widths, strict=True))
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in cells)
     return "\n".join([line(head), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["intent", "support", "predicted", "precision", "recall", "F1"], rows))
 
     print("\nConfusion (rows: expected, columns: got)")
-    conf = Counter(zip(gold_i, pred_i))
+    conf = Counter(zip(gold_i, pred_i, strict=True))
     print(table(["expected"] + list(INTENTS), [[e] + [str(conf[(e, g)]) for g in INTENTS] for e in INTENTS]))
 
     print("\nComparison, quote and interests (all languages)")
