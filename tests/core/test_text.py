@@ -82,3 +82,24 @@ def test_width_counts_as_a_terminal_does_spacing_marks_one_cell_non_spacing_none
     assert width("कि") == 2  # क + the spacing vowel sign ि (Rich says 1; terminals draw 2)
     assert width("नमस्ते") == 4  # the virama ् and the sign े take no cell
     assert width("王小明") == 6 and width("e\u0301") == 1 and width("abc") == 3
+
+
+@given(st.recursive(st.text() | st.integers() | st.none(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                    max_leaves=6))
+def test_json_text_has_no_raw_control_or_bidi_character_and_round_trips(obj):
+    import json
+
+    from wtui.core.text import json_text
+
+    text = json_text(obj)
+    assert json.loads(text) == obj
+    assert not [c for c in text if (ord(c) < 0x20 and c not in "\n ") or 0x7F <= ord(c) <= 0x9F
+                or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u2028\u2029"]
+
+
+def test_json_text_keeps_letters_of_every_script_readable():
+    from wtui.core.text import json_text
+
+    got = json_text({"name": "王小明 Мария مريم\x9b\u202e"}, indent=None)
+    assert got == '{"name": "王小明 Мария مريم\\u009b\\u202e"}'
