@@ -259,15 +259,14 @@ def cmd_locate(args: argparse.Namespace, cfg) -> int:
     from wtui.book.db import journal_mode, world_readable
     from wtui.core.config import config_paths
 
-    print("config layers (later wins):")
-    print("  defaults      (inside the package)")
-    for label, path in config_paths(args.config):
-        print(f"  {label:<13} {path}  [{'found' if path.exists() else 'absent'}]")
+    say("config layers (later wins):", "  defaults      (inside the package)")
+    for label, path in config_paths(args.config):  # paths come from $WTUI_CONFIG, --config, $HOME: outside text
+        say(f"  {label:<13} {path}  [{'found' if path.exists() else 'absent'}]")
     book = Path(args.db) if args.db else default_book_path(cfg)
-    print(f"book: {book}  [{'found' if book.exists() else 'absent'}]")
+    say(f"book: {book}  [{'found' if book.exists() else 'absent'}]")
     if world_readable(book):
-        print(f"warning: {book} is readable by every user of this machine: chmod o-rwx {book}", file=sys.stderr)
-    print(f"sqlite {sqlite3.sqlite_version}: journal mode {journal_mode()}")
+        say(f"warning: {book} is readable by every user of this machine: chmod o-rwx {book}", file=sys.stderr)
+    say(f"sqlite {sqlite3.sqlite_version}: journal mode {journal_mode()}")
     return 0
 
 

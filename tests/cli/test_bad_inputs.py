@@ -105,6 +105,7 @@ QUERY_CASES: dict[str, tuple[str, str]] = {
 
 CONFIGS: dict[str, tuple[str, str]] = {
     "batch-rows-0": ("[imports]\nbatch_rows = 0", "imports.batch_rows: must be more than 0"),
+    "workers-100000": ("[imports]\nworkers = 100000", "imports.workers: must be at most 64"),
     "batch-rows-2.5": ("[imports]\nbatch_rows = 2.5", "imports.batch_rows: must be a whole number"),
     "keywords-a-number": ("[keywords.comparison]\nen = 5", "keywords.comparison.en: expected a list"),
     "keywords-of-numbers": ("[keywords.comparison]\nen = [5]", "keywords.comparison.en: must be a list of text"),

@@ -105,6 +105,7 @@ def commands(book: Path, d: Path) -> dict[str, list[str]]:
         "make-book-path": ["--now", NOW, "make-book", "--customers", "3", "-o", str(d / f"{EVIL}.db")],
         "now": ["--db", str(book), "--now", EVIL, "queue"],
         "missing-book": ["--db", str(d / f"{EVIL}.db"), "queue"],
+        "locate": ["--db", str(d / f"{EVIL}.db"), "locate"],
     }
 
 
@@ -112,7 +113,7 @@ NAMES = [
     "queue", "queue-json", "find", "find-json", "explain", "ingest-report", "chat-which-is-you", "csv-header-error",
     "map-column-error", "map-field-error", "import-row-errors", "query-error", "query-error-in-a-field", "tag-unknown",
     "rules-check", "rules-run", "rules-when-error", "config-unknown-key", "config-glyph", "export-columns",
-    "export-path", "make-book-path", "now", "missing-book"]
+    "export-path", "make-book-path", "now", "missing-book", "locate"]
 
 
 @pytest.mark.parametrize("name", NAMES)

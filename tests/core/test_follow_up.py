@@ -181,3 +181,19 @@ def test_changes_at_names_the_instant_the_colour_turns(cfg):
 def test_priority_tags_are_reported(cfg):
     f = facts(("in", NOW - D, "potential"), tags=("Complaint-Open",))
     assert assess(f, NOW, cfg).priority_tags == ("Complaint-Open",)
+
+
+def test_a_price_question_and_the_playbooks_three_touches_are_one_red_episode(cfg):
+    """§1 red fatigue counts red episodes: one price question, then three touches in 72 h, is one."""
+    f = facts(("in", NOW - 80 * H, "high"), ("out", NOW - 79 * H, "red"), ("out", NOW - 55 * H, "red"),
+              ("out", NOW - 31 * H, "red"), ("out", NOW - 8 * H, "red"), ("in", NOW - H, "high"))
+    assert f.red_streak == 1
+    assert not assess(f, NOW, cfg).fatigue
+
+
+def test_a_contact_while_not_red_ends_the_streak_of_red_episodes(cfg):
+    hist = []
+    for k in (5, 4, 3):
+        hist += [("in", NOW - k * D, "high"), ("out", NOW - k * D + H, "red"), ("out", NOW - k * D + 2 * H, "red")]
+    assert facts(*hist).red_streak == 3
+    assert facts(*hist, ("out", NOW - 2 * D, "yellow")).red_streak == 0

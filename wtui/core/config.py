@@ -30,7 +30,13 @@ TEAM_LAYERS = ("system",)
 ENV_CONFIG = "WTUI_CONFIG"
 
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
+# Bump when the code that derives a verdict from facts changes (core.facts, traits, follow_up): books
+# recompute their stored verdicts on the next open, as they do when the config that decides them changes.
+DERIVE_VERSION = 2  # 2: red fatigue counts red episodes, not red contacts
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
+# Which intent a message shows when it shows several: any question first, then a refusal before a polite
+# word ("no thanks, not now" is none; "thanks! how much?" is high).
+INTENT_PRECEDENCE = ("high", "medium", "none", "potential")
 
 # Tables whose keys are data, not schema: a team may add a region, a language,
 # a dimension or an interest without a new wtui release.
@@ -41,6 +47,7 @@ _OPEN_TABLES = (
     ("keywords", "quote"),
     *(("keywords", "intent", intent) for intent in INTENTS),
     ("keywords", "interest"),
+    ("keywords", "implies"),
 )
 
 # Sanity limits (not thresholds): what makes a value meaningless.
@@ -54,7 +61,8 @@ _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("syn
                   ("colors", "rules", "red_fatigue_streak")}
 # The largest a limit may be set to: past these, SQLite (500 terms in a compound SELECT, its parser's
 # stack) or Python's recursion give out before the limit would.
-_LIMIT_CEILINGS = {("limits", "query_terms"): 500, ("limits", "query_depth"): 14, ("limits", "json_depth"): 500}
+_LIMIT_CEILINGS = {("limits", "query_terms"): 500, ("limits", "query_depth"): 14, ("limits", "json_depth"): 500,
+                   ("imports", "workers"): 64}  # processes: more than this is a typo, and would exhaust the machine
 LONGEST_DAYS = 36525  # a duration past a century is a typo, and would overflow the dates computed from it
 _DAY_UNITS = {"minutes": 1440, "hours": 24, "days": 1, "seconds": 86400}
 # Lists of text (a number in one would fail far from the file).
@@ -205,6 +213,8 @@ class Windows:
 
 @dataclass(frozen=True)
 class Keywords:
+    currencies: list[str]
+    implies: dict[str, str]
     comparison: dict[str, list[str]]
     quote: dict[str, list[str]]
     intent: dict[str, dict[str, list[str]]]
@@ -512,6 +522,9 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
             bad = next((item for item in node if not isinstance(item, str)), None)
             if bad is not None:
                 raise ConfigError(origin, dotted, f"must be a list of text, got {_kind(bad)} {bad!r}")
+        elif at[:2] == ("keywords", "implies"):
+            if node not in INTENTS:
+                raise ConfigError(origin, dotted, f"must be an intent ({', '.join(INTENTS)}), got {node!r}")
         elif at[:1] == ("keywords",) or at[:1] == ("dimensions",):
             if not isinstance(node, list if at[0] == "keywords" else str):
                 want = "a list of words" if at[0] == "keywords" else "a colour (text)"
@@ -648,6 +661,7 @@ def _fingerprint(cfg: Config) -> str:
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "rules", "sync",
                "demo", "sources")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
+    decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -61,7 +61,7 @@ class Facts:
     last_purchase: datetime | None = None
     max_order: float = 0.0
     purchases: tuple[tuple[datetime, float], ...] = ()
-    red_streak: int = 0  # contacts in a row made while red
+    red_streak: int = 0  # red episodes in a row (see summarize), not red contacts
     overrides: Overrides = Overrides()
     tags: frozenset[str] = frozenset()
 
@@ -84,7 +84,10 @@ def summarize(
     last_out: datetime | None = None
     last_in: datetime | None = None
     latency: timedelta | None = None
+    # A red episode is the contacts made while red after one red trigger (a price question, comparing):
+    # the playbook's three touches in 72 h after a price question are one episode, not three.
     streak = 0
+    in_episode = red_trigger = False
     opens = 0
     sig: dict[str, datetime] = {}
 
@@ -97,6 +100,7 @@ def summarize(
                 latency = at - last_out
             last_in = at
             s = Signals.decode(e.signals)
+            red_trigger = red_trigger or "high" in s.intents or s.compare
             for name in s.intents:
                 sig[name] = at
             if s.compare:
@@ -107,7 +111,11 @@ def summarize(
                 f["interest_hits"][name] = f["interest_hits"].get(name, 0) + 1
         elif e.kind == OUT:
             last_out = at
-            streak = streak + 1 if e.color_at == "red" else 0
+            if e.color_at != "red":
+                streak, in_episode = 0, False
+            elif not in_episode or red_trigger:
+                streak, in_episode = streak + 1, True
+            red_trigger = False
         elif e.kind == READ:
             f["last_read"] = at
         elif e.kind == LINK:
@@ -118,7 +126,7 @@ def summarize(
         elif e.kind == PURCHASE:
             purchases.append((at, e.amount))
             opens = 0
-            streak = 0
+            streak, in_episode = 0, False
         elif e.kind == VISIT and e.minutes > long_visit_minutes:
             f["long_visit"] = at
 

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from wtui.core.config import INTENTS, Config
+from wtui.core.config import INTENT_PRECEDENCE, INTENTS, Config
 from wtui.core.durations import DAY, HOUR, ago
 from wtui.core.facts import Facts
 
@@ -40,14 +40,16 @@ def intent(f: Facts, now: datetime, cfg: Config) -> Trait:
         return Trait(f.overrides.intent, "set by hand")
     decay = cfg.intent.high_decay_days * DAY
     medium_ttl = cfg.intent.medium_window_days * DAY
+    # The latest signal; at the same instant, the stronger by the detector's precedence (a refusal before a
+    # polite word), never by comparing the names as text.
     latest = max(
-        ((t, name) for name, t in zip(INTENTS, (f.sig_high, f.sig_medium, f.sig_potential, f.sig_none), strict=True)
-         if t),
+        ((t, -INTENT_PRECEDENCE.index(name), name)
+         for name, t in zip(INTENTS, (f.sig_high, f.sig_medium, f.sig_potential, f.sig_none), strict=True) if t),
         default=None,
     )
     if f.sig_high and now - f.sig_high < decay:
         return Trait("high", f"asked price/stock {ago(now - f.sig_high)} ago", f.sig_high + decay)
-    if latest and latest[1] == "none":
+    if latest and latest[2] == "none":
         return Trait("none", f"said not needed {ago(now - latest[0])} ago")
     if f.sig_high and (f.sig_medium is None or f.sig_high >= f.sig_medium) and now - f.sig_high < medium_ttl:
         return Trait("medium", f"price question {ago(now - f.sig_high)} ago, no reply since", f.sig_high + medium_ttl)
