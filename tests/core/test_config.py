@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from wtui.core import config
+from wtui.core.keywords import lists
 from wtui.errors import ConfigError
 
 
@@ -22,7 +23,7 @@ def test_defaults_hold_the_playbook_thresholds(cfg):
     assert (cfg.windows.quiet_start, cfg.windows.quiet_end) == (22, 8)
     assert cfg.colors.order == ["red", "orange", "yellow", "green", "gray"]
     assert cfg.tags.max_length == 20
-    assert set(cfg.keywords.intent["high"]) >= {"en", "ru", "it", "zh", "ar", "pt", "es"}
+    assert set(lists(cfg.keywords).intent["high"]) >= {"en", "ru", "it", "zh", "ar", "pt", "es"}
 
 
 def test_later_layers_win(tmp_path):
@@ -86,7 +87,8 @@ Channel = "#123456"
 """)
     cfg = config.load(layers=[("system", p)])
     assert cfg.regions["FR"].name == "France" and cfg.regions["FR"].weekend == ""
-    assert cfg.keywords.intent["high"]["fr"] == ["combien", "prix"]
+    assert lists(cfg.keywords).intent["high"]["fr"] == ["combien", "prix"]
+    assert lists(cfg.keywords).intent["high"]["en"]  # the shipped lists stay under the layer's
     assert cfg.dimensions["Channel"] == "#123456"
 
 

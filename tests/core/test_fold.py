@@ -13,7 +13,7 @@ from tests.conftest import NOW, facts
 from wtui.core import config, traits
 from wtui.core.config import Keywords
 from wtui.core.fold import fold
-from wtui.core.keywords import Detector, alternative
+from wtui.core.keywords import Detector, alternative, lists
 
 CFG = config.load(layers=[])
 
@@ -58,10 +58,11 @@ def _variants(word: str) -> set[str]:
     return {word, word.upper(), word.title(), unicodedata.normalize("NFC", plain)}
 
 
+EVERY = lists(CFG.keywords)
 SHIPPED = sorted({(w.rstrip("*"), table) for table, langs in
-                  [("comparison", CFG.keywords.comparison), ("quote", CFG.keywords.quote),
-                   *((f"intent.{k}", v) for k, v in CFG.keywords.intent.items()),
-                   *((f"interest.{k}", v) for k, v in CFG.keywords.interest.items())]
+                  [("comparison", EVERY.comparison), ("quote", EVERY.quote),
+                   *((f"intent.{k}", v) for k, v in EVERY.intent.items()),
+                   *((f"interest.{k}", v) for k, v in EVERY.interest.items())]
                   for words in langs.values() for w in words if w.strip("* ")})
 
 

@@ -27,12 +27,13 @@ from wtui.core.config import Config
 
 ACTOR = "wtui --demo"
 _HERE = Path(__file__).resolve().parent
-_SOURCES = (_HERE / "generate.py", _HERE.parent / "data" / "demo.toml")  # an edited generator makes a new key
+# An edited generator, demo data or keyword list makes a new key.
+_SOURCES = (_HERE / "generate.py", _HERE.parent / "data" / "demo.toml", _HERE.parent / "data" / "keywords.toml")
 
 
 def template_key(cfg: Config, now: datetime, admins: list[str]) -> str:
-    parts = [__version__, SCHEMA_VERSION, cfg.fingerprint(), cfg.demo.customers, cfg.demo.seed, sorted(admins),
-             now.astimezone(timezone.utc).date().isoformat(), *(p.stat().st_mtime_ns for p in _SOURCES)]
+    parts = [__version__, SCHEMA_VERSION, cfg.fingerprint(), repr(cfg.keywords), cfg.demo.customers, cfg.demo.seed,
+             sorted(admins), now.astimezone(timezone.utc).date().isoformat(), *(p.stat().st_mtime_ns for p in _SOURCES)]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 

@@ -658,8 +658,9 @@ _SECTION_TYPES: dict[str, type] = {
 def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
+    # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "rules", "sync",
-               "demo", "sources")
+               "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

@@ -12,8 +12,11 @@ that imply one (``[keywords.implies]``: a quote or a discount asks for a price).
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from wtui.core.config import INTENT_PRECEDENCE, INTENTS, Keywords
 from wtui.core.fold import fold
@@ -128,14 +131,48 @@ def _price_question(currencies: list[str]) -> re.Pattern[str] | None:
     return re.compile(rf"{amount}.*\?|\?.*{amount}{alone}", re.S)
 
 
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "keywords.toml"
+
+
+@dataclass(frozen=True)
+class Lists:
+    """Every keyword list in force, per table and language: the shipped ones, with the config's on top."""
+
+    comparison: dict[str, list[str]]
+    quote: dict[str, list[str]]
+    intent: dict[str, dict[str, list[str]]]
+    interest: dict[str, dict[str, list[str]]]
+
+
+@lru_cache(maxsize=1)
+def shipped() -> dict:
+    return tomllib.loads(SHIPPED.read_text("utf-8"))
+
+
+def lists(kw: Keywords) -> Lists:
+    """The shipped lists (wtui/data/keywords.toml, read once per process) under the config's: a language a
+    config layer sets replaces the shipped list for it; a new language or interest is added."""
+    base = shipped()
+
+    def merged(ship: dict, own: dict) -> dict:
+        return {**ship, **own}
+
+    intent = {name: merged(base.get("intent", {}).get(name, {}), kw.intent.get(name, {})) for name in INTENTS}
+    names = [*base.get("interest", {}), *(n for n in kw.interest if n not in base.get("interest", {}))]
+    interest = {n: merged(base.get("interest", {}).get(n, {}), kw.interest.get(n, {})) for n in names}
+    return Lists(merged(base.get("comparison", {}), kw.comparison), merged(base.get("quote", {}), kw.quote),
+                 intent, interest)
+
+
 class Detector:
     """Compiled keyword lists; build once per config, reuse for every message."""
 
     def __init__(self, kw: Keywords) -> None:
-        self.compare = _pattern(_all_words(kw.comparison))
-        self.quote = _pattern(_all_words(kw.quote))
-        self.intent = {name: _pattern(_all_words(kw.intent.get(name, {}))) for name in INTENTS}
-        self.interest = {name: _pattern(_all_words(langs)) for name, langs in kw.interest.items()}
+        every = lists(kw)
+        self.compare = _pattern(_all_words(every.comparison))
+        self.quote = _pattern(_all_words(every.quote))
+        self.intent = {name: _pattern(_all_words(every.intent.get(name, {}))) for name in INTENTS}
+        self.interest = {name: _pattern(_all_words(langs)) for name, langs in every.interest.items()}
         self.price = _price_question(kw.currencies)
         self.implies = dict(kw.implies)
         self._seen: dict[str, Signals] = {}
