@@ -411,6 +411,10 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
     with open_book(args, cfg) as book:
         report = ingest(book, raw, args.signature)
     say(*report.lines())
+    if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices
+        say(f"wtui: {len(report.rejected)} rejected (the rest is recorded):",
+            *(f"  {r}" for r in report.rejected), file=sys.stderr)
+        return 2
     return 0
 
 

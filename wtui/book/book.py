@@ -38,6 +38,7 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import automation
+    from wtui.core import phone as phones
     from wtui.core import query
 
 Clock = Callable[[], datetime]
@@ -502,13 +503,14 @@ class Book:
         return self._detector
 
     @_writes
-    def add_customer(self, phone: str, name: str = "", *, region: str | None = None, tz: str | None = None,
-                     language: str = "", source: str = "", owner: str = "", consent: bool = False,
-                     reason: str = "") -> str:
-        """Add a customer by phone (any typed form); returns their uid."""
+    def add_customer(self, phone: "str | phones.Phone", name: str = "", *, region: str | None = None,
+                     tz: str | None = None, language: str = "", source: str = "", owner: str = "",
+                     consent: bool = False, reason: str = "") -> str:
+        """Add a customer by phone (any typed form, or a number already checked); returns their uid."""
         from wtui.core import phone as phones  # phonenumbers costs ~25 ms: only writers pay it
 
-        p = phones.normalize(phone, self.cfg.book.default_region, {k: r.name for k, r in self.cfg.regions.items()})
+        p = phone if isinstance(phone, phones.Phone) else phones.normalize(
+            phone, self.cfg.book.default_region, {k: r.name for k, r in self.cfg.regions.items()})
         if self.conn.execute("SELECT 1 FROM customers WHERE phone = ?", (p.e164,)).fetchone():
             raise BadInput(f"{p.e164} is already in the book")
         uid = uuid.uuid4().hex
@@ -519,6 +521,20 @@ class Book:
         }
         self._write("customer.create", f"customer:{uid}", payload, reason)
         return uid
+
+    @_writes
+    def customer_for_wa_id(self, wa_id: str, name: str = "", *, reason: str = "") -> tuple[str, bool]:
+        """The customer a WhatsApp id belongs to, added when new: (uid, created). Mexican ``521...`` and
+        Brazilian 8-digit ids find the customer under the canonical number (``phone.from_wa_id``); an id
+        phonenumbers does not know yet is kept as +digits, its source saying the number is unverified."""
+        from wtui.core import phone as phones
+
+        p, verified = phones.from_wa_id(wa_id, {k: r.name for k, r in self.cfg.regions.items()})
+        row = self.conn.execute("SELECT uid FROM customers WHERE phone = ?", (p.e164,)).fetchone()
+        if row:
+            return row[0], False
+        source = "whatsapp" if verified else "whatsapp (number unverified: not in phonenumbers' data yet)"
+        return self.add_customer(p, name, source=source, reason=reason), True
 
     def find(self, key: str) -> str:
         """A customer's uid from their uid or any form of their phone number."""

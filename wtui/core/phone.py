@@ -80,6 +80,41 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
     return Phone(e164=e164, region=where, zones=_zones(num, e164, kind))
 
 
+def from_wa_id(wa_id: str, region_names: dict[str, str] | None = None) -> tuple[Phone, bool]:
+    """A WhatsApp id (``wa_id``: digits with the country code) as the customer's number: (phone, verified).
+
+    WhatsApp ids are not always E.164: Mexican ones keep the old mobile ``1`` after 52
+    (5215512345678 is +525512345678), and Brazilian mobiles registered before the ninth digit
+    lack it (559281723241 is +5592981723241). Those map to the canonical number. An id in a range
+    phonenumbers does not know yet is still a WhatsApp account (new ranges reach WhatsApp before the
+    library): it is kept as +digits, with ``verified`` False, never dropped.
+    """
+    digits = _strip(wa_id or "").lstrip("+")
+    if not digits.isdigit() or not 8 <= len(digits) <= 15 or digits[0] == "0":
+        raise PhoneError(wa_id, "not a WhatsApp id (8 to 15 digits with the country code)")
+    candidates = [digits]
+    if digits.startswith("521") and len(digits) == 13:
+        candidates.append("52" + digits[3:])
+    if digits.startswith("55") and len(digits) == 12 and digits[4] in "6789":
+        candidates.append(digits[:4] + "9" + digits[4:])
+    for candidate in candidates:
+        try:
+            return normalize("+" + candidate, "", region_names), True
+        except PhoneError:
+            continue
+    _enable_cache()
+    code = next((int(digits[:n]) for n in (1, 2, 3)
+                 if phonenumbers.region_code_for_country_code(int(digits[:n])) != "ZZ"), None)
+    if code is None:
+        raise PhoneError(wa_id, "no country has this code")
+    region = phonenumbers.region_code_for_country_code(code)
+    region = "" if region == "001" else region
+    # The country's zones, as for a number of it that phonenumbers knows.
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE) if region else None
+    zones = zones_for(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)) if example else ()
+    return Phone(e164="+" + digits, region=region, zones=zones), False
+
+
 def _invalid_reason(num: phonenumbers.PhoneNumber, where: str, names: dict[str, str]) -> str:
     main = where or phonenumbers.region_code_for_country_code(num.country_code)
     label = names.get(main, "" if main == "ZZ" else main) or f"+{num.country_code}"

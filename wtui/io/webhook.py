@@ -41,10 +41,11 @@ class IngestReport:
     already: int = 0
     created: int = 0
     ignored: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # messages and statuses not recorded, with why
 
     def lines(self) -> list[str]:
         out = [f"{self.events} event(s): {self.recorded} recorded, {self.already} already in the book, "
-               f"{self.created} new customer(s)"]
+               f"{self.created} new customer(s)" + (f", {len(self.rejected)} rejected" if self.rejected else "")]
         out += [f"  ignored {i}" for i in self.ignored]
         return out
 
@@ -134,10 +135,12 @@ def _load(raw: bytes, limits: Limits) -> Any:
     return data
 
 
-def parse(raw: bytes, limits: Limits | None = None) -> tuple[list[Event], list[str]]:
-    """Events in the payload, and what was ignored (other message types, delivered/failed statuses).
+def parse(raw: bytes, limits: Limits | None = None) -> tuple[list[Event], list[str], list[str]]:
+    """Events in the payload, what was ignored (delivered/failed statuses, types without text), and the
+    messages and statuses rejected, each with its path and reason.
 
-    Anything not of the documented shape is refused with the path to it (``entry[0].changes``);
+    A payload not of the documented shape is refused with the path to it (``entry[0].changes``);
+    a message or status that is not, is rejected alone: the rest of the delivery is recorded;
     ``limits`` (config ``[limits]``, the shipped ones by default) bound the body, its depth and each text.
     """
     if limits is None:
@@ -149,6 +152,7 @@ def parse(raw: bytes, limits: Limits | None = None) -> tuple[list[Event], list[s
         raise BadInput("not a WhatsApp webhook payload: no entry list")
     events: list[Event] = []
     ignored: list[str] = []
+    rejected: list[str] = []
     for i, entry in enumerate(data["entry"]):
         entry = _object(entry, f"entry[{i}]")
         for j, change in enumerate(_items(entry.get("changes"), f"entry[{i}].changes")):
@@ -161,56 +165,89 @@ def parse(raw: bytes, limits: Limits | None = None) -> tuple[list[Event], list[s
                     continue
                 name = _object(c.get("profile"), f"{where}.contacts[{k}].profile").get("name", "")
                 names[_text(c["wa_id"], f"{where}.contacts[{k}].wa_id")] = name if isinstance(name, str) else ""
+            # One bad message or status is reported with its path and reason; it never sinks the others.
             for k, m in enumerate(_items(value.get("messages"), f"{where}.messages")):
-                w = f"{where}.messages[{k}]"
-                if not isinstance(m, dict) or not m.get("from") or not m.get("id"):
-                    raise BadInput(f"{w}: a message needs from and id")
-                sender, mid = _text(m["from"], f"{w}.from", digits=True), _text(m["id"], f"{w}.id")
-                kind = _text(m.get("type", "text"), f"{w}.type")
-                if kind != "text":
-                    ignored.append(f"{w}: a {kind} message (only text is read)")
-                    text = f"[{kind}]"
-                else:
-                    body = _object(m.get("text"), f"{w}.text").get("body", "")
-                    if not isinstance(body, str):
-                        raise BadInput(f"{w}.text.body: expected text, got {_kind(body)} {_show(body)}")
-                    text = body
-                if len(text) > limits.message_chars:
-                    raise BadInput(f"{w}: a message of {len(text):,} characters: the limit is "
-                                   f"{limits.message_chars:,} (limits.message_chars)")
-                events.append(Event("in", sender, _when(m.get("timestamp"), w), f"wa:{mid}", text,
-                                    names.get(sender, "")))
+                try:
+                    events.append(_message(m, f"{where}.messages[{k}]", names, limits, ignored))
+                except BadInput as exc:
+                    rejected.append(str(exc))
             for k, st in enumerate(_items(value.get("statuses"), f"{where}.statuses")):
-                w = f"{where}.statuses[{k}]"
-                if not isinstance(st, dict) or not st.get("id") or not st.get("recipient_id"):
-                    raise BadInput(f"{w}: a status needs id and recipient_id")
-                sid = _text(st["id"], f"{w}.id")
-                recipient = _text(st["recipient_id"], f"{w}.recipient_id", digits=True)
-                status = _text(st.get("status"), f"{w}.status")
-                kind = {"read": "read", "sent": "out"}.get(status)
-                if kind is None:
-                    ignored.append(f"{w}: status {_show(status)}")
+                try:
+                    event = _status(st, f"{where}.statuses[{k}]", ignored)
+                except BadInput as exc:
+                    rejected.append(str(exc))
                     continue
-                events.append(Event(kind, recipient, _when(st.get("timestamp"), w), f"wa:{sid}:{status}"))
-    return events, ignored
+                if event:
+                    events.append(event)
+    return events, ignored, rejected
+
+
+# What a message of each type carries as text a customer wrote (captions, a reply's title, a reaction).
+_TEXT_OF = {
+    "text": (("text", "body"),),
+    "image": (("image", "caption"),), "video": (("video", "caption"),), "document": (("document", "caption"),),
+    "interactive": (("interactive", "button_reply", "title"), ("interactive", "list_reply", "title"),
+                    ("interactive", "list_reply", "description")),
+    "button": (("button", "text"),),
+    "reaction": (("reaction", "emoji"),),
+}
+
+
+def _message(m: Any, w: str, names: dict[str, str], limits: Limits, ignored: list[str]) -> Event:
+    if not isinstance(m, dict) or not m.get("from") or not m.get("id"):
+        raise BadInput(f"{w}: a message needs from and id")
+    sender, mid = _text(m["from"], f"{w}.from", digits=True), _text(m["id"], f"{w}.id")
+    kind = _text(m.get("type", "text"), f"{w}.type")
+    if kind == "text":
+        body = _object(m.get("text"), f"{w}.text").get("body", "")
+        if not isinstance(body, str):
+            raise BadInput(f"{w}.text.body: expected text, got {_kind(body)} {_show(body)}")
+    parts = []
+    for path in _TEXT_OF.get(kind, ()):
+        node: Any = m
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            parts.append(node)
+    if not parts and kind != "text":
+        ignored.append(f"{w}: a {kind} message (recorded, no text to read)")
+    text = "\n".join(parts) if parts else f"[{kind}]"
+    if len(text) > limits.message_chars:
+        raise BadInput(f"{w}: a message of {len(text):,} characters: the limit is "
+                       f"{limits.message_chars:,} (limits.message_chars)")
+    return Event("in", sender, _when(m.get("timestamp"), w), f"wa:{mid}", text, names.get(sender, ""))
+
+
+def _status(st: Any, w: str, ignored: list[str]) -> Event | None:
+    if not isinstance(st, dict) or not st.get("id") or not st.get("recipient_id"):
+        raise BadInput(f"{w}: a status needs id and recipient_id")
+    sid = _text(st["id"], f"{w}.id")
+    recipient = _text(st["recipient_id"], f"{w}.recipient_id", digits=True)
+    status = _text(st.get("status"), f"{w}.status")
+    kind = {"read": "read", "sent": "out"}.get(status)
+    if kind is None:
+        ignored.append(f"{w}: status {_show(status)}")
+        return None
+    return Event(kind, recipient, _when(st.get("timestamp"), w), f"wa:{sid}:{status}")
 
 
 def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
-    """Check, parse and record a payload, all of it in one batch or none of it."""
+    """Check, parse and record a payload in one batch; a message that cannot be recorded is reported with
+    its reason and the rest are recorded (one bad message never sinks a delivery)."""
     verify(raw, signature, book.cfg.whatsapp.app_secret)
-    events, ignored = parse(raw, book.cfg.limits)
-    report = IngestReport(events=len(events), ignored=ignored)
+    events, ignored, rejected = parse(raw, book.cfg.limits)
+    report = IngestReport(events=len(events) + len(rejected), ignored=ignored, rejected=rejected)
     with book.batch("whatsapp webhook"):
         for e in events:
             if book.has_interaction(e.ext_id):
                 report.already += 1
                 continue
             try:
-                uid = book.find("+" + e.phone.lstrip("+"))
-            except BadInput:
-                uid = book.add_customer("+" + e.phone.lstrip("+"), e.name, source="whatsapp",
-                                        reason="first message through WhatsApp")
-                report.created += 1
+                uid, created = book.customer_for_wa_id(e.phone, e.name, reason="first message through WhatsApp")
+            except BadInput as exc:
+                report.rejected.append(f"{e.ext_id} from {e.phone}: {exc}")
+                continue
+            report.created += created
             book.record(uid, e.kind, e.at, text=e.text, ext_id=e.ext_id, reason="whatsapp webhook")
             report.recorded += 1
     return report
