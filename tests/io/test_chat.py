@@ -100,3 +100,32 @@ def test_without_knowing_who_the_rep_is_the_import_asks(tmp_path):
         with pytest.raises(BadInput, match="which of Ana Rep, Maria Invented is you"):
             import_chat(b, FIX / "android_24h_dmy.txt", phone="+5511961234567")
         assert b.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+
+
+IOS_SYSTEM = {  # the encryption notice as iOS exports write it, under the chat's name, opened by U+200E
+    "de": "Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt. Niemand außerhalb dieses Chats, nicht "
+          "einmal WhatsApp, kann sie lesen oder anhören.",
+    "fr": "Les messages et les appels sont chiffrés de bout en bout. Aucun tiers, pas même WhatsApp, ne peut les "
+          "lire ou les écouter.",
+    "hi": "संदेश और कॉल एंड-टू-एंड एन्क्रिप्टेड हैं. WhatsApp समेत इस चैट के बाहर का कोई भी व्यक्ति इन्हें "
+          "पढ़ या सुन नहीं सकता.",
+    "tr": "Mesajlar ve aramalar uçtan uca şifrelidir. WhatsApp dahil olmak üzere bu sohbetin dışında bulunan hiç "
+          "kimse onları okuyamaz ve dinleyemez.",
+    "en": "Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read "
+          "or listen to them.",
+}
+
+
+@pytest.mark.parametrize("lang", IOS_SYSTEM)
+def test_an_ios_system_line_is_no_ones_message_in_any_language(lang):
+    text = (f"[13/11/2026, 20:30:00] Maria Silva: \u200e{IOS_SYSTEM[lang]}\n"
+            "[13/11/2026, 20:32:00] Maria Silva: \u200e<attached: 00000012-PHOTO-2026-11-13.jpg>\n"
+            "[13/11/2026, 20:33:00] Ana Rep: Oi Maria!\n")
+    ms = parse_chat(text, ZoneInfo("UTC"))
+    assert [m.sender for m in ms] == ["Maria Silva", "Ana Rep"]  # the photo is hers; the notice is nobody's
+    assert ms[0].text == "" and ms[1].text == "Oi Maria!"
+
+
+def test_a_marked_line_that_is_no_notice_stays_the_customers():
+    ms = parse_chat("[13/11/2026, 20:31:10] Maria Silva: \u200eQuanto custa o kit?\n", ZoneInfo("UTC"))
+    assert [(m.sender, m.text) for m in ms] == [("Maria Silva", "Quanto custa o kit?")]

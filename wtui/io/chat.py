@@ -116,7 +116,8 @@ def _date_order(dates: list[tuple[int, int, int]]) -> str:
 
 def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
     """Messages with their senders; times are the phone's local time (``zone``), returned in UTC."""
-    lines = text.translate(_MARKS).translate(_SPACES).splitlines()
+    raw_lines = text.splitlines()
+    lines = [line.translate(_MARKS).translate(_SPACES) for line in raw_lines]
     heads = []
     for n, line in enumerate(lines, 1):
         m = _STAMP.match(line.strip())
@@ -137,7 +138,9 @@ def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
             current = None
             rest = m.group("rest")
             sender, sep, body = rest.partition(": ")
-            if not sep:  # a system line
+            if not sep:  # a system line (Android: no sender)
+                continue
+            if _ios_system(raw_lines[n - 1], body):
                 continue
             year, month, day = (a, b, c) if order == "ymd" else (c, b, a) if order == "dmy" else (c, a, b)
             year += 2000 if year < 100 else 0
@@ -158,6 +161,25 @@ def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
     if current:
         out.append(_finish(current))
     return out
+
+
+# What an iOS export's system notices say, in the languages exports come in: the encryption notice, a
+# changed security code, disappearing messages. (Android writes them without a sender: skipped already.)
+_SYSTEM = re.compile(
+    r"end-to-end|ende-zu-ende|de bout en bout|uçtan uca|एंड-टू-एंड|сквозн\w* шифр|ponta a ponta|extremo a extremo"
+    r"|crittografia end|端到端|端對端|طرف(?:ين|ي) |ujung ke ujung|エンドツーエンド|đầu cuối|security code"
+    r"|sicherheitsnummer|code de sécurité|güvenlik kodu|disappearing messages|selbstlöschende"
+    r"|messages éphémères|kaybolan mesajlar",
+    re.IGNORECASE)
+
+
+def _ios_system(raw: str, body: str) -> bool:
+    """An iOS export writes its system notices under the chat's name, the text opened by a left-to-right
+    mark (U+200E), in the export's language. It marks attachments so too, and those are the customer's:
+    only a marked line that says what a notice says is skipped."""
+    head, sep, _ = raw.partition(": ")
+    text = raw[len(head) + len(sep):] if sep else ""
+    return text.startswith("\u200e") and not _MEDIA.match(body.strip()) and bool(_SYSTEM.search(body))
 
 
 def _finish(current: dict) -> ChatMessage:
