@@ -106,3 +106,18 @@ def test_run_on_start_is_retired_with_a_reason_and_false_still_loads(tmp_path):
     off = write(tmp_path, "off.toml", "[rules]\nrun_on_start = false\n")
     assert not hasattr(config.load(layers=[("system", off)]).rules, "run_on_start")
     assert "run_on_start" not in config.load_defaults_dict()["rules"]
+
+
+def test_every_region_of_the_playbooks_table_has_its_send_window():
+    """§6: UAE, India, Brazil, Taiwan, Saudi Arabia, Mexico, Germany, USA and Indonesia (missing before)."""
+    cfg = config.load(layers=[])
+    for code in ("AE", "IN", "BR", "TW", "SA", "MX", "DE", "US", "ID"):
+        assert cfg.regions[code].weekday, code
+    assert cfg.regions["ID"].weekday == "20-22"
+
+
+def test_the_spend_tiers_are_in_the_books_currency():
+    """§7: the seeds' USD tiers are < 50 / 50-200 / > 200; yuan figures labelled USD were a bug."""
+    s = config.load(layers=[]).spend
+    assert (s.currency, s.order_low_below, s.order_high_above) == ("USD", 50, 200)
+    assert s.order_high_above < s.vip_single_order < s.vip_yearly

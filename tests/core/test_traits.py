@@ -66,18 +66,20 @@ def test_two_purchases_in_30_days_is_frequent(cfg):
 
 
 @pytest.mark.parametrize("amount, expected", [
-    (499.99, "low"), (500, "medium"), (2000, "medium"), (2000.01, "high"), (5000, "high"), (5000.01, "vip"),
+    (49.99, "low"), (50, "medium"), (200, "medium"), (200.01, "high"), (700, "high"), (700.01, "vip"),
 ])
 def test_spend_tier_by_average_order(cfg, amount, expected):
     f = facts(("purchase", NOW - D, amount))
     assert traits.spend_tier(f, NOW, cfg).value == expected
 
 
-def test_twenty_thousand_a_year_is_vip(cfg):
-    f = facts(*[("purchase", NOW - (k * 30 + 1) * D, 2000.0) for k in range(10)])
+def test_the_vip_yearly_spend_in_a_year_is_vip(cfg):
+    each = cfg.spend.vip_yearly / 10  # ten orders of a "high" size, none of them VIP alone
+    assert cfg.spend.order_high_above < each < cfg.spend.vip_single_order
+    f = facts(*[("purchase", NOW - (k * 30 + 1) * D, each) for k in range(10)])
     assert traits.spend_tier(f, NOW, cfg).value == "vip"
-    older = facts(*[("purchase", NOW - (k * 30 + 100) * D, 2000.0) for k in range(10)])
-    assert traits.spend_tier(older, NOW, cfg).value == "medium"
+    older = facts(*[("purchase", NOW - (k * 30 + 100) * D, each) for k in range(10)])
+    assert traits.spend_tier(older, NOW, cfg).value != "vip"
 
 
 def test_rfm_scores_by_quintiles_and_names_the_segment(cfg):

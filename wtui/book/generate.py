@@ -194,7 +194,7 @@ class _Maker:
             for k in range(buys):
                 at = oldest if k == 0 else self.ago(2 * D, max(3 * D, now - oldest))
                 amount = rng.choice([3000.0, 4200.0, 4800.0]) if profile == "green_dark" else \
-                    rng.choice([120.0, 480.0, 900.0, 1500.0, 2600.0])
+                    rng.choice([30.0, 80.0, 150.0, 260.0, 600.0])  # USD: low to high tiers (§7)
                 ev.append((PURCHASE, at, "", amount, 0.0, ""))
             if profile == "gray_nolink":
                 ev.append((LINK, self.ago(9 * D, 20 * D), "", 0.0, 0.0, ""))
