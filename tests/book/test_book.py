@@ -132,11 +132,11 @@ def test_logging_a_contact_moves_the_due_time_by_the_cadence(book, clock):
     uid = book.add_customer("+4915123456789")
     book.record(uid, "in", NOW - 3 * H, text="How much is the set?")
     row = book.conn.execute("SELECT color, due_at FROM customers WHERE uid = ?", (uid,)).fetchone()
-    assert row == ("red", db.iso(NOW - H))
+    assert row == ("red", db.iso(NOW - 2 * H))  # §2: the price within 1 h of the question
     book.log_contact(uid, "sent the price")
     color, due, streak = book.conn.execute(
         "SELECT color, due_at, red_streak FROM customers WHERE uid = ?", (uid,)).fetchone()
-    assert (color, due, streak) == ("red", db.iso(NOW + D), 1)
+    assert (color, due, streak) == ("red", db.iso(NOW + 12 * H), 1)  # the first follow-up within 12 h
     assert book.conn.execute("SELECT color_at FROM interactions WHERE kind = 'out'").fetchone()[0] == "red"
 
 
@@ -175,7 +175,7 @@ def test_the_queue_puts_priority_then_red_orange_yellow_each_by_due(book, clock)
         return uid
 
     y = customer("+4915123456781", ("in", NOW - 2 * D, "hello"))
-    r_late = customer("+4915123456782", ("in", NOW - H, "price?"))
+    r_late = customer("+4915123456782", ("in", NOW - H / 2, "price?"))
     r_early = customer("+4915123456783", ("in", NOW - 5 * H, "price?"))
     o = customer("+4915123456784", ("in", NOW - 6 * D, "hi"), ("out", NOW - 3 * D, ""), ("read", NOW - 3 * D, ""))
     p = customer("+4915123456785", ("in", NOW - 2 * D, "hello"), tags=["Complaint-Open"])
@@ -255,7 +255,7 @@ def test_explain_gives_a_breakdown_of_the_position(book, clock):
     lines = {line.label: line.value for line in book.explain(uid)}
     assert lines["priority"] == "tagged Complaint-Open: before every colour"
     assert lines["colour"].startswith("red")
-    assert lines["due"] == "overdue 1 h; handle within 2 h"
+    assert lines["due"] == "overdue 2 h; price within 1 h"
     assert lines["intent"].startswith("high")
     assert lines["window"].startswith("in window until 22:00")  # 13:00 in Berlin, no preference
 

@@ -44,7 +44,7 @@ def test_undo_of_a_logged_contact_restores_the_due_time(book):
     book.record(uid, "in", NOW - 3 * H, text="how much?")
     before = book.conn.execute("SELECT due_at, red_streak FROM customers").fetchone()
     book.log_contact(uid)
-    assert book.conn.execute("SELECT due_at FROM customers").fetchone()[0] == db.iso(NOW + D)
+    assert book.conn.execute("SELECT due_at FROM customers").fetchone()[0] == db.iso(NOW + 12 * H)
     book.undo(last_batch(book))
     assert book.conn.execute("SELECT due_at, red_streak FROM customers").fetchone() == before
 

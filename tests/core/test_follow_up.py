@@ -141,16 +141,25 @@ def test_fatigue_can_demote_to_orange(cfg):
     assert v.color == "orange" and "demoted" in v.reason
 
 
-def test_an_unanswered_red_is_due_2_hours_after_the_signal(cfg):
+def test_an_unanswered_price_question_is_due_within_the_hour(cfg):
+    """§2: the price within 1 h (each hour of delay costs ~9 % of the deal), sooner than red's 2 h."""
     f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "high"))
     v = assess(f, NOW, cfg)
-    assert v.due == NOW - 3 * H + 2 * H
+    assert v.due == NOW - 3 * H + cfg.intent.price_within_hours * H and "price within" in v.cadence_why
 
 
-def test_after_a_contact_the_next_touch_follows_the_cadence(cfg):
-    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "high"), ("out", NOW - H))
+def test_an_unanswered_comparison_is_due_2_hours_after_the_signal(cfg):
+    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "medium,compare"))
     v = assess(f, NOW, cfg)
-    assert v.due == NOW - H + 1 * D  # red: 1 day between touches
+    assert v.color == "red" and v.due == NOW - 3 * H + 2 * H
+
+
+def test_after_the_price_the_first_follow_up_is_due_within_12_hours_then_the_cadence(cfg):
+    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "high"), ("out", NOW - H))
+    assert assess(f, NOW, cfg).due == NOW - H + cfg.intent.first_follow_up_hours * H
+    f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 30 * H, "high"), ("out", NOW - 29 * H),
+              ("out", NOW - 17 * H))
+    assert assess(f, NOW, cfg).due == NOW - 17 * H + 1 * D  # red, high: 1 day between touches
 
 
 def test_a_frequency_cap_stretches_the_cadence(cfg):

@@ -32,7 +32,7 @@ ENV_CONFIG = "WTUI_CONFIG"
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
 # Bump when the code that derives a verdict from facts changes (core.facts, traits, follow_up): books
 # recompute their stored verdicts on the next open, as they do when the config that decides them changes.
-DERIVE_VERSION = 3  # 2: red fatigue counts red episodes; 3: spend tiers in USD
+DERIVE_VERSION = 4  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
 # Which intent a message shows when it shows several: any question first, then a refusal before a polite
 # word ("no thanks, not now" is none; "thanks! how much?" is high).
@@ -155,6 +155,8 @@ class Colors:
 class Intent:
     high_decay_days: float
     medium_window_days: float
+    price_within_hours: float
+    first_follow_up_hours: float
     cadence_days: dict[str, float]
 
 

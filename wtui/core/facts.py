@@ -62,6 +62,7 @@ class Facts:
     max_order: float = 0.0
     purchases: tuple[tuple[datetime, float], ...] = ()
     red_streak: int = 0  # red episodes in a row (see summarize), not red contacts
+    out_since_high: int = 0  # our messages since their latest price/stock question
     overrides: Overrides = Overrides()
     tags: frozenset[str] = frozenset()
 
@@ -88,6 +89,7 @@ def summarize(
     # the playbook's three touches in 72 h after a price question are one episode, not three.
     streak = 0
     in_episode = red_trigger = False
+    out_since_high = 0
     opens = 0
     sig: dict[str, datetime] = {}
 
@@ -101,6 +103,8 @@ def summarize(
             last_in = at
             s = Signals.decode(e.signals)
             red_trigger = red_trigger or "high" in s.intents or s.compare
+            if "high" in s.intents:
+                out_since_high = 0
             for name in s.intents:
                 sig[name] = at
             if s.compare:
@@ -111,6 +115,7 @@ def summarize(
                 f["interest_hits"][name] = f["interest_hits"].get(name, 0) + 1
         elif e.kind == OUT:
             last_out = at
+            out_since_high += 1
             if e.color_at != "red":
                 streak, in_episode = 0, False
             elif not in_episode or red_trigger:
@@ -156,6 +161,7 @@ def summarize(
         max_order=max((a for _, a in purchases), default=0.0),
         purchases=tuple(purchases),
         red_streak=streak,
+        out_since_high=out_since_high,
         overrides=overrides,
         tags=tags,
     )

@@ -149,6 +149,20 @@ def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pre
     return days * DAY, ", ".join(why)
 
 
+def _price_first(f: Facts, due: datetime, why: str, cfg: Config) -> tuple[datetime, str]:
+    """§2, high intent: the price within an hour of the question, the first follow-up within 12 h of sending
+    it, then the cadence (a frequency the customer asked for is left to win: the caller skips this)."""
+    i = cfg.intent
+    if f.out_since_high == 0:
+        soon, rule = f.sig_high + i.price_within_hours * HOUR, f"price within {i.price_within_hours:g} h"
+    elif f.out_since_high == 1 and f.last_outbound is not None:
+        soon, rule = f.last_outbound + i.first_follow_up_hours * HOUR, \
+            f"first follow-up within {i.first_follow_up_hours:g} h"
+    else:
+        return due, why
+    return (soon, f"{why}; {rule}") if soon < due else (due, why)
+
+
 def _end_of_month(t: datetime) -> datetime:
     last = calendar.monthrange(t.year, t.month)[1]
     return t.replace(day=last, hour=9, minute=0, second=0, microsecond=0)
@@ -189,6 +203,8 @@ def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None)
         due = f.last_outbound + step
     else:
         due = (col.since or now) + handle * HOUR
+    if due is not None and intent.value == "high" and f.sig_high and not (pref and pref.frequency):
+        due, why = _price_first(f, due, why, cfg)
 
     prio = tuple(t for t in r.priority_tags if t in f.tags)
     changes = _future(now, *(t.changes_at for t in (col, intent, activity, lifecycle, spend)))
