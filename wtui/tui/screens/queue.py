@@ -255,15 +255,20 @@ class QueueScreen(Screen):
         self.app.call_from_thread(self._show_stats, stats)
 
     def _show_stats(self, stats: Stats) -> None:
-        if not self.is_attached:  # the figures came back after the app began to close
+        # The figures may come back after the app began to close: the screen, or its widgets, gone.
+        clocks = self.query(WorldClocks)
+        if not self.is_attached or not clocks:
             return
         self.stats = stats
         self._header()
-        self.query_one(WorldClocks).show(stats.zones, self.book.now())
+        clocks.first().show(stats.zones, self.book.now())
 
     def _header(self) -> None:
         model = self.model
-        self.query_one(QueueHeader).show(HeaderState(
+        header = self.query(QueueHeader)
+        if not header:  # closing: the widgets are already gone
+            return
+        header.first().show(HeaderState(
             mine=model.mine, who=self.book.actor, counts=model.counts if model.counted else None, search=model.search,
             query=self.query_text, marked=len(self.table.marked), stats=self.stats))
 
