@@ -128,7 +128,7 @@ class Book:
         self._committed = False  # the batch under way has committed a part (see _commit_point)
         self._began = 0.0  # when the batch's current transaction began (time.monotonic)
         self._why = ""
-        self._note = None  # the writer note of a long batch (db.writer_note)
+        self._note: Path | None = None  # the writer note of a long batch (db.leave_note)
         self._touched: set[int] = set()  # customers whose verdict must be recomputed
         self._reranked: set[int] = set()  # customers whose priority tags alone changed: the rank only
         self._fields: dict | None = None
@@ -241,10 +241,10 @@ class Book:
 
     def _end_batch(self) -> None:
         self._batch = None
+        self._rehearsing = False
         self._touched, self._reranked = set(), set()
-        if self._note is not None:
-            self._note.__exit__(None, None, None)
-            self._note = None
+        db.clear_note(self._note)
+        self._note = None
 
     def _commit_point(self) -> None:
         """Between chunks of a long batch: once its transaction has run ``book.transaction_seconds``, commit
@@ -259,8 +259,7 @@ class Book:
         db.commit(self.conn, wait)
         self._committed = True
         if self._note is None:  # a long write: say who holds the book, for a writer that gives up waiting
-            self._note = db.writer_note(self.conn, self.actor, self._why)
-            self._note.__enter__()
+            self._note = db.leave_note(self.conn, self.actor, self._why)
         db.begin(self.conn, wait)
         self._began = time.monotonic()
         self._observe_newest()
@@ -281,8 +280,7 @@ class Book:
         self._batch = uuid.uuid4().hex
         self._touched, self._reranked = set(), set()
         self._rehearsing = True
-        note = db.writer_note(self.conn, self.actor, "a dry run")  # held whole: say so to writers who wait
-        note.__enter__()
+        self._note = db.leave_note(self.conn, self.actor, "a dry run")  # held whole: say so to who waits
         try:
             db.begin(self.conn, self.busy_wait)
             try:
@@ -291,10 +289,7 @@ class Book:
             finally:
                 self.conn.execute("ROLLBACK")
         finally:
-            note.__exit__(None, None, None)
-            self._rehearsing = False
-            self._batch = None
-            self._touched, self._reranked = set(), set()
+            self._end_batch()
 
     def _settle(self) -> None:
         """The end of a batch: recompute the verdicts its writes made stale, and the rank of those whose

@@ -165,25 +165,24 @@ def holder(path: Path | None) -> str:
         return "another process is writing to it"
 
 
-@contextmanager
-def writer_note(conn: sqlite3.Connection, actor: str, what: str) -> Iterator[None]:
-    """The note beside the book while this process writes (best effort: a read-only directory has none)."""
+def leave_note(conn: sqlite3.Connection, actor: str, what: str) -> Path | None:
+    """The note beside the book while this process holds it long (best effort: a read-only directory has
+    none); ``clear_note`` takes it away."""
     path = book_path(conn)
-    note = note_path(path) if path else None
+    if path is None:
+        return None
+    note = note_path(path)
     try:
-        if note:
-            note.write_text(json.dumps({"actor": actor, "pid": os.getpid(), "what": what, "since": time.time()}),
-                            encoding="utf-8")
+        note.write_text(json.dumps({"actor": actor, "pid": os.getpid(), "what": what, "since": time.time()}),
+                        encoding="utf-8")
     except OSError:
-        note = None
-    try:
-        yield
-    finally:
-        if note:
-            try:
-                note.unlink()
-            except OSError:
-                pass
+        return None
+    return note
+
+
+def clear_note(note: Path | None) -> None:
+    if note is not None:
+        note.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -43,6 +43,7 @@ class Verdict:
     cadence: timedelta | None
     cadence_why: str
     priority_tags: tuple[str, ...]
+    due_rule: str = ""  # §2's rule when it set the due time ("price within 1 h"); else the colour's handling
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pre
     return days * DAY, ", ".join(why)
 
 
-def _price_first(f: Facts, due: datetime, why: str, cfg: Config) -> tuple[datetime, str]:
+def _price_first(f: Facts, due: datetime, cfg: Config) -> tuple[datetime, str]:
     """§2, high intent: the price within an hour of the question, the first follow-up within 12 h of sending
     it, then the cadence (a frequency the customer asked for is left to win: the caller skips this)."""
     i = cfg.intent
@@ -159,8 +160,8 @@ def _price_first(f: Facts, due: datetime, why: str, cfg: Config) -> tuple[dateti
         soon, rule = f.last_outbound + i.first_follow_up_hours * HOUR, \
             f"first follow-up within {i.first_follow_up_hours:g} h"
     else:
-        return due, why
-    return (soon, f"{why}; {rule}") if soon < due else (due, why)
+        return due, ""
+    return (soon, rule) if soon < due else (due, "")
 
 
 def _end_of_month(t: datetime) -> datetime:
@@ -203,14 +204,16 @@ def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None)
         due = f.last_outbound + step
     else:
         due = (col.since or now) + handle * HOUR
+    rule = ""
     if due is not None and intent.value == "high" and f.sig_high and not (pref and pref.frequency):
-        due, why = _price_first(f, due, why, cfg)
+        due, rule = _price_first(f, due, cfg)
+        why = f"{why}; {rule}" if rule else why
 
     prio = tuple(t for t in r.priority_tags if t in f.tags)
     changes = _future(now, *(t.changes_at for t in (col, intent, activity, lifecycle, spend)))
     return Verdict(
         color=color, reason=reason, since=col.since, due=due, changes_at=changes, fatigue=fatigue,
         intent=intent, interest=interest, activity=activity, lifecycle=lifecycle, spend=spend,
-        cadence=step, cadence_why=why, priority_tags=prio,
+        cadence=step, cadence_why=why, priority_tags=prio, due_rule=rule,
     )
 

@@ -118,12 +118,12 @@ def _all_words(by_lang: dict[str, list[str]]) -> list[str]:
 def _price_question(currencies: list[str]) -> re.Pattern[str] | None:
     """An amount with a currency in a question ("2 for 50$?", "150rb?", "R$ 120 com frete?"), or a currency
     asked about ("$?", "100ml €?"): a price question without a price word."""
-    parts = [p for p in map(_parts, currencies) if p]
+    parts = [(w, p) for w in currencies if (p := _parts(w))]
     if not parts:
         return None
-    c = "(?:" + "|".join(sorted({body for _, body in parts}, key=len, reverse=True)) + ")"
+    c = "(?:" + "|".join(sorted({body for _, (_, body) in parts}, key=len, reverse=True)) + ")"
     # Asked about alone ("$?", "100ml €?"), only a sign or a word in another script: "k?" is "ok?".
-    signs = sorted({p[1] for w in currencies if (p := _parts(w)) and (p[0] != "spaced" or not w.rstrip("*").isalnum())},
+    signs = sorted({body for w, (kind, body) in parts if kind != "spaced" or not w.rstrip("*").isalnum()},
                    key=len, reverse=True)
     # The currency may touch the number ("150rb", "20tl", "$50"), so no start boundary between them.
     amount = rf"(?:(?<![{_W}]){c}\s?\d|\d[\d.,]*\s?{c})"
@@ -153,14 +153,10 @@ def lists(kw: Keywords) -> Lists:
     """The shipped lists (wtui/data/keywords.toml, read once per process) under the config's: a language a
     config layer sets replaces the shipped list for it; a new language or interest is added."""
     base = shipped()
-
-    def merged(ship: dict, own: dict) -> dict:
-        return {**ship, **own}
-
-    intent = {name: merged(base.get("intent", {}).get(name, {}), kw.intent.get(name, {})) for name in INTENTS}
-    names = [*base.get("interest", {}), *(n for n in kw.interest if n not in base.get("interest", {}))]
-    interest = {n: merged(base.get("interest", {}).get(n, {}), kw.interest.get(n, {})) for n in names}
-    return Lists(merged(base.get("comparison", {}), kw.comparison), merged(base.get("quote", {}), kw.quote),
+    ship_intent, ship_interest = base.get("intent", {}), base.get("interest", {})
+    intent = {n: {**ship_intent.get(n, {}), **kw.intent.get(n, {})} for n in INTENTS}
+    interest = {n: {**ship_interest.get(n, {}), **kw.interest.get(n, {})} for n in {**ship_interest, **kw.interest}}
+    return Lists({**base.get("comparison", {}), **kw.comparison}, {**base.get("quote", {}), **kw.quote},
                  intent, interest)
 
 

@@ -58,9 +58,7 @@ def breakdown(v: Verdict, window: WindowState, now: datetime, rep_zone: ZoneInfo
     position = f"queue position {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)}"
     lines.append(Line("colour", f"{v.color} ({position}), closes ~{rate:.0%}"))
     lines.append(Line("reason", v.reason))
-    rule = v.cadence_why.rpartition("; ")[2]  # §2's "price within 1 h" when it set the due time
-    when = rule if rule.startswith(("price within", "first follow-up")) else \
-        f"handle within {handle:g} h" if handle else ""
+    when = v.due_rule or (f"handle within {handle:g} h" if handle else "")
     lines.append(Line("due", due_text(v.due, now, rep_zone) + (f"; {when}" if when else "")))
     if v.fatigue:
         streak = cfg.colors.rules.red_fatigue_streak

@@ -471,13 +471,17 @@ class QueueScreen(Screen):
         targets = self._targets()
         if not targets:
             return
-        current = self.table.current.color if len(targets) == 1 and self.table.current else None
-        picked = await self.ask_colour(f"Colour for {self._who(targets)}", current)
+        picked = await self.ask_colour(f"Colour for {self._who(targets)}", self._current_of(targets, "color"))
         if picked is None:
             return
         color, until = picked
         what = f"colour {color or 'automatic'} for {self._who(targets)}"
         await self._change(targets, what, "set by hand", color=color, until=until)
+
+    def _current_of(self, targets: list[str], field: str) -> str | None:
+        """The value a dialog starts on: the one customer's, or none for several."""
+        current = self.table.current
+        return getattr(current, field) if len(targets) == 1 and current else None
 
     async def ask_colour(self, title: str, current: str | None = None):
         """A colour and its expiry (checked as it is typed), or None when cancelled."""
@@ -506,9 +510,9 @@ class QueueScreen(Screen):
         targets = self._targets()
         if not targets:
             return
-        current = self.table.current.intent if len(targets) == 1 and self.table.current else None
         choices = [(i, Text(i)) for i in INTENTS] + [("", Text("automatic (from their words)"))]
-        intent = await self.app.push_screen_wait(Choice(f"Intent for {self._who(targets)}", choices, current=current))
+        intent = await self.app.push_screen_wait(Choice(f"Intent for {self._who(targets)}", choices,
+                                                        current=self._current_of(targets, "intent")))
         if intent is not None:
             await self._change(targets, f"intent {intent or 'automatic'} for {self._who(targets)}", "set by hand",
                                intent=intent)
