@@ -3,6 +3,7 @@
     python -m bench.intent                # every language
     python -m bench.intent --lang ru      # one language (repeatable: --lang ru --lang ar)
     python -m bench.intent --misses 10    # and up to 10 misclassified messages per language
+    python -m bench.intent --webhook      # and through webhook deliveries and `intent = ...` queries
 
 Each message goes through what ingestion does with an inbound text: the
 book's Detector (``Book.record`` -> ``Detector.detect(text).encode()``), the
@@ -190,12 +191,38 @@ def what_missed(it: Item, g: Got) -> list[str]:
     return out
 
 
+def through_webhook(cfg: wconfig.Config, items: list[Item]) -> list[str]:
+    """Each message's intent the way the held-out set is measured: every message a webhook delivery from a
+    customer of its own, ingested into a fresh book, the intent read back with the query language."""
+    import tempfile
+
+    from wtui.book.book import Book
+    from wtui.io.webhook import ingest
+
+    messages = [{"from": f"4915{i:09d}", "id": f"wamid.bench{i}", "timestamp": str(int(T.timestamp())),
+                 "type": "text", "text": {"body": it.text}} for i, it in enumerate(items)]
+    payload = json.dumps({"entry": [{"changes": [{"value": {"messages": messages}}]}]}).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        with Book.create(Path(tmp) / "b.db", cfg, clock=lambda: NOW, actor="bench") as book:
+            report = ingest(book, payload)
+            if report.rejected:
+                raise SystemExit(f"the webhook rejected {len(report.rejected)}: {report.rejected[0]}")
+            phone_intent = {}
+            for intent in INTENTS:
+                for row in book.rows(book.select(f"intent = {intent}")):
+                    phone_intent[row["phone"]] = intent
+    return [phone_intent.get(f"+4915{i:09d}", "?") for i in range(len(items))]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.intent", description=__doc__.split("\n\n")[0])
     ap.add_argument("--lang", action="append", help="only this language (repeatable)")
     ap.add_argument("--misses", type=int, default=0, metavar="N",
                     help="print up to N misclassified messages per language (intent misses first)")
     ap.add_argument("--passes", type=int, default=7, help="timing passes over the corpus (default 7)")
+    ap.add_argument("--webhook", action="store_true",
+                    help="also ingest every message as a webhook delivery into a fresh book and read the "
+                         "intents back with the query language (how a held-out set is measured)")
     args = ap.parse_args(argv)
 
     cfg = wconfig.load(layers=[])
@@ -248,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["signal", "support", "predicted", "precision", "recall", "F1"], rows))
 
     print(f"\nOverall: intent macro-F1 {f3(macro_f1(gold_i, pred_i))}, accuracy {f3(accuracy(gold_i, pred_i))}")
+
+    if args.webhook:
+        via = through_webhook(cfg, items)
+        agree = sum(a == b for a, b in zip(via, pred_i, strict=True))
+        print(f"Through the webhook and `intent = ...`: macro-F1 {f3(macro_f1(gold_i, via))}, accuracy "
+              f"{f3(accuracy(gold_i, via))}; the same intent as above for {agree} of {len(items)} messages")
 
     med, p95, mean, rate = speed(cfg, [it.text for it in items], max(1, args.passes))
     print(f"Speed (Detector.detect, {args.passes} passes x {len(items)} messages): median {med:.1f} us/message, "

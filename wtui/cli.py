@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", required=True, metavar="FILE.csv")
     e.add_argument("--split", type=_percent, metavar="PCT", help="A/B split: PCT %% in group A, the rest in B")
     e.add_argument("--seed", type=int, default=0, help="seed of the A/B split (same seed, same groups)")
+    e.add_argument("--broadcast", action="store_true",
+                   help="a marketing send list: only customers who consent to marketing messages")
 
     i = sub.add_parser("import", help="import customers from a CSV/TXT file (all or nothing unless --partial)")
     i.add_argument("file", help="UTF-8 or UTF-16 text; comma, semicolon or tab separated; a header row")
@@ -319,8 +321,10 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
     check_target(args.output, "-o", access=False)  # export writes nothing to the book: the open will tell
     with open_book(args, cfg) as book:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
-        n = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns)
-    say(f"wrote {n} customer(s) to {args.output}")
+        n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns,
+                                broadcast=args.broadcast)
+    say(f"wrote {n} customer(s) to {args.output}"
+        + (f"; left out {left_out} without marketing consent" if args.broadcast else ""))
     return 0
 
 

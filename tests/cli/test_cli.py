@@ -233,6 +233,25 @@ def test_export_neutralises_formulas_and_splits_reproducibly(tmp_path):
     assert out1.read_bytes() == out2.read_bytes()
 
 
+def test_a_broadcast_export_holds_only_those_who_consent_and_says_who_was_left_out(tmp_path):
+    import csv
+
+    from wtui.book.book import Book
+    from wtui.core import config
+
+    path = tmp_path / "b.db"
+    with Book.create(path, config.load(layers=[])) as b:
+        for i in range(4):
+            uid = b.add_customer(f"+4915123456{i:03d}", f"c{i}")
+            b.set_field(uid, "consent", i % 2 == 0)
+    out = tmp_path / "send.csv"
+    said = wtui("--db", str(path), "export", "-o", str(out), "--broadcast").stdout
+    rows = list(csv.DictReader(open(out, encoding="utf-8-sig")))
+    assert [r["name"] for r in rows] == ["c0", "c2"] and all(r["consent"] == "yes" for r in rows)
+    assert rows[0]["wa_id"] == "4915123456000"
+    assert "wrote 2 customer(s)" in said and "left out 2 without marketing consent" in said
+
+
 def test_rules_check_and_dry_run(book_path):
     out = wtui("--db", str(book_path), "--now", NOW, "rules", "check").stdout
     assert "6 rule(s)" in out and "ok  dormant after 30 days" in out

@@ -85,11 +85,12 @@ class ChangeEntry:
 
 
 # The plain record of a customer (``Book.rows``), by id.
-_ROW_COLUMNS = ("id", "uid", "name", "phone", "region", "tz", "language", "source", "owner", "consent", "color",
+_ROW_COLUMNS = ("id", "uid", "name", "phone", "wa_id", "region", "tz", "language", "source", "owner", "consent",
+                "consent_at", "consent_source", "color",
                 "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "purchase_count", "purchase_total",
                 "last_inbound", "last_outbound", "last_purchase", "due_at", "preference")
-_ROWS = """SELECT c.id, c.uid, c.name, c.phone, c.region, COALESCE(c.tz_override, c.tz), c.language, c.source, c.owner,
-       c.consent, c.color, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, c.purchase_count,
+_ROWS = """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.wa_id, substr(c.phone, 2)), c.region,
+       COALESCE(c.tz_override, c.tz), c.language, c.source, c.owner, c.consent, c.consent_at, c.consent_source, c.color, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, c.purchase_count,
        c.purchase_total, c.last_inbound, c.last_outbound, c.last_purchase, c.due_at, p.note
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s) ORDER BY c.id"""
 
@@ -525,11 +526,17 @@ class Book:
         from wtui.core import phone as phones
 
         p, verified = phones.from_wa_id(wa_id, {k: r.name for k, r in self.cfg.regions.items()})
-        row = self.conn.execute("SELECT uid FROM customers WHERE phone = ?", (p.e164,)).fetchone()
+        row = self.conn.execute("SELECT uid, wa_id FROM customers WHERE phone = ?", (p.e164,)).fetchone()
         if row:
-            return row[0], False
-        source = "whatsapp" if verified else "whatsapp (number unverified: not in phonenumbers' data yet)"
-        return self.add_customer(p, name, source=source, reason=reason), True
+            uid, created, held = row[0], False, row[1]
+        else:
+            source = "whatsapp" if verified else "whatsapp (number unverified: not in phonenumbers' data yet)"
+            uid, created, held = self.add_customer(p, name, source=source, reason=reason), True, None
+        # Sends go to the id WhatsApp knows; it is kept only where it is not the number's own digits.
+        wanted = wa_id.lstrip("+") if wa_id.lstrip("+") != p.e164[1:] else None
+        if wanted != held and (wanted or held):
+            self._set(uid, {"wa_id": wanted}, reason)
+        return uid, created
 
     def find(self, key: str) -> str:
         """A customer's uid from their uid or any form of their phone number."""
@@ -564,8 +571,11 @@ class Book:
 
     @_writes
     def set_field(self, uid: str, field: str, value: Any, reason: str = "") -> None:
-        if field not in ops.CUSTOMER_FIELDS or field.startswith("override_") or field == "preference":
+        if field not in ops.CUSTOMER_FIELDS or field.startswith(("override_", "consent_")) or field == "preference":
             raise BadInput(f"{field!r} cannot be set directly")
+        if field == "consent":
+            self.set_consent(uid, bool(value), self.now(), f"set by {self.actor}", reason)
+            return
         if field == "phone":
             from wtui.core import phone as phones
 
@@ -579,6 +589,18 @@ class Book:
             if zone(value).key != value:
                 raise BadInput(f"{value!r} is not a time zone (e.g. America/Sao_Paulo)")
         self._set(uid, {field: value}, reason)
+
+    @_writes
+    def set_consent(self, uid: str, consent: bool, at: datetime, source: str, reason: str = "") -> bool:
+        """Marketing consent as of ``at``, saying where it came from (a WhatsApp stop, an import, a rep).
+        News older than what the book holds changes nothing (a redelivered stop never undoes a later
+        resume): returns whether it was taken."""
+        cid = self._require(uid)
+        (held,) = self.conn.execute("SELECT consent_at FROM customers WHERE id = ?", (cid,)).fetchone()
+        if held and db.parse_iso(held) >= at:
+            return False
+        self._set(uid, {"consent": int(consent), "consent_at": db.iso(at), "consent_source": source}, reason)
+        return True
 
     @_writes
     def set_preference(self, uid: str, note: str, reason: str = "") -> str:
@@ -667,8 +689,10 @@ class Book:
 
     @_writes
     def record(self, uid: str, kind: str, at: datetime | None = None, *, text: str = "", amount: float = 0.0,
-               minutes: float = 0.0, reason: str = "", ext_id: str | None = None) -> None:
-        """Record something that happened: a message, a read receipt, a purchase..."""
+               minutes: float = 0.0, reason: str = "", ext_id: str | None = None, words: str | None = None) -> None:
+        """Record something that happened: a message, a read receipt, a purchase... An inbound message's
+        ``words`` (what the customer wrote, when ``text`` holds more: a place, the ad they came from)
+        are what keyword detection reads; by default all of ``text``."""
         if kind not in KINDS:
             raise BadInput(f"kind must be one of {', '.join(KINDS)}")
         cid = self._require(uid)
@@ -677,7 +701,7 @@ class Book:
         if text:
             payload["text"] = text
         if kind == "in":
-            payload["signals"] = self.detector.detect(text).encode()
+            payload["signals"] = self.detector.detect(text if words is None else words).encode()
         if kind == OUT:
             payload["color_at"] = self.conn.execute("SELECT color FROM customers WHERE id = ?", (cid,)).fetchone()[0]
         if amount:
@@ -840,7 +864,8 @@ class Book:
                 if ops.tag_id(self.conn, tag) is None:
                     self.create_tag(tag, reason=reason)
             existing = {row[0]: row[1:] for row in db.select_in(
-                self.conn, "SELECT phone, id, uid, name, source, owner, consent FROM customers WHERE phone IN (%s)",
+                self.conn, "SELECT phone, id, uid, name, source, owner, consent, consent_at, consent_source FROM customers "
+                "WHERE phone IN (%s)",
                 [r.phone for r in rows])}
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
             fresh = [r for r in rows if r.phone not in existing]
@@ -852,13 +877,14 @@ class Book:
             for r in rows:
                 if r.phone not in existing:
                     continue
-                cid, uid, name, source, owner, consent = existing[r.phone]
+                cid, uid, name, source, owner, consent, consent_at, consent_source = existing[r.phone]
                 before = len(changes)
-                old = {"name": name, "source": source, "owner": owner, "consent": consent}
+                old = {"name": name, "source": source, "owner": owner, "consent": consent, "consent_at": consent_at,
+                       "consent_source": consent_source}
                 given = {"name": r.name, "source": r.source, "owner": r.owner}
                 fields = {k: v for k, v in given.items() if v and v != old[k]}
                 if r.consent is not None and int(r.consent) != consent:
-                    fields["consent"] = int(r.consent)
+                    fields.update(consent=int(r.consent), consent_at=at, consent_source=reason)
                 if fields:
                     changes.append(self._op("customer.set", f"customer:{uid}",
                                             {"uid": uid, "fields": fields, "old": {k: old[k] for k in fields}}, reason,

@@ -31,7 +31,8 @@ from typing import Any
 from wtui.book.db import select_in
 
 CUSTOMER_FIELDS = frozenset({
-    "name", "phone", "region", "tz", "tz_override", "language", "source", "owner", "consent",
+    "name", "phone", "region", "tz", "tz_override", "language", "source", "owner", "consent", "consent_at",
+    "consent_source", "wa_id",
     "override_color", "override_until", "override_set_at", "override_intent", "preference",
 })
 TAG_FIELDS = frozenset({"dimension", "color", "description", "archived"})

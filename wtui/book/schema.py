@@ -140,7 +140,15 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX customers_queue ON customers (queue_rank, due_at, color, id, owner, name, phone)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
+def _v6(conn: sqlite3.Connection) -> None:
+    # WhatsApp's own id for a customer when it is not their E.164 digits (Mexico's 521..., Brazil's
+    # 8-digit ids): what a send must use. Marketing consent says when and from where it last changed,
+    # so a stop or resume redelivered late never overrides a newer one.
+    for column in ("wa_id", "consent_at", "consent_source"):
+        conn.execute(f"ALTER TABLE customers ADD COLUMN {column} TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6}
 
 
 def version(conn: sqlite3.Connection) -> int:

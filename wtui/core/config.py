@@ -48,6 +48,7 @@ _OPEN_TABLES = (
     *(("keywords", "intent", intent) for intent in INTENTS),
     ("keywords", "interest"),
     ("keywords", "implies"),
+    ("spend", "rates"),
 )
 
 # Sanity limits (not thresholds): what makes a value meaningless.
@@ -175,6 +176,7 @@ class Spend:
     order_high_above: float
     vip_yearly: float
     vip_single_order: float
+    rates: dict[str, float]  # one unit of another currency in the book's currency (catalog orders)
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,8 @@ class Windows:
 @dataclass(frozen=True)
 class Keywords:
     currencies: list[str]
+    units: list[str]
+    sizes: list[str]
     implies: dict[str, str]
     comparison: dict[str, list[str]]
     quote: dict[str, list[str]]
@@ -593,6 +597,11 @@ def _check_meanings(data: dict[str, Any], origin: str) -> None:
         for code in codes:
             if not known_region(code):
                 raise ConfigError(origin, dotted, f"{code!r} is not a region (two capital letters, like BR)")
+    for code, rate in data["spend"]["rates"].items():
+        if not (len(code) == 3 and code.isascii() and code.isupper() and code.isalpha()):
+            raise ConfigError(origin, f"spend.rates.{code}", "currency codes are three capital letters, e.g. EUR")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
+            raise ConfigError(origin, f"spend.rates.{code}", f"must be a number more than 0, got {rate!r}")
     for color, glyph in data["colors"]["glyph"].items():
         if not (isinstance(glyph, str) and 0 < len(glyph) <= 2 and glyph.isprintable()) or glyph.strip() != glyph:
             raise ConfigError(origin, f"colors.glyph.{color}", f"must be one or two visible characters, got {glyph!r}")

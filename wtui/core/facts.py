@@ -15,7 +15,12 @@ from wtui.core.keywords import Signals
 # Interaction kinds (playbook §1: messages, read receipts, quote opens, link
 # clicks, purchases, website visits).
 IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT = "in", "out", "read", "quote_open", "link", "purchase", "visit"
-KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT)
+# WhatsApp's own statuses and notices: a voice message played is read; delivered and failed sends are
+# kept for broadcast results; a system notice (a changed number) is no one's message. None of the last
+# three is contact with the customer.
+PLAYED, DELIVERED, FAILED, SYSTEM = "played", "delivered", "failed", "system"
+KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT, PLAYED, DELIVERED, FAILED, SYSTEM)
+_NOT_CONTACT = frozenset({DELIVERED, FAILED, SYSTEM})
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ def summarize(
     sig: dict[str, datetime] = {}
 
     for e in sorted(events, key=lambda e: e.at):
+        if e.kind in _NOT_CONTACT:
+            continue
         at = e.at
         f.setdefault("first_contact", at)
         f["last_interaction"] = at
@@ -121,7 +128,7 @@ def summarize(
             elif not in_episode or red_trigger:
                 streak, in_episode = streak + 1, True
             red_trigger = False
-        elif e.kind == READ:
+        elif e.kind in (READ, PLAYED):
             f["last_read"] = at
         elif e.kind == LINK:
             f["last_link"] = at

@@ -71,8 +71,11 @@ def _script(ch: str) -> str:
 
 
 def _parts(keyword: str) -> tuple[str, str] | None:
-    """(how the keyword starts: spaced, arabic or anywhere; its regex without the start boundary)."""
+    """(how the keyword starts: spaced, arabic, anywhere or whole; its regex without the start boundary)."""
     kw = fold(keyword).strip()
+    if kw.startswith("="):  # the whole message, give or take punctuation and emoji: a lone "no"
+        body = r"\s+".join(re.escape(part) for part in kw[1:].split())
+        return ("whole", rf"{body}[^{_W}]*$") if body else None
     stem = kw.endswith("*")
     kw = kw.rstrip("*").strip()
     if not kw:
@@ -84,15 +87,22 @@ def _parts(keyword: str) -> tuple[str, str] | None:
     return (first if first in ("spaced", "arabic") else "anywhere"), body + end
 
 
-_START = {"spaced": rf"(?<![{_W}])", "arabic": rf"(?<![{_W}]){_ARABIC_BEFORE}", "anywhere": ""}
+_START = {"spaced": rf"(?<![{_W}])", "arabic": rf"(?<![{_W}]){_ARABIC_BEFORE}", "anywhere": "",
+          "whole": rf"^[^{_W}]*"}
+# A refusal governs the words right after it in its clause: "not interested in the price", "no me interesa
+# el precio" are refusals, not price questions; "no thanks, how much?" still asks. A clause ends at
+# punctuation; the reach is a few words, so a refusal never silences a question asked later.
+_CLAUSE_END = re.compile(r"[,.;:!?\n\u060c\u061b\u061f\u3001\u3002\uff0c\uff01\uff1f\uff1b]")
+_REFUSAL_REACH = re.compile(rf"(?:[^{_W}]*[{_W}]+){{1,4}}")
 
 
 def alternative(keyword: str) -> str | None:
     """The regex for one keyword, on folded text.
 
     A keyword is whole words ("cost" finds "cost?" but not "costa"); a trailing
-    ``*`` makes its last word a stem ("discount*" finds "discounts"). Words in a
-    keyword match across any run of spaces. Arabic words take their clitics
+    ``*`` makes its last word a stem ("discount*" finds "discounts"); a leading
+    ``=`` makes it the whole message ("=no": a lone "No!" but not "no rush").
+    Words in a keyword match across any run of spaces. Arabic words take their clitics
     ("بكم", "وسعره"); Chinese, Japanese and Thai match anywhere; so do emoji.
     """
     parts = _parts(keyword)
@@ -129,6 +139,18 @@ def _price_question(currencies: list[str]) -> re.Pattern[str] | None:
     amount = rf"(?:(?<![{_W}]){c}\s?\d|\d[\d.,]*\s?{c})"
     alone = rf"|(?:{'|'.join(signs)})\s*\?" if signs else ""
     return re.compile(rf"{amount}.*\?|\?.*{amount}{alone}", re.S)
+
+
+def _size_question(units: list[str], sizes: list[str]) -> re.Pattern[str] | None:
+    """A measure ("50ml", "500 g", "2 kg") or a clothing size ("XL", "M or L") in a question: what size
+    or weight to take, a medium question (§2). A size letter counts only as a word of its own: the "m"
+    of "I'm" is not a size."""
+    u = sorted({body for w in units if (p := _parts(w))
+                for body in [p[1]]}, key=len, reverse=True)
+    z = sorted({re.escape(fold(w).strip()) for w in sizes if fold(w).strip()}, key=len, reverse=True)
+    alts = ([rf"\d[\d.,]*\s?(?:{'|'.join(u)})"] if u else []) + (
+        [rf"(?<![{_W}'’])(?:{'|'.join(z)})(?![{_W}'’])"] if z else [])
+    return re.compile(rf"(?:{'|'.join(alts)}).*\?", re.S) if alts else None
 
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "keywords.toml"
@@ -170,6 +192,7 @@ class Detector:
         self.intent = {name: _pattern(_all_words(every.intent.get(name, {}))) for name in INTENTS}
         self.interest = {name: _pattern(_all_words(langs)) for name, langs in every.interest.items()}
         self.price = _price_question(kw.currencies)
+        self.size = _size_question(kw.units, kw.sizes)
         self.implies = dict(kw.implies)
         self._seen: dict[str, Signals] = {}
 
@@ -184,17 +207,34 @@ class Detector:
             self._seen[text] = found
         return found
 
+    def _refused(self, folded: str) -> list[tuple[int, int]]:
+        """The spans a refusal governs: from it to the end of its clause, at most a few words on."""
+        spans = []
+        for m in self.intent["none"].finditer(folded) if self.intent.get("none") else ():
+            end = _CLAUSE_END.search(folded, m.end())
+            reach = _REFUSAL_REACH.match(folded, m.end())
+            stop = min(end.start() if end else len(folded), reach.end() if reach else m.end())
+            spans.append((m.end(), stop))
+        return spans
+
     def _detect(self, text: str) -> Signals:
         folded = fold(text)
+        refused = self._refused(folded)
 
         def hit(p: re.Pattern[str] | None) -> bool:
-            return bool(p and p.search(folded))
+            if not p:
+                return False
+            if not refused:
+                return bool(p.search(folded))
+            return any(not any(a <= m.start() < b for a, b in refused) for m in p.finditer(folded))
 
         intents = {n for n, p in self.intent.items() if hit(p)}
         interests = frozenset(n for n, p in self.interest.items() if hit(p))
         compare, quote = hit(self.compare), hit(self.quote)
         if hit(self.price):
             intents.add("high")
+        if hit(self.size):
+            intents.add("medium")
         # A quote or a discount asks for a price; comparing offers or asking how it works is at least medium.
         for signal in (*interests, *([COMPARE] if compare else []), *([QUOTE] if quote else [])):
             if signal in self.implies:

@@ -14,7 +14,8 @@ from pathlib import Path
 from wtui.io.files import open_for_writing
 
 COLUMNS = ("name", "phone", "color", "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "region",
-           "tz", "language", "source", "owner", "consent", "tags", "preference", "last_inbound", "last_purchase")
+           "tz", "language", "source", "owner", "consent", "tags", "preference", "last_inbound", "last_purchase",
+           "wa_id", "consent_at", "consent_source")  # wa_id: the id WhatsApp sends to (Mexico's 521..., Brazil's 8 digits)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -24,9 +25,14 @@ def cell(value) -> str:
 
 
 def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = None, seed: int = 0,
-              columns: tuple[str, ...] = COLUMNS) -> int:
-    """Write the customers; with ``split`` add a ``group`` column, A for split % of them (seeded, reproducible)."""
+              columns: tuple[str, ...] = COLUMNS, broadcast: bool = False) -> tuple[int, int]:
+    """Write the customers; with ``split`` add a ``group`` column, A for split % of them (seeded, reproducible).
+    A ``broadcast`` (a marketing send list) holds only those who consent to marketing messages (playbook §10).
+    Returns (written, left out for want of consent)."""
     rows = book.rows(ids)
+    everyone = len(rows)
+    if broadcast:
+        rows = [r for r in rows if r["consent"]]
     groups: list[str] = []
     if split:
         order = list(range(len(rows)))
@@ -41,4 +47,4 @@ def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = Non
             r = dict(r, tags=",".join(r["tags"]))
             values = [r.get(c) for c in columns] + ([groups[i]] if split else [])
             w.writerow([cell(v) for v in values])
-    return len(rows)
+    return len(rows), everyone - len(rows)

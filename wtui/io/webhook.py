@@ -26,12 +26,16 @@ from wtui.io.files import size_text
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # in, read, out
+    kind: str  # in, out, read, played, delivered, failed, system, purchase, consent
     phone: str  # digits as WhatsApp sends them (wa_id), no +
     at: datetime
     ext_id: str
-    text: str = ""
+    text: str = ""  # what is stored: the customer's words, with what came with them ([a place], [from an ad])
     name: str = ""
+    words: str | None = None  # what is read for keywords, when not all of text
+    amount: float = 0.0  # a purchase, in ``currency``
+    currency: str = ""
+    consent: bool = False  # a marketing preference: resume (True) or stop
 
 
 @dataclass
@@ -168,54 +172,131 @@ def parse(raw: bytes, limits: Limits | None = None) -> tuple[list[Event], list[s
             # One bad message or status is reported with its path and reason; it never sinks the others.
             for k, m in enumerate(_items(value.get("messages"), f"{where}.messages")):
                 try:
-                    events.append(_message(m, f"{where}.messages[{k}]", names, limits, ignored))
+                    events += _message(m, f"{where}.messages[{k}]", names, limits, ignored)
                 except BadInput as exc:
                     rejected.append(str(exc))
-            for k, st in enumerate(_items(value.get("statuses"), f"{where}.statuses")):
+            for key, read in (("statuses", _status), ("user_preferences", _preference)):
+                for k, item in enumerate(_items(value.get(key), f"{where}.{key}")):
+                    try:
+                        event = read(item, f"{where}.{key}[{k}]", ignored)
+                    except BadInput as exc:
+                        rejected.append(str(exc))
+                        continue
+                    if event:
+                        events.append(event)
+            if value.get("errors"):
                 try:
-                    event = _status(st, f"{where}.statuses[{k}]", ignored)
+                    ignored.append(f"{where}: WhatsApp reports {_errors(value, where) or 'an error'}")
                 except BadInput as exc:
-                    rejected.append(str(exc))
-                    continue
-                if event:
-                    events.append(event)
+                    ignored.append(f"{where}: WhatsApp reports an error wtui cannot read ({exc})")
     return events, ignored, rejected
 
 
-# What a message of each type carries as text a customer wrote (captions, a reply's title, a reaction).
+# What a message of each type carries as text a customer wrote (captions, a reply's title, a reaction),
+# read for keywords. What it carries that the customer did not write (a place, a shared contact, the ad
+# they came from) is kept beside it (_CONTEXT), never read for keywords.
 _TEXT_OF = {
     "text": (("text", "body"),),
     "image": (("image", "caption"),), "video": (("video", "caption"),), "document": (("document", "caption"),),
     "interactive": (("interactive", "button_reply", "title"), ("interactive", "list_reply", "title"),
-                    ("interactive", "list_reply", "description")),
+                    ("interactive", "list_reply", "description"), ("interactive", "nfm_reply", "body")),
     "button": (("button", "text"),),
     "reaction": (("reaction", "emoji"),),
+    "order": (("order", "text"),),
 }
+_CONTEXT = {
+    "location": (("location", "name"), ("location", "address")),
+    "document": (("document", "filename"),),
+    "system": (("system", "body"),),
+}
+# Status names to interaction kinds: read receipts drive the orange rule; the rest feed broadcast results.
+_STATUS = {"sent": "out", "delivered": "delivered", "read": "read", "played": "played", "failed": "failed"}
 
 
-def _message(m: Any, w: str, names: dict[str, str], limits: Limits, ignored: list[str]) -> Event:
+def _dig(m: dict, path: tuple[str, ...]) -> str:
+    node: Any = m
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else ""
+
+
+def _errors(node: dict, w: str) -> str:
+    """A status's or message's errors in words: '131026 Message undeliverable (the number is not on WhatsApp)'."""
+    out = []
+    for k, e in enumerate(_items(node.get("errors"), f"{w}.errors")):
+        e = _object(e, f"{w}.errors[{k}]")
+        details = _object(e.get("error_data"), f"{w}.errors[{k}].error_data").get("details")
+        words = " ".join(str(x) for x in (e.get("code"), e.get("title") or e.get("message")) if x)
+        out.append(words + (f" ({details})" if isinstance(details, str) and details else ""))
+    return "; ".join(out)
+
+
+def _message(m: Any, w: str, names: dict[str, str], limits: Limits, ignored: list[str]) -> list[Event]:
     if not isinstance(m, dict) or not m.get("from") or not m.get("id"):
         raise BadInput(f"{w}: a message needs from and id")
     sender, mid = _text(m["from"], f"{w}.from", digits=True), _text(m["id"], f"{w}.id")
     kind = _text(m.get("type", "text"), f"{w}.type")
+    at = _when(m.get("timestamp"), w)
     if kind == "text":
         body = _object(m.get("text"), f"{w}.text").get("body", "")
         if not isinstance(body, str):
             raise BadInput(f"{w}.text.body: expected text, got {_kind(body)} {_show(body)}")
-    parts = []
-    for path in _TEXT_OF.get(kind, ()):
-        node: Any = m
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, str) and node:
-            parts.append(node)
-    if not parts and kind != "text":
+    words = "\n".join(t for t in (_dig(m, path) for path in _TEXT_OF.get(kind, ())) if t)
+    context = [t for t in (_dig(m, path) for path in _CONTEXT.get(kind, ())) if t]
+    if kind == "contacts":
+        context += [_dig(c, ("name", "formatted_name")) for c in _items(m.get("contacts"), f"{w}.contacts")
+                    if isinstance(c, dict)]
+    referral = _object(m.get("referral"), f"{w}.referral")
+    if referral.get("headline") or referral.get("source_url"):
+        context.append("from an ad: " + " ".join(
+            str(referral[k]) for k in ("headline", "source_url") if isinstance(referral.get(k), str)))
+    events = []
+    if kind == "order":
+        events.append(_order(m, w, sender, mid, at))
+    if kind == "system":
+        event = Event("system", sender, at, f"wa:{mid}", "\n".join(context) or "[system]")
+        new_id = _object(m.get("system"), f"{w}.system").get("wa_id") or _object(
+            m.get("system"), f"{w}.system").get("new_wa_id")
+        ignored.append(f"{w}: a WhatsApp notice for {sender}" + (
+            f": the customer's new number is +{new_id}; the book keeps the old one until a rep changes it"
+            if isinstance(new_id, str) and new_id else " (recorded)"))
+        return [event]
+    problem = _errors(m, w)
+    if kind == "unsupported" or problem:
+        ignored.append(f"{w}: a {kind} message WhatsApp could not pass on"
+                       + (f": {problem}" if problem else "") + " (recorded, no text to read)")
+    elif not words and kind not in ("text", "order"):
         ignored.append(f"{w}: a {kind} message (recorded, no text to read)")
-    text = "\n".join(parts) if parts else f"[{kind}]"
+    shown = [words or f"[{kind}]"] + [f"[{c}]" for c in context]
+    text = "\n".join(shown)
     if len(text) > limits.message_chars:
         raise BadInput(f"{w}: a message of {len(text):,} characters: the limit is "
                        f"{limits.message_chars:,} (limits.message_chars)")
-    return Event("in", sender, _when(m.get("timestamp"), w), f"wa:{mid}", text, names.get(sender, ""))
+    return [Event("in", sender, at, f"wa:{mid}", text, names.get(sender, ""), words=words)] + events
+
+
+def _order(m: dict, w: str, sender: str, mid: str, at: datetime) -> Event:
+    """A catalog order: a purchase of the items' total, in the order's currency (ingest converts it)."""
+    order = _object(m.get("order"), f"{w}.order", optional=False)
+    items = _items(order.get("product_items"), f"{w}.order.product_items")
+    if not items:
+        raise BadInput(f"{w}.order.product_items: an order with no items")
+    total, currencies, lines = 0.0, set(), []
+    for k, item in enumerate(items):
+        where = f"{w}.order.product_items[{k}]"
+        item = _object(item, where, optional=False)
+        qty, price, currency = item.get("quantity"), item.get("item_price"), item.get("currency")
+        for name, value in (("quantity", qty), ("item_price", price)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e12:
+                raise BadInput(f"{where}.{name}: expected a number from 0, got {_kind(value)} {_show(value)}")
+        currency = _text(currency, f"{where}.currency").upper()
+        total += qty * price
+        currencies.add(currency)
+        lines.append(f"{qty:g} x {_show(item.get('product_retailer_id', '?'))} at {price:g} {currency}")
+    if len(currencies) > 1:
+        raise BadInput(f"{w}.order: items in {', '.join(sorted(currencies))}: one order, one currency")
+    return Event("purchase", sender, at, f"wa:{mid}:order", "order: " + ", ".join(lines), amount=total,
+                 currency=currencies.pop())
 
 
 def _status(st: Any, w: str, ignored: list[str]) -> Event | None:
@@ -224,11 +305,27 @@ def _status(st: Any, w: str, ignored: list[str]) -> Event | None:
     sid = _text(st["id"], f"{w}.id")
     recipient = _text(st["recipient_id"], f"{w}.recipient_id", digits=True)
     status = _text(st.get("status"), f"{w}.status")
-    kind = {"read": "read", "sent": "out"}.get(status)
+    kind = _STATUS.get(status)
     if kind is None:
-        ignored.append(f"{w}: status {_show(status)}")
+        ignored.append(f"{w}: status {_show(status)} (not one wtui records)")
         return None
-    return Event(kind, recipient, _when(st.get("timestamp"), w), f"wa:{sid}:{status}")
+    text = _errors(st, w) if kind == "failed" else ""
+    return Event(kind, recipient, _when(st.get("timestamp"), w), f"wa:{sid}:{status}", text or "")
+
+
+def _preference(p: Any, w: str, ignored: list[str]) -> Event | None:
+    """A customer stopping or resuming marketing messages."""
+    p = _object(p, w, optional=False)
+    who = _text(p.get("wa_id"), f"{w}.wa_id", digits=True)
+    category, value = p.get("category"), p.get("value")
+    if category != "marketing_messages":
+        ignored.append(f"{w}: a preference of category {_show(category)} (only marketing_messages sets consent)")
+        return None
+    if value not in ("stop", "resume"):
+        raise BadInput(f"{w}.value: expected stop or resume, got {_show(value)}")
+    at = _when(p.get("timestamp"), w)
+    return Event("consent", who, at, f"wa:pref:{who}:{int(at.timestamp())}:{value}", value,
+                 consent=value == "resume")
 
 
 def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
@@ -239,7 +336,7 @@ def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
     report = IngestReport(events=len(events) + len(rejected), ignored=ignored, rejected=rejected)
     with book.batch("whatsapp webhook"):
         for e in events:
-            if book.has_interaction(e.ext_id):
+            if e.kind != "consent" and book.has_interaction(e.ext_id):
                 report.already += 1
                 continue
             try:
@@ -248,6 +345,28 @@ def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
                 report.rejected.append(f"{e.ext_id} from {e.phone}: {exc}")
                 continue
             report.created += created
-            book.record(uid, e.kind, e.at, text=e.text, ext_id=e.ext_id, reason="whatsapp webhook")
+            if e.kind == "consent":
+                what = "resumed" if e.consent else "stopped"
+                taken = book.set_consent(uid, e.consent, e.at, f"WhatsApp: {what} marketing messages",
+                                         reason="whatsapp webhook")
+                report.recorded += taken
+                report.already += not taken
+                continue
+            amount = 0.0
+            if e.kind == "purchase":
+                amount = _in_book_currency(book.cfg.spend, e, report)
+            book.record(uid, e.kind, e.at, text=e.text, words=e.words, amount=amount, ext_id=e.ext_id,
+                        reason="whatsapp webhook")
             report.recorded += 1
     return report
+
+
+def _in_book_currency(spend, e: Event, report: IngestReport) -> float:
+    if e.currency == spend.currency:
+        return e.amount
+    rate = spend.rates.get(e.currency)
+    if rate is None:
+        report.ignored.append(f"{e.ext_id}: an order in {e.currency}, which spend.rates has no rate for: "
+                              f"recorded without an amount (add spend.rates.{e.currency} to count it)")
+        return 0.0
+    return round(e.amount * rate, 2)

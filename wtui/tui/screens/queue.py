@@ -768,7 +768,7 @@ class QueueScreen(Screen):
         def job(book: Book, progress) -> int:
             from wtui.io.export import write_csv
 
-            return write_csv(book, ids, path, split=int(split) if split.strip().isdigit() else None)
+            return write_csv(book, ids, path, split=int(split) if split.strip().isdigit() else None)[0]
 
         try:
             n = await self._in_worker(f"exporting {who}", job)

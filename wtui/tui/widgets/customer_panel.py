@@ -19,7 +19,8 @@ from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 
 _KIND = {"in": "←", "out": "→", "read": "✓ read", "quote_open": "quote opened", "link": "link opened",
-         "purchase": "purchase", "visit": "website visit"}
+         "purchase": "purchase", "visit": "website visit", "played": "✓ played", "delivered": "delivered",
+         "failed": "✗ not delivered", "system": "WhatsApp notice"}
 
 
 def _heading(text: str) -> Text:
@@ -105,8 +106,10 @@ class CustomerPanel(VerticalScroll):
         title = Text()
         title.append(f"{glyph} {c.color} ", style=colour + Style(bold=True))
         title.append_text(safe(c.name, "bold"))
-        lines = [title, Text(f"{c.phone}   owner {visible(c.owner) or '-'}   "
-                             f"{'consents to marketing' if c.consent else 'no marketing consent'}")]
+        consent = "consents to marketing" if c.consent else "no marketing consent"
+        if c.consent_at:
+            consent += f" (since {c.consent_at.astimezone(zone):%Y-%m-%d}, {visible(c.consent_source)})"
+        lines = [title, Text(f"{c.phone}   owner {visible(c.owner) or '-'}   {consent}")]
         clock = Text(f"{state.local:%a %H:%M} {c.tz}  ")
         clock.append(state.label(now), style=Style() if state.in_window else self.wtheme.marks["outside"])
         lines.append(clock)
