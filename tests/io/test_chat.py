@@ -129,3 +129,35 @@ def test_an_ios_system_line_is_no_ones_message_in_any_language(lang):
 def test_a_marked_line_that_is_no_notice_stays_the_customers():
     ms = parse_chat("[13/11/2026, 20:31:10] Maria Silva: \u200eQuanto custa o kit?\n", ZoneInfo("UTC"))
     assert [(m.sender, m.text) for m in ms] == [("Maria Silva", "Quanto custa o kit?")]
+
+
+# An Android export's lines in the phone's locale: the date, a word some locales put before the time,
+# morning/afternoon in the locale's own words (before or after the time), the system line with no sender.
+LOCALE_EXPORTS = {
+    "fr": ("13/11/2026 à 20:30 - Les messages et les appels sont chiffrés de bout en bout.\n"
+           "13/11/2026 à 20:31 - Marie Dupont: Bonjour, c'est combien ?\n", "20:31"),
+    "de": ("13.11.26, 20:30 - Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt.\n"
+           "13.11.26, 20:31 - Lena Erfunden: Was kostet das?\n", "20:31"),
+    "tr": ("13.11.2026 20:30 - Mesajlar ve aramalar uçtan uca şifrelidir.\n"
+           "13.11.2026 20:31 - Ayşe Uydurma: Fiyatı ne kadar?\n", "20:31"),
+    "hi": ("13/11/26, 8:30 अपराह्न - संदेश और कॉल एंड-टू-एंड एन्क्रिप्टेड हैं.\n"
+           "13/11/26, 8:31 अपराह्न - Priya Kalpit: kitne ka hai?\n", "20:31"),
+    "hi-en": ("13/11/26, 8:31 pm - Priya Kalpit: kitne ka hai?\n", "20:31"),
+    "zh": ("2026/11/13 下午8:31 - 王小明: 多少钱\n", "20:31"),
+    "es": ("13/11/26, 8:31 p. m. - Lupita Inventada: ¿cuánto cuesta?\n", "20:31"),
+    "ar": ("13/11/2026, 8:31 م - علي المتخيل: بكم؟\n", "20:31"),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALE_EXPORTS)
+def test_android_exports_in_the_phones_locale(locale):
+    text, hhmm = LOCALE_EXPORTS[locale]
+    ms = parse_chat(text, ZoneInfo("UTC"))
+    assert len(ms) == 1 and ms[0].at.strftime("%Y-%m-%d %H:%M") == f"2026-11-13 {hhmm}"
+    assert ":" not in ms[0].sender and ms[0].text  # the sender is a name, the notice no one's message
+
+
+def test_morning_and_afternoon_words_turn_the_clock_the_right_way():
+    ms = parse_chat("2026/11/13 中午12:05 - 王: 好\n2026/11/13 上午12:05 - 王: 早\n"
+                    "13/11/26, 9:05 पूर्वाह्न - Priya: hello\n", ZoneInfo("UTC"))
+    assert [m.at.strftime("%H:%M") for m in ms] == ["12:05", "00:05", "09:05"]

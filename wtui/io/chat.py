@@ -5,6 +5,7 @@ The text export of one chat, in the formats phones write:
     Android  31/12/2025, 21:41 - Ana: hello            12/31/25, 9:41 PM - Ana: hello
     iOS      [31/12/2025, 21:41:05] Ana: hello        [12/31/25, 9:41:05 PM] Ana: hello
     others   31.12.25, 21:41 - …                       2025-12-31 21:41 - …
+             13/11/2026 à 20:30 - …                    2026/11/13 下午8:31 - …    13/11/26, 8:31 अपराह्न - …
 
 A line that does not start with a timestamp continues the message above it.
 Lines without a "Name:" after the timestamp are system lines (encryption
@@ -31,9 +32,16 @@ from wtui.io.files import read_capped, read_stream, size_text
 
 _MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
 _SPACES = {ord("\u202f"): " ", ord("\u00a0"): " "}
+# Morning and afternoon as phones write them in their languages, before the time (上午8:31, 오후 8:31)
+# or after it (8:31 pm, 8:31 p. m., 8:31 अपराह्न, 8:31 م).
+_AM = ("am", "a. m.", "a.m.", "a.m", "पूर्वाह्न", "上午", "早上", "凌晨", "午前", "오전", "ص", "sa", "öö", "ก่อนเที่ยง")
+_PM = ("pm", "p. m.", "p.m.", "p.m", "अपराह्न", "下午", "晚上", "中午", "午後", "오후", "م", "ch", "ös", "หลังเที่ยง")
+_HALF = "|".join(re.escape(w) for w in sorted(_AM + _PM, key=len, reverse=True))
 _STAMP = re.compile(
-    r"^\[?(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s+"
-    r"(?P<time>\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)\s*(?P<ampm>[ap]\.?\s?m\.?)?\]?\s*(?:-\s*)?(?P<rest>.*)$",
+    # between the date and the time some locales write a word: "13/11/2026 à 20:30", "13.11.26 um 20:30"
+    r"^\[?(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s+(?:(?:à|a las|um|alle|saat|в|lúc|om)\s+)?"
+    rf"(?:(?P<before>{_HALF})\s*)?(?P<time>\d{{1,2}}[:.]\d{{2}}(?:[:.]\d{{2}})?)\s*(?:(?P<ampm>{_HALF})(?![^\W\d_]))?"
+    r"\]?\s*(?:-\s*)?(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _MEDIA = re.compile(
@@ -145,10 +153,10 @@ def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
             year, month, day = (a, b, c) if order == "ymd" else (c, b, a) if order == "dmy" else (c, a, b)
             year += 2000 if year < 100 else 0
             hh, mm, *ss = (int(x) for x in re.split(r"[:.]", m.group("time")))
-            ampm = (m.group("ampm") or "").replace(".", "").replace(" ", "").lower()
-            if ampm == "pm" and hh < 12:
+            half = (m.group("ampm") or m.group("before") or "").lower()
+            if half in _PM and hh < 12:
                 hh += 12
-            if ampm == "am" and hh == 12:
+            if half in _AM and hh == 12:
                 hh = 0
             try:
                 local = datetime(year, month, day, hh, mm, ss[0] if ss else 0, tzinfo=zone)
