@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check: validate; run: apply (--dry-run: preview); init: write the shipped rules to rules.path")
     r.add_argument("--dry-run", action="store_true", help="with run: show what would change, change nothing")
     r.add_argument("--file", metavar="PATH", help="a rules file other than the configured one")
+
+    y = sub.add_parser("sync", help="exchange changes with another book file, both ways (a laptop copy and the "
+                                    "team file)")
+    y.add_argument("--with", dest="other", required=True, metavar="OTHER.db", help="the other book file")
+
+    k = sub.add_parser("clone", help="start a replica: a consistent copy of a book with an identity of its own "
+                                     "(never copy a book with cp)")
+    k.add_argument("book", help="the book to copy")
+    k.add_argument("copy", help="the new file (must not exist)")
     return p
 
 
@@ -435,9 +444,36 @@ def print_rules_report(book, report) -> None:
     print(f"{'dry run: nothing written' if report.dry_run else 'applied'}; {report.changed} change(s) in all")
 
 
+def cmd_sync(args: argparse.Namespace, cfg) -> int:
+    from wtui.book.book import Book
+
+    other_path = Path(args.other)
+    if not other_path.is_file():
+        raise BadInput(f"--with {other_path}: no such book file")
+    with open_book(args, cfg) as book, Book.open(other_path, cfg, clock=_clock(args), actor=book.actor) as other:
+        if other.path.resolve() == book.path.resolve():
+            raise BadInput(f"--with {other_path} is this book itself")
+        sent, received = book.sync_with(other)
+        waiting = [b.waiting() for b in (book, other)]
+    say(f"sent {sent} change(s) to {other_path}, received {received}"
+        + (f"; {waiting[0]} here and {waiting[1]} there wait for what they refer to" if any(waiting) else ""))
+    return 0
+
+
+def cmd_clone(args: argparse.Namespace, cfg) -> int:
+    from wtui.book.book import Book
+
+    with Book.open(Path(args.book), cfg, readonly=True) as book:
+        target = book.clone(args.copy)
+    say(f"cloned {args.book} to {target}: a replica of its own; `wtui --db {target} sync --with {args.book}` "
+        "brings the two together")
+    return 0
+
+
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
             "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest,
-            "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, None: cmd_app}
+            "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, "sync": cmd_sync,
+            "clone": cmd_clone, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

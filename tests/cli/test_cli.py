@@ -297,3 +297,25 @@ def test_a_reps_own_config_cannot_set_the_teams_security(tmp_path, book_path, se
         (user / "config.toml").write_text(setting + "\n")
     p = wtui(*args, check=False, env=env)
     assert p.returncode == 2 and "team security setting" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_clone_then_sync_both_ways_and_again_moves_nothing(tmp_path):
+    from wtui.book.book import Book
+    from wtui.core import config
+
+    a, b = tmp_path / "team.db", tmp_path / "laptop.db"
+    with Book.create(a, config.load(layers=[]), actor="ana") as book:
+        book.add_customer("+4915123456000", "Lea")
+    wtui("clone", str(a), str(b))
+    assert wtui("clone", str(a), str(b), check=False).returncode == 2  # never over a file
+    with Book.open(a, config.load(layers=[]), actor="ana") as book:
+        book.set_field(book.find("+4915123456000"), "owner", "ana")
+    with Book.open(b, config.load(layers=[]), actor="omar") as book:
+        book.add_note(book.find("+4915123456000"), "call after 6")
+        book.add_customer("+4915123456001", "Bo")
+    first = wtui("--db", str(b), "sync", "--with", str(a)).stdout
+    assert "sent 2 change(s)" in first and "received 1" in first
+    again = wtui("--db", str(b), "sync", "--with", str(a)).stdout
+    assert "sent 0 change(s)" in again and "received 0" in again
+    for path in (a, b):
+        assert wtui("--db", str(path), "find", "purchases >= 0", "--count").stdout.strip() == "2"

@@ -121,7 +121,8 @@ class Book:
         self.clock = clock
         self.actor = actor
         self.readonly = readonly
-        self._hlc = hlc.Clock(secrets.token_hex(4))
+        self._hlc = hlc.Clock(secrets.token_hex(4))  # its node becomes the replica id at the first write
+        self._replica: str | None = None
         self._detector: Detector | None = None
         self.busy_wait = cfg.book.busy_wait_seconds  # how long a write waits for another process's
         self._batch: str | None = None
@@ -185,6 +186,8 @@ class Book:
         return int(self.now().timestamp() * 1000)
 
     def _stamp(self, ms: int | None = None) -> str:
+        if self._replica is None and not self._rehearsing:
+            self._hlc.node = self.replica_id()
         return self._hlc.tick(self._ms() if ms is None else ms)
 
     def _op_id(self, ms: int | None = None) -> str:
@@ -267,10 +270,29 @@ class Book:
 
     def _observe_newest(self) -> None:
         """Inside the write lock: stamps from here on sort after every op already in the book,
-        whoever wrote it (another process, the app's worker, a clock that ran ahead)."""
+        whoever wrote it (another process, the app's worker, a clock that ran ahead), under this
+        file's replica id (taken at the first stamp: a batch that writes nothing writes no identity)."""
         newest = self.conn.execute("SELECT max(hlc) FROM ops").fetchone()[0]
         if newest:
             self._hlc.observe(newest, self._ms())
+
+    def replica_id(self) -> str:
+        """This file's id as a replica: the node of every stamp it issues. Kept in the book with the file
+        it was given to (device and inode); a copy made by hand (cp, a restored backup, a file sent by
+        mail) is another file, so at its first write it takes an id of its own instead of issuing
+        stamps under the original's. Written inside a write transaction only (never by opening)."""
+        if self._replica is not None:
+            return self._replica
+        st = os.stat(self.path)
+        here = f"{st.st_dev}:{st.st_ino}"
+        got = dict(self.conn.execute("SELECT key, value FROM replica"))
+        if got.get("file") == here and got.get("id"):
+            self._replica = got["id"]
+        else:
+            self._replica = secrets.token_hex(6)
+            self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
+                                  [("id", self._replica), ("file", here), ("previous", got.get("id") or "")])
+        return self._replica
 
     @contextmanager
     def rehearsal(self) -> Iterator[str]:
@@ -374,15 +396,70 @@ class Book:
 
     @_writes
     def apply_remote(self, batch: list[ops.Op]) -> int:
-        """Apply ops from another replica (sync); returns how many were new."""
+        """Apply ops from another replica (sync), whole or not at all; returns how many were new.
+
+        An op that refers to what has not arrived yet waits (``ops._park``) and takes effect when it
+        does. A batch holding an op stamped more than ``sync.max_clock_ahead_minutes`` ahead of this
+        machine's clock is refused, naming the replica whose clock runs ahead."""
+        bound = self.cfg.sync.max_clock_ahead_minutes * 60_000
+        now = self._ms()
+        for op in batch:
+            ahead = hlc.ahead_ms(op.hlc, now)
+            if ahead > bound:
+                raise BadInput(
+                    f"an op by {op.actor} from replica {hlc.parse(op.hlc)[2]} is stamped {ahead / 60_000:,.0f} "
+                    f"minutes ahead of this machine's clock (the limit is sync.max_clock_ahead_minutes = "
+                    f"{self.cfg.sync.max_clock_ahead_minutes:g}): nothing was applied; set that machine's clock "
+                    "right (or this one's), then sync again")
         new = 0
         with self.batch():
             for op in batch:
                 self._hlc.observe(op.hlc, self._ms())
-                before = self.conn.total_changes
-                self._touched |= ops.apply(self.conn, op)
-                new += self.conn.total_changes > before
+                if ops.record(self.conn, op):
+                    new += 1
+                    self._touched |= ops.effect(self.conn, op)
         return new
+
+    def waiting(self) -> int:
+        """How many ops from other replicas wait for what they refer to (``ops._park``)."""
+        return ops.parked(self.conn)
+
+    def missing_from(self, other: "Book") -> list[ops.Op]:
+        """The ops this book holds that ``other`` does not, oldest first."""
+        theirs = {r[0] for r in other.conn.execute("SELECT op_id FROM ops")}
+        mine = [r[0] for r in self.conn.execute("SELECT op_id FROM ops") if r[0] not in theirs]
+        return [ops.Op.from_row(r) for r in sorted(db.select_in(self.conn, ops.SELECT + " WHERE op_id IN (%s)", mine),
+                                                   key=lambda r: r[1])]
+
+    def sync_with(self, other: "Book", *, chunk: int = 500) -> tuple[int, int]:
+        """Exchange ops with another book both ways (a laptop copy and the team file): (sent, received).
+        Each direction applies whole or not at all; running it again moves nothing."""
+        sent = self.missing_from(other)
+        received = other.missing_from(self)
+        for start in range(0, len(received), chunk):
+            self.apply_remote(received[start:start + chunk])
+        for start in range(0, len(sent), chunk):
+            other.apply_remote(sent[start:start + chunk])
+        return len(sent), len(received)
+
+    def clone(self, target: str | Path) -> Path:
+        """A consistent copy of this book (SQLite's backup, safe while others write), to start a replica
+        from: it takes a replica id of its own at its first write."""
+        from wtui.io.files import check_target
+
+        target = Path(target)
+        check_target(str(target), "COPY", access=False)
+        if target.exists():
+            raise BadInput(f"{target} exists: a clone never overwrites a file")
+        db.create_file(target, self.cfg.book.shared)
+        dest = sqlite3.connect(target)
+        try:
+            self.conn.backup(dest)
+            dest.execute("DELETE FROM replica")
+            dest.commit()
+        finally:
+            dest.close()
+        return target
 
     # -- derived state ------------------------------------------------------------
 
@@ -507,8 +584,11 @@ class Book:
 
         p = phone if isinstance(phone, phones.Phone) else phones.normalize(
             phone, self.cfg.book.default_region, {k: r.name for k, r in self.cfg.regions.items()})
-        if self.conn.execute("SELECT 1 FROM customers WHERE phone = ?", (p.e164,)).fetchone():
-            raise BadInput(f"{p.e164} is already in the book")
+        held = self.conn.execute("SELECT phone FROM customers WHERE phone = ? OR created_phone = ?",
+                                 (p.e164, p.e164)).fetchone()
+        if held:  # a customer created with the number and since moved to another is that customer too
+            raise BadInput(f"{p.e164} is already in the book" + (f" (as {held[0]}, the number they changed to)"
+                                                                  if held[0] != p.e164 else ""))
         uid = uuid.uuid4().hex
         payload = {
             "uid": uid, "phone": p.e164, "name": name, "region": region or p.region,
@@ -863,10 +943,13 @@ class Book:
             for tag in sorted(new_tags):
                 if ops.tag_id(self.conn, tag) is None:
                     self.create_tag(tag, reason=reason)
+            phones = [r.phone for r in rows]
             existing = {row[0]: row[1:] for row in db.select_in(
+                self.conn, "SELECT created_phone, id, uid, name, source, owner, consent, consent_at, consent_source "
+                "FROM customers WHERE created_phone IN (%s)", phones)}  # who changed number is still who they were
+            existing.update({row[0]: row[1:] for row in db.select_in(
                 self.conn, "SELECT phone, id, uid, name, source, owner, consent, consent_at, consent_source FROM customers "
-                "WHERE phone IN (%s)",
-                [r.phone for r in rows])}
+                "WHERE phone IN (%s)", phones)})
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
             fresh = [r for r in rows if r.phone not in existing]
             changes: list[ops.Op] = []

@@ -255,9 +255,9 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
             )
         tag_ids = dict(conn.execute("SELECT name, id FROM tags"))
         conn.executemany(
-            """INSERT INTO customers (id, uid, name, phone, region, tz, language, source, owner, consent, created_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-            [(c.id, c.uid, c.name, c.phone, c.region, c.tz, c.language, c.tags[0].split("-", 1)[1].lower(),
+            """INSERT INTO customers (id, uid, name, phone, created_phone, region, tz, language, source, owner, consent,
+                                     created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            [(c.id, c.uid, c.name, c.phone, c.phone, c.region, c.tz, c.language, c.tags[0].split("-", 1)[1].lower(),
               maker.rng.choice(OWNERS), int(maker.rng.random() < 0.85), db.iso(c.events[0][1] if c.events else now))
              for c in made],
         )

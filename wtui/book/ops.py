@@ -40,8 +40,10 @@ TAG_FIELDS = frozenset({"dimension", "color", "description", "archived"})
 _SET_CUSTOMER = {f: "UPDATE customers SET %s = ? WHERE id = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
 _SET_TAG = {f: "UPDATE tags SET %s = ? WHERE id = ?" % f for f in TAG_FIELDS}
 _CREATE_COLUMNS = ("uid", "phone", "name", "region", "tz", "language", "source", "owner", "consent", "created_at")
-_CREATE_CUSTOMER = "INSERT OR IGNORE INTO customers (%s) VALUES (%s)" % (
+_CREATE_CUSTOMER = "INSERT OR IGNORE INTO customers (%s, created_hlc, created_phone) VALUES (%s, ?, ?)" % (
     ", ".join(_CREATE_COLUMNS), ", ".join("?" * len(_CREATE_COLUMNS)))
+# The create-time columns a merge takes from the surviving creation where no set op has written them.
+_CREATED_FIELDS = ("name", "region", "tz", "language", "source", "owner", "consent", "created_at")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ def apply(conn: sqlite3.Connection, op: Op) -> set[int]:
     """Record and apply one op inside the caller's transaction."""
     if not record(conn, op):
         return set()
+    return effect(conn, op)
+
+
+def effect(conn: sqlite3.Connection, op: Op) -> set[int]:
+    """Merge a just-recorded op's effect (or park it until what it refers to arrives)."""
     handler = _HANDLERS.get(op.kind)
     if handler is None:
         raise ValueError(f"unknown operation kind {op.kind!r}")
@@ -86,8 +93,50 @@ def apply(conn: sqlite3.Connection, op: Op) -> set[int]:
 
 
 def customer_id(conn: sqlite3.Connection, uid: str) -> int | None:
-    row = conn.execute("SELECT id FROM customers WHERE uid = ?", (uid,)).fetchone()
+    """The row of a customer, following a merge (an alias) to the customer that survived it."""
+    row = conn.execute("SELECT id FROM customers WHERE uid = ?", (resolve(conn, uid),)).fetchone()
     return row[0] if row else None
+
+
+def resolve(conn: sqlite3.Connection, uid: str) -> str:
+    """The uid a customer goes by here: their own, or the survivor's they were merged into."""
+    row = conn.execute("SELECT into_uid FROM aliases WHERE uid = ?", (uid,)).fetchone()
+    return row[0] if row else uid
+
+
+def clock(op: Op) -> str:
+    """The clock an op's effect is judged by (last writer wins). An undo's inverse op is judged just after
+    the op it takes back (``reverts``), not at its own time: so a teammate's edit made after the
+    original, which the undoing replica had not seen yet, still wins everywhere; with no such edit the
+    undo wins, since every later stamp sorts after ``<reverted>+...``."""
+    reverts = op.payload.get("reverts")
+    return f"{reverts}+{op.hlc}" if reverts else op.hlc
+
+
+def _park(conn: sqlite3.Connection, op: Op, what: str) -> set[int]:
+    """Keep an op whose referent has not arrived yet; ``_unpark`` applies it when it does."""
+    conn.execute("INSERT OR REPLACE INTO parked (op_id, waits_for) VALUES (?, ?)", (op.op_id, what))
+    return set()
+
+
+def _unpark(conn: sqlite3.Connection, keys: list[str]) -> set[int]:
+    """Apply the ops that were waiting for these (a customer, a tag, a contact, a note that arrived)."""
+    if not keys or conn.execute("SELECT 1 FROM parked LIMIT 1").fetchone() is None:
+        return set()
+    waiting = [r[0] for r in select_in(conn, "SELECT op_id FROM parked WHERE waits_for IN (%s)", keys)]
+    touched: set[int] = set()
+    for chunk_start in range(0, len(waiting), 500):
+        chunk = waiting[chunk_start:chunk_start + 500]
+        conn.execute("DELETE FROM parked WHERE op_id IN (%s)" % ",".join("?" * len(chunk)), chunk)
+        for row in select_in(conn, SELECT + " WHERE op_id IN (%s) ORDER BY hlc", chunk):
+            op = Op.from_row(row)
+            touched |= _HANDLERS[op.kind](conn, op)
+    return touched
+
+
+def parked(conn: sqlite3.Connection) -> int:
+    """How many ops wait for something that has not arrived."""
+    return conn.execute("SELECT count(*) FROM parked").fetchone()[0]
 
 
 def _lww(conn: sqlite3.Connection, entity: str, field: str, hlc: str) -> bool:
@@ -100,14 +149,63 @@ def _lww(conn: sqlite3.Connection, entity: str, field: str, hlc: str) -> bool:
 
 
 def _customer_create(conn: sqlite3.Connection, op: Op) -> set[int]:
-    p = op.payload
-    # No field clocks at creation: a field without a clock takes the first set op that comes,
-    # and every set op of a customer is newer than the op that created them.
-    conn.execute(_CREATE_CUSTOMER, create_row(p))
+    return create_one(conn, op.payload, op.hlc, op)
+
+
+def create_one(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op) -> set[int]:
+    """One customer's creation (a ``customer.create``, or an import row that met a customer here).
+
+    No field clocks at creation: a field without a clock takes the first set op that comes. A creation
+    whose number another creation here already used is merged with it (``_merge``)."""
+    uid = p["uid"]
+    if conn.execute("SELECT 1 FROM aliases WHERE uid = ?", (uid,)).fetchone():
+        return set()  # merged into another before: nothing of its own to add
+    twin = conn.execute("SELECT uid, coalesce(created_hlc, '') FROM customers WHERE created_phone = ? AND uid != ?",
+                        (p["phone"], uid)).fetchone()
+    if twin:
+        return _merge(conn, p, hlc, op, twin)
+    if conn.execute(_CREATE_CUSTOMER, [*create_row(p), hlc, p["phone"]]).rowcount == 0:
+        if conn.execute("SELECT 1 FROM customers WHERE uid = ?", (uid,)).fetchone():
+            return set()
+        return _park(conn, op, f"phone:{p['phone']}")  # another customer changed to this number here
     for tag in p.get("tags", ()):  # the tags a customer arrives with (an import row) share the creation's clock
-        conn.execute(_TAG_UPSERT, (1, op.hlc, p["uid"], tag)).fetchall()
-    cid = customer_id(conn, p["uid"])
-    return {cid} if cid is not None else set()
+        conn.execute(_TAG_UPSERT, (1, hlc, uid, tag)).fetchall()
+    if p.get("note"):
+        conn.execute("INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) SELECT ?, id, ?, ?, ? "
+                     "FROM customers WHERE uid = ?", (p["note"][0], p.get("created_at"), op.actor, p["note"][1], uid))
+    cid = customer_id(conn, uid)
+    return ({cid} if cid is not None else set()) | _unpark(conn, [f"customer:{uid}"])
+
+
+def _merge(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, twin: tuple[str, str]) -> set[int]:
+    """Two creations of one number (on two replicas) end as one customer everywhere, whatever the
+    order they arrive in: the lowest (creation clock, uid) survives with its creation's values where no
+    set op has written since; set ops of both compete by clock; tags by clock; notes and contacts of
+    both are kept. The other uid becomes an alias, so its ops, early or late, land on the survivor."""
+    uid, (other, other_hlc) = p["uid"], twin
+    if (hlc, uid) > (other_hlc, other):  # the newcomer merges into the customer here
+        conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (uid, other))
+        survivor = other
+    else:  # the customer here merges into the newcomer: the row takes its uid and creation values
+        entity, new_entity = f"customer:{other}", f"customer:{uid}"
+        clocked = {f for (f,) in conn.execute("SELECT field FROM field_clocks WHERE entity = ?", (entity,))}
+        values = {f: (int(bool(p.get(f))) if f == "consent" else p.get(f)) for f in _CREATED_FIELDS
+                  if f not in clocked}
+        sets = ", ".join(f"{f} = ?" for f in values)  # names from _CREATED_FIELDS only
+        conn.execute(f"UPDATE customers SET uid = ?, created_hlc = ?, created_op = NULL{', ' + sets if sets else ''} "
+                     "WHERE uid = ?", (uid, hlc, *values.values(), other))
+        conn.execute("UPDATE field_clocks SET entity = ? WHERE entity = ?", (new_entity, entity))
+        conn.execute("UPDATE aliases SET into_uid = ? WHERE into_uid = ?", (uid, other))
+        conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (other, uid))
+        survivor = uid
+    for tag in p.get("tags", ()):
+        conn.execute(_TAG_UPSERT, (1, hlc, survivor, tag)).fetchall()
+    if p.get("note"):
+        conn.execute("INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) SELECT ?, id, ?, ?, ? "
+                     "FROM customers WHERE uid = ?", (p["note"][0], p.get("created_at"), op.actor, p["note"][1],
+                                                      survivor))
+    cid = customer_id(conn, survivor)
+    return ({cid} if cid is not None else set()) | _unpark(conn, [f"customer:{uid}", f"customer:{other}"])
 
 
 def create_row(p: dict[str, Any]) -> list[Any]:
@@ -139,19 +237,27 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
     at = {f: i for i, f in enumerate(op.payload["fields"])}
     rows = op.payload["rows"]
     uid, phone, tags, note, created = at["uid"], at["phone"], at["tags"], at["note"], at["created_at"]
+    met: list[int] = []
     if not fresh:
-        seen: set[str] = set()
-        for sql, i in (("SELECT uid FROM customers WHERE uid IN (%s)", uid),
-                       ("SELECT phone FROM customers WHERE phone IN (%s)", phone)):
-            seen.update(v for (v,) in select_in(conn, sql, [r[i] for r in rows]))
-        rows = [r for r in rows if r[uid] not in seen and r[phone] not in seen]
+        uids, phones = [r[uid] for r in rows], sorted({r[phone] for r in rows})
+        known = {v for sql in ("SELECT uid FROM customers WHERE uid IN (%s)", "SELECT uid FROM aliases WHERE uid IN (%s)")
+                 for (v,) in select_in(conn, sql, uids)}
+        taken = {v for sql in ("SELECT created_phone FROM customers WHERE created_phone IN (%s)",
+                               "SELECT phone FROM customers WHERE phone IN (%s)") for (v,) in select_in(conn, sql, phones)}
+        # A row whose number a customer here already has is merged with them, one at a time (rare).
+        rows = [r for r in rows if r[uid] not in known]
+        clash = [r for r in rows if r[phone] in taken]
+        rows = [r for r in rows if r[phone] not in taken]
+        for r in clash:
+            met += create_one(conn, dict(zip(op.payload["fields"], r, strict=True)), op.hlc, op)
     base = conn.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]
     ids = range(base + 1, base + 1 + len(rows))
     values = operator.itemgetter(*(at[c] for c in _CREATE_COLUMNS))
-    columns = _IMPORT_COLUMNS + derived_columns
+    columns = _IMPORT_COLUMNS + ("created_hlc", "created_phone") + derived_columns
     conn.executemany(
         "INSERT INTO customers (%s) VALUES (%s)" % (", ".join(columns), ", ".join("?" * len(columns))),
-        [(cid, *values(r), op.op_id, *(derived(r[tags]) if derived else ())) for cid, r in zip(ids, rows, strict=True)])
+        [(cid, *values(r), op.op_id, op.hlc, r[phone], *(derived(r[tags]) if derived else ()))
+         for cid, r in zip(ids, rows, strict=True)])
     tag_ids = {name.lower(): tid for tid, name in conn.execute("SELECT id, name FROM tags")}
     conn.executemany(
         "INSERT OR IGNORE INTO customer_tags (customer_id, tag_id, present, hlc) VALUES (?, ?, 1, ?)",
@@ -160,15 +266,21 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
     conn.executemany(
         "INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) VALUES (?,?,?,?,?)",
         [(r[note][0], cid, r[created], op.actor, r[note][1]) for cid, r in zip(ids, rows, strict=True) if r[note]])
-    return list(ids)
+    return list(ids) + met
 
 
 def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:
     cid = customer_id(conn, op.payload["uid"])
     if cid is None:
-        return set()
+        return _park(conn, op, f"customer:{op.payload['uid']}")
+    at, entity = clock(op), f"customer:{resolve(conn, op.payload['uid'])}"
+    phone = op.payload["fields"].get("phone")
+    if phone and conn.execute("SELECT 1 FROM customers WHERE phone = ? AND id != ?", (phone, cid)).fetchone():
+        # Another customer holds that number here (one created on another replica): never raise inside
+        # apply; the change waits, counted by `wtui sync`, until the two are merged (issue #13, open).
+        return _park(conn, op, f"phone:{phone}")
     for field, value in op.payload["fields"].items():
-        if field not in CUSTOMER_FIELDS or not _lww(conn, op.entity, field, op.hlc):
+        if field not in CUSTOMER_FIELDS or not _lww(conn, entity, field, at):
             continue
         if field == "preference":
             _set_preference(conn, cid, value)
@@ -204,8 +316,11 @@ _TAG_UPSERT = """INSERT INTO customer_tags (customer_id, tag_id, present, hlc)
 _TAG_UPSERT_MANY = _TAG_UPSERT.replace("\n    RETURNING customer_id", "")
 
 
-_CLOCK = "INSERT OR REPLACE INTO field_clocks (entity, field, hlc) VALUES (?,?,?)"
-_SET_BY_UID = {f: "UPDATE customers SET %s = ? WHERE uid = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
+# A field's clock moves only forward; the value is written where this op's clock is the one now held.
+_CLOCK = """INSERT INTO field_clocks (entity, field, hlc) VALUES (?,?,?)
+    ON CONFLICT (entity, field) DO UPDATE SET hlc = excluded.hlc WHERE excluded.hlc > field_clocks.hlc"""
+_SET_BY_UID = {f: "UPDATE customers SET %s = ? WHERE uid = ? AND (SELECT hlc FROM field_clocks WHERE entity = ? "
+                  "AND field = '%s') = ?" % (f, f) for f in CUSTOMER_FIELDS - {"preference"}}
 _NOTE_BY_UID = """INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text)
     SELECT ?, id, ?, ?, ? FROM customers WHERE uid = ?"""
 
@@ -224,19 +339,21 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
     """Record and apply many ops this replica just made: one executemany per kind (~10x faster
     than one by one), for tag ops, ``customer.set`` of plain columns, ``note.add`` and retractions.
 
-    Fresh ops carry the newest clock this replica has seen, so last-writer-wins
-    needs no comparison: they win. Ops from elsewhere go through ``apply``.
+    Fresh ops mostly carry the newest clock this replica has seen, but an undo's inverse is judged
+    at the op it takes back (``clock``): so clocks are compared here as in ``apply``. Ops from
+    elsewhere go through ``apply``.
     """
     refused = sorted({op.kind for op in batch if not fresh_ok(op.kind, op.payload)})
     if refused:
         raise ValueError(f"apply_fresh takes tag ops, plain customer.set, note.add and retractions, not {refused}")
     sets = [op for op in batch if op.kind == "customer.set"]
     conn.executemany(_RECORD, [op.row() for op in batch])
-    conn.executemany(_TAG_UPSERT_MANY, [(int(op.kind == "tag.add"), op.hlc, op.payload["uid"], op.payload["tag"])
+    conn.executemany(_TAG_UPSERT_MANY, [(int(op.kind == "tag.add"), clock(op), op.payload["uid"], op.payload["tag"])
                                         for op in batch if op.kind in ("tag.add", "tag.remove")])
-    conn.executemany(_CLOCK, [(op.entity, f, op.hlc) for op in sets for f in op.payload["fields"]])
+    conn.executemany(_CLOCK, [(op.entity, f, clock(op)) for op in sets for f in op.payload["fields"]])
     for field, sql in _SET_BY_UID.items():
-        rows = [(op.payload["fields"][field], op.payload["uid"]) for op in sets if field in op.payload["fields"]]
+        rows = [(op.payload["fields"][field], op.payload["uid"], op.entity, clock(op)) for op in sets
+                if field in op.payload["fields"]]
         if rows:
             conn.executemany(sql, rows)
     conn.executemany(_NOTE_BY_UID, [(op.payload["uid"], op.payload["at"], op.actor, op.payload["text"],
@@ -246,25 +363,54 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
-    row = conn.execute(_TAG_UPSERT, (present, op.hlc, op.payload["uid"], op.payload["tag"])).fetchone()
-    return {row[0]} if row else set()
+    uid, tag = resolve(conn, op.payload["uid"]), op.payload["tag"]
+    row = conn.execute(_TAG_UPSERT, (present, clock(op), uid, tag)).fetchone()
+    if row:
+        return {row[0]}
+    if customer_id(conn, uid) is None:
+        return _park(conn, op, f"customer:{uid}")
+    if tag_id(conn, tag) is None:
+        return _park(conn, op, _tag_key(tag))
+    return set()  # an older op than the one the row holds: last writer wins
+
+
+def _tag_key(name: str) -> str:
+    return "tag:" + name.lower()  # tag names are one tag whatever their case
 
 
 def _tag_create(conn: sqlite3.Connection, op: Op) -> set[int]:
+    """A tag definition is last-writer-wins per field with its name as key: two admins who create one
+    name end with one tag, the same on every replica; its creator is whoever created it first."""
     p = op.payload
-    conn.execute(
-        "INSERT OR IGNORE INTO tags (name, dimension, color, description, created_by, created_at) VALUES (?,?,?,?,?,?)",
-        (p["name"], p.get("dimension", ""), p.get("color", ""), p.get("description", ""), op.actor, p.get("at")),
-    )
+    key = _tag_key(p["name"])
+    tid = tag_id(conn, p["name"])
+    if tid is None:
+        conn.execute("INSERT INTO tags (name, dimension, color, description, created_by, created_at) "
+                     "VALUES (?,?,?,?,?,?)", (p["name"], p.get("dimension", ""), p.get("color", ""),
+                                              p.get("description", ""), op.actor, p.get("at")))
+        for field in ("name", "dimension", "color", "description"):
+            _lww(conn, key, field, op.hlc)
+        conn.execute("INSERT OR REPLACE INTO field_clocks (entity, field, hlc) VALUES (?, 'created', ?)",
+                     (key, op.hlc))
+        return _unpark(conn, [key])
+    for field in ("name", "dimension", "color", "description"):
+        if _lww(conn, key, field, op.hlc):
+            conn.execute("UPDATE tags SET %s = ? WHERE id = ?" % field, (p.get(field, ""), tid))
+    first = conn.execute("SELECT hlc FROM field_clocks WHERE entity = ? AND field = 'created'", (key,)).fetchone()
+    if first is None or op.hlc < first[0]:  # the earliest creation names the creator
+        conn.execute("INSERT OR REPLACE INTO field_clocks (entity, field, hlc) VALUES (?, 'created', ?)",
+                     (key, op.hlc))
+        conn.execute("UPDATE tags SET created_by = ?, created_at = ? WHERE id = ?", (op.actor, p.get("at"), tid))
     return set()
 
 
 def _tag_set(conn: sqlite3.Connection, op: Op) -> set[int]:
     tid = tag_id(conn, op.payload["name"])
     if tid is None:
-        return set()
+        return _park(conn, op, _tag_key(op.payload["name"]))
+    at = clock(op)
     for field, value in op.payload["fields"].items():
-        if field in TAG_FIELDS and _lww(conn, op.entity, field, op.hlc):
+        if field in TAG_FIELDS and _lww(conn, _tag_key(op.payload["name"]), field, at):
             conn.execute(_SET_TAG[field], (value, tid))
     return set()
 
@@ -273,7 +419,7 @@ def _interaction_add(conn: sqlite3.Connection, op: Op) -> set[int]:
     p = op.payload
     cid = customer_id(conn, p["customer"])
     if cid is None:
-        return set()
+        return _park(conn, op, f"customer:{p['customer']}")
     conn.execute(
         """INSERT OR IGNORE INTO interactions
                (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
@@ -281,25 +427,27 @@ def _interaction_add(conn: sqlite3.Connection, op: Op) -> set[int]:
         (p["uid"], cid, p["kind"], p["at"], p.get("text"), p.get("signals"), p.get("amount"), p.get("minutes"),
          p.get("color_at"), op.actor),
     )
-    return {cid}
+    return {cid} | _unpark(conn, [f"interaction:{p['uid']}"])
 
 
 def _note_add(conn: sqlite3.Connection, op: Op) -> set[int]:
     p = op.payload
     cid = customer_id(conn, p["customer"])
     if cid is None:
-        return set()
+        return _park(conn, op, f"customer:{p['customer']}")
     conn.execute(
         "INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) VALUES (?,?,?,?,?)",
         (p["uid"], cid, p["at"], op.actor, p["text"]),
     )
-    return set()
+    return _unpark(conn, [f"note:{p['uid']}"])
 
 
-def _retract(table_sql: str):
+def _retract(table_sql: str, what: str):
     def handler(conn: sqlite3.Connection, op: Op) -> set[int]:
         row = conn.execute(table_sql, (op.payload["uid"],)).fetchone()
-        return {row[0]} if row else set()
+        if row is None:  # the contact or note it takes back has not arrived: wait for it
+            return _park(conn, op, f"{what}:{op.payload['uid']}")
+        return {row[0]}
 
     return handler
 
@@ -325,7 +473,8 @@ def _settings_set(conn: sqlite3.Connection, op: Op) -> set[int]:
 
 _HANDLERS = {
     "customer.create": _customer_create,
-    "customers.import": lambda c, o: set(insert_customers(c, o)),
+    "customers.import": lambda c, o: set(insert_customers(c, o)) | _unpark(
+        c, [f"customer:{r[o.payload['fields'].index('uid')]}" for r in o.payload["rows"]]),
     "customer.set": _customer_set,
     "tag.add": lambda c, o: _tag_presence(c, o, 1),
     "tag.remove": lambda c, o: _tag_presence(c, o, 0),
@@ -336,7 +485,7 @@ _HANDLERS = {
     "settings.set": _settings_set,
     "segment.set": _segment_set,  # an empty expr deletes the segment
     # Undo of an append: the row stays (sync needs its uid) but stops counting.
-    "interaction.retract": _retract(_RETRACT["interaction.retract"] + " RETURNING customer_id"),
-    "note.retract": _retract(_RETRACT["note.retract"] + " RETURNING customer_id"),
+    "interaction.retract": _retract(_RETRACT["interaction.retract"] + " RETURNING customer_id", "interaction"),
+    "note.retract": _retract(_RETRACT["note.retract"] + " RETURNING customer_id", "note"),
     "book.seed": lambda c, o: set(),  # a generated starting snapshot: a log entry, nothing to merge
 }

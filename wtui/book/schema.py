@@ -148,7 +148,27 @@ def _v6(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE customers ADD COLUMN {column} TEXT")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6}
+def _v7(conn: sqlite3.Connection) -> None:
+    # An op from another replica that arrives before what it refers to (a customer, a tag, the contact a
+    # retract takes back) waits here, recorded in the log, until that arrives: never marked seen for nothing.
+    conn.execute("CREATE TABLE parked (op_id TEXT NOT NULL PRIMARY KEY, waits_for TEXT NOT NULL) WITHOUT ROWID")
+    conn.execute("CREATE INDEX parked_by_what ON parked (waits_for)")
+    # What this file is as a replica: its id (the clock's node) and the file it was given to. Never
+    # replicated; a copy made by hand is a new file, so it takes a new id at its first write.
+    conn.execute("CREATE TABLE replica (key TEXT NOT NULL PRIMARY KEY, value TEXT) WITHOUT ROWID")
+    # Two replicas that each create a customer with one number hold one customer once they meet: the
+    # creation with the lowest (clock, uid) survives, the other's uid becomes an alias of it (its ops
+    # follow). The number a customer was created with is the key, so a later change of number on one
+    # replica does not hide the match.
+    conn.execute("ALTER TABLE customers ADD COLUMN created_hlc TEXT")
+    conn.execute("ALTER TABLE customers ADD COLUMN created_phone TEXT")
+    conn.execute("UPDATE customers SET created_phone = phone")
+    conn.execute("CREATE INDEX customers_created_phone ON customers (created_phone)")
+    conn.execute("CREATE TABLE aliases (uid TEXT NOT NULL PRIMARY KEY, into_uid TEXT NOT NULL) WITHOUT ROWID")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
+                                                               7: _v7}
 
 
 def version(conn: sqlite3.Connection) -> int:

@@ -2,7 +2,10 @@
 
 An op is reverted only while what it changed is still as it left it: a field
 or tag whose clock still carries the op's stamp. If a teammate changed it
-since, their change stands and the revert of that piece is skipped.
+since, their change stands and the revert of that piece is skipped. The
+inverse carries ``reverts`` (the clock of the op it takes back) and is judged
+just after it (``ops.clock``): a teammate's later edit this replica had not
+seen yet still wins on every replica when it arrives.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import sqlite3
 from typing import Any
 
 from wtui.book.db import select_in
-from wtui.book.ops import CUSTOMER_FIELDS, Op, tag_id
+from wtui.book.ops import CUSTOMER_FIELDS, Op, clock, tag_id
 
 _PREFERENCE = "SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?"
 _READ_FIELD = {f: "SELECT %s FROM customers WHERE id = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
@@ -68,16 +71,17 @@ def inverses(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[str, str, 
         p = op.payload
         if op.kind in ("tag.add", "tag.remove"):
             key = (ids.get(p["uid"]), tag_ids.get(p["tag"].lower()))
-            if tag_clock.get(key) != op.hlc:  # gone, or changed since by someone else
+            if tag_clock.get(key) != clock(op):  # gone, or changed since by someone else
                 return None
             kind = "tag.add" if p.get("was") else "tag.remove"
-            return kind, op.entity, {"uid": p["uid"], "tag": p["tag"], "was": op.kind == "tag.add"}
+            return kind, op.entity, {"uid": p["uid"], "tag": p["tag"], "was": op.kind == "tag.add",
+                                     "reverts": clock(op)}
         if op.kind == "customer.set":
-            fields = {f: v for f, v in p.get("old", {}).items() if field_clock.get((op.entity, f)) == op.hlc}
+            fields = {f: v for f, v in p.get("old", {}).items() if field_clock.get((op.entity, f)) == clock(op)}
             if not fields:
                 return None
             return "customer.set", op.entity, {"uid": p["uid"], "fields": fields,
-                                               "old": {f: p["fields"][f] for f in fields}}
+                                               "old": {f: p["fields"][f] for f in fields}, "reverts": clock(op)}
         if op.kind == "interaction.add":
             return "interaction.retract", op.entity, {"uid": p["uid"], "customer": p["customer"]}
         if op.kind == "note.add":

@@ -57,6 +57,7 @@ _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team"
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
+                  ("sync", "max_clock_ahead_minutes"),
                   ("windows", "search_days"), ("tags", "max_length"), ("queue", "limit"), ("ui", "min_width"),
                   ("ui", "min_height"), ("ui", "panel_min_width"), ("demo", "customers"),
                   ("colors", "rules", "red_fatigue_streak")}
@@ -314,6 +315,7 @@ class RulesCfg:
 @dataclass(frozen=True)
 class SyncCfg:
     poll_seconds: float
+    max_clock_ahead_minutes: float
 
 
 @dataclass(frozen=True)
