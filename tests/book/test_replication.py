@@ -332,3 +332,22 @@ def test_one_number_created_on_two_replicas_is_one_customer_everywhere_with_both
     one.sync_with(two)
     assert one.card(a).owner == two.card(a).owner == "omar"
     assert _state(one) == _state(two)
+
+
+def test_an_undo_of_a_note_still_waiting_for_its_customer_takes_it_back_when_it_comes(tmp_path, cfg):
+    """Found by the simulation (seed 127): the undo's retract went through apply_fresh, found no note
+    (its add was parked) and was lost; the note then came back unretracted."""
+    one = _replica(tmp_path / "one.db", cfg, Clock(NOW), "ana")
+    one.clone(tmp_path / "two.db")
+    two = Book.open(tmp_path / "two.db", cfg, clock=Clock(NOW), actor="ana")
+    uid = one.add_customer("+4915123456789", "Lea")
+    one.add_note(uid, "wrong customer")
+    create, note = _ops(one)[-2:]
+    two.apply_remote([note])  # parked: two has no Lea yet
+    two.undo(note.batch)  # the same rep, on two, takes her note back
+    two.apply_remote([create])
+    assert [n for n in two.notes(uid)] == []
+    one.sync_with(two)
+    assert _state(one) == _state(two)
+    one.close()
+    two.close()

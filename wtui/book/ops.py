@@ -359,7 +359,18 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
     conn.executemany(_NOTE_BY_UID, [(op.payload["uid"], op.payload["at"], op.actor, op.payload["text"],
                                      op.payload["customer"]) for op in batch if op.kind == "note.add"])
     for kind, sql in _RETRACT.items():
-        conn.executemany(sql, [(op.payload["uid"],) for op in batch if op.kind == kind])
+        wanted = [op for op in batch if op.kind == kind]
+        if not wanted:
+            continue
+        conn.executemany(sql, [(op.payload["uid"],) for op in wanted])
+        # An undo of a contact or note whose add is still parked here (its customer has not arrived):
+        # the retract waits for it too, or the add would come back unretracted.
+        what = kind.split(".")[0]
+        there = {u for (u,) in select_in(conn, f"SELECT uid FROM {what}s WHERE uid IN (%s)",
+                                         [op.payload["uid"] for op in wanted])}
+        for op in wanted:
+            if op.payload["uid"] not in there:
+                _park(conn, op, f"{what}:{op.payload['uid']}")
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
