@@ -336,13 +336,21 @@ class Book:
     def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
         with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
             op = ops.Op(self._op_id(), self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
-            touched = ops.apply(self.conn, op)
-            # Tags weigh in a verdict only as priority tags, and those only as the queue rank.
-            if kind not in ("tag.add", "tag.remove"):
-                self._touched |= touched
-            elif payload["tag"] in self.cfg.colors.rules.priority_tags:
-                self._reranked |= touched
+            self._mark(op, ops.apply(self.conn, op))
         return op
+
+    def _mark(self, op: ops.Op, touched: set[int]) -> None:
+        """Which verdicts an applied op made stale. Tags weigh in a verdict only as priority tags, and
+        those only as the queue rank; of a customer's fields only ``derive.VERDICT_FIELDS`` count (an
+        owner or a name changes no colour). A customer created or merged is recomputed whole."""
+        if op.kind in ("tag.add", "tag.remove"):
+            if op.payload["tag"] in self.cfg.colors.rules.priority_tags:
+                self._reranked |= touched
+        elif op.kind == "customer.set" and derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]) \
+                and "phone" not in op.payload["fields"]:
+            return
+        else:
+            self._touched |= touched
 
     @_writes
     def undo(self, batch_id: str, reason: str = "", *, progress: Progress | None = None) -> tuple[int, int]:
@@ -417,7 +425,7 @@ class Book:
                 self._hlc.observe(op.hlc, self._ms())
                 if ops.record(self.conn, op):
                     new += 1
-                    self._touched |= ops.effect(self.conn, op)
+                    self._mark(op, ops.effect(self.conn, op))
         return new
 
     def waiting(self) -> int:
