@@ -90,7 +90,8 @@ _ROW_COLUMNS = ("id", "uid", "name", "phone", "wa_id", "region", "tz", "language
                 "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "purchase_count", "purchase_total",
                 "last_inbound", "last_outbound", "last_purchase", "due_at", "preference")
 _ROWS = """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.wa_id, substr(c.phone, 2)), c.region,
-       COALESCE(c.tz_override, c.tz), c.language, c.source, c.owner, c.consent, c.consent_at, c.consent_source, c.color, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, c.purchase_count,
+       COALESCE(c.tz_override, c.tz), c.language, c.source, c.owner, c.consent, c.consent_at, c.consent_source,
+       c.color, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, c.purchase_count,
        c.purchase_total, c.last_inbound, c.last_outbound, c.last_purchase, c.due_at, p.note
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s) ORDER BY c.id"""
 
@@ -956,8 +957,8 @@ class Book:
                 self.conn, "SELECT created_phone, id, uid, name, source, owner, consent, consent_at, consent_source "
                 "FROM customers WHERE created_phone IN (%s)", phones)}  # who changed number is still who they were
             existing.update({row[0]: row[1:] for row in db.select_in(
-                self.conn, "SELECT phone, id, uid, name, source, owner, consent, consent_at, consent_source FROM customers "
-                "WHERE phone IN (%s)", phones)})
+                self.conn, "SELECT phone, id, uid, name, source, owner, consent, consent_at, consent_source "
+                "FROM customers WHERE phone IN (%s)", phones)})
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
             fresh = [r for r in rows if r.phone not in existing]
             changes: list[ops.Op] = []

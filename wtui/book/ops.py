@@ -240,10 +240,11 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
     met: list[int] = []
     if not fresh:
         uids, phones = [r[uid] for r in rows], sorted({r[phone] for r in rows})
-        known = {v for sql in ("SELECT uid FROM customers WHERE uid IN (%s)", "SELECT uid FROM aliases WHERE uid IN (%s)")
-                 for (v,) in select_in(conn, sql, uids)}
+        known = {v for sql in ("SELECT uid FROM customers WHERE uid IN (%s)",
+                               "SELECT uid FROM aliases WHERE uid IN (%s)") for (v,) in select_in(conn, sql, uids)}
         taken = {v for sql in ("SELECT created_phone FROM customers WHERE created_phone IN (%s)",
-                               "SELECT phone FROM customers WHERE phone IN (%s)") for (v,) in select_in(conn, sql, phones)}
+                               "SELECT phone FROM customers WHERE phone IN (%s)")
+                 for (v,) in select_in(conn, sql, phones)}
         # A row whose number a customer here already has is merged with them, one at a time (rare).
         rows = [r for r in rows if r[uid] not in known]
         clash = [r for r in rows if r[phone] in taken]

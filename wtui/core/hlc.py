@@ -9,7 +9,6 @@ never out of order). The node is the replica's id, kept in the book.
 
 from __future__ import annotations
 
-
 COUNTER_MAX = 99_999
 
 

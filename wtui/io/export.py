@@ -15,7 +15,7 @@ from wtui.io.files import open_for_writing
 
 COLUMNS = ("name", "phone", "color", "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "region",
            "tz", "language", "source", "owner", "consent", "tags", "preference", "last_inbound", "last_purchase",
-           "wa_id", "consent_at", "consent_source")  # wa_id: the id WhatsApp sends to (Mexico's 521..., Brazil's 8 digits)
+           "wa_id", "consent_at", "consent_source")  # wa_id: the id WhatsApp sends to (Mexico's 521...)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
