@@ -454,10 +454,9 @@ class Book:
     def clone(self, target: str | Path) -> Path:
         """A consistent copy of this book (SQLite's backup, safe while others write), to start a replica
         from: it takes a replica id of its own at its first write."""
-        from wtui.io.files import check_target
-
         target = Path(target)
-        check_target(str(target), "COPY", access=False)
+        if not target.parent.is_dir():
+            raise BadInput(f"{target}: no directory {target.parent}")
         if target.exists():
             raise BadInput(f"{target} exists: a clone never overwrites a file")
         db.create_file(target, self.cfg.book.shared)
