@@ -7,7 +7,8 @@ A replica of a synthetic book (``wtui clone``) makes ``--edits`` edits (tag adds
 changes, notes: the mix of a morning); the original then applies them as a peer would receive them,
 500 to a batch (``Book.apply_remote``), on disk. The floor is SQLite itself: the same ops inserted
 into the ops table alone, in the same batches. Also printed: the log's bytes per edit, and
-``Book.sync_with`` (finding what each side lacks, then applying) end to end.
+``Book.sync_with`` (finding what each side lacks, then applying) end to end, and a new replica's
+start: a snapshot of the book (``wtui clone``) plus catching up with the peer.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main() -> None:
     args.books.mkdir(parents=True, exist_ok=True)
     cfg = config.load(layers=[])
     source = book_for(args.size, args.books, cfg)
-    applied, floor, exchange, per_edit = [], [], [], []
+    applied, floor, exchange, per_edit, bootstrap = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             peer, me = Path(tmp) / f"peer{run}.db", Path(tmp) / f"me{run}.db"
@@ -86,12 +87,21 @@ def main() -> None:
                 t0 = time.perf_counter()
                 book.sync_with(other)
                 exchange.append(time.perf_counter() - t0)
+            # A new replica: a snapshot of the book (wtui clone), then the ops it lacks from a peer.
+            snap = Path(tmp) / f"snap{run}.db"
+            t0 = time.perf_counter()
+            with Book.open(source, cfg) as book:  # the book as it was before the edits (migrated once)
+                book.clone(snap)
+            with Book.open(snap, cfg, actor="li") as new, Book.open(peer, cfg, actor="omar") as other:
+                new.sync_with(other)
+            bootstrap.append(time.perf_counter() - t0)
     n = args.edits
     med = statistics.median
     print(f"{args.size:,}-customer book, {n:,} edits from a peer, {args.runs} runs (medians)")
     print(f"  apply_remote, batches of 500: {med(applied):.2f} s = {n / med(applied):,.0f} ops/s "
           f"(floor: the ops table alone {med(floor):.2f} s = {n / med(floor):,.0f} ops/s)")
     print(f"  sync_with (find what each lacks + apply): {med(exchange):.2f} s")
+    print(f"  a new replica: snapshot (wtui clone) + catch-up from a peer: {med(bootstrap):.2f} s")
     print(f"  op payload per edit: {med(per_edit):.0f} bytes")
 
 
