@@ -18,22 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.run import book_for
+from bench.run import sized_book
 from wtui.book.book import Book
-from wtui.core import config
 from wtui.io.csv_import import import_file
 from wtui.io.export import write_csv
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=100_000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--books", type=Path, default=Path(tempfile.gettempdir()) / "wtui-bench")
-    args = ap.parse_args()
-    args.books.mkdir(parents=True, exist_ok=True)
-    cfg = config.load(layers=[])
-    source = book_for(args.size, args.books, cfg)
+    args, cfg, source = sized_book(ap)
     exports, fresh, again, changed = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "customers.csv"

@@ -42,6 +42,18 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def sized_book(ap: argparse.ArgumentParser) -> tuple[argparse.Namespace, config.Config, Path]:
+    """The options a one-book benchmark shares (--size, --runs, --books): its arguments, the shipped config
+    and the synthetic book of that size (made once, kept in --books)."""
+    ap.add_argument("--size", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--books", type=Path, default=Path(tempfile.gettempdir()) / "wtui-bench")
+    args = ap.parse_args()
+    args.books.mkdir(parents=True, exist_ok=True)
+    cfg = config.load(layers=[])
+    return args, cfg, book_for(args.size, args.books, cfg)
+
+
 def book_for(size: int, books: Path, cfg: config.Config) -> Path:
     path = books / f"book-{size}.db"
     if not path.exists():

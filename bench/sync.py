@@ -21,10 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.run import book_for
+from bench.run import sized_book
 from wtui.book import ops
 from wtui.book.book import Book
-from wtui.core import config
 
 
 def _edits(book: Book, n: int, seed: int) -> list[ops.Op]:
@@ -49,14 +48,8 @@ def _edits(book: Book, n: int, seed: int) -> list[ops.Op]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--edits", type=int, default=10_000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--books", type=Path, default=Path(tempfile.gettempdir()) / "wtui-bench")
-    args = ap.parse_args()
-    args.books.mkdir(parents=True, exist_ok=True)
-    cfg = config.load(layers=[])
-    source = book_for(args.size, args.books, cfg)
+    args, cfg, source = sized_book(ap)
     applied, floor, exchange, per_edit, bootstrap = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):

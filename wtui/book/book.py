@@ -96,6 +96,9 @@ _ROWS = """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.wa_id, substr(c.phone
     FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s) ORDER BY c.id"""
 
 _CONTACTS = "SELECT uid, name, phone FROM customers WHERE uid IN (%s)"
+# An import row's customer, by the number they were created with, then (winning) by their number now.
+_EXISTING = tuple("SELECT %s, id, uid, name, source, owner, consent, consent_at, consent_source FROM customers "
+                  "WHERE %s IN (%%s)" % (col, col) for col in ("created_phone", "phone"))
 # What a bulk action may set, as the customer has it now (the op keeps the old value, for undo).
 _BULK_FIELD_NAMES = ("override_color", "override_until", "override_set_at", "override_intent", "owner")
 _BULK_FIELDS = "SELECT id, uid, %s FROM customers WHERE id IN (%%s) ORDER BY id" % ", ".join(_BULK_FIELD_NAMES)
@@ -347,10 +350,7 @@ class Book:
         if op.kind in ("tag.add", "tag.remove"):
             if op.payload["tag"] in self.cfg.colors.rules.priority_tags:
                 self._reranked |= touched
-        elif op.kind == "customer.set" and derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]) \
-                and "phone" not in op.payload["fields"]:
-            return
-        else:
+        elif op.kind != "customer.set" or not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]):
             self._touched |= touched
 
     @_writes
@@ -445,10 +445,10 @@ class Book:
         Each direction applies whole or not at all; running it again moves nothing."""
         sent = self.missing_from(other)
         received = other.missing_from(self)
-        for start in range(0, len(received), chunk):
-            self.apply_remote(received[start:start + chunk])
-        for start in range(0, len(sent), chunk):
-            other.apply_remote(sent[start:start + chunk])
+        for part in db.chunks(received, chunk):
+            self.apply_remote(part)
+        for part in db.chunks(sent, chunk):
+            other.apply_remote(part)
         return len(sent), len(received)
 
     def clone(self, target: str | Path) -> Path:
@@ -951,13 +951,9 @@ class Book:
             for tag in sorted(new_tags):
                 if ops.tag_id(self.conn, tag) is None:
                     self.create_tag(tag, reason=reason)
-            phones = [r.phone for r in rows]
-            existing = {row[0]: row[1:] for row in db.select_in(
-                self.conn, "SELECT created_phone, id, uid, name, source, owner, consent, consent_at, consent_source "
-                "FROM customers WHERE created_phone IN (%s)", phones)}  # who changed number is still who they were
-            existing.update({row[0]: row[1:] for row in db.select_in(
-                self.conn, "SELECT phone, id, uid, name, source, owner, consent, consent_at, consent_source "
-                "FROM customers WHERE phone IN (%s)", phones)})
+            # Who changed number is still who they were: found by the number they were created with too.
+            existing = {row[0]: row[1:] for sql in _EXISTING for row in db.select_in(
+                self.conn, sql, [r.phone for r in rows])}
             current_tags = reads.tags_for(self.conn, [e[0] for e in existing.values()])
             fresh = [r for r in rows if r.phone not in existing]
             changes: list[ops.Op] = []

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wtui.book.db import select_in
+from wtui.book.db import chunks, select_in
 
 CUSTOMER_FIELDS = frozenset({
     "name", "phone", "region", "tz", "tz_override", "language", "source", "owner", "consent", "consent_at",
@@ -44,6 +44,7 @@ _CREATE_CUSTOMER = "INSERT OR IGNORE INTO customers (%s, created_hlc, created_ph
     ", ".join(_CREATE_COLUMNS), ", ".join("?" * len(_CREATE_COLUMNS)))
 # The create-time columns a merge takes from the surviving creation where no set op has written them.
 _CREATED_FIELDS = ("name", "region", "tz", "language", "source", "owner", "consent", "created_at")
+_SET_CREATED = {f: "UPDATE customers SET %s = ? WHERE uid = ?" % f for f in _CREATED_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,7 @@ def _unpark(conn: sqlite3.Connection, keys: list[str]) -> set[int]:
         return set()
     waiting = [r[0] for r in select_in(conn, "SELECT op_id FROM parked WHERE waits_for IN (%s)", keys)]
     touched: set[int] = set()
-    for chunk_start in range(0, len(waiting), 500):
-        chunk = waiting[chunk_start:chunk_start + 500]
+    for chunk in chunks(waiting):
         conn.execute("DELETE FROM parked WHERE op_id IN (%s)" % ",".join("?" * len(chunk)), chunk)
         for row in select_in(conn, SELECT + " WHERE op_id IN (%s) ORDER BY hlc", chunk):
             op = Op.from_row(row)
@@ -168,13 +168,18 @@ def create_one(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op) ->
         if conn.execute("SELECT 1 FROM customers WHERE uid = ?", (uid,)).fetchone():
             return set()
         return _park(conn, op, f"phone:{p['phone']}")  # another customer changed to this number here
-    for tag in p.get("tags", ()):  # the tags a customer arrives with (an import row) share the creation's clock
-        conn.execute(_TAG_UPSERT, (1, hlc, uid, tag)).fetchall()
+    return _arrived(conn, p, hlc, op, uid, [f"customer:{uid}"])
+
+
+def _arrived(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, into: str, keys: list[str]) -> set[int]:
+    """What a creation brings besides its row (an import row's tags, at the creation's clock, and first
+    note) onto the customer ``into``; then the ops that waited for it."""
+    for tag in p.get("tags", ()):
+        conn.execute(_TAG_UPSERT, (1, hlc, into, tag)).fetchall()
     if p.get("note"):
-        conn.execute("INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) SELECT ?, id, ?, ?, ? "
-                     "FROM customers WHERE uid = ?", (p["note"][0], p.get("created_at"), op.actor, p["note"][1], uid))
-    cid = customer_id(conn, uid)
-    return ({cid} if cid is not None else set()) | _unpark(conn, [f"customer:{uid}"])
+        conn.execute(_NOTE_BY_UID, (p["note"][0], p.get("created_at"), op.actor, p["note"][1], into))
+    cid = customer_id(conn, into)
+    return ({cid} if cid is not None else set()) | _unpark(conn, keys)
 
 
 def _merge(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, twin: tuple[str, str]) -> set[int]:
@@ -189,23 +194,16 @@ def _merge(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, twin: 
     else:  # the customer here merges into the newcomer: the row takes its uid and creation values
         entity, new_entity = f"customer:{other}", f"customer:{uid}"
         clocked = {f for (f,) in conn.execute("SELECT field FROM field_clocks WHERE entity = ?", (entity,))}
-        values = {f: (int(bool(p.get(f))) if f == "consent" else p.get(f)) for f in _CREATED_FIELDS
-                  if f not in clocked}
-        sets = ", ".join(f"{f} = ?" for f in values)  # names from _CREATED_FIELDS only
-        conn.execute(f"UPDATE customers SET uid = ?, created_hlc = ?, created_op = NULL{', ' + sets if sets else ''} "
-                     "WHERE uid = ?", (uid, hlc, *values.values(), other))
+        conn.execute("UPDATE customers SET uid = ?, created_hlc = ?, created_op = NULL WHERE uid = ?",
+                     (uid, hlc, other))
+        for f in _CREATED_FIELDS:
+            if f not in clocked:
+                conn.execute(_SET_CREATED[f], (int(bool(p.get(f))) if f == "consent" else p.get(f), uid))
         conn.execute("UPDATE field_clocks SET entity = ? WHERE entity = ?", (new_entity, entity))
         conn.execute("UPDATE aliases SET into_uid = ? WHERE into_uid = ?", (uid, other))
         conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (other, uid))
         survivor = uid
-    for tag in p.get("tags", ()):
-        conn.execute(_TAG_UPSERT, (1, hlc, survivor, tag)).fetchall()
-    if p.get("note"):
-        conn.execute("INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) SELECT ?, id, ?, ?, ? "
-                     "FROM customers WHERE uid = ?", (p["note"][0], p.get("created_at"), op.actor, p["note"][1],
-                                                      survivor))
-    cid = customer_id(conn, survivor)
-    return ({cid} if cid is not None else set()) | _unpark(conn, [f"customer:{uid}", f"customer:{other}"])
+    return _arrived(conn, p, hlc, op, survivor, [f"customer:{uid}", f"customer:{other}"])
 
 
 def create_row(p: dict[str, Any]) -> list[Any]:
@@ -267,6 +265,8 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
     conn.executemany(
         "INSERT OR IGNORE INTO notes (uid, customer_id, at, author, text) VALUES (?,?,?,?,?)",
         [(r[note][0], cid, r[created], op.actor, r[note][1]) for cid, r in zip(ids, rows, strict=True) if r[note]])
+    if not fresh:  # ops from elsewhere that arrived before these customers
+        met += _unpark(conn, [f"customer:{r[uid]}" for r in rows])
     return list(ids) + met
 
 
@@ -329,6 +329,8 @@ _NOTE_BY_UID = """INSERT OR IGNORE INTO notes (uid, customer_id, at, author, tex
 FRESH_KINDS = frozenset({"tag.add", "tag.remove", "customer.set", "note.add", "interaction.retract", "note.retract"})
 _RETRACT = {"interaction.retract": "UPDATE interactions SET retracted = 1 WHERE uid = ?",
             "note.retract": "UPDATE notes SET retracted = 1 WHERE uid = ?"}
+_RETRACTED_THERE = {"interaction.retract": "SELECT uid FROM interactions WHERE uid IN (%s)",
+                    "note.retract": "SELECT uid FROM notes WHERE uid IN (%s)"}
 
 
 def fresh_ok(kind: str, payload: dict[str, Any]) -> bool:
@@ -366,12 +368,10 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
         conn.executemany(sql, [(op.payload["uid"],) for op in wanted])
         # An undo of a contact or note whose add is still parked here (its customer has not arrived):
         # the retract waits for it too, or the add would come back unretracted.
-        what = kind.split(".")[0]
-        there = {u for (u,) in select_in(conn, f"SELECT uid FROM {what}s WHERE uid IN (%s)",
-                                         [op.payload["uid"] for op in wanted])}
+        there = {u for (u,) in select_in(conn, _RETRACTED_THERE[kind], [op.payload["uid"] for op in wanted])}
         for op in wanted:
             if op.payload["uid"] not in there:
-                _park(conn, op, f"{what}:{op.payload['uid']}")
+                _park(conn, op, f"{kind.split('.')[0]}:{op.payload['uid']}")
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
@@ -485,8 +485,7 @@ def _settings_set(conn: sqlite3.Connection, op: Op) -> set[int]:
 
 _HANDLERS = {
     "customer.create": _customer_create,
-    "customers.import": lambda c, o: set(insert_customers(c, o)) | _unpark(
-        c, [f"customer:{r[o.payload['fields'].index('uid')]}" for r in o.payload["rows"]]),
+    "customers.import": lambda c, o: set(insert_customers(c, o)),
     "customer.set": _customer_set,
     "tag.add": lambda c, o: _tag_presence(c, o, 1),
     "tag.remove": lambda c, o: _tag_presence(c, o, 0),

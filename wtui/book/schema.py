@@ -144,8 +144,9 @@ def _v6(conn: sqlite3.Connection) -> None:
     # WhatsApp's own id for a customer when it is not their E.164 digits (Mexico's 521..., Brazil's
     # 8-digit ids): what a send must use. Marketing consent says when and from where it last changed,
     # so a stop or resume redelivered late never overrides a newer one.
-    for column in ("wa_id", "consent_at", "consent_source"):
-        conn.execute(f"ALTER TABLE customers ADD COLUMN {column} TEXT")
+    conn.execute("ALTER TABLE customers ADD COLUMN wa_id TEXT")
+    conn.execute("ALTER TABLE customers ADD COLUMN consent_at TEXT")
+    conn.execute("ALTER TABLE customers ADD COLUMN consent_source TEXT")
 
 
 def _v7(conn: sqlite3.Connection) -> None:

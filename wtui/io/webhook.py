@@ -255,8 +255,8 @@ def _message(m: Any, w: str, names: dict[str, str], limits: Limits, ignored: lis
         events.append(_order(m, w, sender, mid, at))
     if kind == "system":
         event = Event("system", sender, at, f"wa:{mid}", "\n".join(context) or "[system]")
-        new_id = _object(m.get("system"), f"{w}.system").get("wa_id") or _object(
-            m.get("system"), f"{w}.system").get("new_wa_id")
+        system = _object(m.get("system"), f"{w}.system")
+        new_id = system.get("wa_id") or system.get("new_wa_id")
         ignored.append(f"{w}: a WhatsApp notice for {sender}" + (
             f": the customer's new number is +{new_id}; the book keeps the old one until a rep changes it"
             if isinstance(new_id, str) and new_id else " (recorded)"))
