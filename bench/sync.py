@@ -67,8 +67,8 @@ def main() -> None:
                 for i in range(0, len(batch), 500):
                     with book.batch("floor"):  # one transaction a batch, as apply_remote
                         book.conn.executemany(
-                            "INSERT OR IGNORE INTO ops (op_id, hlc, actor, entity, kind, payload, reason, batch) "
-                            "VALUES (?,?,?,?,?,?,?,?)", [op.row() for op in batch[i:i + 500]])
+                            "INSERT OR IGNORE INTO ops (op_id, hlc, actor, entity, kind, payload, reason, batch, "
+                            "origin, oseq) VALUES (?,?,?,?,?,?,?,?,?,?)", [op.row() for op in batch[i:i + 500]])
                 floor.append(time.perf_counter() - t0)
             shutil.copy(me, copy)
             with Book.open(me, cfg, actor="ana") as book:

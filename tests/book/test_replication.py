@@ -208,6 +208,74 @@ def test_sync_both_ways_then_again_moves_nothing(pair):
     assert _state(one) == _state(two)
 
 
+def test_every_op_a_replica_makes_carries_its_id_and_the_next_number(pair):
+    one, two = pair
+    uid = two.add_customer("+4915123456789", "Lea")
+    two.add_tag(uid, "Interest-Beauty")
+    two.add_note(uid, "call after 6")
+    two.close()
+    two = Book.open(two.path, two.cfg, clock=Clock(NOW), actor="omar")  # numbering goes on after a reopen
+    two.bulk(two.ids_of([uid]), add=("Interest-Beauty",), remove=())
+    two.set_field(uid, "owner", "omar")
+    mine = [op for op in _ops(two) if op.origin == two.replica_id()]
+    assert [op.oseq for op in mine] == list(range(1, len(mine) + 1)) and len(mine) >= 4
+    assert two.vector()[two.replica_id()] == len(mine)
+    two.close()
+
+
+def test_a_peer_gets_exactly_the_ops_its_vector_lacks_even_after_a_gap(pair):
+    one, two = pair
+    uids = [one.add_customer(f"+49151234567{n:02d}", f"C{n}") for n in range(5)]
+    made = [op for op in _ops(one) if op.kind == "customer.create"]
+    assert {op.origin for op in made} == {one.replica_id()}
+    # the 1st, 2nd and 4th arrive (3rd and 5th dropped on the way): two holds one's ops up to the 2nd
+    two.apply_remote([made[0], made[1], made[3]])
+    assert two.vector()[one.replica_id()] == made[1].oseq
+    lacking = one.ops_since(two.vector())
+    assert lacking == made[2:]  # the 4th again: harmless, applying is idempotent
+    two.apply_remote(lacking)
+    assert two.vector() == one.vector() and one.ops_since(two.vector()) == []
+    assert sorted(two.uids_named("C4")) == [uids[4]]
+
+
+def test_a_book_put_back_from_an_older_copy_of_itself_takes_a_new_id_and_gets_its_lost_ops_back(tmp_path, cfg):
+    one = _replica(tmp_path / "one.db", cfg, Clock(NOW), "ana")
+    one.clone(tmp_path / "two.db")
+    two = Book.open(tmp_path / "two.db", cfg, clock=Clock(NOW), actor="omar")
+    two.add_customer("+4915123456780", "Bo")
+    old = (tmp_path / "two.db").read_bytes()  # last night's backup
+    lost = two.add_customer("+4915123456781", "Lost")
+    two.sync_with(one)
+    first_id = two.replica_id()
+    two.close()
+    with open(tmp_path / "two.db", "r+b") as f:  # restored over the same file (same inode: no re-key by file)
+        f.write(old)
+        f.truncate()
+    two = Book.open(tmp_path / "two.db", cfg, clock=Clock(NOW), actor="omar")
+    assert two.uids_named("Lost") == []
+    two.sync_with(one)
+    assert two.replica_id() != first_id  # it never numbers a second op 2 under its old id
+    assert two.uids_named("Lost") == [lost]  # the peer sent back what the restore lost
+    fresh = two.add_customer("+4915123456782", "After")
+    assert one.sync_with(two) == (0, 1) and one.uids_named("After") == [fresh]
+    one.close()
+    two.close()
+
+
+def test_two_different_ops_under_one_replica_number_are_refused_and_nothing_is_applied(pair):
+    one, two = pair
+    one.add_customer("+4915123456789", "Lea")
+    real = _ops(one)[-1]
+    forged = ops.Op("other-id", real.hlc, "li", real.entity, "customer.set",
+                    {"uid": real.payload.get("uid", "x"), "fields": {"name": "Forged"}}, origin=real.origin,
+                    oseq=real.oseq)
+    two.apply_remote([real])
+    before = two.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+    with pytest.raises(ops.ReusedNumber, match=f"replica {real.origin} issued op number {real.oseq} twice"):
+        two.apply_remote([forged])
+    assert two.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before
+
+
 # -- random edits, lossy delivery, skewed clocks -------------------------------------------------------
 
 _EDITS = ("create", "tag", "untag", "owner", "name", "note", "contact", "undo", "new_tag", "pref", "bulk", "reopen")
@@ -297,6 +365,9 @@ def test_random_edits_and_a_lossy_delivery_end_identical_after_a_full_exchange(t
         states = [_state(b) for b in books]
         assert all(s == states[0] for s in states[1:])
         assert all(ops.parked(b.conn) == 0 for b in books)
+        assert all(b.vector() == books[0].vector() for b in books)  # the vectors agree, not only the state
+        ids = [{r[0] for r in b.conn.execute("SELECT op_id FROM ops")} for b in books]
+        assert all(i == ids[0] for i in ids)
         assert sorted(p for (p,) in books[0].conn.execute("SELECT phone FROM customers")) == sorted(set(created))
     finally:
         for b in books:

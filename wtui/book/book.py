@@ -44,6 +44,15 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 
+# Each replica's ops: the highest number and how many there are (equal when none is missing).
+_ORIGINS = "SELECT origin, max(oseq), count(*) FROM ops WHERE oseq IS NOT NULL GROUP BY origin"
+# The last number before the first one missing (an op that arrived out of order leaves a gap).
+_FIRST_GAP = """SELECT min(o.oseq) FROM ops o WHERE o.origin = ? AND o.oseq IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM ops p WHERE p.origin = o.origin AND p.oseq = o.oseq + 1)
+                AND EXISTS (SELECT 1 FROM ops f WHERE f.origin = ? AND f.oseq = 1)"""
+_SINCE = ops.SELECT + " WHERE origin = ? AND oseq > ?"
+
+
 def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -127,6 +136,7 @@ class Book:
         self.readonly = readonly
         self._hlc = hlc.Clock(secrets.token_hex(4))  # its node becomes the replica id at the first write
         self._replica: str | None = None
+        self._oseq: int | None = None  # the number of this replica's last op (read inside the write lock)
         self._detector: Detector | None = None
         self.busy_wait = cfg.book.busy_wait_seconds  # how long a write waits for another process's
         self._batch: str | None = None
@@ -276,6 +286,7 @@ class Book:
         """Inside the write lock: stamps from here on sort after every op already in the book,
         whoever wrote it (another process, the app's worker, a clock that ran ahead), under this
         file's replica id (taken at the first stamp: a batch that writes nothing writes no identity)."""
+        self._oseq = None  # another process on this file may have written since
         newest = self.conn.execute("SELECT max(hlc) FROM ops").fetchone()[0]
         if newest:
             self._hlc.observe(newest, self._ms())
@@ -339,7 +350,7 @@ class Book:
 
     def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
         with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
-            op = ops.Op(self._op_id(), self._stamp(), self.actor, entity, kind, payload, reason, self._batch)
+            op = self._op(kind, entity, payload, reason)
             self._mark(op, ops.apply(self.conn, op))
         return op
 
@@ -433,16 +444,63 @@ class Book:
         """How many ops from other replicas wait for what they refer to (``ops._park``)."""
         return ops.parked(self.conn)
 
+    def vector(self) -> dict[str, int]:
+        """What this book holds, as one number per replica: it holds every op that replica made up to that
+        number. A peer given this vector returns exactly the ops this book lacks (``ops_since``)."""
+        held: dict[str, int] = {}
+        for origin, top, count in self.conn.execute(_ORIGINS):
+            if top == count:  # numbered from 1 with no gap: the usual case, no further read
+                held[origin] = top
+            else:
+                held[origin] = self.conn.execute(_FIRST_GAP, (origin, origin)).fetchone()[0] or 0
+        return held
+
+    def ops_since(self, vector: dict[str, int]) -> list[ops.Op]:
+        """The numbered ops a peer whose ``vector`` this is lacks, in clock order (so each replica's ops
+        arrive in the order it made them, and what an op refers to mostly comes before it)."""
+        rows: list = []
+        for origin, top, _count in self.conn.execute(_ORIGINS).fetchall():
+            if top > vector.get(origin, 0):
+                rows += self.conn.execute(_SINCE, (origin, vector.get(origin, 0))).fetchall()
+        return sorted((ops.Op.from_row(r) for r in rows), key=lambda op: op.hlc)
+
     def missing_from(self, other: "Book") -> list[ops.Op]:
-        """The ops this book holds that ``other`` does not, oldest first."""
-        theirs = {r[0] for r in other.conn.execute("SELECT op_id FROM ops")}
-        mine = [r[0] for r in self.conn.execute("SELECT op_id FROM ops") if r[0] not in theirs]
-        return [ops.Op.from_row(r) for r in sorted(db.select_in(self.conn, ops.SELECT + " WHERE op_id IN (%s)", mine),
-                                                   key=lambda r: r[1])]
+        """The ops this book holds that ``other`` does not, oldest first: the numbered ones by ``other``'s
+        vector, those written before numbering (book version 8) by id."""
+        theirs = {r[0] for r in other.conn.execute("SELECT op_id FROM ops WHERE oseq IS NULL")}
+        unnumbered = [r[0] for r in self.conn.execute("SELECT op_id FROM ops WHERE oseq IS NULL") if r[0] not in theirs]
+        old = [ops.Op.from_row(r) for r in db.select_in(self.conn, ops.SELECT + " WHERE op_id IN (%s)", unnumbered)]
+        return sorted(old + self.ops_since(other.vector()), key=lambda op: op.hlc)
+
+    @_writes
+    def heard_from(self, peer: str, vector: dict[str, int]) -> None:
+        """Note what a peer said it holds. If it holds more of this replica's ops than this book does, this
+        book was put back from an older copy of itself: it takes a new replica id before it numbers another
+        op, so it never issues a number twice (the peer sends the lost ops back as that old replica's)."""
+        with self.batch("a sync"):
+            mine = self.replica_id()
+            if vector.get(mine, 0) > self._own_top(mine):
+                self._rekey()
+            self.conn.execute("INSERT OR REPLACE INTO peers (peer, vector, seen_at) VALUES (?, ?, ?)",
+                              (peer, json.dumps(vector, sort_keys=True), db.iso(self.now())))
+
+    def _own_top(self, origin: str) -> int:
+        return self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?", (origin,)).fetchone()[0] or 0
+
+    def _rekey(self) -> None:
+        previous = self._replica
+        self._replica = secrets.token_hex(6)
+        st = os.stat(self.path)
+        self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
+                              [("id", self._replica), ("file", f"{st.st_dev}:{st.st_ino}"),
+                               ("previous", previous or "")])
+        self._hlc.node, self._oseq = self._replica, None
 
     def sync_with(self, other: "Book", *, chunk: int = 500) -> tuple[int, int]:
         """Exchange ops with another book both ways (a laptop copy and the team file): (sent, received).
         Each direction applies whole or not at all; running it again moves nothing."""
+        self.heard_from(other.replica_id_or_new(), other.vector())
+        other.heard_from(self.replica_id_or_new(), self.vector())
         sent = self.missing_from(other)
         received = other.missing_from(self)
         for part in db.chunks(received, chunk):
@@ -450,6 +508,13 @@ class Book:
         for part in db.chunks(sent, chunk):
             other.apply_remote(part)
         return len(sent), len(received)
+
+    def replica_id_or_new(self) -> str:
+        """This replica's id, taking one (a write) if it has none yet."""
+        if self._replica is None:
+            with self.batch("a sync"):
+                return self.replica_id()
+        return self._replica
 
     def clone(self, target: str | Path) -> Path:
         """A consistent copy of this book (SQLite's backup, safe while others write), to start a replica
@@ -1010,14 +1075,22 @@ class Book:
             table = [[f"{ms:012x}{noise[20 * i:20 * i + 20]}", r.phone, r.name, r.region, r.tz, "", r.source, r.owner,
                       bool(r.consent), now, list(r.tags), [uuid.uuid4().hex, r.notes] if r.notes else None]
                      for i, r in enumerate(rows[start:start + size], start)]
-            op = ops.Op(self._op_id(), self._stamp(), self.actor, "customers", "customers.import",
-                        {"fields": ops.IMPORT_FIELDS, "rows": table}, reason, batch_id)
+            op = self._op("customers.import", "customers", {"fields": ops.IMPORT_FIELDS, "rows": table}, reason)
             ops.record(self.conn, op)
             ops.insert_customers(self.conn, op, derive.COLUMNS, verdict, fresh=True)
 
     def _op(self, kind: str, entity: str, payload: dict[str, Any], reason: str, ms: int | None = None) -> ops.Op:
-        """An op of the current batch, stamped now, or at ``ms`` when a bulk path read the clock once."""
-        return ops.Op(self._op_id(ms), self._stamp(ms), self.actor, entity, kind, payload, reason, self._batch)
+        """An op of the current batch, stamped now, or at ``ms`` when a bulk path read the clock once, and
+        numbered as this replica's next (a rehearsal, rolled back, takes no identity and no number)."""
+        stamp = self._stamp(ms)
+        if self._rehearsing:
+            return ops.Op(self._op_id(ms), stamp, self.actor, entity, kind, payload, reason, self._batch)
+        if self._oseq is None:
+            self._oseq = self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?",
+                                           (self._replica,)).fetchone()[0] or 0
+        self._oseq += 1
+        return ops.Op(self._op_id(ms), stamp, self.actor, entity, kind, payload, reason, self._batch, self._replica,
+                      self._oseq)
 
     def segments(self) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, expr FROM segments ORDER BY name")]

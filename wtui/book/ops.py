@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wtui.book.db import chunks, select_in
+from wtui.errors import BadInput
 
 CUSTOMER_FIELDS = frozenset({
     "name", "phone", "region", "tz", "tz_override", "language", "source", "owner", "consent", "consent_at",
@@ -57,25 +58,47 @@ class Op:
     payload: dict[str, Any]
     reason: str = ""
     batch: str | None = None
+    # The replica that made the op and its number there (1, 2, 3, ... with no gap): what a peer's
+    # version vector counts (``Book.vector``). Ops written before book version 8 have neither.
+    origin: str = ""
+    oseq: int | None = None
 
     def row(self) -> tuple:
         blob = json.dumps(self.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        return (self.op_id, self.hlc, self.actor, self.entity, self.kind, blob, self.reason, self.batch)
+        return (self.op_id, self.hlc, self.actor, self.entity, self.kind, blob, self.reason, self.batch, self.origin,
+                self.oseq)
 
     @staticmethod
     def from_row(r: sqlite3.Row | tuple) -> "Op":
-        op_id, hlc, actor, entity, kind, payload, reason, batch = r
-        return Op(op_id, hlc, actor, entity, kind, json.loads(payload), reason or "", batch)
+        op_id, hlc, actor, entity, kind, payload, reason, batch, origin, oseq = r
+        return Op(op_id, hlc, actor, entity, kind, json.loads(payload), reason or "", batch, origin or "", oseq)
 
 
-SELECT = "SELECT op_id, hlc, actor, entity, kind, payload, reason, batch FROM ops"
-_RECORD = "INSERT OR IGNORE INTO ops (op_id, hlc, actor, entity, kind, payload, reason, batch) VALUES (?,?,?,?,?,?,?,?)"
+SELECT = "SELECT op_id, hlc, actor, entity, kind, payload, reason, batch, origin, oseq FROM ops"
+_RECORD = ("INSERT OR IGNORE INTO ops (op_id, hlc, actor, entity, kind, payload, reason, batch, origin, oseq) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?)")
 
 
 def record(conn: sqlite3.Connection, op: Op) -> bool:
-    """Append the op to the log; False when it was already there."""
+    """Append the op to the log; False when it was already there. An op under an (origin, number) the log
+    already holds for another op is refused: that replica issued a number twice (its book was restored
+    over itself from an older copy), and taking either silently would lose the other."""
     cur = conn.execute(_RECORD, op.row())
-    return cur.rowcount == 1
+    if cur.rowcount == 1:
+        return True
+    if op.oseq is not None and conn.execute("SELECT 1 FROM ops WHERE op_id = ?", (op.op_id,)).fetchone() is None:
+        raise ReusedNumber(op.origin, op.oseq)
+    return False
+
+
+class ReusedNumber(BadInput):
+    """Two different ops carry one replica's (origin, number)."""
+
+    def __init__(self, origin: str, oseq: int) -> None:
+        super().__init__(f"replica {origin} issued op number {oseq} twice, for two different changes: its book "
+                         "was replaced by an older copy of itself; start it again from the team book "
+                         "(wtui clone) and re-enter what it lost")
+        self.origin, self.oseq = origin, oseq
 
 
 def apply(conn: sqlite3.Connection, op: Op) -> set[int]:

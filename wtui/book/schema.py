@@ -168,8 +168,21 @@ def _v7(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE aliases (uid TEXT NOT NULL PRIMARY KEY, into_uid TEXT NOT NULL) WITHOUT ROWID")
 
 
+def _v8(conn: sqlite3.Connection) -> None:
+    # Every op carries the replica that made it and its number there, without gaps: a peer says what it
+    # holds as one number per replica (a version vector) and gets exactly the ops it lacks. Older ops
+    # keep neither (their replicas had no stable identity); a sync finds those by id.
+    conn.execute("ALTER TABLE ops ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE ops ADD COLUMN oseq INTEGER")
+    conn.execute("CREATE UNIQUE INDEX ops_by_origin ON ops (origin, oseq) WHERE oseq IS NOT NULL")
+    # What each peer has said it holds (its vector), for compaction and for telling a replica that
+    # came back after too long to start again from a snapshot.
+    conn.execute("CREATE TABLE peers (peer TEXT NOT NULL PRIMARY KEY, vector TEXT NOT NULL, seen_at TEXT NOT NULL)"
+                 " WITHOUT ROWID")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
-                                                               7: _v7}
+                                                               7: _v7, 8: _v8}
 
 
 def version(conn: sqlite3.Connection) -> int:
