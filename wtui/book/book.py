@@ -421,20 +421,23 @@ class Book:
         An op that refers to what has not arrived yet waits (``ops._park``) and takes effect when it
         does. A batch holding an op stamped more than ``sync.max_clock_ahead_minutes`` ahead of this
         machine's clock is refused, naming the replica whose clock runs ahead."""
+        if not batch:
+            return 0
         bound = self.cfg.sync.max_clock_ahead_minutes * 60_000
         now = self._ms()
-        for op in batch:
-            ahead = hlc.ahead_ms(op.hlc, now)
-            if ahead > bound:
-                raise BadInput(
-                    f"an op by {op.actor} from replica {hlc.parse(op.hlc)[2]} is stamped {ahead / 60_000:,.0f} "
-                    f"minutes ahead of this machine's clock (the limit is sync.max_clock_ahead_minutes = "
-                    f"{self.cfg.sync.max_clock_ahead_minutes:g}): nothing was applied; set that machine's clock "
-                    "right (or this one's), then sync again")
+        newest = max(op.hlc for op in batch)  # the stamp furthest ahead: the one to check and to observe
+        ahead = hlc.ahead_ms(newest, now)
+        if ahead > bound:
+            op = next(op for op in batch if op.hlc == newest)
+            raise BadInput(
+                f"an op by {op.actor} from replica {hlc.parse(op.hlc)[2]} is stamped {ahead / 60_000:,.0f} "
+                f"minutes ahead of this machine's clock (the limit is sync.max_clock_ahead_minutes = "
+                f"{self.cfg.sync.max_clock_ahead_minutes:g}): nothing was applied; set that machine's clock "
+                "right (or this one's), then sync again")
         new = 0
         with self.batch():
+            self._hlc.observe(newest, now)
             for op in batch:
-                self._hlc.observe(op.hlc, self._ms())
                 if ops.record(self.conn, op):
                     new += 1
                     self._mark(op, ops.effect(self.conn, op))
