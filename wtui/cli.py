@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--db", metavar="PATH", help="open this book file (for example the team's shared book)")
     where.add_argument("--demo", action="store_true",
                        help="use a fresh throwaway demo book; your own book is not touched")
+    where.add_argument("--remote", metavar="URL",
+                       help="work on a local replica of the team server's book (wtui serve), synced before and after "
+                            "(default: sync.remote in config)")
     p.add_argument("--config", metavar="PATH", help="read this config file last (overrides every other layer)")
     p.add_argument("--theme", metavar="NAME", help="colour theme for the app (see themes/)")
     p.add_argument("--now", metavar="ISO",
@@ -101,9 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dry-run", action="store_true", help="with run: show what would change, change nothing")
     r.add_argument("--file", metavar="PATH", help="a rules file other than the configured one")
 
-    y = sub.add_parser("sync", help="exchange changes with another book file, both ways (a laptop copy and the "
-                                    "team file)")
-    y.add_argument("--with", dest="other", required=True, metavar="OTHER.db", help="the other book file")
+    y = sub.add_parser("sync", help="exchange changes both ways with another book file (a laptop copy and the "
+                                    "team file), or with the team server (--remote)")
+    y.add_argument("--with", dest="other", metavar="OTHER.db", help="the other book file")
+
+    v = sub.add_parser("serve", help="the team server: replicas sync with it over HTTP (docs/DEPLOY.md)")
+    v.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
+    v.add_argument("--port", type=_positive, help="port (default: server.port, 8765)")
+    vs = v.add_subparsers(dest="serve_action", metavar="ACTION")
+    au = vs.add_parser("add-user", help="a user of the server; prints their token once")
+    au.add_argument("name")
+    au.add_argument("--role", choices=["rep", "admin"], default="rep",
+                    help="admins may also create and change tags and the team's settings")
+    vs.add_parser("list-users", help="users, roles, and who is revoked")
+    rv = vs.add_parser("revoke", help="a user's token stops working at once")
+    rv.add_argument("name")
 
     k = sub.add_parser("clone", help="start a replica: a consistent copy of a book with an identity of its own "
                                      "(never copy a book with cp)")
@@ -191,6 +206,10 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
             with Book.open(path, cfg, clock=clock, actor=me) as b:
                 yield b
         return
+    remote = getattr(args, "remote", None) or (cfg.sync.remote if not (args.db or args.demo) else "")
+    if remote:
+        yield from _remote_book(remote, args, cfg, clock)
+        return
     if args.db:
         path, create = Path(args.db), False
         if path.is_dir():
@@ -205,6 +224,59 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with Book.open(path, cfg, clock=clock, create=create) as b:
         yield b
+
+
+def replica_path(url: str) -> Path:
+    """Where this user's replica of a team server's book lives (one file a server)."""
+    import re
+
+    from wtui.core.config import user_data_dir
+
+    return user_data_dir() / "replicas" / (re.sub(r"[^0-9A-Za-z.-]+", "_", url.split("://", 1)[-1]).strip("_") + ".db")
+
+
+def token_path() -> Path:
+    from wtui.core.config import user_config_dir
+
+    return user_config_dir() / "token"
+
+
+def _remote_book(url: str, args: argparse.Namespace, cfg, clock) -> Iterator:
+    """The local replica of a team server's book: made from a snapshot the first time, synced before
+    the command (so it sees teammates' edits) and after it (so its own go up). Offline, the command
+    works on the replica and its changes wait for the next sync."""
+    import json
+
+    from wtui.book.book import Book
+    from wtui.io import remote as rem
+
+    path = replica_path(url)
+    about = path.with_suffix(".json")  # the server and who this user is there, for offline runs
+    token = rem.read_token(token_path())
+    with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=0) as server:
+        try:
+            me = server.me()["name"]
+        except rem.Offline:
+            me = json.loads(about.read_text("utf-8"))["user"] if about.is_file() else None
+            if me is None or not path.is_file():
+                raise
+            server = None
+            say(f"offline: {url} cannot be reached; working on the replica ({path})", file=sys.stderr)
+        if server is not None:
+            server.retries = cfg.sync.retries
+            if not path.is_file():
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                server.snapshot(path)
+                say(f"made a replica of {url} in {path}", file=sys.stderr)
+            about.write_text(json.dumps({"url": url, "user": me}), "utf-8")
+        with Book.open(path, cfg, clock=clock, actor=me) as book:
+            if server is not None:
+                args.sync_report = rem.sync(book, server, batch=cfg.sync.batch_ops)
+            yield book
+            if server is not None:
+                after = rem.sync(book, server, batch=cfg.sync.batch_ops)
+                args.sync_report.sent += after.sent
+                args.sync_report.received += after.received
 
 
 def cmd_queue(args: argparse.Namespace, cfg) -> int:
@@ -447,6 +519,15 @@ def print_rules_report(book, report) -> None:
 def cmd_sync(args: argparse.Namespace, cfg) -> int:
     from wtui.book.book import Book
 
+    if not args.other:
+        if not (args.remote or cfg.sync.remote) or args.db:
+            raise BadInput("sync needs --with OTHER.db, or a team server: wtui --remote URL sync")
+        with open_book(args, cfg) as book:
+            waiting = book.waiting()
+        report = getattr(args, "sync_report", None)
+        say(f"{args.remote or cfg.sync.remote}: " + (report.line() if report else "offline, nothing moved")
+            + (f"; {waiting} wait for what they refer to" if waiting else ""))
+        return 0 if report else 3
     other_path = Path(args.other)
     if not other_path.is_file():
         raise BadInput(f"--with {other_path}: no such book file")
@@ -470,10 +551,40 @@ def cmd_clone(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, cfg) -> int:
+    from wtui.book.book import Book
+
+    path = Path(args.db) if args.db else default_book_path(cfg)
+    if args.serve_action == "add-user":
+        with Book.open(path, cfg, create=True) as book:
+            token = book.add_user(args.name, args.role)
+        say(f"{args.name} ({args.role}) may use {path} through wtui serve. Their token, shown this once:")
+        print(token)
+        say("Give it to them privately; they keep it in WTUI_TOKEN or in "
+            f"{token_path()} (chmod 600).")
+        return 0
+    if args.serve_action in ("list-users", "revoke"):
+        with Book.open(path, cfg) as book:
+            if args.serve_action == "revoke":
+                book.revoke_user(args.name)
+                say(f"{args.name}'s token no longer works")
+                return 0
+            for u in book.list_users():
+                print(f"{u.name:<24} {u.role:<6} since {u.created_at[:10]}"
+                      + (f"  revoked {u.revoked_at[:10]}" if u.revoked_at else ""))
+        return 0
+    if not path.is_file():
+        raise BadInput(f"{path}: no book to serve (make one with `wtui serve add-user NAME --role admin --db {path}`,"
+                       " or import into it)")
+    from wtui.server.run import serve
+
+    return serve(path, cfg, host=args.host or cfg.server.host, port=args.port or cfg.server.port)
+
+
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
             "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest,
             "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, "sync": cmd_sync,
-            "clone": cmd_clone, None: cmd_app}
+            "clone": cmd_clone, "serve": cmd_serve, None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wtui.book import db, derive, ops, reads, schema
+from wtui.book import db, derive, ops, reads, schema, users
 from wtui.book import undo as undo_ops
 from wtui.core import hlc, windows
 from wtui.core.config import COLORS, INTENTS, Config
@@ -303,11 +303,18 @@ class Book:
         got = dict(self.conn.execute("SELECT key, value FROM replica"))
         if got.get("file") == here and got.get("id"):
             self._replica = got["id"]
-        else:
+        else:  # a new file: the ids the original had are the original's, not this file's
             self._replica = secrets.token_hex(6)
             self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
-                                  [("id", self._replica), ("file", here), ("previous", got.get("id") or "")])
+                                  [("id", self._replica), ("file", here), ("previous", got.get("id") or ""),
+                                   ("ids", json.dumps([self._replica]))])
         return self._replica
+
+    def own_origins(self) -> set[str]:
+        """Every replica id this file has issued ops under (a new one after it was put back from an older
+        copy of itself): the ops this replica pushes to a team server as its own."""
+        got = dict(self.conn.execute("SELECT key, value FROM replica"))
+        return set(json.loads(got.get("ids") or "[]")) | ({self._replica} if self._replica else set())
 
     @contextmanager
     def rehearsal(self) -> Iterator[str]:
@@ -458,14 +465,17 @@ class Book:
                 held[origin] = self.conn.execute(_FIRST_GAP, (origin, origin)).fetchone()[0] or 0
         return held
 
-    def ops_since(self, vector: dict[str, int]) -> list[ops.Op]:
+    def ops_since(self, vector: dict[str, int], limit: int | None = None,
+                  origins: set[str] | None = None) -> list[ops.Op]:
         """The numbered ops a peer whose ``vector`` this is lacks, in clock order (so each replica's ops
-        arrive in the order it made them, and what an op refers to mostly comes before it)."""
+        arrive in the order it made them, and what an op refers to mostly comes before it); at most
+        ``limit`` (the first by clock: of each replica, a run without gaps), of ``origins`` only if given."""
         rows: list = []
         for origin, top, _count in self.conn.execute(_ORIGINS).fetchall():
-            if top > vector.get(origin, 0):
-                rows += self.conn.execute(_SINCE, (origin, vector.get(origin, 0))).fetchall()
-        return sorted((ops.Op.from_row(r) for r in rows), key=lambda op: op.hlc)
+            if top > vector.get(origin, 0) and (origins is None or origin in origins):
+                rows += self.conn.execute(_SINCE + " ORDER BY oseq LIMIT ?",
+                                          (origin, vector.get(origin, 0), -1 if limit is None else limit)).fetchall()
+        return sorted((ops.Op.from_row(r) for r in rows), key=lambda op: op.hlc)[:limit]
 
     def missing_from(self, other: "Book") -> list[ops.Op]:
         """The ops this book holds that ``other`` does not, oldest first: the numbered ones by ``other``'s
@@ -491,12 +501,12 @@ class Book:
         return self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?", (origin,)).fetchone()[0] or 0
 
     def _rekey(self) -> None:
-        previous = self._replica
+        previous, ids = self._replica, self.own_origins()
         self._replica = secrets.token_hex(6)
         st = os.stat(self.path)
         self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
                               [("id", self._replica), ("file", f"{st.st_dev}:{st.st_ino}"),
-                               ("previous", previous or "")])
+                               ("previous", previous or ""), ("ids", json.dumps(sorted(ids | {self._replica})))])
         self._hlc.node, self._oseq = self._replica, None
 
     def sync_with(self, other: "Book", *, chunk: int = 500) -> tuple[int, int]:
@@ -531,11 +541,47 @@ class Book:
         dest = sqlite3.connect(target)
         try:
             self.conn.backup(dest)
-            dest.execute("DELETE FROM replica")
+            for table in ("replica", "peers", "users", "replica_owners"):  # fixed names: this file's own, not shared
+                dest.execute("DELETE FROM %s" % table)
             dest.commit()
         finally:
             dest.close()
         return target
+
+    # -- the team server's users (wtui serve; never replicated) ---------------------
+
+    @_writes
+    def add_user(self, name: str, role: str) -> str:
+        """A user of the team server; returns their token (shown once, only its hash is kept). An admin
+        is also made an admin of the book (a replicated setting), so every replica's own check agrees
+        with the server's. Whoever may write the server's book file manages its users."""
+        with self.batch(f"add user {name}"):
+            token = users.add(self.conn, name, role, db.iso(self.now()))
+            if role == "admin" and name not in self.admins():
+                self._write("settings.set", "settings", {"key": "admins", "value": sorted({*self.admins(), name})},
+                            f"{name} is an admin of the team server")
+        return token
+
+    @_writes
+    def revoke_user(self, name: str) -> None:
+        """Their token stops working at once; an admin stops being one."""
+        with self.batch(f"revoke user {name}"):
+            users.revoke(self.conn, name, db.iso(self.now()))
+            if name in self.admins():
+                self._write("settings.set", "settings", {"key": "admins",
+                                                         "value": sorted(set(self.admins()) - {name})},
+                            f"{name}'s server access was revoked")
+
+    def list_users(self) -> list["users.User"]:
+        return users.all_users(self.conn)
+
+    def user_for_token(self, token: str) -> "users.User | None":
+        return users.by_token(self.conn, token)
+
+    def origins_of_others(self, origins: set[str], user: str) -> dict[str, str]:
+        """Of these replica ids, those bound to another user (see ``users.claim``; binds the new ones to
+        ``user``, inside the caller's batch)."""
+        return users.claim(self.conn, origins, user, db.iso(self.now()))
 
     # -- derived state ------------------------------------------------------------
 

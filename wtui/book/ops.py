@@ -523,3 +523,6 @@ _HANDLERS = {
     "note.retract": _retract(_RETRACT["note.retract"] + " RETURNING customer_id", "note"),
     "book.seed": lambda c, o: set(),  # a generated starting snapshot: a log entry, nothing to merge
 }
+KINDS = frozenset(_HANDLERS)
+# What only an admin may do (the tag set, the team's settings): a team server refuses these from a rep.
+ADMIN_KINDS = frozenset({"tag.create", "tag.set", "settings.set"})

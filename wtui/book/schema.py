@@ -181,8 +181,18 @@ def _v8(conn: sqlite3.Connection) -> None:
                  " WITHOUT ROWID")
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    # The team server's users (``wtui serve add-user``): a role and the hash of a token shown once. Which
+    # user each replica id belongs to, so a client can push only its own replicas' ops. Neither is
+    # replicated; a clone or a snapshot leaves both behind.
+    conn.execute("""CREATE TABLE users (name TEXT NOT NULL PRIMARY KEY, role TEXT NOT NULL, token_hash TEXT NOT NULL
+                    UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT) WITHOUT ROWID""")
+    conn.execute("CREATE TABLE replica_owners (origin TEXT NOT NULL PRIMARY KEY, user TEXT NOT NULL, "
+                 "since TEXT NOT NULL) WITHOUT ROWID")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
-                                                               7: _v7, 8: _v8}
+                                                               7: _v7, 8: _v8, 9: _v9}
 
 
 def version(conn: sqlite3.Connection) -> int:

@@ -57,7 +57,9 @@ _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team"
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
-                  ("sync", "max_clock_ahead_minutes"),
+                  ("sync", "max_clock_ahead_minutes"), ("sync", "batch_ops"), ("sync", "timeout_seconds"),
+                  ("server", "port"), ("server", "max_body_kb"), ("server", "max_push_ops"),
+                  ("server", "requests_per_minute"),
                   ("windows", "search_days"), ("tags", "max_length"), ("queue", "limit"), ("ui", "min_width"),
                   ("ui", "min_height"), ("ui", "panel_min_width"), ("demo", "customers"),
                   ("colors", "rules", "red_fatigue_streak")}
@@ -316,6 +318,22 @@ class RulesCfg:
 class SyncCfg:
     poll_seconds: float
     max_clock_ahead_minutes: float
+    remote: str
+    batch_ops: int
+    timeout_seconds: float
+    retries: int
+    wait_seconds: float
+
+
+@dataclass(frozen=True)
+class ServerCfg:
+    host: str
+    port: int
+    max_body_kb: int
+    max_push_ops: int
+    requests_per_minute: int
+    wait_seconds: float
+    webhook_verify_token: str
 
 
 @dataclass(frozen=True)
@@ -349,6 +367,7 @@ class Config:
     whatsapp: WhatsApp
     rules: RulesCfg
     sync: SyncCfg
+    server: ServerCfg
     demo: Demo
     sources: tuple[str, ...] = ()
 
@@ -663,7 +682,8 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, Imports, Limits, WhatsApp, RulesCfg, SyncCfg, Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, Imports, Limits, WhatsApp, RulesCfg, SyncCfg, ServerCfg,
+        Demo,
     )
 }
 
@@ -673,7 +693,7 @@ def _fingerprint(cfg: Config) -> str:
 
     # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "rules", "sync",
-               "demo", "sources", "keywords")
+               "server", "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

@@ -332,6 +332,11 @@ def ingest(book, raw: bytes, signature: str | None = None) -> IngestReport:
     """Check, parse and record a payload in one batch; a message that cannot be recorded is reported with
     its reason and the rest are recorded (one bad message never sinks a delivery)."""
     verify(raw, signature, book.cfg.whatsapp.app_secret)
+    return record_payload(book, raw)
+
+
+def record_payload(book, raw: bytes) -> IngestReport:
+    """``ingest`` of a payload whose signature was checked when it came in (the server's inbox)."""
     events, ignored, rejected = parse(raw, book.cfg.limits)
     report = IngestReport(events=len(events) + len(rejected), ignored=ignored, rejected=rejected)
     with book.batch("whatsapp webhook"):

@@ -1,0 +1,200 @@
+"""The team server's API in process (Starlette's TestClient): who may do what, whole-or-nothing pushes,
+pulls by vector, webhooks (issue #14)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.server.conftest import SECRET, VERIFY
+from wtui.book import ops, wire
+from wtui.book.book import Book
+from wtui.server.app import RateLimit, make_app
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "webhooks" / "cloud_api"
+
+
+@pytest.fixture
+def api(team, server_cfg):
+    path, tokens = team
+    with TestClient(make_app(path, server_cfg)) as client:
+        yield client, tokens, path
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _replica_ops(tmp_path, team_path, cfg, actor, edit):
+    """The ops a replica of the team book makes with ``edit(book)``."""
+    copy = tmp_path / f"{actor}-replica.db"
+    with Book.open(team_path, cfg, readonly=True) as team:
+        team.clone(copy)
+    with Book.open(copy, cfg, actor=actor) as book:
+        before = book.conn.execute("SELECT max(seq) FROM ops").fetchone()[0]
+        edit(book)
+        return [ops.Op.from_row(r) for r in book.conn.execute(ops.SELECT + " WHERE seq > ? ORDER BY seq", (before,))]
+
+
+def test_health_and_openapi_need_no_token(api):
+    client, _, _ = api
+    assert client.get("/health").json()["status"] == "ok"
+    doc = client.get("/openapi.json").json()
+    assert doc["openapi"].startswith("3.1") and "/v1/push" in doc["paths"]
+
+
+def test_no_token_a_tampered_token_and_a_revoked_token_are_401(api, server_cfg):
+    client, tokens, path = api
+    assert client.get("/v1/me").status_code == 401
+    assert client.get("/v1/me", headers=auth(tokens["ana"][:-2] + "xx")).status_code == 401
+    assert client.get("/v1/me", headers=auth(tokens["ana"])).json() == {"name": "ana", "role": "rep"}
+    with Book.open(path, server_cfg) as book:  # revoked by the admin's CLI while the server runs
+        book.revoke_user("ana")
+    answer = client.get("/v1/me", headers=auth(tokens["ana"]))
+    assert answer.status_code == 401 and "revoked" in answer.json()["error"]
+
+
+def test_a_rep_cannot_create_a_tag_and_nothing_of_the_push_is_applied(api, tmp_path, server_cfg):
+    client, tokens, path = api
+    def tampered(book):  # ana's wtui, changed to skip its own admin check (a file cannot enforce roles)
+        book.is_admin = lambda who=None: True
+        book.set_admins(["ana", "boss"])
+        book.create_tag("Secret-Discount")
+
+    batch = _replica_ops(tmp_path, path, server_cfg, "ana", tampered)
+    answer = client.post("/v1/push", headers=auth(tokens["ana"]), json={"ops": [wire.to_wire(o) for o in batch]})
+    assert answer.status_code == 403
+    body = answer.json()
+    assert "only an admin" in body["error"] and {r["kind"] for r in body["refused"]} == {"settings.set", "tag.create"}
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert "Secret-Discount" not in book.tag_names() and "ana" not in book.admins()
+    (tmp_path / "boss").mkdir()
+    batch = _replica_ops(tmp_path / "boss", path, server_cfg, "boss", lambda b: b.create_tag("Secret-Discount"))
+    assert client.post("/v1/push", headers=auth(tokens["boss"]),
+                       json={"ops": [wire.to_wire(o) for o in batch]}).status_code == 200
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert "Secret-Discount" in book.tag_names()
+
+
+def _first_uid(book):
+    return book.uids_of(book.all_ids()[:1])[0]
+
+
+def test_a_client_claiming_another_actor_is_recorded_as_itself(api, tmp_path, server_cfg):
+    client, tokens, path = api
+    batch = _replica_ops(tmp_path, path, server_cfg, "boss", lambda b: b.add_note(_first_uid(b), "from the boss"))
+    assert {op.actor for op in batch} == {"boss"}
+    answer = client.post("/v1/push", headers=auth(tokens["omar"]), json={"ops": [wire.to_wire(o) for o in batch]})
+    assert answer.status_code == 200 and answer.json()["applied"] == len(batch)
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert {e.actor for e in book.change_log(limit=len(batch))} == {"omar"}
+
+
+def test_one_users_replica_cannot_be_pushed_as_by_another(api, tmp_path, server_cfg):
+    client, tokens, path = api
+    first = _replica_ops(tmp_path, path, server_cfg, "ana", lambda b: b.add_note(_first_uid(b), "a"))
+    assert client.post("/v1/push", headers=auth(tokens["ana"]), json={"ops": [wire.to_wire(first[0])]}
+                       ).status_code == 200
+    forged = ops.Op("forged0001", first[0].hlc.replace(".00", ".01", 1), "omar", first[0].entity, "note.add",
+                    {**first[0].payload, "uid": "forgednote", "text": "as ana"}, "", None, first[0].origin,
+                    first[0].oseq + 1)
+    answer = client.post("/v1/push", headers=auth(tokens["omar"]), json={"ops": [wire.to_wire(forged)]})
+    assert answer.status_code == 403 and "belongs to ana" in answer.json()["error"]
+
+
+def test_a_malformed_push_is_400_with_the_path_and_nothing_is_applied(api, tmp_path, server_cfg):
+    client, tokens, path = api
+    batch = _replica_ops(tmp_path, path, server_cfg, "ana", lambda b: [b.add_note(u, "ok") for u in
+                                                                       b.uids_of(b.all_ids()[:3])])
+    bad = [wire.to_wire(o) for o in batch]
+    bad[2]["payload"]["at"] = "last tuesday"
+    answer = client.post("/v1/push", headers=auth(tokens["ana"]), json={"ops": bad})
+    assert answer.status_code == 400 and "ops[2].payload.at" in answer.json()["error"]
+    for junk in (b"not json", b"[1, 2]", b'{"ops": 3}', b"[" * 100_000):
+        assert client.post("/v1/push", headers=auth(tokens["ana"]), content=junk).status_code == 400
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert not any(n[2] == "ok" for u in book.uids_of(book.all_ids()[:3]) for n in book.notes(u))
+
+
+def test_a_push_is_applied_once_whatever_the_retries_and_a_pull_returns_it_to_others(api, tmp_path, server_cfg):
+    client, tokens, path = api
+    batch = _replica_ops(tmp_path, path, server_cfg, "ana", lambda b: [b.add_note(u, "called") for u in
+                                                                       b.uids_of(b.all_ids()[:5])])
+    body = gzip.compress(json.dumps({"ops": [wire.to_wire(o) for o in batch]}).encode())
+    headers = {**auth(tokens["ana"]), "Content-Encoding": "gzip", "Idempotency-Key": "k1",
+               "Content-Type": "application/json"}
+    first = client.post("/v1/push", headers=headers, content=body)
+    again = client.post("/v1/push", headers=headers, content=body)
+    assert first.json() == again.json() and first.json()["applied"] == 5
+    assert again.headers.get("idempotent-replayed") == "true"
+    other = client.post("/v1/push", headers={**headers, "Idempotency-Key": "k2"}, content=body).json()
+    assert other["applied"] == 0  # a new key, the same ops: still applied once
+    origin = batch[0].origin
+    pulled = client.post("/v1/pull", headers=auth(tokens["omar"]),
+                         json={"vector": {**first.json()["vector"], origin: 0}, "limit": 3}).json()
+    assert [o["op_id"] for o in pulled["ops"]] == [o.op_id for o in batch[:3]] and pulled["more"] is True
+
+
+def test_oversized_bodies_are_413(api, server_cfg):
+    client, tokens, _ = api
+    big = b"x" * (server_cfg.server.max_body_kb * 1024 + 1)
+    assert client.post("/v1/push", headers=auth(tokens["ana"]), content=big).status_code == 413
+    bomb = gzip.compress(b" " * (server_cfg.server.max_body_kb * 1024 * 4))
+    answer = client.post("/v1/push", headers={**auth(tokens["ana"]), "Content-Encoding": "gzip"}, content=bomb)
+    assert answer.status_code == 413
+
+
+def test_the_rate_limit_answers_429_with_retry_after():
+    limit = RateLimit(60)
+    assert all(limit.wait("ana", now=0.0) == 0 for _ in range(60))
+    assert limit.wait("ana", now=0.0) == pytest.approx(1.0)
+    assert limit.wait("omar", now=0.0) == 0  # per user
+    assert limit.wait("ana", now=1.0) == 0
+
+
+def _signed(raw: bytes) -> dict:
+    return {"X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest(),
+            "Content-Type": "application/json"}
+
+
+def test_a_signed_delivery_sent_three_times_is_stored_once(api, server_cfg):
+    client, _, path = api
+    raw = (FIXTURES / "text.json").read_bytes()
+    for _ in range(3):
+        answer = client.post("/webhooks/whatsapp", content=raw, headers=_signed(raw))
+        assert answer.status_code == 200
+    msg_id = json.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert book.has_interaction(f"wa:{msg_id}")
+        assert book.conn.execute("SELECT count(*) FROM interactions WHERE text = ?",
+                                 (json.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"],)
+                                 ).fetchone()[0] == 1
+    assert not list(path.parent.glob("team.db.inbox/*.json"))  # recorded and cleared
+
+
+def test_a_bad_signature_is_401_and_nothing_is_stored(api, server_cfg):
+    client, _, path = api
+    raw = (FIXTURES / "text.json").read_bytes()
+    with Book.open(path, server_cfg, readonly=True) as book:
+        before = book.conn.execute("SELECT count(*) FROM interactions").fetchone()[0]
+    headers = _signed(raw + b" ")
+    assert client.post("/webhooks/whatsapp", content=raw, headers=headers).status_code == 401
+    assert client.post("/webhooks/whatsapp", content=raw,
+                       headers={"Content-Type": "application/json"}).status_code == 401
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert book.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == before
+
+
+def test_the_verify_handshake_answers_the_challenge_only_with_the_right_token(api):
+    client, _, _ = api
+    good = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
+    answer = client.get("/webhooks/whatsapp", params=good)
+    assert answer.status_code == 200 and answer.text == "1158201444"
+    assert client.get("/webhooks/whatsapp", params={**good, "hub.verify_token": "guess"}).status_code == 403
+    assert client.get("/webhooks/whatsapp", params={**good, "hub.mode": "unsubscribe"}).status_code == 403

@@ -1,0 +1,177 @@
+"""A replica's side of the team server (``wtui serve``): pull what it lacks, push what it made.
+
+Requests are retried with exponential backoff and jitter (honouring ``Retry-After``) when the
+server is unreachable, busy or limiting; a refusal (4xx) is not retried and says why. A push is
+whole or nothing on the server and carries an ``Idempotency-Key``: a push retried after a lost
+answer is applied once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import random
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from wtui.book import wire
+from wtui.book.ops import Op
+from wtui.errors import BadInput, WtuiError
+
+TOKEN_ENV = "WTUI_TOKEN"
+
+
+class Offline(WtuiError):
+    """The server could not be reached (after the retries)."""
+
+
+class Refused(BadInput):
+    """The server answered no, with its reason."""
+
+    def __init__(self, status: int, message: str, refused: list | None = None) -> None:
+        super().__init__(message)
+        self.status, self.refused = status, refused or []
+
+
+def read_token(path: Path) -> str:
+    """``WTUI_TOKEN``, else the token file, which must be readable by its owner alone."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    if not path.is_file():
+        raise BadInput(f"no token: set {TOKEN_ENV}, or put the token `wtui serve add-user` printed in {path} "
+                       f"(chmod 600)")
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise BadInput(f"{path} can be read by others (mode {stat.S_IMODE(path.stat().st_mode):o}): a token is a "
+                       f"password; `chmod 600 {path}`, then try again")
+    return path.read_text("utf-8").strip()
+
+
+@dataclass
+class SyncReport:
+    received: int = 0
+    sent: int = 0
+    pending: int = 0  # own ops the server does not hold yet
+    refused: list = field(default_factory=list)
+
+    def line(self) -> str:
+        out = f"received {self.received} change(s), sent {self.sent}"
+        if self.pending:
+            out += f"; {self.pending} not sent yet"
+        return out
+
+
+class Remote:
+    def __init__(self, url: str, token: str, *, timeout: float = 15.0, retries: int = 4,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise BadInput(f"{url!r}: a server address starts with http:// or https://")
+        self.url = url.rstrip("/")
+        self.retries, self._sleep = retries, sleep
+        self.client = httpx.Client(base_url=self.url, timeout=timeout, transport=transport,
+                                   headers={"Authorization": f"Bearer {token}", "User-Agent": "wtui"})
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "Remote":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, *, wait: float = 0, **kw: Any) -> httpx.Response:
+        delay = 0.5
+        for attempt in range(self.retries + 1):
+            try:
+                timeout = self.client.timeout.read + wait if wait else None
+                answer = self.client.request(method, path, timeout=timeout or httpx.USE_CLIENT_DEFAULT, **kw)
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise Offline(f"{self.url} cannot be reached ({type(exc).__name__}): working on the replica; "
+                                  "changes go up when it is back") from None
+                self._sleep(delay * (0.5 + random.random()))  # full jitter keeps many clients from retrying in step
+                delay = min(delay * 2, 30)
+                continue
+            if answer.status_code in (429, 502, 503, 504) and attempt < self.retries:
+                after = answer.headers.get("retry-after", "")
+                self._sleep(float(after) if after.isdigit() else delay * (0.5 + random.random()))
+                delay = min(delay * 2, 30)
+                continue
+            if answer.status_code >= 400:
+                try:
+                    body = answer.json()
+                except ValueError:
+                    body = {}
+                why = body.get("error") if isinstance(body, dict) else None
+                raise Refused(answer.status_code, f"{self.url} refused ({answer.status_code}): "
+                              f"{why or answer.reason_phrase}", body.get("refused") if isinstance(body, dict) else None)
+            return answer
+        raise AssertionError("unreachable")
+
+    def me(self) -> dict[str, str]:
+        return self._call("GET", "/v1/me").json()
+
+    def snapshot(self, target: Path) -> None:
+        """Download the book as it is now to ``target`` (which must not exist)."""
+        part = target.with_name(target.name + ".part")
+        with self.client.stream("GET", "/v1/snapshot") as answer:
+            if answer.status_code != 200:
+                answer.read()
+                raise Refused(answer.status_code, f"{self.url} refused the snapshot ({answer.status_code})")
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                for chunk in answer.iter_bytes():
+                    f.write(chunk)
+        part.replace(target)
+
+    def push(self, batch: list[Op]) -> dict[str, Any]:
+        body = gzip.compress(json.dumps({"ops": [wire.to_wire(op) for op in batch]}, ensure_ascii=False).encode(),
+                             compresslevel=5)
+        key = hashlib.sha256("\n".join(op.op_id for op in batch).encode()).hexdigest()
+        return self._call("POST", "/v1/push", content=body, headers={
+            "Content-Type": "application/json", "Content-Encoding": "gzip", "Idempotency-Key": key}).json()
+
+    def pull(self, vector: dict[str, int], limit: int, wait: float = 0) -> tuple[list[Op], dict[str, int], bool]:
+        data = self._call("POST", "/v1/pull", json={"vector": vector, "limit": limit, "wait": wait}, wait=wait).json()
+        return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
+                data["more"])
+
+
+def sync(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> SyncReport:
+    """Pull what this replica lacks, then push its own ops the server does not hold, ``batch`` at a time,
+    each applied whole. ``wait``: a first pull with nothing new waits that long for news (long poll)."""
+    report = SyncReport()
+    server: dict[str, int] = {}
+    more, first = True, True
+    while more:
+        got, server, more = remote.pull(book.vector(), batch, wait if first else 0)
+        first = False
+        if got:
+            report.received += book.apply_remote(got)
+    book.heard_from(remote.url, server)
+    mine = {book.replica_id_or_new()} | book.own_origins()
+    while True:
+        pending = book.ops_since(server, batch, origins=mine)
+        if not pending:
+            break
+        try:
+            answer = remote.push(pending)
+        except Refused as exc:
+            report.refused = exc.refused or [{"reason": str(exc)}]
+            report.pending = len(book.ops_since(server, origins=mine))
+            raise
+        report.sent += len(pending)
+        if all(answer["vector"].get(o, 0) <= server.get(o, 0) for o in mine):
+            raise Refused(200, f"{remote.url} took {len(pending)} op(s) but holds no more of this replica's: "
+                               "a server that lost part of its book? start this replica again (wtui clone)")
+        server = answer["vector"]
+    return report
