@@ -42,7 +42,7 @@ def from_wire(obj: Any, where: str = "op") -> ops.Op:
     op_id = _match(obj.get("op_id"), _ID, f"{where}.op_id")
     _match(obj.get("hlc"), _STAMP, f"{where}.hlc")
     kind = obj.get("kind")
-    if kind not in WIRE_KINDS:
+    if not isinstance(kind, str) or kind not in WIRE_KINDS:
         raise BadInput(f"{where}.kind: {kind!r} is not an op kind a replica sends")
     origin = _match(obj.get("origin"), _ID, f"{where}.origin")
     oseq = obj.get("oseq")

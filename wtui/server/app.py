@@ -136,7 +136,9 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         return raw
 
     async def json_of(request: Request) -> dict:
-        raw = await body_of(request, body_cap)
+        return parsed(await body_of(request, body_cap))
+
+    def parsed(raw: bytes) -> dict:
         try:
             data = json.loads(raw)
         except (ValueError, RecursionError):
@@ -157,15 +159,22 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
 
     async def push(request: Request) -> Response:
         user = await user_of(request)
-        key = request.headers.get("idempotency-key", "")[:200]
-        if key and (answer := replays.get(user.name, key)) is not None:
-            return JSONResponse(answer, headers={"Idempotent-Replayed": "true"})
-        data = await json_of(request)
+        raw = await body_of(request, body_cap)
+        key = request.headers.get("idempotency-key", "")
+        if len(key) > 200:
+            raise Problem(400, "Idempotency-Key: at most 200 characters")
+        if key:  # the same key again: the same answer, if it is the same push
+            key = f"{key}:{hashlib.sha256(raw).hexdigest()}"
+            if (answer := replays.get(user.name, key)) is not None:
+                return JSONResponse(answer, headers={"Idempotent-Replayed": "true"})
+        data = parsed(raw)
+        if set(data) - {"ops"}:
+            raise Problem(400, f"unknown fields {sorted(set(data) - {'ops'})}: a push is {{\"ops\": [...]}}")
         items = data.get("ops")
         if not isinstance(items, list):
             raise Problem(400, "ops: a list of ops")
         if len(items) > cfg.server.max_push_ops:
-            raise Problem(413, f"{len(items):,} ops in one push; the most is {cfg.server.max_push_ops:,} "
+            raise Problem(400, f"{len(items):,} ops in one push; the most is {cfg.server.max_push_ops:,} "
                                "(server.max_push_ops)")
         batch = [wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(items)]
         refused = [{"op_id": op.op_id, "kind": op.kind, "reason": f"only an admin may make a {op.kind}"}
@@ -186,6 +195,8 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
     async def pull(request: Request) -> Response:
         await user_of(request)
         data = await json_of(request)
+        if set(data) - {"vector", "limit", "wait"}:
+            raise Problem(400, f"unknown fields {sorted(set(data) - {'vector', 'limit', 'wait'})}")
         vector = _vector(data.get("vector", {}))
         most = data.get("limit", cfg.sync.batch_ops)
         if type(most) is not int or not 0 < most <= cfg.server.max_push_ops:
@@ -217,7 +228,8 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
 
     async def webhook_post(request: Request) -> Response:
         if not cfg.whatsapp.app_secret:
-            raise Problem(503, "webhooks are off: set whatsapp.app_secret in the server's config")
+            raise Problem(403, "webhooks are off: set whatsapp.app_secret in the server's config (a delivery "
+                               "that cannot be checked is never taken)")
         raw = await body_of(request, int(cfg.limits.webhook_body_kb * 1024), gzip=False)
         try:
             webhook.verify(raw, request.headers.get("x-hub-signature-256"), cfg.whatsapp.app_secret)
@@ -227,6 +239,9 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         # one file (and ingest skips messages it has by id), so a redelivery records nothing twice.
         _spool(inbox, raw)
         return PlainTextResponse("ok", background=BackgroundTask(drain_inbox))
+
+    async def whatsapp(request: Request) -> Response:
+        return await (webhook_post if request.method == "POST" else webhook_verify)(request)
 
     async def drain_inbox() -> None:
         for path in sorted(inbox.glob("*.json")) if inbox.is_dir() else []:
@@ -265,8 +280,7 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         Route("/v1/push", push, methods=["POST"]),
         Route("/v1/pull", pull, methods=["POST"]),
         Route("/v1/snapshot", snapshot),
-        Route("/webhooks/whatsapp", webhook_verify, methods=["GET"]),
-        Route("/webhooks/whatsapp", webhook_post, methods=["POST"]),
+        Route("/webhooks/whatsapp", whatsapp, methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(AccessLog), Middleware(GZipMiddleware, minimum_size=2048)],

@@ -5,26 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from wtui import __version__
+from wtui.book.wire import WIRE_KINDS
 from wtui.core.config import Config
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
-_VECTOR = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+_VECTOR = {"type": "object", "propertyNames": {"maxLength": 64},
+           "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 2**62 - 1},
            "description": "replica id -> the number up to which every op of that replica is held"}
+_ID = {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,64}$"}
 _OP = {
     "type": "object",
     "required": ["op_id", "hlc", "actor", "entity", "kind", "payload", "origin", "oseq"],
     "additionalProperties": False,
     "properties": {
-        "op_id": {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,64}$"},
-        "hlc": {"type": "string", "description": "hybrid logical clock: <wall ms>.<counter>.<replica id>"},
-        "actor": {"type": "string"},
-        "entity": {"type": "string"},
-        "kind": {"type": "string"},
-        "payload": {"type": "object"},
-        "reason": {"type": "string"},
-        "batch": {"type": ["string", "null"]},
-        "origin": {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,64}$"},
-        "oseq": {"type": "integer", "minimum": 1},
+        "op_id": _ID,
+        "hlc": {"type": "string", "pattern": r"^[0-9]{13}\.[0-9]{5}\.[0-9A-Za-z_-]{1,64}$",
+                "description": "hybrid logical clock: <wall ms>.<counter>.<replica id>"},
+        "actor": {"type": "string", "maxLength": 200},
+        "entity": {"type": "string", "maxLength": 300},
+        "kind": {"enum": sorted(WIRE_KINDS)},
+        "payload": {"type": "object", "description": "the kind's fields, checked one by one (wtui/book/wire.py); "
+                                                     "a payload that is not one of them is refused with its path"},
+        "reason": {"type": "string", "maxLength": 65536},
+        "batch": {"oneOf": [_ID, {"type": "null"}]},
+        "origin": _ID,
+        "oseq": {"type": "integer", "minimum": 1, "maximum": 2**62 - 1},
     },
 }
 
@@ -38,6 +43,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 _AUTH = [{"token": []}]
+# What a push or a pull answers the server holds is what the next pull says it lacks from.
+_TO_PULL = {"PullWhatIsNew": {"operationId": "pull", "requestBody": {"vector": "$response.body#/vector"}}}
 
 
 def document(cfg: Config) -> dict[str, Any]:
@@ -65,28 +72,32 @@ def document(cfg: Config) -> dict[str, Any]:
                     **_errors(401, 429, 503)},
             }},
             "/v1/push": {"post": {
+                "operationId": "push",
                 "summary": "Apply a replica's ops, whole or not at all",
                 "security": _AUTH,
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 200}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["ops"],
+                    "type": "object", "required": ["ops"], "additionalProperties": False,
                     "properties": {"ops": {"type": "array", "maxItems": most, "items": _OP}}}}}},
-                "responses": {"200": {"description": "applied; what the server now holds", "content": {
+                "responses": {"200": {
+                    "description": "applied; what the server now holds", "links": _TO_PULL, "content": {
                     "application/json": {"schema": {"type": "object", "required": ["applied", "vector"], "properties": {
                         "applied": {"type": "integer", "minimum": 0}, "vector": _VECTOR}}}}},
                     **_errors(400, 401, 403, 409, 413, 415, 429, 503)},
             }},
             "/v1/pull": {"post": {
+                "operationId": "pull",
                 "summary": "The ops a replica lacks, given what it holds",
                 "security": _AUTH,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {
+                    "type": "object", "additionalProperties": False, "properties": {
                         "vector": _VECTOR,
                         "limit": {"type": "integer", "minimum": 1, "maximum": most},
                         "wait": {"type": "number", "minimum": 0, "maximum": cfg.server.wait_seconds,
                                  "description": "seconds to wait for news when there is nothing yet"}}}}}},
-                "responses": {"200": {"description": "ops, oldest first", "content": {"application/json": {
+                "responses": {"200": {
+                    "description": "ops, oldest first", "links": _TO_PULL, "content": {"application/json": {
                     "schema": {"type": "object", "required": ["ops", "vector", "more"], "properties": {
                         "ops": {"type": "array", "items": _OP}, "vector": _VECTOR, "more": {"type": "boolean"}}}}}},
                     **_errors(400, 401, 413, 415, 429, 503)},
@@ -112,7 +123,7 @@ def document(cfg: Config) -> dict[str, Any]:
                                     "schema": {"type": "string"}}],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
                     "responses": {"200": {"description": "stored; recorded right after", "content": {
-                        "text/plain": {"schema": {"type": "string"}}}}, **_errors(401, 413, 415, 503)},
+                        "text/plain": {"schema": {"type": "string"}}}}, **_errors(401, 403, 413, 415)},
                 },
             },
         },
