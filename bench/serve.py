@@ -87,7 +87,8 @@ def main() -> None:
                 done = [0] * 8
                 stop = time.monotonic() + 3
 
-                def client(i: int) -> None:
+                def client(i: int, url: str = url, tokens: list = tokens, stop: float = stop,
+                           done: list = done) -> None:
                     with rem.Remote(url, tokens[i + 1]) as r:
                         vector = {}
                         while time.monotonic() < stop:
@@ -106,7 +107,7 @@ def main() -> None:
                     tag = next(t for t in pa.tag_names() if t not in pa.tags_of(uid))
                     seen = threading.Event()
 
-                    def waiter() -> None:
+                    def waiter(rb: rem.Remote = rb, pb: Book = pb, seen: threading.Event = seen) -> None:
                         got, _v, _m = rb.pull(pb.vector(), 500, wait=10)
                         if got:
                             pb.apply_remote(got)
