@@ -422,3 +422,17 @@ def test_an_undo_of_a_note_still_waiting_for_its_customer_takes_it_back_when_it_
     assert _state(one) == _state(two)
     one.close()
     two.close()
+
+
+def test_the_vector_follows_writes_here_and_by_another_process_on_the_file(pair):
+    one, two = pair
+    other = Book.open(one.path, one.cfg, clock=Clock(NOW), actor="li")  # another process on the same file
+    try:
+        before = one.vector()
+        other.add_customer("+4915123456789", "Lea")  # a write on another connection
+        assert one.vector() != before and one.vector() == other.vector()
+        after = one.vector()
+        one.add_customer("+4915123456780", "Bo")  # a write here
+        assert one.vector()[one.replica_id()] == after[one.replica_id()] + 1
+    finally:
+        other.close()

@@ -137,6 +137,7 @@ class Book:
         self._hlc = hlc.Clock(secrets.token_hex(4))  # its node becomes the replica id at the first write
         self._replica: str | None = None
         self._oseq: int | None = None  # the number of this replica's last op (read inside the write lock)
+        self._held: tuple[int, dict[str, int]] | None = None  # (data_version, vector) until the next write
         self._detector: Detector | None = None
         self.busy_wait = cfg.book.busy_wait_seconds  # how long a write waits for another process's
         self._batch: str | None = None
@@ -259,6 +260,7 @@ class Book:
 
     def _end_batch(self) -> None:
         self._batch = None
+        self._held = None
         self._rehearsing = False
         self._touched, self._reranked = set(), set()
         db.clear_note(self._note)
@@ -457,12 +459,19 @@ class Book:
     def vector(self) -> dict[str, int]:
         """What this book holds, as one number per replica: it holds every op that replica made up to that
         number. A peer given this vector returns exactly the ops this book lacks (``ops_since``)."""
+        # Kept until a write here (``_end_batch``) or another connection's (``data_version``): a server
+        # answers every pull with it, and counting it is a pass over the log's index.
+        seen = self.data_version()
+        if self._batch is None and self._held is not None and self._held[0] == seen:
+            return dict(self._held[1])
         held: dict[str, int] = {}
         for origin, top, count in self.conn.execute(_ORIGINS):
             if top == count:  # numbered from 1 with no gap: the usual case, no further read
                 held[origin] = top
             else:
                 held[origin] = self.conn.execute(_FIRST_GAP, (origin, origin)).fetchone()[0] or 0
+        if self._batch is None:
+            self._held = (seen, dict(held))
         return held
 
     def ops_since(self, vector: dict[str, int], limit: int | None = None,
