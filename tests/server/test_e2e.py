@@ -74,13 +74,19 @@ class Server:
         self.log.close()
 
 
+def _started(book: Path, tmp_path: Path, settings: str = "") -> Server:
+    """``wtui serve`` on ``book``, with no rate limit to speak of and ``settings`` added to [server]."""
+    config = tmp_path / "server.toml"
+    config.write_text("[server]\nrequests_per_minute = 100000\n" + settings)
+    s = Server(book, config, tmp_path)
+    s.start()
+    return s
+
+
 @pytest.fixture
 def server(team, tmp_path):
     path, tokens = team
-    config = tmp_path / "server.toml"
-    config.write_text("[server]\nrequests_per_minute = 100000\n")
-    s = Server(path, config, tmp_path)
-    s.start()
+    s = _started(path, tmp_path)
     yield s, tokens
     s.stop()
 
@@ -164,10 +170,7 @@ def test_three_replicas_an_absent_one_and_a_killed_server_end_with_one_book(serv
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(team, tmp_path):
     """Stateless phases and the stateful links (push -> pull -> pull) against /openapi.json."""
     path, tokens = team
-    config = tmp_path / "server.toml"
-    config.write_text("[server]\nrequests_per_minute = 100000\nwait_seconds = 1\n")
-    srv = Server(path, config, tmp_path)
-    srv.start()
+    srv = _started(path, tmp_path, "wait_seconds = 1\n")
     try:
         run = subprocess.run([sys.executable, "-m", "schemathesis.cli", "run", srv.url + "/openapi.json",
                               "-H", f"Authorization: Bearer {tokens['ana']}", "--checks", "all",

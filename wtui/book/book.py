@@ -306,11 +306,17 @@ class Book:
         if got.get("file") == here and got.get("id"):
             self._replica = got["id"]
         else:  # a new file: the ids the original had are the original's, not this file's
-            self._replica = secrets.token_hex(6)
-            self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
-                                  [("id", self._replica), ("file", here), ("previous", got.get("id") or ""),
-                                   ("ids", json.dumps([self._replica]))])
+            self._take_id(got.get("id"), set())
         return self._replica
+
+    def _take_id(self, previous: str | None, ids: set[str]) -> None:
+        """A new replica id for this file, kept with the file it belongs to; ``ids``: this file's earlier ones."""
+        self._replica = secrets.token_hex(6)
+        st = os.stat(self.path)
+        self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
+                              [("id", self._replica), ("file", f"{st.st_dev}:{st.st_ino}"),
+                               ("previous", previous or ""), ("ids", json.dumps(sorted(ids | {self._replica})))])
+        self._hlc.node, self._oseq = self._replica, None
 
     def own_origins(self) -> set[str]:
         """Every replica id this file has issued ops under (a new one after it was put back from an older
@@ -502,21 +508,12 @@ class Book:
         with self.batch("a sync"):
             mine = self.replica_id()
             if vector.get(mine, 0) > self._own_top(mine):
-                self._rekey()
+                self._take_id(mine, self.own_origins())
             self.conn.execute("INSERT OR REPLACE INTO peers (peer, vector, seen_at) VALUES (?, ?, ?)",
                               (peer, json.dumps(vector, sort_keys=True), db.iso(self.now())))
 
     def _own_top(self, origin: str) -> int:
         return self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?", (origin,)).fetchone()[0] or 0
-
-    def _rekey(self) -> None:
-        previous, ids = self._replica, self.own_origins()
-        self._replica = secrets.token_hex(6)
-        st = os.stat(self.path)
-        self.conn.executemany("INSERT OR REPLACE INTO replica (key, value) VALUES (?, ?)",
-                              [("id", self._replica), ("file", f"{st.st_dev}:{st.st_ino}"),
-                               ("previous", previous or ""), ("ids", json.dumps(sorted(ids | {self._replica})))])
-        self._hlc.node, self._oseq = self._replica, None
 
     def sync_with(self, other: "Book", *, chunk: int = 500) -> tuple[int, int]:
         """Exchange ops with another book both ways (a laptop copy and the team file): (sent, received).
@@ -1144,8 +1141,7 @@ class Book:
         if self._rehearsing:
             return ops.Op(self._op_id(ms), stamp, self.actor, entity, kind, payload, reason, self._batch)
         if self._oseq is None:
-            self._oseq = self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?",
-                                           (self._replica,)).fetchone()[0] or 0
+            self._oseq = self._own_top(self._replica)
         self._oseq += 1
         return ops.Op(self._op_id(ms), stamp, self.actor, entity, kind, payload, reason, self._batch, self._replica,
                       self._oseq)
