@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,11 @@ from bench.run import sized_book
 from bench.sync import _edits
 from wtui.book.book import Book
 from wtui.io import remote as rem
+from wtui.io.sync_loop import Syncer
+
+
+def _utc_now():
+    return datetime.now(timezone.utc)
 
 
 def _port() -> int:
@@ -41,7 +47,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--edits", type=int, default=10_000)
     args, cfg, source = sized_book(ap)
-    push, pull, health, rps, latency = [], [], [], [], []
+    push, pull, health, rps, latency, live = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for run in range(args.runs):
@@ -122,6 +128,26 @@ def main() -> None:
                     w.join()
                     latency.append(time.perf_counter() - t0 if seen.is_set() and tag in pb.tags_of(uid) else
                                    float("inf"))
+                # the same through the app's background sync (io/sync_loop.py): the rep's key commits and
+                # nudges the pusher, the teammate's puller waits on a long poll and applies
+                syncers = [Syncer(p, cfg, url, tok, actor=who, clock=_utc_now) for p, tok, who in
+                           ((a, tokens[0], "rep0"), (b, tokens[1], "rep1"))]
+                for s in syncers:
+                    s.start()
+                with Book.open(a, cfg, actor="rep0") as pa, Book.open(b, cfg, actor="rep1", readonly=True) as pb:
+                    while not all(s.state.heard for s in syncers):
+                        time.sleep(0.01)
+                    time.sleep(0.3)  # the puller is inside its long poll
+                    uid = pa.uids_of(pa.all_ids()[:1])[0]
+                    tag = next(t for t in pa.tag_names() if t not in pa.tags_of(uid))
+                    t0 = time.perf_counter()
+                    pa.add_tag(uid, tag)
+                    syncers[0].nudge()
+                    while tag not in pb.tags_of(uid) and time.perf_counter() - t0 < 30:
+                        time.sleep(0.005)
+                    live.append(time.perf_counter() - t0)
+                for s in syncers:
+                    s.stop(5)
                 ra.close()
                 rb.close()
             finally:
@@ -136,6 +162,8 @@ def main() -> None:
     print(f"  8 clients syncing (a pull each, nothing new): {med(rps):,.0f} requests/s "
           f"(floor: GET /health from one client {1 / med(health):,.0f}/s)")
     print(f"  a tag added on one replica, shown on another (long poll): {med(latency) * 1000:.0f} ms")
+    print(f"  the same through the app's background sync (Syncer): {med(live) * 1000:.0f} ms "
+          f"(+ at most the app's repaint)")
 
 
 if __name__ == "__main__":

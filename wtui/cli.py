@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("explain", help="why a customer sits where they sit in the queue (like `task info`)")
     x.add_argument("customer", help="their phone number in any form, or their uid")
 
+    lk = sub.add_parser("link", help="a tracked link for a customer: the team server records each open "
+                                     "(it feeds the colour rules), then sends them on")
+    lk.add_argument("customer", help="their phone number in any form, or their uid")
+    lk.add_argument("url", help="where the link leads (http:// or https://)")
+    lk.add_argument("--kind", choices=("quote", "catalog", "page"), default="page",
+                    help="a quote's opens count toward 'opened the quote more than N times' (default: page)")
+
     m = sub.add_parser("make-book", help="write a synthetic book (the demo, or 10k/100k books for benchmarks)")
     m.add_argument("--customers", type=_positive, metavar="N", help="how many customers (default: demo.customers)")
     m.add_argument("--seed", type=int, metavar="S", help="random seed (default: demo.seed)")
@@ -107,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     y = sub.add_parser("sync", help="exchange changes both ways with another book file (a laptop copy and the "
                                     "team file), or with the team server (--remote)")
     y.add_argument("--with", dest="other", metavar="OTHER.db", help="the other book file")
+
+    sub.add_parser("login", help="keep your team server token (wtui --remote URL login): asks for it, checks it "
+                                 "with the server, keeps it in the OS keyring or a file only you can read")
 
     v = sub.add_parser("serve", help="the team server: replicas sync with it over HTTP (docs/DEPLOY.md)")
     v.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
@@ -206,7 +216,7 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
             with Book.open(path, cfg, clock=clock, actor=me) as b:
                 yield b
         return
-    remote = getattr(args, "remote", None) or (cfg.sync.remote if not (args.db or args.demo) else "")
+    remote = _remote_url(args, cfg)
     if remote:
         yield from _remote_book(remote, args, cfg, clock)
         return
@@ -241,34 +251,49 @@ def token_path() -> Path:
     return user_config_dir() / "token"
 
 
-def _remote_book(url: str, args: argparse.Namespace, cfg, clock) -> Iterator:
-    """The local replica of a team server's book: made from a snapshot the first time, synced before
-    the command (so it sees teammates' edits) and after it (so its own go up). Offline, the command
-    works on the replica and its changes wait for the next sync."""
-    import json
+def _remote_url(args: argparse.Namespace, cfg) -> str:
+    return getattr(args, "remote", None) or (cfg.sync.remote if not (args.db or args.demo) else "")
 
-    from wtui.book.book import Book
-    from wtui.io import remote as rem
+
+def _replica(url: str, cfg, server, *, required: bool) -> tuple[Path, str]:
+    """The replica of ``url``'s book and who this user is there: asked of the server (then the replica is
+    made from a snapshot the first time), else (``server`` None: offline) read from the note kept beside
+    the replica. ``required``: without a server, a replica must already exist."""
+    import json
 
     path = replica_path(url)
     about = path.with_suffix(".json")  # the server and who this user is there, for offline runs
-    token = rem.read_token(token_path())
+    if server is None:
+        me = json.loads(about.read_text("utf-8"))["user"] if about.is_file() and path.is_file() else None
+        if me is None and required:
+            raise BadInput(f"{url} cannot be reached and this machine has no replica of its book yet: "
+                           "the first run needs the server")
+        return path, me
+    me = server.me()["name"]
+    if not path.is_file():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        server.snapshot(path)
+        say(f"made a replica of {url} in {path}", file=sys.stderr)
+    about.write_text(json.dumps({"url": url, "user": me}), "utf-8")
+    return path, me
+
+
+def _remote_book(url: str, args: argparse.Namespace, cfg, clock) -> Iterator:
+    """The local replica of a team server's book, synced before the command (so it sees teammates'
+    edits) and after it (so its own go up). Offline, the command works on the replica and its changes
+    wait for the next sync."""
+    from wtui.book.book import Book
+    from wtui.io import remote as rem
+
+    token = rem.read_token(token_path(), url)
     with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=0) as server:
         try:
-            me = server.me()["name"]
+            path, me = _replica(url, cfg, server, required=True)
+            server.retries = cfg.sync.retries
         except rem.Offline:
-            me = json.loads(about.read_text("utf-8"))["user"] if about.is_file() else None
-            if me is None or not path.is_file():
-                raise
+            path, me = _replica(url, cfg, None, required=True)
             server = None
             say(f"offline: {url} cannot be reached; working on the replica ({path})", file=sys.stderr)
-        if server is not None:
-            server.retries = cfg.sync.retries
-            if not path.is_file():
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                server.snapshot(path)
-                say(f"made a replica of {url} in {path}", file=sys.stderr)
-            about.write_text(json.dumps({"url": url, "user": me}), "utf-8")
         with Book.open(path, cfg, clock=clock, actor=me) as book:
             if server is not None:
                 args.sync_report = rem.sync(book, server, batch=cfg.sync.batch_ops)
@@ -277,6 +302,31 @@ def _remote_book(url: str, args: argparse.Namespace, cfg, clock) -> Iterator:
                 after = rem.sync(book, server, batch=cfg.sync.batch_ops)
                 args.sync_report.sent += after.sent
                 args.sync_report.received += after.received
+
+
+def _app_on_replica(url: str, args: argparse.Namespace, cfg) -> int:
+    """The app on a team server's replica: it paints from the replica at once (asking the server
+    nothing first, once the replica exists) and syncs in the background while the rep works."""
+    from wtui.book.book import Book
+    from wtui.book.reads import rep_zone
+    from wtui.io import remote as rem
+    from wtui.io.sync_loop import Syncer
+    from wtui.tui.app import run
+
+    clock = _clock(args)
+    token = rem.read_token(token_path(), url)
+    path, me = _replica(url, cfg, None, required=False)
+    if me is None:  # the first run on this machine: the replica is made from the server's book
+        with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
+            path, me = _replica(url, cfg, server, required=True)
+    with Book.open(path, cfg, clock=clock, actor=me) as book:
+        syncer = Syncer(path, cfg, url, token, actor=me, clock=clock)
+        code = run(book, theme=args.theme, syncer=syncer)
+        state = syncer.stop(cfg.sync.timeout_seconds)
+    if state.pending:
+        say(f"{url}: {state.line(rep_zone(cfg))}: your {state.pending:,} change(s) are safe in {path} and go up "
+            f"at the next `wtui --remote {url}` (or `wtui --remote {url} sync`)", file=sys.stderr)
+    return code
 
 
 def cmd_queue(args: argparse.Namespace, cfg) -> int:
@@ -302,6 +352,49 @@ def cmd_explain(args: argparse.Namespace, cfg) -> int:
         width = max(len(line.label) for line in lines)
         for line in lines:
             print(f"  {line.label:<{width}}  {visible(line.value)}")
+    return 0
+
+
+def link_base(args: argparse.Namespace, cfg) -> str:
+    """Where tracked links are answered: links.base_url, else the team server this wtui syncs with."""
+    base = cfg.links.base_url or _remote_url(args, cfg)
+    if not base:
+        raise BadInput("tracked links are answered by the team server: use --remote URL (or set sync.remote), "
+                       "or set links.base_url to the server's public address")
+    return base
+
+
+def cmd_login(args: argparse.Namespace, cfg) -> int:
+    import getpass
+
+    from wtui.io import remote as rem
+
+    url = _remote_url(args, cfg)
+    if not url:
+        raise BadInput("login to which server? wtui --remote URL login (or set sync.remote)")
+    token = getpass.getpass(f"token for {url}: ") if sys.stdin.isatty() else sys.stdin.readline()
+    token = token.strip()
+    if not token:
+        raise BadInput("no token given: nothing kept")
+    with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
+        me = server.me()  # a wrong token is refused here (401), before it is kept anywhere
+    where = rem.keep_token(token_path(), url, token)
+    say(f"signed in to {url} as {me['name']} ({me['role']}); the token is kept in {where}")
+    return 0
+
+
+def cmd_link(args: argparse.Namespace, cfg) -> int:
+    from wtui.core.links import short_url
+    from wtui.core.text import visible
+
+    base = link_base(args, cfg)
+    with open_book(args, cfg) as book:
+        uid = book.find(args.customer)
+        token = book.create_link(uid, args.url, args.kind)
+        card = book.card(uid)
+    print(short_url(base, token))
+    say(f"a tracked {args.kind} link for {visible(card.name)}: it works once the server has it "
+        f"({'sent' if getattr(args, 'sync_report', None) else 'at the next sync'})", file=sys.stderr)
     return 0
 
 
@@ -356,6 +449,8 @@ def cmd_locate(args: argparse.Namespace, cfg) -> int:
 def cmd_app(args: argparse.Namespace, cfg) -> int:
     from wtui.tui.app import run
 
+    if _remote_url(args, cfg):
+        return _app_on_replica(_remote_url(args, cfg), args, cfg)
     with open_book(args, cfg) as book:
         return run(book, theme=args.theme)
 
@@ -584,7 +679,8 @@ def cmd_serve(args: argparse.Namespace, cfg) -> int:
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
             "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest,
             "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, "sync": cmd_sync,
-            "clone": cmd_clone, "serve": cmd_serve, None: cmd_app}
+            "clone": cmd_clone, "serve": cmd_serve, "link": cmd_link, "login": cmd_login,
+            None: cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,7 @@ def _every_kind(book):
     book.undo(book.conn.execute(last).fetchone()[0])
     book.create_tag("Product-Serum", dimension="Product", description="the serum line")
     book.save_segment("hot", "intent = high")
+    book.create_link(uid, "https://shop.example/quote/1", "quote")
     book.import_rows([Row(2, "+4915123456781", "DE", "Europe/Berlin", ("Interest-Beauty",), "Neu Eins", "hi", "",
                           "", None)])
     return [ops.Op.from_row(r) for r in book.conn.execute(ops.SELECT + " WHERE kind != 'book.seed' ORDER BY seq")]

@@ -319,3 +319,18 @@ def test_clone_then_sync_both_ways_and_again_moves_nothing(tmp_path):
     assert "sent 0 change(s)" in again and "received 0" in again
     for path in (a, b):
         assert wtui("--db", str(path), "find", "purchases >= 0", "--count").stdout.strip() == "2"
+
+
+def test_link_prints_a_tracked_link_on_the_servers_address_or_says_where_links_live(tmp_path, demo_file):
+    book = copy_book(demo_file, tmp_path / "team.db")
+    first = json.loads(wtui("--db", str(book), "--now", NOW, "queue", "--json").stdout)[0]["phone"]
+    refused = wtui("--db", str(book), "link", first, "https://shop.example/q/1", check=False)
+    assert refused.returncode == 2 and "team server" in refused.stderr
+    config = tmp_path / "team.toml"
+    config.write_text('[links]\nbase_url = "https://wtui.team.example"\n')
+    made = wtui("--config", str(config), "--db", str(book), "link", first, "https://shop.example/q/1",
+                "--kind", "quote")
+    url = made.stdout.strip()
+    assert url.startswith("https://wtui.team.example/l/")
+    bad = wtui("--config", str(config), "--db", str(book), "link", first, "javascript:alert(1)", check=False)
+    assert bad.returncode == 2 and "http://" in bad.stderr

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import copy_book
+from tests.server.serving import _started
 from wtui.book.book import Book
 
 SECRET, VERIFY = "s3cret", "let-me-in"
@@ -27,3 +28,12 @@ def team(tmp_path, demo_file, server_cfg):
                   (("boss", "admin"), ("ana", "rep"), ("omar", "rep"))}
         book.set_admins(["boss"], reason="the server's admins only")  # the demo made ana one
     return path, tokens
+
+
+@pytest.fixture
+def server(team, tmp_path):
+    """A real ``wtui serve`` on the team book: (the server, {user: token})."""
+    path, tokens = team
+    s = _started(path, tmp_path)
+    yield s, tokens
+    s.stop()

@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import hmac
 import json
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,50 @@ def test_the_verify_handshake_answers_the_challenge_only_with_the_right_token(ap
     assert answer.status_code == 200 and answer.text == "1158201444"
     assert client.get("/webhooks/whatsapp", params={**good, "hub.verify_token": "guess"}).status_code == 403
     assert client.get("/webhooks/whatsapp", params={**good, "hub.mode": "unsubscribe"}).status_code == 403
+
+
+def test_a_tracked_link_records_an_open_and_redirects_and_a_preview_does_not(api, server_cfg):
+    client, tokens, path = api
+    with Book.open(path, server_cfg, actor="boss") as book:
+        uid = book.uids_of(book.all_ids()[:1])[0]
+        token = book.create_link(uid, "https://shop.example/quote/9?x=1", "quote")
+        before = _opens(book)
+    browser = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36"}
+    got = client.get(f"/l/{token}", headers=browser, follow_redirects=False)
+    assert got.status_code == 302 and got.headers["location"] == "https://shop.example/quote/9?x=1"
+    assert got.headers["cache-control"] == "no-store"
+    for agent in ("WhatsApp/2.24.1 A", "facebookexternalhit/1.1"):
+        assert client.get(f"/l/{token}", headers={"User-Agent": agent}, follow_redirects=False).status_code == 302
+    assert client.head(f"/l/{token}", headers=browser, follow_redirects=False).status_code == 302
+    assert client.get("/l/NoSuchLink123", headers=browser).status_code == 404
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert _opens(book) == before + 1  # the browser's open only
+        assert book.card(uid).interactions[0][1] == "quote_open"
+
+
+def _opens(book) -> int:
+    return book.conn.execute("SELECT count(*) FROM interactions WHERE kind = 'quote_open'").fetchone()[0]
+
+
+def test_the_server_runs_the_rules_once_for_the_team_at_its_times(team, server_cfg):
+    path, _ = team
+    cfg = replace(server_cfg, server=replace(server_cfg.server, rules_at=["00:00"], timezone="UTC"))
+
+    def rule_batches() -> set[str]:
+        with Book.open(path, cfg, readonly=True) as book:
+            return {b for (b,) in book.conn.execute("SELECT DISTINCT batch FROM ops WHERE actor = 'wtui-rules'")}
+
+    assert not rule_batches()
+    with TestClient(make_app(path, cfg)) as client:  # 00:00 has passed today and never ran: owed now
+        for _ in range(300):
+            if rule_batches():
+                break
+            client.get("/health")
+            time.sleep(0.05)
+    first = rule_batches()
+    assert len(first) == 1
+    assert (path.parent / (path.name + ".rules-ran")).is_file()
+    with TestClient(make_app(path, cfg)) as client:  # a restart owes nothing: it ran after 00:00 today
+        client.get("/health")
+        time.sleep(0.3)
+    assert rule_batches() == first

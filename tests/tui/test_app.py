@@ -911,3 +911,31 @@ async def test_the_panel_shows_the_customer_under_the_cursor_even_before_the_mov
     screen._show_panel()
     assert screen.panel.uid == screen.table.current.uid
     assert "Nothing is due" not in screen.panel.plain
+
+
+async def test_L_makes_a_tracked_link_for_the_customer_and_copies_it(book_path):
+    cfg = app_cfg(links={"base_url": "https://wtui.team.example"})
+    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            uid = app.screen.table.current.uid
+            await pilot.press("L")
+            await pilot.pause()
+            field = app.screen.query_one("#choice-field")
+            field.value = "javascript:alert(1)"
+            await pilot.press("enter")
+            assert type(app.screen).__name__ == "Choice"  # refused: still asking
+            field.value = "https://shop.example/quote/42"
+            await pilot.press("enter")
+            await pilot.pause()
+            made = book.links_of(uid)
+            assert [(link.url, link.kind) for link in made] == [("https://shop.example/quote/42", "quote")]
+            assert app.clipboard == f"https://wtui.team.example/l/{made[0].token}"
+
+
+async def test_L_without_a_team_server_says_where_links_live(pilot, book):
+    await pilot.press("L")
+    await pilot.pause()
+    assert type(pilot.app.screen).__name__ == "QueueScreen"
+    assert any("team server" in str(n.message) for n in pilot.app._notifications)

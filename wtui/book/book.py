@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from wtui.book import db, derive, ops, reads, schema, users
 from wtui.book import undo as undo_ops
-from wtui.core import hlc, windows
+from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, OUT
 from wtui.core.keywords import Detector
@@ -121,6 +121,16 @@ _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 # A customer's ops: those about them, and the import op they arrived by (if any).
 _CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? UNION ALL " + ops.SELECT
                  + " WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?) ORDER BY hlc DESC LIMIT ?")
+
+
+@dataclass(frozen=True)
+class Link:
+    token: str
+    customer: str  # the uid it was made for
+    url: str
+    kind: str
+    created_at: datetime
+    created_by: str
 
 
 class Book:
@@ -415,10 +425,10 @@ class Book:
                 self._commit_point()
         return done, skipped
 
-    def _apply_fresh(self, batch: list[ops.Op]) -> None:
+    def _apply_fresh(self, batch: list[ops.Op], *, recorded: bool = False) -> None:
         """``ops.apply_fresh``, and mark for recompute the customers whose verdict these ops may change:
         priority tags, the fields a verdict reads, interactions."""
-        ops.apply_fresh(self.conn, batch)
+        self._touched |= ops.apply_fresh(self.conn, batch, recorded=recorded)
         priority = self.cfg.colors.rules.priority_tags
         uids = {op.payload["customer"] if op.kind == "interaction.retract" else op.payload["uid"] for op in batch
                 if (op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]))
@@ -449,14 +459,22 @@ class Book:
                 f"minutes ahead of this machine's clock (the limit is sync.max_clock_ahead_minutes = "
                 f"{self.cfg.sync.max_clock_ahead_minutes:g}): nothing was applied; set that machine's clock "
                 "right (or this one's), then sync again")
-        new = 0
         with self.batch():
             self._hlc.observe(newest, now)
-            for op in batch:
-                if ops.record(self.conn, op):
-                    new += 1
+            new = ops.record_many(self.conn, batch)
+            # Merges do not depend on the order ops are applied in (the replication tests deliver in
+            # every order): the ones that may create, merge or park go first, one by one, then the
+            # plain tag, field and note ops whose customer and tag are here, a statement per kind.
+            fast, _ = ops.ready_fresh(self.conn, [op for op in new if ops.fresh_ok(op.kind, op.payload)])
+            taken = {op.op_id for op in fast}
+            for op in new:
+                if op.op_id not in taken:
                     self._mark(op, ops.effect(self.conn, op))
-        return new
+            fast, late = ops.ready_fresh(self.conn, fast)  # the first ones may have merged a customer away
+            self._apply_fresh(fast, recorded=True)
+            for op in late:
+                self._mark(op, ops.effect(self.conn, op))
+        return len(new)
 
     def waiting(self) -> int:
         """How many ops from other replicas wait for what they refer to (``ops._park``)."""
@@ -511,6 +529,12 @@ class Book:
                 self._take_id(mine, self.own_origins())
             self.conn.execute("INSERT OR REPLACE INTO peers (peer, vector, seen_at) VALUES (?, ?, ?)",
                               (peer, json.dumps(vector, sort_keys=True), db.iso(self.now())))
+
+    def peer_vector(self, peer: str) -> dict[str, int]:
+        """What ``peer`` last said it holds ({} if never heard from): a replica offline since knows from it
+        how many of its own ops wait to go up."""
+        row = self.conn.execute("SELECT vector FROM peers WHERE peer = ?", (peer,)).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def _own_top(self, origin: str) -> int:
         return self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?", (origin,)).fetchone()[0] or 0
@@ -922,6 +946,44 @@ class Book:
     def log_contact(self, uid: str, text: str = "", reason: str = "contacted") -> None:
         """The rep reached out: an outbound interaction, which moves the due time by the cadence."""
         self.record(uid, OUT, text=text, reason=reason)
+
+    # -- tracked links (core/links.py; the team server answers /l/<token>) -----------------
+
+    @_writes
+    def create_link(self, uid: str, url: str, kind: str = "page") -> str:
+        """A tracked link for this customer to ``url``: its token (the server's /l/<token>)."""
+        self._require(uid)
+        token = links.new_token()
+        self._write("link.create", f"link:{token}", {"token": token, "customer": uid, "url": links.check_url(url),
+                                                     "kind": links.check_kind(kind), "at": db.iso(self.now())},
+                    f"a {kind} link")
+        return token
+
+    def link(self, token: str) -> Link | None:
+        if not links.TOKEN.match(token):
+            return None
+        row = self.conn.execute("SELECT token, customer, url, kind, created_at, created_by FROM links "
+                                "WHERE token = ?", (token,)).fetchone()
+        return Link(*row[:4], datetime.fromisoformat(row[4]), row[5]) if row else None
+
+    def links_of(self, uid: str) -> list[Link]:
+        """A customer's tracked links, newest first."""
+        cid = self._require(uid)  # links made under a uid merged into this customer since are its too
+        rows = self.conn.execute(
+            "SELECT token, customer, url, kind, created_at, created_by FROM links WHERE customer IN "
+            "(SELECT uid FROM customers WHERE id = ?1 UNION SELECT a.uid FROM aliases a JOIN customers c "
+            "ON c.uid = a.into_uid WHERE c.id = ?1) ORDER BY created_at DESC", (cid,))
+        return [Link(*r[:4], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+
+    @_writes
+    def link_opened(self, token: str) -> str | None:
+        """Someone opened a tracked link: an interaction for its customer (a quote's counts as a quote
+        open). Returns where the link leads, or None for a token this book does not know."""
+        found = self.link(token)
+        if found is None:
+            return None
+        self.record(found.customer, links.opened_as(found.kind), text=found.url, reason=f"opened a {found.kind} link")
+        return found.url
 
     def notes(self, uid: str) -> list[tuple[datetime, str, str]]:
         """All of a customer's notes, newest first, as (at, author, text)."""

@@ -361,19 +361,66 @@ def fresh_ok(kind: str, payload: dict[str, Any]) -> bool:
     return kind in FRESH_KINDS and not (kind == "customer.set" and "preference" in payload["fields"])
 
 
-def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
+def record_many(conn: sqlite3.Connection, batch: list[Op]) -> list[Op]:
+    """``record`` for a batch at once: the ops the log did not hold, in batch order (one of each)."""
+    held = {r[0] for r in select_in(conn, "SELECT op_id FROM ops WHERE op_id IN (%s)", [op.op_id for op in batch])}
+    new: list[Op] = []
+    for op in batch:
+        if op.op_id not in held:
+            held.add(op.op_id)
+            new.append(op)
+    before = conn.total_changes
+    conn.executemany(_RECORD, [op.row() for op in new])
+    if conn.total_changes - before != len(new):  # one collided on (origin, oseq): name it
+        for op in new:
+            row = conn.execute("SELECT op_id FROM ops WHERE origin = ? AND oseq = ?", (op.origin, op.oseq)).fetchone()
+            if op.oseq is not None and row and row[0] != op.op_id:
+                raise ReusedNumber(op.origin, op.oseq)
+    return new
+
+
+def ready_fresh(conn: sqlite3.Connection, batch: list[Op]) -> tuple[list[Op], list[Op]]:
+    """Split ops from elsewhere into those ``apply_fresh`` can take as they are (what they refer to is
+    here, under its own uid) and the rest, which go one by one (``effect``: parking, merges, a number
+    another customer holds)."""
+    wanted = [op for op in batch if fresh_ok(op.kind, op.payload)
+              and not (op.kind == "customer.set" and ("phone" in op.payload["fields"]
+                                                      or op.entity != f"customer:{op.payload['uid']}"))]
+    uids = {op.payload["uid"] for op in wanted if op.kind in ("tag.add", "tag.remove", "customer.set")}
+    uids |= {op.payload["customer"] for op in wanted if op.kind == "note.add"}
+    here = {r[0] for r in select_in(conn, "SELECT uid FROM customers WHERE uid IN (%s)", sorted(uids))}
+    names = sorted({op.payload["tag"] for op in wanted if op.kind in ("tag.add", "tag.remove")})
+    tags = {r[0].lower() for r in select_in(conn, "SELECT name FROM tags WHERE name COLLATE NOCASE IN (%s)", names)}
+
+    def ok(op: Op) -> bool:
+        if op.kind in ("tag.add", "tag.remove"):
+            return op.payload["uid"] in here and op.payload["tag"].lower() in tags
+        if op.kind == "customer.set":
+            return op.payload["uid"] in here
+        if op.kind == "note.add":
+            return op.payload["customer"] in here
+        return True  # a retraction: apply_fresh parks it when what it takes back is not here
+
+    fast = [op for op in wanted if ok(op)]
+    taken = {op.op_id for op in fast}
+    return fast, [op for op in batch if op.op_id not in taken]
+
+
+def apply_fresh(conn: sqlite3.Connection, batch: list[Op], *, recorded: bool = False) -> set[int]:
     """Record and apply many ops this replica just made: one executemany per kind (~10x faster
     than one by one), for tag ops, ``customer.set`` of plain columns, ``note.add`` and retractions.
 
     Fresh ops mostly carry the newest clock this replica has seen, but an undo's inverse is judged
-    at the op it takes back (``clock``): so clocks are compared here as in ``apply``. Ops from
-    elsewhere go through ``apply``.
+    at the op it takes back (``clock``): so clocks are compared here as in ``apply``, and ops from
+    elsewhere come here too, once ``ready_fresh`` found what they refer to (``recorded``: already in
+    the log). Returns the customers of ops it let go that were waiting for these notes.
     """
     refused = sorted({op.kind for op in batch if not fresh_ok(op.kind, op.payload)})
     if refused:
         raise ValueError(f"apply_fresh takes tag ops, plain customer.set, note.add and retractions, not {refused}")
     sets = [op for op in batch if op.kind == "customer.set"]
-    conn.executemany(_RECORD, [op.row() for op in batch])
+    if not recorded:
+        conn.executemany(_RECORD, [op.row() for op in batch])
     conn.executemany(_TAG_UPSERT_MANY, [(int(op.kind == "tag.add"), clock(op), op.payload["uid"], op.payload["tag"])
                                         for op in batch if op.kind in ("tag.add", "tag.remove")])
     conn.executemany(_CLOCK, [(op.entity, f, clock(op)) for op in sets for f in op.payload["fields"]])
@@ -395,6 +442,8 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op]) -> None:
         for op in wanted:
             if op.payload["uid"] not in there:
                 _park(conn, op, f"{kind.split('.')[0]}:{op.payload['uid']}")
+    # A retraction that came before the note it takes back waits for it (``_note_add`` does the same).
+    return _unpark(conn, [f"note:{op.payload['uid']}" for op in batch if op.kind == "note.add"])
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
@@ -477,6 +526,15 @@ def _note_add(conn: sqlite3.Connection, op: Op) -> set[int]:
     return _unpark(conn, [f"note:{p['uid']}"])
 
 
+def _link_create(conn: sqlite3.Connection, op: Op) -> set[int]:
+    p = op.payload
+    if customer_id(conn, p["customer"]) is None:
+        return _park(conn, op, f"customer:{p['customer']}")
+    conn.execute("INSERT OR IGNORE INTO links (token, customer, url, kind, created_at, created_by) "
+                 "VALUES (?,?,?,?,?,?)", (p["token"], p["customer"], p["url"], p["kind"], p["at"], op.actor))
+    return set()  # a link changes no customer until it is opened (an interaction.add)
+
+
 def _retract(table_sql: str, what: str):
     def handler(conn: sqlite3.Connection, op: Op) -> set[int]:
         row = conn.execute(table_sql, (op.payload["uid"],)).fetchone()
@@ -518,6 +576,7 @@ _HANDLERS = {
     "note.add": _note_add,
     "settings.set": _settings_set,
     "segment.set": _segment_set,  # an empty expr deletes the segment
+    "link.create": _link_create,
     # Undo of an append: the row stays (sync needs its uid) but stops counting.
     "interaction.retract": _retract(_RETRACT["interaction.retract"] + " RETURNING customer_id", "interaction"),
     "note.retract": _retract(_RETRACT["note.retract"] + " RETURNING customer_id", "note"),

@@ -191,8 +191,16 @@ def _v9(conn: sqlite3.Connection) -> None:
                  "since TEXT NOT NULL) WITHOUT ROWID")
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    # Tracked links (``wtui link``): a token the team server answers at /l/<token>, the customer it was
+    # made for and where it leads. Replicated (``link.create``), so a link made offline works once pushed.
+    conn.execute("""CREATE TABLE links (token TEXT NOT NULL PRIMARY KEY, customer TEXT NOT NULL, url TEXT NOT NULL,
+                    kind TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX links_by_customer ON links (customer)")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
-                                                               7: _v7, 8: _v8, 9: _v9}
+                                                               7: _v7, 8: _v8, 9: _v9, 10: _v10}
 
 
 def version(conn: sqlite3.Connection) -> int:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from wtui.book import ops
+from wtui.core import links
 from wtui.core.config import COLORS, INTENTS
 from wtui.core.facts import KINDS
 from wtui.errors import BadInput
@@ -205,3 +206,13 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
     elif kind == "segment.set":
         _text(p.get("name"), f"{where}.name", 200)
         _maybe_text(p.get("expr"), f"{where}.expr")
+    elif kind == "link.create":
+        _match(p.get("token"), links.TOKEN, f"{where}.token")
+        _match(p.get("customer"), _ID, f"{where}.customer")
+        _when(p.get("at"), f"{where}.at")
+        if p.get("kind") not in links.KINDS:
+            raise BadInput(f"{where}.kind: one of {', '.join(links.KINDS)}")
+        try:
+            links.check_url(_text(p.get("url"), f"{where}.url", links.MAX_URL))
+        except BadInput as exc:
+            raise BadInput(f"{where}.url: {exc}") from None

@@ -18,7 +18,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from wtui.errors import ConfigError
+from wtui.core.schedule import parse_times
+from wtui.errors import BadInput, ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
 SYSTEM_CONFIG = Path("/etc/wtui/config.toml")
@@ -58,6 +59,7 @@ _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team"
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
                   ("sync", "max_clock_ahead_minutes"), ("sync", "batch_ops"), ("sync", "timeout_seconds"),
+                  ("sync", "push_seconds"), ("sync", "offline_retry_seconds"),
                   ("server", "port"), ("server", "max_body_kb"), ("server", "max_push_ops"),
                   ("server", "requests_per_minute"),
                   ("windows", "search_days"), ("tags", "max_length"), ("queue", "limit"), ("ui", "min_width"),
@@ -310,6 +312,12 @@ class WhatsApp:
 
 
 @dataclass(frozen=True)
+class LinksCfg:
+    base_url: str
+    preview_agents: list[str]
+
+
+@dataclass(frozen=True)
 class RulesCfg:
     path: str
 
@@ -323,6 +331,8 @@ class SyncCfg:
     timeout_seconds: float
     retries: int
     wait_seconds: float
+    push_seconds: float
+    offline_retry_seconds: float
 
 
 @dataclass(frozen=True)
@@ -334,6 +344,8 @@ class ServerCfg:
     requests_per_minute: int
     wait_seconds: float
     webhook_verify_token: str
+    rules_at: list[str]
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -365,6 +377,7 @@ class Config:
     imports: Imports
     limits: Limits
     whatsapp: WhatsApp
+    links: LinksCfg
     rules: RulesCfg
     sync: SyncCfg
     server: ServerCfg
@@ -605,14 +618,19 @@ def _check_meanings(data: dict[str, Any], origin: str) -> None:
                     parse_span(text)
                 except ValueError as exc:
                     raise ConfigError(origin, f"regions.{code}.{key}", f"{exc} (hours 0-24, like 14-16)") from None
-    zone_name = data["rep"]["timezone"]
-    if zone_name:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    zones = (("rep.timezone", data["rep"]["timezone"]), ("server.timezone", data["server"]["timezone"]))
+    for dotted, zone_name in zones:
+        if zone_name:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        try:
-            ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(origin, "rep.timezone", f"{zone_name!r} is not a time zone (like Europe/Rome)") from None
+            try:
+                ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError, TypeError):
+                raise ConfigError(origin, dotted, f"{zone_name!r} is not a time zone (like Europe/Rome)") from None
+    try:
+        parse_times(data["server"]["rules_at"])
+    except (BadInput, TypeError) as exc:
+        raise ConfigError(origin, "server.rules_at", f"{exc} (a list, like [\"06:30\", \"13:00\"])") from None
     for dotted, codes in (("book.default_region", [data["book"]["default_region"]] if data["book"]["default_region"]
                            else []), ("windows.ramadan_regions", data["windows"]["ramadan_regions"])):
         for code in codes:
@@ -682,8 +700,8 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, Imports, Limits, WhatsApp, RulesCfg, SyncCfg, ServerCfg,
-        Demo,
+        Windows, Keywords, Tags, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg, RulesCfg, SyncCfg,
+        ServerCfg, Demo,
     )
 }
 
@@ -692,8 +710,8 @@ def _fingerprint(cfg: Config) -> str:
     from dataclasses import asdict
 
     # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
-    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "rules", "sync",
-               "server", "demo", "sources", "keywords")
+    ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "links", "rules",
+               "sync", "server", "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

@@ -41,18 +41,53 @@ class Refused(BadInput):
         self.status, self.refused = status, refused or []
 
 
-def read_token(path: Path) -> str:
-    """``WTUI_TOKEN``, else the token file, which must be readable by its owner alone."""
+def read_token(path: Path, url: str = "") -> str:
+    """``WTUI_TOKEN``, else the OS keyring's entry for ``url`` (when the keyring package and a backend
+    are there), else the token file, which must be readable by its owner alone."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
         return token
+    token = _keyring("get", url) if url else None
+    if token:
+        return token
     if not path.is_file():
-        raise BadInput(f"no token: set {TOKEN_ENV}, or put the token `wtui serve add-user` printed in {path} "
-                       f"(chmod 600)")
+        raise BadInput(f"no token: `wtui --remote {url or 'URL'} login`, or set {TOKEN_ENV}, or put the token "
+                       f"`wtui serve add-user` printed in {path} (chmod 600)")
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise BadInput(f"{path} can be read by others (mode {stat.S_IMODE(path.stat().st_mode):o}): a token is a "
                        f"password; `chmod 600 {path}`, then try again")
     return path.read_text("utf-8").strip()
+
+
+def keep_token(path: Path, url: str, token: str) -> str:
+    """Keep a token for ``url``: in the OS keyring when there is one, else in ``path`` (mode 600).
+    Returns where it went."""
+    if _keyring("set", url, token):
+        return "the OS keyring"
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    part.replace(path)
+    return str(path)
+
+
+def _keyring(action: str, url: str, token: str = "") -> str | bool | None:
+    """The ``keyring`` package, if installed and backed (a desktop's Secret Service, macOS Keychain); an
+    SSH session on a server usually has none, and then the file is used. Never required."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        if action == "get":
+            return keyring.get_password("wtui", url)
+        keyring.set_password("wtui", url, token)
+        return True
+    except (KeyringError, RuntimeError, OSError):
+        return None
 
 
 @dataclass
@@ -146,32 +181,52 @@ class Remote:
                 data["more"])
 
 
-def sync(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> SyncReport:
-    """Pull what this replica lacks, then push its own ops the server does not hold, ``batch`` at a time,
-    each applied whole. ``wait``: a first pull with nothing new waits that long for news (long poll)."""
-    report = SyncReport()
-    server: dict[str, int] = {}
-    more, first = True, True
+def pull_all(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> tuple[int, dict[str, int]]:
+    """Pull until this replica holds what the server holds: (ops received, the server's vector).
+    ``wait``: a first pull with nothing new waits that long for news (long poll)."""
+    received, server, more, first = 0, {}, True, True
     while more:
         got, server, more = remote.pull(book.vector(), batch, wait if first else 0)
         first = False
         if got:
-            report.received += book.apply_remote(got)
-    book.heard_from(remote.url, server)
-    mine = {book.replica_id_or_new()} | book.own_origins()
-    while True:
+            received += book.apply_remote(got)
+    return received, server
+
+
+def push_all(book, remote: Remote, server: dict[str, int], *, batch: int = 500) -> tuple[int, dict[str, int]]:
+    """Push this replica's own ops the server (whose vector is ``server``) does not hold, ``batch`` at a
+    time, each applied whole there: (ops sent, the server's vector after). A refusal raises ``Refused``
+    and leaves the ops here, pending."""
+    mine = book.own_origins()
+    sent = 0
+    while mine:
         pending = book.ops_since(server, batch, origins=mine)
         if not pending:
             break
-        try:
-            answer = remote.push(pending)
-        except Refused as exc:
-            report.refused = exc.refused or [{"reason": str(exc)}]
-            report.pending = len(book.ops_since(server, origins=mine))
-            raise
-        report.sent += len(pending)
+        answer = remote.push(pending)
+        sent += len(pending)
         if all(answer["vector"].get(o, 0) <= server.get(o, 0) for o in mine):
             raise Refused(200, f"{remote.url} took {len(pending)} op(s) but holds no more of this replica's: "
                                "a server that lost part of its book? start this replica again (wtui clone)")
         server = answer["vector"]
+    return sent, server
+
+
+def pending(book, server: dict[str, int]) -> int:
+    """How many of this replica's own ops a server holding ``server`` lacks."""
+    have = book.vector()
+    return sum(max(0, have.get(o, 0) - server.get(o, 0)) for o in book.own_origins())
+
+
+def sync(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> SyncReport:
+    """Pull what this replica lacks, then push its own ops the server does not hold (``push_all``)."""
+    report = SyncReport()
+    report.received, server = pull_all(book, remote, batch=batch, wait=wait)
+    book.heard_from(remote.url, server)
+    try:
+        report.sent, server = push_all(book, remote, server, batch=batch)
+    except Refused as exc:
+        report.refused = exc.refused or [{"reason": str(exc)}]
+        report.pending = pending(book, server)
+        raise
     return report

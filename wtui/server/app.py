@@ -7,6 +7,7 @@ actor of every op a client pushes is the token's user, never what the client wro
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -27,18 +28,20 @@ from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from wtui import __version__
 from wtui.book import ops, wire
 from wtui.book.book import Book
 from wtui.book.users import User
+from wtui.core import links
 from wtui.core.config import Config
 from wtui.errors import BadInput, BookBusy, PermissionDenied, WtuiError
 from wtui.io import webhook
 from wtui.server.host import BookHost
 from wtui.server.openapi import document
+from wtui.server.scheduled import RulesSchedule
 
 access_log = logging.getLogger("wtui.access")
 log = logging.getLogger("wtui.serve")
@@ -243,6 +246,22 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
     async def whatsapp(request: Request) -> Response:
         return await (webhook_post if request.method == "POST" else webhook_verify)(request)
 
+    async def tracked_link(request: Request) -> Response:
+        """A customer opens a tracked link: the open is recorded (before the answer: a crash loses none),
+        then the reader goes on. A preview fetch or a HEAD is not an open."""
+        token = request.path_params["token"]
+        agent = request.headers.get("user-agent", "")
+        if request.method == "HEAD" or links.is_preview(agent, cfg.links.preview_agents):
+            found = await host.call(Book.link, token)
+            url = found.url if found else None
+        else:
+            url = await host.call(Book.link_opened, token)
+            if url is not None:
+                host.announce()
+        if url is None:
+            return PlainTextResponse("This link is not known here (mistyped, or not sent to the server yet).", 404)
+        return RedirectResponse(url, 302, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
     async def drain_inbox() -> None:
         for path in sorted(inbox.glob("*.json")) if inbox.is_dir() else []:
             try:
@@ -259,7 +278,9 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
     async def lifespan(app: Starlette):
         await host.open()
         await drain_inbox()  # what came in before a crash
+        rules = asyncio.create_task(RulesSchedule(host, cfg, book_path).run_forever())
         yield
+        rules.cancel()  # a run under way finishes on the book's thread; close() waits for it
         await host.close()
 
     async def problem(request: Request, exc: Exception) -> Response:
@@ -281,6 +302,7 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         Route("/v1/pull", pull, methods=["POST"]),
         Route("/v1/snapshot", snapshot),
         Route("/webhooks/whatsapp", whatsapp, methods=["GET", "POST"]),
+        Route("/l/{token}", tracked_link),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(AccessLog), Middleware(GZipMiddleware, minimum_size=2048)],

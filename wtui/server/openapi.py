@@ -126,5 +126,18 @@ def document(cfg: Config) -> dict[str, Any]:
                         "text/plain": {"schema": {"type": "string"}}}}, **_errors(401, 403, 413, 415)},
                 },
             },
+            "/l/{token}": {
+                "get": {
+                    "summary": "A tracked link (wtui link): records the open for its customer, then redirects",
+                    "security": [],
+                    "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "302": {"description": "on to the link's address", "headers": {
+                            "Location": {"schema": {"type": "string"}}}},
+                        "404": {"description": "no such link", "content": {
+                            "text/plain": {"schema": {"type": "string"}}}},
+                    },
+                },
+            },
         },
     }

@@ -2,15 +2,20 @@
 
 ``WtuiApp`` holds what is app-wide: the theme, the keymap from config (binding
 ids to keys, through ``App.set_keymap``), the command palette's entries, and
-the one screen it opens, ``QueueScreen`` (screens/queue.py).
+the one screen it opens, ``QueueScreen`` (screens/queue.py). On a team
+server's replica it runs the ``Syncer`` (io/sync_loop.py) and holds its latest
+state in ``sync_state``, which the status bar watches.
 """
 
 from __future__ import annotations
 
 from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 
 from wtui.book.book import Book
+from wtui.io.sync_loop import Syncer, SyncState
 from wtui.tui import keys
 from wtui.tui.screens.queue import QueueScreen
 from wtui.tui.theme import load as load_theme
@@ -19,10 +24,12 @@ from wtui.tui.theme import load as load_theme
 class WtuiApp(App[int]):
     TITLE = "wtui"
     ENABLE_COMMAND_PALETTE = True
+    sync_state: reactive[SyncState | None] = reactive(None, always_update=True)
 
-    def __init__(self, book: Book, theme: str | None = None) -> None:
+    def __init__(self, book: Book, theme: str | None = None, syncer: Syncer | None = None) -> None:
         super().__init__()
         self.book = book
+        self.syncer = syncer
         self.wtheme = load_theme(theme or book.cfg.ui.theme)
         self.register_theme(self.wtheme.textual)
         self.theme = self.wtheme.name
@@ -30,6 +37,34 @@ class WtuiApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(QueueScreen(self.book, self.wtheme))
+        if self.syncer is not None:
+            self.sync_state = self.syncer.state
+            self.syncer.on_change = self._sync_changed
+            self.syncer.start()
+
+    class SyncChanged(Message):
+        """The syncer's new state (posted from its threads: ``post_message`` is thread-safe)."""
+
+        def __init__(self, state: SyncState) -> None:
+            super().__init__()
+            self.state = state
+
+    def _sync_changed(self, state: SyncState) -> None:
+        self.post_message(self.SyncChanged(state))
+
+    def on_wtui_app_sync_changed(self, message: SyncChanged) -> None:
+        before, state = self.sync_state, message.state
+        self.sync_state = state
+        if state.rejected and (before is None or before.rejected != state.rejected):
+            self.notify("The team server refused your change: " + "; ".join(state.rejected)
+                        + ". It stays here, pending; ask an admin.", severity="error", timeout=15, markup=False)
+
+    def action_sync_now(self) -> None:
+        if self.syncer is None:
+            self.notify("This book is not a team server's replica (wtui --remote URL)", markup=False)
+            return
+        self.syncer.nudge()
+        self.notify("Syncing with " + self.syncer.url, markup=False, timeout=3)
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
@@ -61,7 +96,7 @@ def _owner(screen: QueueScreen, binding) -> object:
     return screen.table if binding.id in {a.id for a in keys.TABLE_ACTIONS} else screen
 
 
-def run(book: Book, theme: str | None = None) -> int:
-    app = WtuiApp(book, theme)
+def run(book: Book, theme: str | None = None, syncer: Syncer | None = None) -> int:
+    app = WtuiApp(book, theme, syncer)
     result = app.run()
     return result or 0

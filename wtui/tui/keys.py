@@ -56,9 +56,11 @@ SCREEN_ACTIONS = (
     Action("rules", "rules", "Automation rules"),
     Action("import", "import_file", "Import customers from a file"),
     Action("copy", "copy_number", "Copy the number (OSC 52)"),
+    Action("link", "link", "Make a tracked link (copied)"),
     Action("mark", "mark", "Mark / unmark"),
     Action("mark_all", "mark_all", "Mark all shown"),
     Action("panel", "toggle_panel", "Show / hide the panel"),
+    Action("sync", "sync_now", "Sync with the team server now"),
     Action("help", "help", "Keys", True),
     Action("quit", "quit", "Quit", True),
 )

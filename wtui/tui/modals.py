@@ -186,8 +186,10 @@ class Choice(Modal):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
     def __init__(self, title: str, choices: list[tuple[str, Text]], field: tuple[str, str] | None = None,
-                 current: str | None = None, check: Callable[[str], tuple[bool, str]] | None = None) -> None:
+                 current: str | None = None, check: Callable[[str], tuple[bool, str]] | None = None,
+                 field_first: bool = False) -> None:
         super().__init__()
+        self.field_first = field_first  # the field is what the rep came to type (a link's address)
         self.title_text = title
         self.choices = choices
         self.field = field  # (label, default)
@@ -211,6 +213,8 @@ class Choice(Modal):
     def on_mount(self) -> None:
         if self.field:
             self._validate(self.field[1])
+            if self.field_first:
+                self.query_one("#choice-field", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._validate(event.value)

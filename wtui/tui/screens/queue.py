@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from wtui.book.book import Book
+from wtui.core import links
 from wtui.core.config import COLORS
 from wtui.core.durations import parse_span
 from wtui.core.prefs import format_note, parse_note
@@ -53,6 +54,7 @@ from wtui.tui.widgets.query_bar import QueryBar
 from wtui.tui.widgets.queue_header import HeaderState, QueueHeader, Stats
 from wtui.tui.widgets.queue_table import QueueColumns, QueueModel, QueueTable, QueueView
 from wtui.tui.widgets.segment_list import SegmentList
+from wtui.tui.widgets.sync_status import SyncStatus
 from wtui.tui.widgets.world_clocks import WorldClocks
 from wtui.tui.workers import reader, writer
 
@@ -131,6 +133,8 @@ class QueueScreen(Screen):
                 yield QueueTable(self.model, self.wtheme, cfg.colors.glyph, id="queue")
                 yield Static(Text(GREETING), id="greeting")
             yield CustomerPanel(self.book, self.wtheme, id="panel")
+        if getattr(self.app, "syncer", None) is not None:
+            yield SyncStatus(self.wtheme, cfg, id="sync-status")
         yield Static("The terminal is too small for wtui: make it at least "
                      f"{cfg.ui.min_width}x{cfg.ui.min_height}. q quits.", id="too-small")
 
@@ -165,6 +169,13 @@ class QueueScreen(Screen):
         self.call_after_refresh(self._mount_rest)
         self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
         self.set_interval(60, self.tick)
+        if getattr(self.app, "syncer", None) is not None:
+            self.watch(self.app, "sync_state", self._synced, init=False)
+
+    def _synced(self, state) -> None:
+        """Teammates' edits just came down: show them now rather than at the next poll."""
+        if state is not None and state.received:
+            self.poll()
 
     # -- layout ------------------------------------------------------------------
 
@@ -316,6 +327,9 @@ class QueueScreen(Screen):
             self.app.copy_to_clipboard(entry.phone)
             self.notify(f"copied {entry.phone} ({visible(entry.name)})", markup=False)
 
+    def action_sync_now(self) -> None:
+        self.app.action_sync_now()
+
     def action_quit(self) -> None:
         self.app.exit(0)
 
@@ -368,6 +382,8 @@ class QueueScreen(Screen):
         self.table.marked.clear()
         self.reload(keep)
         self.notify(what, markup=False)
+        if getattr(self.app, "syncer", None) is not None:
+            self.app.syncer.nudge()  # up to the team server now, not at the pusher's next look
 
     def _write(self, reason: str, what: str, fn: Callable[[Book], None], keep: str | None = None) -> None:
         """A quick write on the main thread, as one batch."""
@@ -536,6 +552,41 @@ class QueueScreen(Screen):
         text = await self.app.push_screen_wait(Prompt(f"Note for {who}", placeholder="what happened, what to remember"))
         if text and text.strip():
             await self._each(targets, "note", f"note added for {who}", lambda book, uid: book.add_note(uid, text))
+
+    @flow
+    async def action_link(self) -> None:
+        """A tracked link for the customer under the cursor, copied to paste into the chat."""
+        entry = self.table.current
+        if entry is None:
+            return
+        syncer = getattr(self.app, "syncer", None)
+        base = self.book.cfg.links.base_url or (syncer.url if syncer else "")
+        if not base:
+            self.notify("Tracked links are answered by the team server: open wtui with --remote URL, or set "
+                        "links.base_url", severity="warning", markup=False)
+            return
+
+        def check(text: str) -> tuple[bool, str]:
+            try:
+                links.check_url(text)
+            except WtuiError as exc:
+                return False, str(exc)
+            return True, "enter makes the link"
+
+        picker = Choice(f"Tracked link for {visible(entry.name)}", [(k, Text(k)) for k in links.KINDS],
+                        ("leads to (https://...); enter makes a link of the kind above, tab picks another", ""),
+                        current="quote", check=check, field_first=True)
+        kind = await self.app.push_screen_wait(picker)
+        if not kind:
+            return
+        made: list[str] = []
+        self._write("a tracked link", f"{kind} link for {visible(entry.name)}",
+                    lambda book: made.append(book.create_link(entry.uid, picker.extra, kind)), keep=entry.uid)
+        if made:
+            url = links.short_url(base, made[0])
+            self.app.copy_to_clipboard(url)
+            self.notify(f"copied {url}: a {kind} link for {visible(entry.name)}; each open is recorded",
+                        markup=False, timeout=10)
 
     @flow
     async def action_preference(self) -> None:

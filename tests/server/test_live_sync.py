@@ -1,0 +1,174 @@
+"""An open app's replica kept in step with a real ``wtui serve`` (io/sync_loop.py): edits go up on their
+own, teammates' come down by long poll, offline edits wait and go up when the server is back, and a
+push the server refuses stays here, pending, with the reason in the status bar (issue #14)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import pytest
+
+from wtui.book.book import Book
+from wtui.io import remote as rem
+from wtui.io.sync_loop import Syncer, SyncState
+from wtui.tui.app import WtuiApp
+from wtui.tui.widgets.sync_status import SyncStatus
+
+DEADLINE = 30  # seconds a background effect may take on a loaded CI machine (not a speed check)
+
+
+@pytest.fixture
+def live_cfg(server_cfg):
+    return replace(server_cfg, sync=replace(server_cfg.sync, push_seconds=0.05, wait_seconds=2,
+                                            offline_retry_seconds=0.5, timeout_seconds=5))
+
+
+def _replica(srv, token, where, cfg) -> str:
+    with rem.Remote(srv.url, token, retries=1, sleep=lambda s: None) as remote:
+        remote.snapshot(where)
+        return remote.me()["name"]
+
+
+def _until(check, what: str):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.02)
+    raise AssertionError(f"not within {DEADLINE} s: {what}")
+
+
+def _tags(path, cfg, uid) -> list[str]:
+    with Book.open(path, cfg, readonly=True) as book:
+        return [name for _, name, _ in book.card(uid).tags]
+
+
+@pytest.fixture
+def replicas(server, tmp_path, live_cfg):
+    """Ana's and omar's replicas of the team book, each with a running Syncer."""
+    srv, tokens = server
+    out = {}
+    for name in ("ana", "omar"):
+        path = tmp_path / f"{name}.db"
+        me = _replica(srv, tokens[name], path, live_cfg)
+        states: list[SyncState] = []
+        syncer = Syncer(path, live_cfg, srv.url, tokens[name], actor=me, clock=Book.open(
+            path, live_cfg, readonly=True).clock, on_change=states.append)
+        out[name] = (path, syncer, states)
+    for _, syncer, _ in out.values():
+        syncer.start()
+    yield srv, out
+    for _, syncer, _ in out.values():
+        syncer.stop(5)
+
+
+def test_an_edit_goes_up_alone_and_shows_on_a_teammates_replica(replicas, live_cfg):
+    srv, reps = replicas
+    ana_path, ana_sync, ana_states = reps["ana"]
+    omar_path, _, _ = reps["omar"]
+    with Book.open(ana_path, live_cfg, actor="ana") as book:
+        uid = book.uids_of(book.all_ids()[:1])[0]
+        assert "Urgent" not in book.card(uid).tags
+        book.add_tag(uid, "Urgent")
+    # no sync call: the pusher sees the commit, the server has it, omar's long poll brings it down
+    _until(lambda: "Urgent" in _tags(omar_path, live_cfg, uid), "ana's tag on omar's replica")
+    _until(lambda: ana_sync.state.pending == 0 and ana_sync.state.synced_at, "ana's state says synced")
+    assert ana_states and not ana_sync.state.rejected and ana_sync.state.offline_since is None
+    assert ana_sync.state.line().startswith("synced ")
+
+
+def test_offline_edits_wait_then_go_up_when_the_server_is_back(replicas, live_cfg):
+    srv, reps = replicas
+    ana_path, ana_sync, _ = reps["ana"]
+    omar_path, _, _ = reps["omar"]
+    _until(lambda: ana_sync.state.heard, "ana's first exchange")
+    srv.kill()
+    with Book.open(ana_path, live_cfg, actor="ana") as book:
+        uids = book.uids_of(book.all_ids()[:3])
+        for uid in uids:
+            book.add_note(uid, "called while the server was down")
+    state = _until(lambda: ana_sync.state.offline_since and ana_sync.state.pending == 3 and ana_sync.state,
+                   "ana offline with 3 pending")
+    assert "offline since" in state.line() and "3 pending" in state.line()
+    srv.start()  # the same port: the replicas find it again on their own
+    ana_sync.nudge()
+    _until(lambda: ana_sync.state.pending == 0 and ana_sync.state.offline_since is None, "ana's notes sent")
+    _until(lambda: all("called while the server was down" in n for n in _notes(omar_path, live_cfg, uids)),
+           "the notes on omar's replica")
+
+
+def _notes(path, cfg, uids) -> list[str]:
+    with Book.open(path, cfg, readonly=True) as book:
+        return [" ".join(text for _, _, text in book.notes(uid)) for uid in uids]
+
+
+def test_a_refused_push_stays_pending_and_says_why(replicas, live_cfg):
+    srv, reps = replicas
+    ana_path, ana_sync, ana_states = reps["ana"]
+    # ana's replica holds a tag creation (made as if by an admin: a forged config, or a role taken away
+    # while she was offline); the server knows her token is a rep's
+    with Book.open(ana_path, live_cfg, actor="boss") as book:
+        book.create_tag("Region-Mars")
+    state = _until(lambda: ana_sync.state.rejected and ana_sync.state, "the refusal in ana's state")
+    assert any("only an admin may make a tag.create" in why for why in state.rejected)
+    assert state.pending >= 1 and "rejected: " in state.line()
+    with Book.open(ana_path, live_cfg, readonly=True) as book:
+        assert "Region-Mars" in book.tag_names()  # kept here, not dropped
+    with Book.open(srv.book, live_cfg, readonly=True) as book:
+        assert "Region-Mars" not in book.tag_names()
+
+
+def test_the_app_shows_the_sync_state_and_ctrl_r_syncs_now(server, tmp_path, live_cfg):
+    srv, tokens = server
+    path = tmp_path / "ana.db"
+    me = _replica(srv, tokens["ana"], path, live_cfg)
+
+    async def run() -> None:
+        with Book.open(path, live_cfg, actor=me) as book:
+            syncer = Syncer(path, live_cfg, srv.url, tokens["ana"], actor=me, clock=book.clock)
+            app = WtuiApp(book, syncer=syncer)
+            try:
+                async with app.run_test(size=(100, 30)) as pilot:
+                    status = app.screen.query_one(SyncStatus)
+                    for _ in range(DEADLINE * 10):
+                        if "synced" in str(status.render()):
+                            break
+                        await pilot.pause(0.1)
+                    assert "synced" in str(status.render()) and srv.url in str(status.render())
+                    await pilot.press("ctrl+r")
+                    await pilot.pause()
+                    assert any(srv.url in str(n.message) for n in app._notifications)
+            finally:
+                syncer.stop(5)
+
+    asyncio.run(run())
+
+
+def test_the_app_tells_the_rep_what_the_server_refused(server, tmp_path, live_cfg):
+    srv, tokens = server
+    path = tmp_path / "ana.db"
+    me = _replica(srv, tokens["ana"], path, live_cfg)
+    with Book.open(path, live_cfg, actor="boss") as book:  # forged locally; the server knows better
+        book.create_tag("Region-Mars")
+
+    async def run() -> None:
+        with Book.open(path, live_cfg, actor=me) as book:
+            syncer = Syncer(path, live_cfg, srv.url, tokens["ana"], actor=me, clock=book.clock)
+            app = WtuiApp(book, syncer=syncer)
+            try:
+                async with app.run_test(size=(100, 30)) as pilot:
+                    status = app.screen.query_one(SyncStatus)
+                    for _ in range(DEADLINE * 10):
+                        if "rejected" in str(status.render()):
+                            break
+                        await pilot.pause(0.1)
+                    shown = str(status.render())
+                    assert "rejected: only an admin may make a tag.create" in shown and "1 pending" in shown
+                    assert any("refused your change" in str(n.message) for n in app._notifications)
+            finally:
+                syncer.stop(5)
+
+    asyncio.run(run())

@@ -1,0 +1,61 @@
+"""The automation rules, run by the team server at the team's times (``server.rules_at``): once for the
+team, logged as ``wtui-rules``, instead of once per rep per open. The last run's time is kept beside the
+book (``<book>.rules-ran``), so a restart neither repeats a run nor forgets one it missed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from wtui.book.book import Book
+from wtui.core import schedule
+from wtui.core.config import Config
+from wtui.errors import WtuiError
+from wtui.server.host import BookHost
+
+RULES_ACTOR = "wtui-rules"
+log = logging.getLogger("wtui.serve")
+
+
+class RulesSchedule:
+    def __init__(self, host: BookHost, cfg: Config, book_path: Path) -> None:
+        self.host, self.cfg = host, cfg
+        self.times = schedule.parse_times(cfg.server.rules_at)
+        self.zone = ZoneInfo(cfg.server.timezone or cfg.rep.timezone or "UTC")
+        self.stamp = book_path.parent / (book_path.name + ".rules-ran")
+
+    def last_ran(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.stamp.read_text("utf-8").strip())
+        except (OSError, ValueError):
+            return None
+
+    async def run_forever(self) -> None:
+        while self.times:
+            now = datetime.now(timezone.utc)
+            if schedule.missed(self.last_ran(), now, self.times, self.zone):
+                await self.run_once(now)
+                continue
+            upcoming = schedule.next_run(now, self.times, self.zone)
+            await asyncio.sleep(max(1.0, (upcoming - now).total_seconds()))
+
+    async def run_once(self, now: datetime) -> None:
+        try:
+            report = await self.host.call(_run_rules)
+            log.info("rules ran for the team: %d customer(s) changed (batch %s)", report.changed, report.batch)
+            self.host.announce()
+        except WtuiError as exc:  # a broken rules file: said in the log, tried again at the next time
+            log.error("rules not run: %s", exc)
+        self.stamp.write_text(now.isoformat(), "utf-8")
+
+
+def _run_rules(book: Book):
+    """On the book's thread: the rules' ops carry their own actor, then the server's is back."""
+    before, book.actor = book.actor, RULES_ACTOR
+    try:
+        return book.run_rules()
+    finally:
+        book.actor = before
