@@ -165,7 +165,7 @@ def test_the_cli_and_io_reach_the_database_only_through_book_methods():
     import wtui
 
     top = Path(wtui.__file__).parent
-    for path in [top / "cli.py", *sorted((top / "io").glob("*.py"))]:
+    for path in [*sorted(top.glob("cli*.py")), *sorted((top / "io").glob("*.py"))]:
         hits = [n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if re.search(r"\.conn\b", line)]
         assert not hits, f"{path.name} reads the connection directly at lines {hits}: add a Book method"
 

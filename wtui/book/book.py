@@ -30,7 +30,7 @@ from wtui.book import db, derive, ops, reads, schema, users
 from wtui.book import undo as undo_ops
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
-from wtui.core.facts import KINDS, OUT
+from wtui.core.facts import KINDS, LOST, OUT, WON
 from wtui.core.keywords import Detector
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.core.queue import Line, end_of_day
@@ -771,7 +771,9 @@ class Book:
         return uid, created
 
     def find(self, key: str) -> str:
-        """A customer's uid from their uid or any form of their phone number."""
+        """A customer's uid from their uid, any form of their phone number, or a name only one customer
+        has (exactly, else as a part of it; any case). An ambiguous name is refused, naming who it fits."""
+        key = key.strip()
         if self.conn.execute("SELECT 1 FROM customers WHERE uid = ?", (key,)).fetchone():
             return key
         from wtui.core import phone as phones
@@ -779,11 +781,35 @@ class Book:
         try:
             e164 = phones.normalize(key, self.cfg.book.default_region).e164
         except BadInput:
-            raise NotFound(f"no customer {key!r}") from None
+            return self._named(key)
         row = self.conn.execute("SELECT uid FROM customers WHERE phone = ?", (e164,)).fetchone()
         if not row:
             raise NotFound(f"no customer with number {e164}")
         return row[0]
+
+    def _named(self, name: str) -> str:
+        if not name:
+            raise BadInput("which customer? give a number, a uid or a name")
+        like = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        for sql, arg in (("SELECT uid, name, phone FROM customers WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 11",
+                          name),
+                         ("SELECT uid, name, phone FROM customers WHERE name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 11",
+                          like)):
+            found = self.conn.execute(sql, (arg,)).fetchall()
+            if len(found) == 1:
+                return found[0][0]
+            if found:
+                listed = "; ".join(f"{n} {p}" for _, n, p in found[:10]) + ("; ..." if len(found) > 10 else "")
+                raise BadInput(f"{name!r} fits {'more than 10' if len(found) > 10 else len(found)} customers: "
+                               f"{listed}. Give the number instead")
+        raise NotFound(f"no customer named {name!r} (nor a number or uid)")
+
+    def last_batch(self, actor: str | None = None) -> str | None:
+        """The newest batch ``actor`` (this book's by default) made that is not itself an undo."""
+        row = self.conn.execute("SELECT batch FROM ops WHERE actor = ? AND batch IS NOT NULL AND kind != 'book.seed' "
+                                "AND coalesce(reason, '') NOT LIKE 'undo:%' ORDER BY seq DESC LIMIT 1",
+                                (actor or self.actor,)).fetchone()
+        return row[0] if row else None
 
     def _require(self, uid: str) -> int:
         cid = ops.customer_id(self.conn, uid)
@@ -934,7 +960,7 @@ class Book:
             payload["text"] = text
         if kind == "in":
             payload["signals"] = self.detector.detect(text if words is None else words).encode()
-        if kind == OUT:
+        if kind in (OUT, WON, LOST):  # the colour then: red fatigue, and colour accuracy from outcomes
             payload["color_at"] = self.conn.execute("SELECT color FROM customers WHERE id = ?", (cid,)).fetchone()[0]
         if amount:
             payload["amount"] = amount

@@ -19,8 +19,11 @@ IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT = "in", "out", "read", "quote_o
 # kept for broadcast results; a system notice (a changed number) is no one's message. None of the last
 # three is contact with the customer.
 PLAYED, DELIVERED, FAILED, SYSTEM = "played", "delivered", "failed", "system"
-KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT, PLAYED, DELIVERED, FAILED, SYSTEM)
-_NOT_CONTACT = frozenset({DELIVERED, FAILED, SYSTEM})
+# A deal's outcome (`wtui won` / `wtui lost`), with the colour the customer had then: what colour accuracy
+# is measured from. A record, not contact (a won deal's money is its purchase).
+WON, LOST = "won", "lost"
+KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT, PLAYED, DELIVERED, FAILED, SYSTEM, WON, LOST)
+_NOT_CONTACT = frozenset({DELIVERED, FAILED, SYSTEM, WON, LOST})
 
 
 @dataclass(frozen=True)

@@ -14,50 +14,18 @@ from wtui.book.book import Book
 from wtui.book.derive import safe_pref
 from wtui.book.reads import rep_zone
 from wtui.core import windows
+from wtui.core.changes import describe
 from wtui.core.text import visible
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 
 _KIND = {"in": "←", "out": "→", "read": "✓ read", "quote_open": "quote opened", "link": "link opened",
          "purchase": "purchase", "visit": "website visit", "played": "✓ played", "delivered": "delivered",
-         "failed": "✗ not delivered", "system": "WhatsApp notice"}
+         "failed": "✗ not delivered", "system": "WhatsApp notice", "won": "deal won", "lost": "deal lost"}
 
 
 def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
-
-
-def describe(kind: str, payload: dict) -> str:
-    """A change-log entry in words: 'added tag Interest-Beauty'."""
-    if kind == "tag.add":
-        return f"added tag {payload.get('tag')}"
-    if kind == "tag.remove":
-        return f"removed tag {payload.get('tag')}"
-    if kind == "customer.set":
-        parts = []
-        for field, value in payload.get("fields", {}).items():
-            if field == "preference":
-                parts.append(f"preference: {value['note'] if value else '(cleared)'}")
-            elif field == "override_color":
-                parts.append(f"colour set to {value}" if value else "colour back to automatic")
-            elif field == "override_intent":
-                parts.append(f"intent set to {value}" if value else "intent back to automatic")
-            elif not field.startswith("override_"):
-                parts.append(f"{field} = {value}")
-        return "; ".join(parts) or "changed"
-    if kind == "interaction.add":
-        return "logged contact" if payload.get("kind") == "out" else f"recorded {payload.get('kind')}"
-    if kind in ("interaction.retract", "note.retract"):
-        return "took back " + ("a contact" if kind.startswith("interaction") else "a note")
-    if kind == "note.add":
-        return "note: " + payload.get("text", "")
-    if kind == "customer.create":
-        return "added to the book"
-    if kind == "customers.import":  # one customer's row of it (``Book.change_log``), or the whole op
-        if "rows" in payload:
-            return f"imported {len(payload['rows'])} customers"
-        return "imported" + (f" with tags {', '.join(payload['tags'])}" if payload.get("tags") else "")
-    return kind
 
 
 class CustomerPanel(VerticalScroll):

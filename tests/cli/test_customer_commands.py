@@ -1,0 +1,150 @@
+"""The CLI twins of the app's actions on one customer (issue #15): each writes one batch (one undo),
+says what it did, and on bad input exits 2 with a clear message and nothing written."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import copy_book
+from wtui import cli
+from wtui.book.book import Book
+
+LEA, LEA_NAME = "+4915123456789", "Lea Schäfer"
+
+
+@pytest.fixture
+def book(tmp_path, empty_file, cfg):
+    """A book with a few customers, two of them with one first name."""
+    path = copy_book(empty_file, tmp_path / "b.db")
+    with Book.open(path, cfg, actor="ana") as b:
+        b.add_customer(LEA, LEA_NAME)
+        b.add_customer("+5511961676402", "Ana Souza")
+        b.add_customer("+5511961676403", "Ana Lima")
+        if "Stage-Quoted" not in b.tag_names():
+            b.set_admins(["ana"])
+            b.create_tag("Stage-Quoted", dimension="Stage")
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def ops(path) -> int:
+    with sqlite3.connect(path) as c:
+        return c.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+
+def card(path, cfg, key=LEA):
+    with Book.open(path, cfg, readonly=True) as b:
+        return b.card(b.find(key))
+
+
+def test_contact_logs_it_with_a_note_and_undo_takes_the_batch_back(book, cfg, capsys):
+    code, out, _ = run(capsys, "--db", str(book), "contact", "lea schäfer", "--note", "asked about sizes")
+    assert code == 0 and "logged a contact with a note for Lea Schäfer +4915123456789" in out
+    assert "wtui undo " in out
+    got = card(book, cfg)
+    assert got.interactions[0][1] == "out"
+    code, out, _ = run(capsys, "--db", str(book), "undo")
+    assert code == 0 and "took back 2 change(s)" in out
+    assert [k for _, k, _ in card(book, cfg).interactions] == []
+
+
+def test_set_changes_several_fields_in_one_batch_or_none_when_one_is_bad(book, cfg, capsys):
+    before = ops(book)
+    code, _, err = run(capsys, "--db", str(book), "set", LEA, "owner=omar", "tz=Mars/Base")
+    assert code == 2 and "not a time zone" in err and ops(book) == before
+    code, _, err = run(capsys, "--db", str(book), "set", LEA, "shoe=42")
+    assert code == 2 and "FIELD one of" in err and ops(book) == before
+    code, out, _ = run(capsys, "--db", str(book), "set", LEA, "color=red:24h", "intent=high", "owner=omar",
+                       "tz=Asia/Dubai")
+    assert code == 0 and "colour red for 24h" in out
+    got = card(book, cfg)
+    assert (got.color, got.intent, got.owner, got.tz) == ("red", "high", "omar", "Asia/Dubai")
+    code, out, _ = run(capsys, "--db", str(book), "undo")
+    assert code == 0 and card(book, cfg).owner == ""
+
+
+def test_prefs_are_checked_and_kept_canonical(book, cfg, capsys):
+    before = ops(book)
+    code, _, err = run(capsys, "--db", str(book), "prefs", LEA, "Mon-Fri 9-25")
+    assert code == 2 and "not a time of day" in err and ops(book) == before
+    code, out, _ = run(capsys, "--db", str(book), "prefs", LEA, "mr. wang | prefers TEXT | mon-fri 09:00-18:00")
+    assert code == 0 and "'mr. wang | Prefers text | Mon-Fri 9-18'" in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("note", LEA, "  "), "empty note"),
+    (("purchase", LEA, "-5"), "more than 0"),
+    (("purchase", LEA, "lots"), "not an amount"),
+    (("purchase", LEA, "10", "--currency", "XYZ"), "spend.rates.XYZ"),
+    (("purchase", LEA, "10", "--at", "2026-11-20 15:30"), "offset"),
+    (("purchase", LEA, "10", "--at", "2099-01-01T00:00:00Z"), "future"),
+    (("lost", LEA, "--reason", " "), "why the deal was lost"),
+    (("won", LEA, "--amount", "nan"), "more than 0"),
+    (("quote", LEA, "--link", "https://shop.example/q"), "team server"),
+    (("contact", "Ana"), "fits 2 customers"),
+    (("contact", "+4915100000000"), "no customer with number"),
+    (("contact", "Zeynep"), "no customer named"),
+    (("undo", "nosuchbatch"), "nothing to undo"),
+])
+def test_bad_input_is_refused_with_a_reason_and_nothing_written(book, capsys, argv, words):
+    before = ops(book)
+    code, _, err = run(capsys, "--db", str(book), *argv)
+    assert code == 2 and words in err and "Traceback" not in err, err
+    assert ops(book) == before
+
+
+def test_a_purchase_in_another_currency_counts_in_the_books(book, cfg, capsys):
+    code, out, _ = run(capsys, "--db", str(book), "purchase", LEA, "100", "--currency", "eur", "--product", "serum",
+                       "--at", "2026-11-20T15:30:00-03:00")
+    rate = cfg.spend.rates["EUR"]
+    assert code == 0 and f"recorded a purchase of {100 * rate:,.2f} {cfg.spend.currency}" in out
+    at, kind, text = card(book, cfg).interactions[0]
+    assert (kind, text) == ("purchase", "serum (100.00 EUR)") and at.isoformat() == "2026-11-20T18:30:00+00:00"
+
+
+def test_a_deal_won_is_a_purchase_and_an_outcome_with_the_colour_it_had(book, cfg, capsys):
+    run(capsys, "--db", str(book), "set", LEA, "color=orange")
+    code, out, _ = run(capsys, "--db", str(book), "won", LEA, "--amount", "250")
+    assert code == 0 and "recorded a deal won (250.00" in out
+    with sqlite3.connect(book) as c:
+        rows = c.execute("SELECT kind, color_at, amount FROM interactions ORDER BY kind").fetchall()
+    assert rows == [("purchase", None, 250.0), ("won", "orange", None)]
+    code, out, _ = run(capsys, "--db", str(book), "lost", "Ana Lima", "--reason", "went with a cheaper shop")
+    assert code == 0 and "deal lost" in out
+
+
+def test_a_quote_with_a_link_makes_a_tracked_link_and_tags_the_stage(book, cfg, capsys, tmp_path):
+    conf = tmp_path / "links.toml"
+    conf.write_text('[links]\nbase_url = "https://go.example"\n')
+    code, out, _ = run(capsys, "--config", str(conf), "--db", str(book), "quote", LEA, "--link",
+                       "https://shop.example/q/7")
+    assert code == 0 and "Stage-Quoted" in out
+    link = out.strip().splitlines()[-1]
+    assert link.startswith("https://go.example/l/")
+    got = card(book, cfg)
+    assert "Stage-Quoted" in [name for _, name, _ in got.tags]
+    assert got.interactions[0][2] == f"quote sent: {link}"
+
+
+def test_a_dry_run_says_what_it_would_do_and_writes_nothing(book, capsys):
+    before = ops(book)
+    code, out, _ = run(capsys, "--db", str(book), "contact", LEA, "--dry-run")
+    assert code == 0 and out.startswith("dry run, nothing written: logged a contact for Lea")
+    assert ops(book) == before
+
+
+def test_log_shows_who_what_and_the_batch_as_text_or_json(book, capsys):
+    run(capsys, "--db", str(book), "note", LEA, "[bold]prefers mornings\x1b[31m")
+    code, out, _ = run(capsys, "--db", str(book), "log", LEA, "--json")
+    entries = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and entries[0]["what"] == "note: [bold]prefers mornings\x1b[31m" and entries[0]["batch"]
+    code, out, _ = run(capsys, "--db", str(book), "log", LEA)
+    assert ": note: [bold]prefers mornings␛[31m" in out and "\x1b" not in out

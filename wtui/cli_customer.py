@@ -1,0 +1,266 @@
+"""The CLI twins of the app's actions on a customer (issue #15): contact, note, prefs, set, purchase,
+quote, won, lost; and the change log and undo. CUSTOMER is an E.164 number (any typed form), a uid,
+or a name only one customer has.
+
+Each writing command is one batch (one ``wtui undo``), says what it did and the batch id, and with
+``--dry-run`` runs the very same writes inside ``Book.rehearsal()``, rolled back.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from wtui.errors import BadInput
+
+CUSTOMER = "an E.164 number (any typed form), a uid, or a name only one customer has"
+SETTABLE = ("color", "intent", "owner", "tz", "name", "language")
+
+
+def add_parsers(sub) -> None:
+    def customer_command(name: str, help: str, *, dry: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        p.add_argument("customer", help=CUSTOMER)
+        if dry:
+            p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+        return p
+
+    c = customer_command("contact", "log that you reached a customer (their next due time moves by the cadence)")
+    c.add_argument("--note", help="what was said (kept as a note)")
+    n = customer_command("note", "add a note to a customer")
+    n.add_argument("text")
+    p = customer_command("prefs", "set a customer's preference note ('Mr. Wang | Prefers text | Mon-Fri 9-18 | "
+                                  "Max 2/week'; '' clears it)")
+    p.add_argument("note")
+    s = customer_command("set", "set fields: color=red:24h intent=high owner=ana tz=Asia/Dubai name=... "
+                                "language=pt (color=auto / intent=auto go back to automatic)")
+    s.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    pu = customer_command("purchase", "record a purchase (in the book's currency unless --currency)")
+    pu.add_argument("amount", help="like 120 or 120.50")
+    pu.add_argument("--currency", help="three letters, converted by spend.rates (default: spend.currency)")
+    pu.add_argument("--product", help="what was bought")
+    pu.add_argument("--at", help="when (ISO 8601, like 2026-11-20T15:30:00-03:00; default: now)")
+    q = customer_command("quote", "record a quote sent (a contact, and the Stage-Quoted tag when the book has it)")
+    q.add_argument("--link", metavar="URL", help="the quote's address: a tracked quote link is made for it")
+    w = customer_command("won", "record a deal won (a purchase, with --amount when known)")
+    w.add_argument("--amount", help="what it was worth")
+    w.add_argument("--currency", help="three letters (default: spend.currency)")
+    lo = customer_command("lost", "record a deal lost, and why")
+    lo.add_argument("--reason", required=True, help="why it was lost, in a few words")
+    lg = sub.add_parser("log", help="the change log: who changed what, when and why (newest first)")
+    lg.add_argument("customer", nargs="?", help=CUSTOMER + " (default: the whole book)")
+    lg.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    lg.add_argument("--json", action="store_true", help="JSON, one object a line")
+    u = sub.add_parser("undo", help="take back a batch (the id every writing command prints); default: your last")
+    u.add_argument("batch", nargs="?", help="a batch id (wtui log shows them)")
+    u.add_argument("--dry-run", action="store_true", help="say what would be taken back, change nothing")
+
+
+def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[str, Callable]:
+    """The handlers, given the CLI's own ``open_book``, ``link_base`` and ``say``."""
+
+    def written(args, cfg, verb: str, act: Callable) -> int:
+        """Run ``act(book, uid) -> words`` as one batch (or a rehearsal), then say what it did."""
+        from wtui.core.text import visible
+
+        with open_book(args, cfg) as book:
+            uid = book.find(args.customer)
+            card = book.card(uid)
+            who = f"{visible(card.name) or '(no name)'} {card.phone}"
+            if args.dry_run:
+                with book.rehearsal():
+                    words = act(book, uid)
+                say(f"dry run, nothing written: {words} for {who}")
+                return 0
+            with book.batch(f"wtui {verb}") as batch:
+                words = act(book, uid)
+            say(f"{words} for {who}; one batch: wtui undo {batch}")
+        return 0
+
+    def cmd_contact(args, cfg) -> int:
+        def act(book, uid):
+            book.log_contact(uid, args.note or "")
+            if args.note:
+                book.add_note(uid, args.note)
+            return "logged a contact" + (" with a note" if args.note else "")
+        return written(args, cfg, "contact", act)
+
+    def cmd_note(args, cfg) -> int:
+        if not args.text.strip():
+            raise BadInput("an empty note: nothing written")
+
+        def act(book, uid):
+            book.add_note(uid, args.text)
+            return "added a note"
+        return written(args, cfg, "note", act)
+
+    def cmd_prefs(args, cfg) -> int:
+        def act(book, uid):
+            canonical = book.set_preference(uid, args.note)
+            return f"set the preference note to {canonical!r}" if canonical else "cleared the preference note"
+        return written(args, cfg, "prefs", act)
+
+    def cmd_set(args, cfg) -> int:
+        changes = [_assignment(text) for text in args.assignments]
+
+        def act(book, uid):
+            done = []
+            for field, value in changes:
+                done.append(_apply_set(book, uid, field, value))
+            return "set " + ", ".join(done)
+        return written(args, cfg, "set", act)
+
+    def cmd_purchase(args, cfg) -> int:
+        from wtui.core import money
+        from wtui.core.facts import PURCHASE
+
+        amount = money.parse_amount(args.amount)
+        booked = money.in_book_currency(amount, args.currency or "", cfg.spend)
+        at = _instant(args.at) if args.at else None
+        currency = (args.currency or cfg.spend.currency).upper()
+        text = args.product or ""
+        if currency != cfg.spend.currency:
+            text = (text + " " if text else "") + f"({amount:,.2f} {currency})"
+
+        def act(book, uid):
+            if at is not None and at > book.now() + timedelta(hours=1):
+                raise BadInput(f"--at {args.at}: that is in the future")
+            book.record(uid, PURCHASE, at, text=text, amount=booked, reason="a purchase")
+            return f"recorded a purchase of {booked:,.2f} {cfg.spend.currency}"
+        return written(args, cfg, "purchase", act)
+
+    def cmd_quote(args, cfg) -> int:
+        from wtui.core import links
+
+        base = link_base(args, cfg) if args.link else ""
+        if args.link:
+            links.check_url(args.link)
+        made: list[str] = []
+
+        def act(book, uid):
+            text = "quote sent"
+            if args.link:
+                made.append(links.short_url(base, book.create_link(uid, args.link, "quote")))
+                text += f": {made[-1]}"
+            book.log_contact(uid, text, reason="a quote")
+            tagged = "Stage-Quoted" in book.tag_names()
+            if tagged:
+                book.add_tag(uid, "Stage-Quoted", reason="a quote")
+            return "recorded a quote" + (" (Stage-Quoted)" if tagged else "")
+        code = written(args, cfg, "quote", act)
+        if made and not args.dry_run:
+            print(made[-1])
+        return code
+
+    def cmd_won(args, cfg) -> int:
+        from wtui.core import money
+        from wtui.core.facts import PURCHASE, WON
+
+        booked = money.in_book_currency(money.parse_amount(args.amount), args.currency or "", cfg.spend) \
+            if args.amount else 0.0
+
+        def act(book, uid):
+            book.record(uid, WON, text=f"{booked:,.2f} {cfg.spend.currency}" if booked else "", reason="a deal won")
+            book.record(uid, PURCHASE, text="deal won", amount=booked, reason="a deal won")
+            return "recorded a deal won" + (f" ({booked:,.2f} {cfg.spend.currency})" if booked else "")
+        return written(args, cfg, "won", act)
+
+    def cmd_lost(args, cfg) -> int:
+        from wtui.core.facts import LOST
+
+        if not args.reason.strip():
+            raise BadInput("--reason: say why the deal was lost, in a few words")
+
+        def act(book, uid):
+            book.record(uid, LOST, text=args.reason.strip(), reason="a deal lost")
+            return "recorded a deal lost"
+        return written(args, cfg, "lost", act)
+
+    def cmd_log(args, cfg) -> int:
+        from wtui.core.changes import describe
+        from wtui.core.text import json_text
+
+        if not 0 < args.limit <= cfg.limits.make_book_customers:
+            raise BadInput(f"--limit {args.limit}: from 1 to {cfg.limits.make_book_customers:,}")
+        with open_book(args, cfg) as book:
+            uid = book.find(args.customer) if args.customer else None
+            entries = book.change_log(uid, limit=args.limit)
+        for e in entries:
+            if args.json:
+                print(json_text({"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "what": describe(
+                    e.kind, e.payload), "reason": e.reason, "batch": e.batch}, indent=None))
+            else:
+                say(f"{e.at:%Y-%m-%d %H:%M}Z  {e.actor}: {describe(e.kind, e.payload)}"
+                    + (f"  ({e.reason})" if e.reason else "") + (f"  [{e.batch}]" if e.batch else ""))
+        return 0
+
+    def cmd_undo(args, cfg) -> int:
+        with open_book(args, cfg) as book:
+            batch = args.batch or book.last_batch()
+            if batch is None:
+                raise BadInput(f"{book.actor} has made no change to undo in this book")
+            if args.dry_run:
+                with book.rehearsal():
+                    done, skipped = book.undo(batch)
+                say(f"would take back {done} change(s) of batch {batch}"
+                    + (f"; {skipped} changed by someone since would stay" if skipped else "") + " (dry run)")
+                return 0
+            done, skipped = book.undo(batch)
+        say(f"took back {done} change(s) of batch {batch}"
+            + (f"; {skipped} changed by someone since stayed as they are" if skipped else ""))
+        return 0
+
+    return {"contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs, "set": cmd_set,
+            "purchase": cmd_purchase, "quote": cmd_quote, "won": cmd_won, "lost": cmd_lost, "log": cmd_log,
+            "undo": cmd_undo}
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    field, eq, value = text.partition("=")
+    field = field.strip().lower().replace("colour", "color")
+    if not eq or field not in SETTABLE:
+        raise BadInput(f"{text!r}: write FIELD=VALUE, FIELD one of {', '.join(SETTABLE)}")
+    return field, value.strip()
+
+
+def _apply_set(book, uid: str, field: str, value: str) -> str:
+    from wtui.core.durations import parse_span
+
+    if field == "color":
+        color, _, span = value.partition(":")
+        if color in ("auto", ""):
+            book.set_color(uid, "")
+            return "colour automatic"
+        until = None
+        if span:
+            try:
+                until = book.now() + parse_span(span)
+            except ValueError as exc:
+                raise BadInput(f"color={value}: {exc} (like red:24h or red:2d)") from None
+        book.set_color(uid, color, until)
+        return f"colour {color}" + (f" for {span}" if span else "")
+    if field == "intent":
+        book.set_intent(uid, "" if value == "auto" else value)
+        return f"intent {value}"
+    if field == "tz":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise BadInput(f"tz={value}: not a time zone (like Asia/Dubai)") from None
+        book.set_field(uid, "tz_override", value)
+        return f"time zone {value}"
+    book.set_field(uid, field, value)
+    return f"{field} {value!r}"
+
+
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"--at {text!r}: a time like 2026-11-20T15:30:00-03:00") from None
+    if at.tzinfo is None:
+        raise BadInput(f"--at {text!r}: say the offset (like -03:00 or Z): a time without one is ambiguous")
+    return at.astimezone(timezone.utc)
