@@ -34,12 +34,13 @@ CSV_TEXT = st.one_of(
 @FUZZ
 @given(CSV_TEXT, st.dictionaries(st.sampled_from(["phone", "tags", "name", "bogus"]), st.text(max_size=8), max_size=2))
 def test_any_csv_text_is_read_or_refused_clearly(text, mapping):
+    from wtui.core.config import load
     from wtui.io.csv_import import map_columns
     from wtui.io.table import parse_table
 
     try:
         table = parse_table("f.csv", text, "utf-8", 64 * 1024)
-        map_columns(table.header, mapping)
+        map_columns(table.header, mapping, load().imports.columns)
     except WtuiError:
         pass
 

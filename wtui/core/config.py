@@ -285,6 +285,7 @@ class Imports:
     warn_failure_share: float
     workers: int
     parallel_rows: int
+    columns: dict[str, list[str]]  # field -> header words (see defaults.toml)
 
 
 @dataclass(frozen=True)

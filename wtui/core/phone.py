@@ -28,6 +28,7 @@ class Phone:
     e164: str
     region: str  # ISO 3166 code, "" when the number is not tied to one
     zones: tuple[str, ...]  # candidate IANA zones, best first
+    mobile: bool = True  # may take WhatsApp (a mobile, or a number its plan does not tell from one)
 
 
 def _enable_cache() -> None:
@@ -62,6 +63,10 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
     if text.startswith("00"):
         text = "+" + text[2:]
     has_cc = text.startswith("+")
+    digits = "".join(c for c in text if c.isdigit())
+    if has_cc and digits.startswith("521") and len(digits) == 13:
+        # Mexico dropped the mobile "1" after 52 in 2019; contacts saved before keep it (+52 1 55 ...).
+        text = "+52" + digits[3:]
     region = None if has_cc else (default_region.upper() or None)
     if not has_cc and region is None:
         raise PhoneError(raw, "no country code and no default region (write it as +<country code> ...)")
@@ -77,7 +82,8 @@ def normalize(raw: str, default_region: str = "", region_names: dict[str, str] |
     if kind == PhoneNumberType.UNKNOWN:
         raise PhoneError(raw, _invalid_reason(num, where, names))
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    return Phone(e164=e164, region=where, zones=_zones(num, e164, kind))
+    return Phone(e164=e164, region=where, zones=_zones(num, e164, kind),
+                 mobile=kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE))
 
 
 def from_wa_id(wa_id: str, region_names: dict[str, str] | None = None) -> tuple[Phone, bool]:

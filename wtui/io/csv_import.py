@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import gc
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,18 +29,8 @@ from wtui.io.files import open_for_writing
 from wtui.io.numbers import Normalizer, workers_for
 from wtui.io.table import Table, parse_table, read_text
 
-FIELDS = ("phone", "tags", "name", "notes", "source", "owner", "consent")
-# Header words that mean each field, in the playbook's languages; --map adds more.
-SYNONYMS = {
-    "phone": ("phone", "phone number", "number", "mobile", "whatsapp", "tel", "telephone", "telefone", "telefono",
-              "teléfono", "celular", "handy", "telefon", "телефон", "电话", "手机", "電話", "هاتف"),
-    "tags": ("tags", "tag", "labels", "label", "etiquetas", "etichette", "теги", "标签", "標籤"),
-    "name": ("name", "full name", "customer", "nome", "nombre", "имя", "姓名", "الاسم"),
-    "notes": ("notes", "note", "notas", "nota", "comments", "заметки", "备注"),
-    "source": ("source", "channel", "origem", "origen", "fonte", "источник", "来源"),
-    "owner": ("owner", "rep", "assigned to", "responsável", "responsable"),
-    "consent": ("consent", "opt-in", "optin", "marketing consent", "consentimento", "consentimiento"),
-}
+FIELDS = ("phone", "tags", "name", "notes", "source", "owner", "consent", "first_name", "last_name")
+MORE_NUMBERS = ":::"  # Google Contacts joins a contact's numbers in one cell with " ::: "
 _YES = {"yes", "y", "true", "1", "sim", "sí", "si", "да", "是", "نعم", "x"}
 _NO = {"no", "n", "false", "0", "não", "nao", "нет", "否", "لا", ""}
 PROGRESS_ROWS = 5000  # how often checking reports how far it got
@@ -69,7 +61,7 @@ class Failure:
 @dataclass
 class Checked:
     table: Table
-    columns: dict[str, int]
+    columns: dict[str, list[int]]
     good: list[Row] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     new_tags: set[str] = field(default_factory=set)  # unknown tags an admin asked to create
@@ -116,28 +108,41 @@ class Report:
         return out
 
 
-def map_columns(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
-    """Which column holds which field; ``mapping`` (field -> header) wins over the synonyms."""
-    lowered = [h.strip().lower().lstrip("\ufeff") for h in header]
+def header_key(text: str) -> str:
+    """A header as compared with the synonyms: case, accents, BOM, "_", "-", "." and runs of spaces folded."""
+    text = unicodedata.normalize("NFKD", text.lstrip("\ufeff")).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[_.\-]+", " ", text).split())
+
+
+def map_columns(header: list[str], mapping: dict[str, str], synonyms: dict[str, list[str]]) -> dict[str, list[int]]:
+    """Which columns hold each field, best first; ``mapping`` (field -> header) wins over the synonyms,
+    whose order says which of several columns is read first (a mobile before another phone)."""
+    keys = [header_key(h) for h in header]
     seen: dict[str, int] = {}
-    for i, h in enumerate(lowered):
-        if h and h in seen:
-            raise BadInput(f"the header names column {header[i].strip()!r} twice (columns {seen[h] + 1} and {i + 1}): "
+    for i, k in enumerate(keys):
+        if k and k in seen and header[i].strip().lower() == header[seen[k]].strip().lower():
+            raise BadInput(f"the header names column {header[i].strip()!r} twice (columns {seen[k] + 1} and {i + 1}): "
                            "rename one, so it is clear which one to read")
-        seen[h] = i
-    columns: dict[str, int] = {}
+        seen.setdefault(k, i)
+    columns: dict[str, list[int]] = {}
+    taken: set[int] = set()
     for fld, head in mapping.items():
         if fld not in FIELDS:
             raise BadInput(f"--map {fld}=...: unknown field (fields: {', '.join(FIELDS)})")
-        if head.strip().lower() not in lowered:
+        if header_key(head) not in keys:
             raise BadInput(f"--map {fld}={head}: no column {head!r} (columns: {', '.join(header)})")
-        columns[fld] = lowered.index(head.strip().lower())
+        columns[fld] = [keys.index(header_key(head))]
+        taken.add(columns[fld][0])
     for fld in FIELDS:
-        if fld not in columns:
-            for i, h in enumerate(lowered):
-                if h in SYNONYMS[fld] and i not in columns.values():
-                    columns[fld] = i
-                    break
+        if fld in columns:
+            continue
+        found = [i for word in synonyms.get(fld, ()) for i, k in enumerate(keys)
+                 if k == header_key(word) and i not in taken]
+        found = list(dict.fromkeys(found))
+        if found:
+            columns[fld] = found if fld == "phone" else found[:1]
+            taken.update(columns[fld])
     if "phone" not in columns:
         raise BadInput(f"no phone column (columns: {', '.join(header) or 'none'}); name it with --map phone=COLUMN")
     return columns
@@ -163,7 +168,7 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
     if numbers is None:
         with _normalizer(book, default_region, len(table.records)) as own:
             return check(book, table, mapping=mapping, create_tags=create_tags, numbers=own, progress=progress)
-    columns = map_columns(table.header, mapping or {})
+    columns = map_columns(table.header, mapping or {}, book.cfg.imports.columns)
     known = {name.lower(): name for name in book.tag_names(archived=True)}
     limit = book.cfg.tags.max_length
     if create_tags:
@@ -172,14 +177,18 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
     first_line: dict[str, int] = {}
     # A file repeats a few tag combinations over and over: each distinct cell is read once.
     tag_cells: dict[str, tuple[tuple[str, ...], str]] = {}
-    i_phone, i_tags, i_name, i_notes, i_source, i_owner, i_consent = (columns.get(f) for f in FIELDS)
+    i_tags, i_name, i_notes, i_source, i_owner, i_consent, i_first, i_last = (
+        (columns.get(f) or [None])[0] for f in FIELDS[1:])
     readable = [rec for rec in table.records if not rec.problem]
     out.failed += [Failure(rec.line, rec.problem, rec.cells) for rec in table.records if rec.problem]
-    phones = numbers.normalize([_cell(rec.cells, i_phone) for rec in readable])
-    for n, (rec, p) in enumerate(zip(readable, phones, strict=True), 1):
+    # Every number a row holds (several phone columns, several numbers in a cell), checked in one go.
+    held = [_numbers(rec.cells, columns["phone"]) for rec in readable]
+    checked = iter(numbers.normalize([raw for raws in held for raw in raws]))
+    for n, (rec, raws) in enumerate(zip(readable, held, strict=True), 1):
         if progress and n % PROGRESS_ROWS == 0:
             progress(n, len(readable))
         cells = rec.cells
+        p, others = _pick([next(checked) for _ in raws])
         if isinstance(p, PhoneError):
             out.failed.append(Failure(rec.line, f"{p.raw!r}: {p.reason}" if p.raw else "no phone number", cells))
             continue
@@ -201,13 +210,32 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
             out.failed.append(Failure(rec.line, problem, cells))
             continue
         first_line[p.e164] = rec.line
+        name = _cell(cells, i_name) or " ".join(x for x in (_cell(cells, i_first), _cell(cells, i_last)) if x)
+        notes = _cell(cells, i_notes)
+        if others:
+            notes = (notes + "\n" if notes else "") + "other numbers: " + ", ".join(others)
         out.good.append(Row(rec.line, p.e164, p.region, p.zones[0] if p.zones else "UTC", tags,
-                            _cell(cells, i_name), _cell(cells, i_notes), _cell(cells, i_source),
-                            _cell(cells, i_owner), consent))
+                            name, notes, _cell(cells, i_source), _cell(cells, i_owner), consent))
     out.failed.sort(key=lambda f: f.line)
     if progress and len(readable) % PROGRESS_ROWS:  # the end, unless the loop just said so
         progress(len(readable), len(readable))
     return out
+
+
+def _numbers(cells: list[str], columns: list[int]) -> list[str]:
+    """The numbers a row holds, in the columns' order; at least one (maybe empty) to check."""
+    raws = [part.strip() for i in columns for part in _cell(cells, i).split(MORE_NUMBERS) if part.strip()]
+    return list(dict.fromkeys(raws)) or [""]
+
+
+def _pick(results: list) -> tuple:
+    """The number to keep (the first mobile, else the first valid; else the first one's error) and the
+    other valid ones, kept in the notes."""
+    valid = [r for r in results if not isinstance(r, PhoneError)]
+    if not valid:
+        return results[0], []
+    best = next((r for r in valid if r.mobile), valid[0])
+    return best, list(dict.fromkeys(r.e164 for r in valid if r.e164 != best.e164))
 
 
 def _tags(cell: str, known: dict[str, str], limit: int, create_tags: bool,

@@ -32,7 +32,7 @@ CHUNK = 5000  # numbers per task: large enough that pickling is noise, small eno
 
 # What a worker sends back per number: (e164, region, zones), or (raw, reason) for a failure.
 # Plain tuples pickle ~6x faster than dataclasses, and an exception may not pickle at all.
-Result = tuple[str, str, tuple[str, ...]] | tuple[str, str]
+Result = tuple[str, str, tuple[str, ...], bool] | tuple[str, str]
 
 
 def workers_for(rows: int, setting: int, parallel_rows: int) -> int:
@@ -52,7 +52,7 @@ def _normalize(raws: list[str], region: str, names: dict[str, str]) -> list[Resu
     for raw in raws:
         try:
             p = phones.normalize(raw, region, names)
-            out.append((p.e164, p.region, p.zones))
+            out.append((p.e164, p.region, p.zones, p.mobile))
         except PhoneError as exc:
             out.append((exc.raw, exc.reason))
     return out
@@ -134,4 +134,4 @@ class Normalizer:
 
 
 def _result(r: Result) -> phones.Phone | PhoneError:
-    return phones.Phone(*r) if len(r) == 3 else PhoneError(*r)
+    return phones.Phone(*r) if len(r) == 4 else PhoneError(*r)
