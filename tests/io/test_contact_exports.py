@@ -80,3 +80,37 @@ def test_header_keys_are_stable(text):
 
 def test_a_mexican_number_saved_with_the_old_mobile_one_is_the_same_customer():
     assert normalize("+52 1 222 143 6387").e164 == normalize("+52 222 143 6387").e164 == "+522221436387"
+
+
+VCARDS = Path(__file__).parents[2] / "fixtures" / "import" / "vcard"
+
+
+@pytest.mark.parametrize("name, expected, failed", [
+    ("android_2.1.vcf", [("+5511961676402", "João Rodrigues",
+                          "Prefere mensagens à tarde, nunca ligações\nother numbers: +551130612000"),
+                         ("+522221436387", "Carlos", "")], []),
+    ("ios_3.0.vcf", [("+4915123456789", "Lea Schäfer",
+                      "met at the fair, booth 4\nlikes serums\nother numbers: +4930901820")],
+     [(10, "no phone number")]),
+    ("v4.vcf", [("+8613123124023", "陈静", "只发文字，工作日 9-18\nother numbers: +861065529988"),
+                ("+971501966714", "Ahmed Al Mansouri", "")], []),
+])
+def test_vcards_as_phones_export_them_import_with_the_mobile_number(book, name, expected, failed):
+    checked, _ = csv_import.import_file(book, VCARDS / name, partial=True)
+    assert [(r.phone, r.name, r.notes) for r in checked.good] == expected
+    assert [(f.line, f.reason) for f in checked.failed] == failed
+
+
+def test_a_cut_vcard_file_is_refused_at_the_card_that_never_ends(book, tmp_path):
+    cut = tmp_path / "cut.vcf"
+    cut.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Ana\nTEL;type=CELL:+5511961676402\n")
+    checked, report = csv_import.import_file(book, cut)
+    assert not checked.good and "never ends" in checked.failed[0].reason and not report.applied
+
+
+@given(st.text(max_size=200))
+def test_any_text_as_a_vcard_is_read_or_refused_row_by_row(text):
+    from wtui.io import vcard
+
+    table = vcard.parse("x.vcf", "BEGIN:VCARD\n" + text, 64 * 1024)
+    assert all(len(r.cells) == 3 for r in table.records)

@@ -322,7 +322,11 @@ def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = N
         limits = book.cfg.limits
         text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)))
         with _normalizer(book, default_region, text.count("\n")) as numbers:
-            table = parse_table(path, text, encoding, int(limits.csv_cell_kb * 1024))
+            from wtui.io import vcard  # imports this module's MORE_NUMBERS
+
+            cap = int(limits.csv_cell_kb * 1024)
+            table = vcard.parse(str(path), text, cap) if vcard.is_vcard(str(path), text) else \
+                parse_table(path, text, encoding, cap)
             return check(book, table, mapping=mapping, create_tags=create_tags, numbers=numbers, progress=progress)
 
 
