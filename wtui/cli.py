@@ -267,8 +267,10 @@ def _replica(url: str, cfg, server, *, required: bool) -> tuple[Path, str]:
     if server is None:
         me = json.loads(about.read_text("utf-8"))["user"] if about.is_file() and path.is_file() else None
         if me is None and required:
-            raise BadInput(f"{url} cannot be reached and this machine has no replica of its book yet: "
-                           "the first run needs the server")
+            from wtui.io.remote import Offline
+
+            raise Offline(f"{url} cannot be reached and this machine has no replica of its book yet: "
+                          "the first run needs the server")
         return path, me
     me = server.me()["name"]
     if not path.is_file():
@@ -321,7 +323,8 @@ def _app_on_replica(url: str, args: argparse.Namespace, cfg) -> int:
         with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
             path, me = _replica(url, cfg, server, required=True)
     with Book.open(path, cfg, clock=clock, actor=me) as book:
-        syncer = Syncer(path, cfg, url, token, actor=me, clock=clock)
+        syncer = Syncer(path, cfg, url, token, actor=me, clock=clock,
+                        token_source=lambda: rem.read_token(token_path(), url))
         code = run(book, theme=args.theme, syncer=syncer)
         state = syncer.stop(cfg.sync.timeout_seconds)
     if state.pending:
@@ -378,7 +381,11 @@ def cmd_login(args: argparse.Namespace, cfg) -> int:
     if not token:
         raise BadInput("no token given: nothing kept")
     with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
-        me = server.me()  # a wrong token is refused here (401), before it is kept anywhere
+        try:
+            me = server.me()  # a wrong token is refused here (401), before it is kept anywhere
+        except rem.Offline:
+            raise rem.Offline(f"{url} cannot be reached: the token was not checked and is not kept; run login "
+                              "again when the server is up") from None
     where = rem.keep_token(token_path(), url, token)
     say(f"signed in to {url} as {me['name']} ({me['role']}); the token is kept in {where}")
     return 0
@@ -656,8 +663,8 @@ def cmd_serve(args: argparse.Namespace, cfg) -> int:
             token = book.add_user(args.name, args.role)
         say(f"{args.name} ({args.role}) may use {path} through wtui serve. Their token, shown this once:")
         print(token)
-        say("Give it to them privately; they keep it in WTUI_TOKEN or in "
-            f"{token_path()} (chmod 600).")
+        say("Give it to them privately; on their own account they run `wtui --remote https://SERVER login` "
+            "and paste it (it is kept in the OS keyring, or in ~/.config/wtui/token, mode 600).")
         return 0
     if args.serve_action in ("list-users", "revoke"):
         with Book.open(path, cfg) as book:

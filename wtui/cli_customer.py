@@ -9,6 +9,7 @@ Each writing command is one batch (one ``wtui undo``), says what it did and the 
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -186,12 +187,17 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         with open_book(args, cfg) as book:
             uid = book.find(args.customer) if args.customer else None
             entries = book.change_log(uid, limit=args.limit)
-        for e in entries:
+            whose = [_customer_of(e.payload) for e in entries]
+            contacts = book.contacts({u for u in whose if u})
+        for e, customer in zip(entries, whose, strict=True):
+            name, phone = contacts.get(customer, ("", ""))
             if args.json:
-                print(json_text({"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "what": describe(
-                    e.kind, e.payload), "reason": e.reason, "batch": e.batch}, indent=None))
+                print(json_text({"at": e.at.isoformat(), "actor": e.actor, "customer": customer, "name": name,
+                                 "phone": phone, "kind": e.kind, "what": describe(e.kind, e.payload),
+                                 "reason": e.reason, "batch": e.batch}, indent=None))
             else:
-                say(f"{e.at:%Y-%m-%d %H:%M}Z  {e.actor}: {describe(e.kind, e.payload)}"
+                who = f"{name or '(no name)'} {phone}: " if phone and not args.customer else ""
+                say(f"{e.at:%Y-%m-%d %H:%M}Z  {e.actor}: {who}{describe(e.kind, e.payload)}"
                     + (f"  ({e.reason})" if e.reason else "") + (f"  [{e.batch}]" if e.batch else ""))
         return 0
 
@@ -199,14 +205,17 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         with open_book(args, cfg) as book:
             batch = args.batch or book.last_batch()
             if batch is None:
-                raise BadInput(f"{book.actor} has made no change to undo in this book")
+                raise BadInput(f"{book.actor} has no change left to undo in this book")
+            if not book.has_batch(batch):
+                raise BadInput(f"no batch {batch} in this book (wtui log shows each change's batch)")
+            why = f"undo: batch {batch}"  # so the next plain `wtui undo` goes one further back
             if args.dry_run:
                 with book.rehearsal():
-                    done, skipped = book.undo(batch)
+                    done, skipped = book.undo(batch, why)
                 say(f"would take back {done} change(s) of batch {batch}"
                     + (f"; {skipped} changed by someone since would stay" if skipped else "") + " (dry run)")
                 return 0
-            done, skipped = book.undo(batch)
+            done, skipped = book.undo(batch, why)
         say(f"took back {done} change(s) of batch {batch}"
             + (f"; {skipped} changed by someone since stayed as they are" if skipped else ""))
         return 0
@@ -214,6 +223,12 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
     return {"contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs, "set": cmd_set,
             "purchase": cmd_purchase, "quote": cmd_quote, "won": cmd_won, "lost": cmd_lost, "log": cmd_log,
             "undo": cmd_undo}
+
+
+def _customer_of(payload: dict) -> str:
+    """The customer an op is about (its uid), if one."""
+    value = payload.get("customer") or payload.get("uid")
+    return value if isinstance(value, str) else ""
 
 
 def _assignment(text: str) -> tuple[str, str]:
@@ -235,9 +250,12 @@ def _apply_set(book, uid: str, field: str, value: str) -> str:
         until = None
         if span:
             try:
-                until = book.now() + parse_span(span)
+                length = parse_span(span)
             except ValueError as exc:
                 raise BadInput(f"color={value}: {exc} (like red:24h or red:2d)") from None
+            if length <= timedelta(0):
+                raise BadInput(f"color={value}: a colour set for no time at all (like red:24h)")
+            until = book.now() + length
         book.set_color(uid, color, until)
         return f"colour {color}" + (f" for {span}" if span else "")
     if field == "intent":
@@ -252,6 +270,10 @@ def _apply_set(book, uid: str, field: str, value: str) -> str:
             raise BadInput(f"tz={value}: not a time zone (like Asia/Dubai)") from None
         book.set_field(uid, "tz_override", value)
         return f"time zone {value}"
+    if field == "name" and not value:
+        raise BadInput("name=: a customer's name cannot be made empty")
+    if field == "language" and not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", value):
+        raise BadInput(f"language={value}: a language code like pt, es or zh-Hant")
     book.set_field(uid, field, value)
     return f"{field} {value!r}"
 

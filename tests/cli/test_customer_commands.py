@@ -81,18 +81,18 @@ def test_prefs_are_checked_and_kept_canonical(book, cfg, capsys):
 
 @pytest.mark.parametrize("argv, words", [
     (("note", LEA, "  "), "empty note"),
-    (("purchase", LEA, "-5"), "more than 0"),
+    (("purchase", LEA, "-5"), "not an amount"),
     (("purchase", LEA, "lots"), "not an amount"),
     (("purchase", LEA, "10", "--currency", "XYZ"), "spend.rates.XYZ"),
     (("purchase", LEA, "10", "--at", "2026-11-20 15:30"), "offset"),
     (("purchase", LEA, "10", "--at", "2099-01-01T00:00:00Z"), "future"),
     (("lost", LEA, "--reason", " "), "why the deal was lost"),
-    (("won", LEA, "--amount", "nan"), "more than 0"),
+    (("won", LEA, "--amount", "nan"), "not an amount"),
     (("quote", LEA, "--link", "https://shop.example/q"), "team server"),
     (("contact", "Ana"), "fits 2 customers"),
     (("contact", "+4915100000000"), "no customer with number"),
     (("contact", "Zeynep"), "no customer named"),
-    (("undo", "nosuchbatch"), "nothing to undo"),
+    (("undo", "nosuchbatch"), "no batch nosuchbatch"),
 ])
 def test_bad_input_is_refused_with_a_reason_and_nothing_written(book, capsys, argv, words):
     before = ops(book)
@@ -146,5 +146,21 @@ def test_log_shows_who_what_and_the_batch_as_text_or_json(book, capsys):
     code, out, _ = run(capsys, "--db", str(book), "log", LEA, "--json")
     entries = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and entries[0]["what"] == "note: [bold]prefers mornings\x1b[31m" and entries[0]["batch"]
+    assert entries[0]["name"] == LEA_NAME and entries[0]["phone"] == LEA
     code, out, _ = run(capsys, "--db", str(book), "log", LEA)
     assert ": note: [bold]prefers mornings␛[31m" in out and "\x1b" not in out
+    code, out, _ = run(capsys, "--db", str(book), "log", "--limit", "1")
+    assert f"{LEA_NAME} {LEA}: note: " in out
+
+
+def test_undo_again_walks_back_one_batch_further_each_time(book, cfg, capsys):
+    run(capsys, "--db", str(book), "note", LEA, "first")
+    run(capsys, "--db", str(book), "note", LEA, "second")
+    firsts = []
+    for _ in range(3):
+        code, out, err = run(capsys, "--db", str(book), "undo")
+        firsts.append((code, out.split(" of batch ")[-1].split(";")[0].strip() if code == 0 else err))
+    assert firsts[0][0] == firsts[1][0] == 0 and firsts[0][1] != firsts[1][1]
+    assert firsts[2][0] == 2 and "no change left to undo" in firsts[2][1]
+    with Book.open(book, cfg, readonly=True) as b:
+        assert b.notes(b.find(LEA)) == []

@@ -172,3 +172,63 @@ def test_the_app_tells_the_rep_what_the_server_refused(server, tmp_path, live_cf
                 syncer.stop(5)
 
     asyncio.run(run())
+
+
+def test_a_server_asked_to_stop_answers_its_waiting_pulls_instead_of_cutting_them_off(server, tmp_path, live_cfg):
+    srv, tokens = server
+    path = tmp_path / "omar.db"
+    _replica(srv, tokens["omar"], path, live_cfg)
+    got: list = []
+
+    def waiting_pull() -> None:
+        with Book.open(path, live_cfg, readonly=True) as book, rem.Remote(srv.url, tokens["omar"], retries=0) as r:
+            try:
+                got.append(r.pull(book.vector(), 100, wait=20))
+            except rem.WtuiError as exc:
+                got.append(exc)
+
+    import threading
+
+    t = threading.Thread(target=waiting_pull)
+    t.start()
+    _until(lambda: srv.requests("/v1/snapshot") and time.sleep(0.5) is None, "the pull is waiting")
+    srv.stop()  # SIGTERM
+    t.join()
+    log = srv.book.with_suffix(".log").read_text("utf-8", "replace")
+    assert isinstance(got[0], tuple) and got[0][0] == []  # answered: nothing new, the server's vector
+    assert '"status": 500' not in log and "Traceback" not in log
+
+
+def test_a_server_error_is_an_outage_to_the_client_not_a_refusal():
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(500, text="Internal Server Error"))
+    with rem.Remote("http://wtui.test", "t", retries=0, transport=transport) as r, pytest.raises(rem.Offline):
+        r.me()
+
+
+def test_after_a_revoked_token_a_new_login_lets_the_open_app_sync_again(server, tmp_path, live_cfg):
+    srv, tokens = server
+    path = tmp_path / "ana.db"
+    me = _replica(srv, tokens["ana"], path, live_cfg)
+    with Book.open(srv.book, live_cfg) as book:  # the admin revokes ana's token, then gives her a new one
+        book.revoke_user("ana")
+        fresh = book.add_user("ana", "rep")
+    current = {"token": tokens["ana"]}
+    syncer = Syncer(path, live_cfg, srv.url, tokens["ana"], actor=me, clock=_utc_now,
+                    token_source=lambda: current["token"])
+    syncer.start()
+    try:
+        _until(lambda: syncer.state.rejected, "the revoked token refused")
+        current["token"] = fresh  # `wtui --remote URL login` with the new token
+        with Book.open(path, live_cfg, actor=me) as book:
+            book.add_note(book.uids_of(book.all_ids()[:1])[0], "after the new login")
+        _until(lambda: not syncer.state.rejected and syncer.state.pending == 0, "synced with the new token")
+    finally:
+        syncer.stop(5)
+
+
+def _utc_now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)

@@ -939,3 +939,48 @@ async def test_L_without_a_team_server_says_where_links_live(pilot, book):
     await pilot.pause()
     assert type(pilot.app.screen).__name__ == "QueueScreen"
     assert any("team server" in str(n.message) for n in pilot.app._notifications)
+
+
+def test_no_color_with_the_terminals_own_colours_keeps_its_default_colours(book, monkeypatch):
+    from textual.filter import Monochrome, NoColor
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    ansi = WtuiApp(book, theme="wtui-ansi")  # greyscale here drew every row black on black
+    assert any(isinstance(f, NoColor) for f in ansi._filters)
+    assert not any(isinstance(f, Monochrome) for f in ansi._filters)
+    assert any(isinstance(f, Monochrome) for f in WtuiApp(book, theme="wtui-dark")._filters)
+
+
+async def test_rows_above_stay_reachable_after_a_teammates_edit_while_the_panel_hid_the_queue(book_path):
+    cfg = app_cfg(queue={"scope": "mine"})
+    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await started(pilot)
+            await pilot.press("j", "j", "tab")  # narrow: the panel takes the screen, the queue is hidden
+            await pilot.pause()
+            uid = screen.table.current.uid
+            with Book.open(book_path, cfg, clock=lambda: NOW, actor="omar") as teammate:
+                teammate.add_note(uid, "called her back")
+            screen.poll()
+            await started(pilot)
+            await pilot.press("tab")
+            await pilot.pause()
+            table = screen.table
+            table.action_cursor("top")  # g
+            await pilot.pause()
+            assert table.cursor == 0 and table.scroll_y == 0
+
+
+
+async def test_progress_counts_the_whole_days_queue_even_while_narrowed(pilot, book):
+    screen = pilot.app.screen
+    await started(pilot)
+    total = screen.model.total
+    assert f"done 0/{total:,}" in shown(screen.query_one("#header"))
+    await pilot.press("slash", *"quoted")
+    await started(pilot)
+    assert screen.model.total < total
+    screen.refresh_stats()  # what a teammate's edit (a poll) does while the queue is narrowed
+    await started(pilot)
+    assert f"done 0/{total:,}" in shown(screen.query_one("#header"))

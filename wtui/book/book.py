@@ -806,10 +806,15 @@ class Book:
 
     def last_batch(self, actor: str | None = None) -> str | None:
         """The newest batch ``actor`` (this book's by default) made that is not itself an undo."""
-        row = self.conn.execute("SELECT batch FROM ops WHERE actor = ? AND batch IS NOT NULL AND kind != 'book.seed' "
-                                "AND coalesce(reason, '') NOT LIKE 'undo:%' ORDER BY seq DESC LIMIT 1",
-                                (actor or self.actor,)).fetchone()
+        row = self.conn.execute(
+            "SELECT batch FROM ops WHERE actor = ?1 AND batch IS NOT NULL AND kind != 'book.seed' "
+            "AND coalesce(reason, '') NOT LIKE 'undo:%' AND batch NOT IN "
+            "(SELECT substr(reason, 13) FROM ops WHERE actor = ?1 AND reason LIKE 'undo: batch %') "
+            "ORDER BY seq DESC LIMIT 1", (actor or self.actor,)).fetchone()
         return row[0] if row else None
+
+    def has_batch(self, batch_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM ops WHERE batch = ? LIMIT 1", (batch_id,)).fetchone() is not None
 
     def _require(self, uid: str) -> int:
         cid = ops.customer_id(self.conn, uid)

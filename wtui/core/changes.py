@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+_FIELD_WORDS = {"tz_override": "time zone", "tz": "time zone", "wa_id": "WhatsApp id"}
+
 
 def describe(kind: str, payload: dict) -> str:
     """A change-log entry in words: 'added tag Interest-Beauty'."""
@@ -19,7 +21,7 @@ def describe(kind: str, payload: dict) -> str:
             elif field == "override_intent":
                 parts.append(f"intent set to {value}" if value else "intent back to automatic")
             elif not field.startswith("override_"):
-                parts.append(f"{field} = {value}")
+                parts.append(f"{_FIELD_WORDS.get(field, field)} = {value}")
         return "; ".join(parts) or "changed"
     if kind == "interaction.add":
         what = payload.get("kind")
@@ -28,11 +30,12 @@ def describe(kind: str, payload: dict) -> str:
         if what in ("won", "lost"):
             return f"deal {what}" + (f": {payload['text']}" if payload.get("text") else "")
         if what == "purchase":
-            return f"purchase of {payload.get('amount', 0):,.2f}" + (f" ({payload['text']})" if payload.get("text")
-                                                                   else "")
+            amount = payload.get("amount") or 0
+            return (f"purchase of {amount:,.2f}" if amount else "purchase (amount not given)") + (
+                f" ({payload['text']})" if payload.get("text") else "")
         return f"recorded {what}"
     if kind in ("interaction.retract", "note.retract"):
-        return "took back " + ("a contact" if kind.startswith("interaction") else "a note")
+        return "took back " + ("a contact or record" if kind.startswith("interaction") else "a note")
     if kind == "note.add":
         return "note: " + payload.get("text", "")
     if kind == "customer.create":

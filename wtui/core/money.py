@@ -4,22 +4,40 @@
 from __future__ import annotations
 
 import math
+import re
 
 from wtui.errors import BadInput
 
+MOST = 1e9  # a sanity limit on one amount, not a threshold: more is a typo
+
 
 def parse_amount(text: str) -> float:
-    """A positive amount as a rep types it: 120, 120.50, 1,200.50 (thousands commas), 1 200."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
-    if cleaned.count(",") and cleaned.count(".") == 0 and len(cleaned.rsplit(",", 1)[1]) == 2:
-        cleaned = cleaned.replace(",", ".")  # 120,50: a decimal comma
-    cleaned = cleaned.replace(",", "")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise BadInput(f"{text!r} is not an amount (like 120 or 120.50)") from None
-    if not math.isfinite(value) or value <= 0 or value > 1e12:
-        raise BadInput(f"{text!r}: an amount is more than 0 (and less than a trillion)")
+    """A positive amount as reps type it: 120, 120.50, 120,50, 1,250.00, 1.250,00, 1 250, 1'250.
+    With both marks, the last one is the decimal mark; one mark followed by three digits groups
+    thousands (1,250 and 1.250 are 1250). More than two decimals, or a result under 0.01, is refused."""
+    cleaned = re.sub(r"[\s\u00a0\u202f']", "", text)
+    if not re.fullmatch(r"[0-9][0-9.,]*", cleaned or "x"):
+        raise BadInput(f"{text!r} is not an amount (like 120, 120.50 or 1.250,00)")
+    marks = [c for c in cleaned if c in ".,"]
+    decimal = ""
+    if len(set(marks)) == 2:
+        decimal = marks[-1]
+    elif len(marks) == 1:
+        whole, _, frac = cleaned.partition(marks[0])
+        decimal = "" if len(frac) == 3 and whole.strip("0") else marks[0]
+    whole, frac = (cleaned.rpartition(decimal)[::2] if decimal else (cleaned, ""))
+    groups = re.split(r"[.,]", whole)
+    if len(groups) > 1 and (not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])):
+        raise BadInput(f"{text!r}: thousands come in groups of three (like 1,250,000.00)")
+    if decimal:
+        whole = "".join(groups)
+        if not whole.isdigit() or not frac.isdigit() or len(frac) > 2:
+            raise BadInput(f"{text!r}: an amount has at most two decimals (like 120.50)")
+        value = float(f"{whole}.{frac}")
+    else:
+        value = float("".join(groups))
+    if not math.isfinite(value) or value < 0.01 or value > MOST:
+        raise BadInput(f"{text!r}: an amount from 0.01 to {MOST:,.0f}")
     return round(value, 2)
 
 

@@ -32,6 +32,8 @@ TOKEN_ENV = "WTUI_TOKEN"
 class Offline(WtuiError):
     """The server could not be reached (after the retries)."""
 
+    exit_code = 3  # README: the team server could not be reached
+
 
 class Refused(BadInput):
     """The server answered no, with its reason."""
@@ -141,6 +143,9 @@ class Remote:
                 self._sleep(float(after) if after.isdigit() else delay * (0.5 + random.random()))
                 delay = min(delay * 2, 30)
                 continue
+            if answer.status_code >= 500:  # the server's trouble, not a no: like an outage, tried again later
+                raise Offline(f"{self.url} answered {answer.status_code} ({answer.reason_phrase}): working on the "
+                              "replica; changes go up when it is back")
             if answer.status_code >= 400:
                 try:
                     body = answer.json()

@@ -66,8 +66,10 @@ def refusal_lines(exc: rem.Refused) -> tuple[str, ...]:
 
 class Syncer:
     def __init__(self, path: Path, cfg, url: str, token: str, *, actor: str, clock,
-                 on_change: Callable[[SyncState], None] = lambda state: None, transport=None) -> None:
+                 on_change: Callable[[SyncState], None] = lambda state: None, transport=None,
+                 token_source: Callable[[], str] | None = None) -> None:
         self.path, self.cfg, self.url, self.token = Path(path), cfg, url, token
+        self.token_source = token_source  # read again after a 401: the rep may have logged in anew
         self.actor, self.clock, self.on_change, self.transport = actor, clock, on_change, transport
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -155,7 +157,7 @@ class Syncer:
                     more = True
                 except rem.Refused as exc:  # a revoked token, a book the server will not serve
                     self._set(rejected=refusal_lines(exc))
-                    self._nap(self.cfg.sync.offline_retry_seconds)
+                    self._nap(1.0 if self._new_token(exc, server) else self.cfg.sync.offline_retry_seconds)
                 except BookBusy:
                     self._nap(1.0)
 
@@ -184,11 +186,26 @@ class Syncer:
                         retry_at, delay = now + delay, min(delay * 2, self.cfg.sync.offline_retry_seconds)
                     except rem.Refused as exc:
                         self._set(rejected=refusal_lines(exc), heard=True, offline_since=None)
-                        retry_at = now + self.cfg.sync.offline_retry_seconds
+                        retry_at = now + (1.0 if self._new_token(exc, server) else
+                                          self.cfg.sync.offline_retry_seconds)
                     except BookBusy:
                         retry_at = now + 1.0
                 if stopping:
                     return
+
+    def _new_token(self, exc: rem.Refused, server: rem.Remote) -> bool:
+        """After a 401: the token as it is now (``wtui login`` again, a new WTUI_TOKEN file); True if it
+        changed, and this connection uses it from now on."""
+        if exc.status != 401 or self.token_source is None:
+            return False
+        try:
+            token = self.token_source()
+        except Exception:  # noqa: BLE001 - no token to be had now: the refusal stays shown
+            return False
+        before = server.client.headers.get("Authorization")
+        server.client.headers["Authorization"] = f"Bearer {token}"
+        self.token = token
+        return before != f"Bearer {token}"
 
     def _push(self, book: Book, server: rem.Remote) -> None:
         with self._lock:

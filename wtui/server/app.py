@@ -304,9 +304,11 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         Route("/webhooks/whatsapp", whatsapp, methods=["GET", "POST"]),
         Route("/l/{token}", tracked_link),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(AccessLog), Middleware(GZipMiddleware, minimum_size=2048)],
-                     exception_handlers={Problem: problem, WtuiError: problem})
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(AccessLog), Middleware(GZipMiddleware, minimum_size=2048)],
+                    exception_handlers={Problem: problem, WtuiError: problem})
+    app.state.host = host
+    return app
 
 
 def _apply_push(book: Book, batch: list[ops.Op], user: str) -> tuple[int, dict[str, int]]:

@@ -28,8 +28,11 @@ class BookHost:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="wtui-book")
         self._book: Book | None = None
         self._news = asyncio.Event()  # set (and replaced) whenever the book takes new ops
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._book = await self.run(lambda: Book.open(self.path, self.cfg, actor=ACTOR))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -45,12 +48,22 @@ class BookHost:
             raise RuntimeError("the book is not open")
         return self._book
 
+    def stop_waiting(self) -> None:
+        """The server is asked to stop (a signal handler may call this): every waiting pull answers now
+        with what it has, so none is cut off mid-wait, and none waits from here on."""
+        self._stopping = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.announce)
+
     def announce(self) -> None:
         """Wake every pull that waits for news."""
         self._news.set()
         self._news = asyncio.Event()
 
     async def wait_for_news(self, seconds: float) -> None:
+        if self._stopping:
+            return
         try:
             await asyncio.wait_for(self._news.wait(), seconds)
         except TimeoutError:

@@ -27,10 +27,13 @@ class WtuiApp(App[int]):
     sync_state: reactive[SyncState | None] = reactive(None, always_update=True)
 
     def __init__(self, book: Book, theme: str | None = None, syncer: Syncer | None = None) -> None:
-        super().__init__()
+        wtheme = load_theme(theme or book.cfg.ui.theme)
+        # Said before Textual picks its NO_COLOR filter: with the terminal's own 16 colours it must be the
+        # one that keeps the terminal's default colours, not greyscale (which drew black on black).
+        super().__init__(ansi_color=True if wtheme.textual.ansi else None)
         self.book = book
         self.syncer = syncer
-        self.wtheme = load_theme(theme or book.cfg.ui.theme)
+        self.wtheme = wtheme
         self.register_theme(self.wtheme.textual)
         self.theme = self.wtheme.name
         self.set_keymap(keys.keymap(book.cfg))  # refuses a key bound twice, naming both actions

@@ -212,7 +212,8 @@ class Choice(Modal):
 
     def on_mount(self) -> None:
         if self.field:
-            self._validate(self.field[1])
+            if self.field[1]:  # an empty field says nothing until something is typed (or enter pressed)
+                self._validate(self.field[1])
             if self.field_first:
                 self.query_one("#choice-field", Input).focus()
 

@@ -260,9 +260,11 @@ class QueueScreen(Screen):
     @work(thread=True, exclusive=True, group="stats")
     def refresh_stats(self) -> None:
         """Progress, team signals and the zones due today, on a read connection of their own."""
+        model = self.model
         with reader(self.book) as book:
-            stats = Stats(book.progress(self.model.total, mine=self.model.mine), book.team_signals(),
-                          book.queue_zones())
+            # Progress is over the whole day's queue, not the part a search or a query narrows it to.
+            due = book.queue(limit=1, mine=model.mine).total if (model.search or model.query) else model.total
+            stats = Stats(book.progress(due, mine=model.mine), book.team_signals(), book.queue_zones())
         self.app.call_from_thread(self._show_stats, stats)
 
     def _show_stats(self, stats: Stats) -> None:

@@ -191,7 +191,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def watch_cursor(self, old: int, new: int) -> None:
         self.refresh_line(old - int(self.scroll_y))
         self.refresh_line(new - int(self.scroll_y))
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
+        self._follow()
         entry = self.current
         uid = entry.uid if entry else None
         if uid != self._shown or old != new:
@@ -270,3 +270,10 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.model.total)
+        # Shown again (the narrow layout hides the queue behind the panel): the view follows the cursor,
+        # which may have moved (a teammate's edit re-read the queue) while there was no view to scroll.
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.size.height:
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, immediate=True)

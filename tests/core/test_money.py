@@ -1,0 +1,33 @@
+"""Amounts as reps type them (core/money.py)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wtui.core import money
+from wtui.errors import BadInput
+
+
+@pytest.mark.parametrize("text, value", [
+    ("120", 120.0), ("120.50", 120.5), ("120,50", 120.5), ("1,250.00", 1250.0), ("1.250,00", 1250.0),
+    ("1 250", 1250.0), ("1'250.50", 1250.5), ("1,250", 1250.0), ("1.250", 1250.0), ("1,234,567.8", 1234567.8),
+    ("0,99", 0.99), ("1\u202f250,00", 1250.0)])
+def test_the_ways_reps_write_amounts(text, value):
+    assert money.parse_amount(text) == value
+
+
+@pytest.mark.parametrize("text", ["0", "0.001", "1.234,567", "1e9", "-5", "nan", "inf", "1.2.3", "12,3456",
+                                  "", "1,2345.00", "2000000000", "١٢٠"])
+def test_what_is_not_an_amount_is_refused(text):
+    with pytest.raises(BadInput):
+        money.parse_amount(text)
+
+
+@given(st.decimals(min_value="0.01", max_value="999999999", places=2))
+def test_an_amount_written_with_two_decimals_in_either_style_reads_back(d):
+    plain = f"{d:.2f}"
+    assert money.parse_amount(plain) == float(plain)
+    assert money.parse_amount(f"{d:,.2f}") == float(plain)
+    assert money.parse_amount(f"{d:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")) == float(plain)
