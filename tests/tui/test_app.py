@@ -984,3 +984,19 @@ async def test_progress_counts_the_whole_days_queue_even_while_narrowed(pilot, b
     screen.refresh_stats()  # what a teammate's edit (a poll) does while the queue is narrowed
     await started(pilot)
     assert f"done 0/{total:,}" in shown(screen.query_one("#header"))
+
+
+async def test_the_footer_lists_the_queues_keys_again_after_a_dialog(pilot):
+    from textual.widgets._footer import FooterKey
+
+    def keys() -> list[str]:
+        return [k.description for k in pilot.app.screen.query(FooterKey)]
+
+    await started(pilot)
+    before = keys()
+    await pilot.press("n")
+    await pilot.pause()
+    await pilot.press("escape")
+    await started(pilot)
+    await pilot.pause()
+    assert "Tags" in before and keys() == before

@@ -677,6 +677,8 @@ class QueueScreen(Screen):
     def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "flow" and event.worker.is_finished:
             self.flowing = any(w.group == "flow" and not w.is_finished for w in self.workers)
+            if not self.flowing:  # the footer showed only q during the flow: it lists the keys again
+                self.call_after_refresh(self.refresh_bindings)
 
     def on_key(self, event) -> None:
         box = self.focused
