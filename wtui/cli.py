@@ -253,7 +253,8 @@ def token_path() -> Path:
 
 
 def _remote_url(args: argparse.Namespace, cfg) -> str:
-    return getattr(args, "remote", None) or (cfg.sync.remote if not (args.db or args.demo) else "")
+    """The team server, written one way (no trailing /): it keys the replica, the token and the peer row."""
+    return (getattr(args, "remote", None) or (cfg.sync.remote if not (args.db or args.demo) else "")).rstrip("/")
 
 
 def _replica(url: str, cfg, server, *, required: bool) -> tuple[Path, str]:

@@ -114,3 +114,12 @@ def test_any_text_as_a_vcard_is_read_or_refused_row_by_row(text):
 
     table = vcard.parse("x.vcf", "BEGIN:VCARD\n" + text, 64 * 1024)
     assert all(len(r.cells) == 3 for r in table.records)
+
+
+def test_a_card_cut_in_the_middle_of_a_file_is_said_and_the_next_one_read(book, tmp_path):
+    cut = tmp_path / "mid.vcf"
+    cut.write_text("BEGIN:VCARD\nFN:Cut Off\nTEL;type=CELL:+5511961676403\n"
+                   "BEGIN:VCARD\nFN:Lea\nTEL;type=CELL:+4915123456789\nEND:VCARD\n")
+    checked, _ = csv_import.import_file(book, cut, partial=True)
+    assert [r.name for r in checked.good] == ["Lea"]
+    assert [(f.line, "never ends" in f.reason) for f in checked.failed] == [(1, True)]

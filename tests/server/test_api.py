@@ -247,3 +247,24 @@ def test_the_server_runs_the_rules_once_for_the_team_at_its_times(team, server_c
         client.get("/health")
         time.sleep(0.3)
     assert rule_batches() == first
+
+
+def test_a_link_opened_again_from_one_address_soon_after_is_one_open(api, server_cfg):
+    client, tokens, path = api
+    with Book.open(path, server_cfg, actor="boss") as book:
+        uid = book.uids_of(book.all_ids()[:1])[0]
+        token = book.create_link(uid, "https://shop.example/page", "page")
+        before = book.conn.execute("SELECT count(*) FROM interactions WHERE kind = 'link'").fetchone()[0]
+    browser = {"User-Agent": "Mozilla/5.0 (iPhone) Mobile Safari"}
+    for _ in range(20):  # a reload, a scanner, a script
+        assert client.get(f"/l/{token}", headers=browser, follow_redirects=False).status_code == 302
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert book.conn.execute("SELECT count(*) FROM interactions WHERE kind = 'link'").fetchone()[0] == before + 1
+
+
+def test_a_longer_wait_than_the_server_allows_is_cut_not_refused(api, server_cfg):
+    client, tokens, _ = api
+    got = client.post("/v1/pull", json={"vector": {}, "limit": 1, "wait": server_cfg.server.wait_seconds + 100},
+                      headers=auth(tokens["ana"]))
+    assert got.status_code == 200  # the book has ops: answered at once
+    assert client.post("/v1/pull", json={"vector": {}, "wait": -1}, headers=auth(tokens["ana"])).status_code == 400

@@ -232,3 +232,20 @@ def _utc_now():
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc)
+
+
+def test_an_answer_that_is_not_ours_stops_no_sync_thread_and_is_said(tmp_path, empty_file, live_cfg):
+    import httpx
+
+    from tests.conftest import copy_book
+
+    path = copy_book(empty_file, tmp_path / "r.db")
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>captive portal</html>"))
+    syncer = Syncer(path, live_cfg, "http://wtui.test", "t", actor="ana", clock=_utc_now, transport=transport)
+    syncer.start()
+    try:
+        state = _until(lambda: syncer.state.rejected and syncer.state, "the trouble said")
+        assert state.rejected[0].startswith("sync stopped: ")
+        assert all(t.is_alive() for t in syncer._threads)
+    finally:
+        syncer.stop(5)

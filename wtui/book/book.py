@@ -430,9 +430,12 @@ class Book:
         priority tags, the fields a verdict reads, interactions."""
         self._touched |= ops.apply_fresh(self.conn, batch, recorded=recorded)
         priority = self.cfg.colors.rules.priority_tags
-        uids = {op.payload["customer"] if op.kind == "interaction.retract" else op.payload["uid"] for op in batch
-                if (op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"]))
-                or op.kind == "interaction.retract"}
+        uids = {op.payload["uid"] for op in batch
+                if op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"])}
+        # A retracted contact's customer as the row has it (its uid may have been merged into another since).
+        self._touched.update(cid for (cid,) in db.select_in(
+            self.conn, "SELECT customer_id FROM interactions WHERE uid IN (%s)",
+            sorted(op.payload["uid"] for op in batch if op.kind == "interaction.retract")))
         ranked = {op.payload["uid"] for op in batch if op.kind in ("tag.add", "tag.remove")
                   and op.payload["tag"] in priority}
         for wanted, into in ((uids, self._touched), (ranked, self._reranked)):
@@ -808,7 +811,7 @@ class Book:
         """The newest batch ``actor`` (this book's by default) made that is not itself an undo."""
         row = self.conn.execute(
             "SELECT batch FROM ops WHERE actor = ?1 AND batch IS NOT NULL AND kind != 'book.seed' "
-            "AND coalesce(reason, '') NOT LIKE 'undo:%' AND batch NOT IN "
+            "AND coalesce(reason, '') NOT LIKE 'undo%' AND batch NOT IN "
             "(SELECT substr(reason, 13) FROM ops WHERE actor = ?1 AND reason LIKE 'undo: batch %') "
             "ORDER BY seq DESC LIMIT 1", (actor or self.actor,)).fetchone()
         return row[0] if row else None

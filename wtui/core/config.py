@@ -316,6 +316,7 @@ class WhatsApp:
 class LinksCfg:
     base_url: str
     preview_agents: list[str]
+    open_gap_minutes: float
 
 
 @dataclass(frozen=True)

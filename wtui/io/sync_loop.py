@@ -17,6 +17,7 @@ lets it through. Nothing is dropped.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -80,6 +81,7 @@ class Syncer:
             self._server = book.peer_vector(url)  # what the server held when last heard from
             self._recorded = dict(self._server)  # what the peers table says it held
             self.state = SyncState(url, pending=rem.pending(book, self._server))
+        self._pull_refused = False  # the refusal shown came from a pull: the next good pull clears it
 
     # -- the app's side ------------------------------------------------------------
 
@@ -116,8 +118,10 @@ class Syncer:
                           transport=self.transport)
 
     def _set(self, **changes) -> None:
+        """Change the state (``received_more`` adds to ``received``) under the lock; tell the app."""
         with self._lock:
-            self.state = replace(self.state, **changes)
+            more = changes.pop("received_more", 0)
+            self.state = replace(self.state, **changes, received=self.state.received + more)
             state = self.state
         self.on_change(state)
 
@@ -126,13 +130,16 @@ class Syncer:
             self._set(offline_since=self.clock())
 
     def _heard(self, book: Book, server: dict[str, int], applied: int = 0) -> None:
-        with self._lock:
-            self._server = server
+        with self._lock:  # the larger of each number: a pull answered before a push landed says less
+            server = self._server = {o: max(n, self._server.get(o, 0)) for o, n in server.items()} | {
+                o: n for o, n in self._server.items() if o not in server}
             changed, self._recorded = server != self._recorded, dict(server)
+            cleared = {"rejected": ()} if self._pull_refused else {}
+            self._pull_refused = False
         if changed:
             book.heard_from(self.url, server)  # kept for the next run's pending count, and a restore's re-key
         n = rem.pending(book, server)
-        self._set(heard=True, offline_since=None, pending=n, received=self.state.received + applied,
+        self._set(heard=True, offline_since=None, pending=n, received_more=applied, **cleared,
                   **({"synced_at": self.clock()} if n == 0 else {}))
 
     def _nap(self, seconds: float) -> None:
@@ -148,6 +155,8 @@ class Syncer:
             while not self._stopping.is_set():
                 try:
                     got, vector, more = server.pull(book.vector(), self.cfg.sync.batch_ops, 0 if more else wait)
+                    if self._stopping.is_set():
+                        return  # stopped during the long poll: apply nothing more
                     self._heard(book, vector, book.apply_remote(got) if got else 0)
                     delay = 1.0
                 except rem.Offline:
@@ -156,10 +165,18 @@ class Syncer:
                     delay = min(delay * 2, self.cfg.sync.offline_retry_seconds)
                     more = True
                 except rem.Refused as exc:  # a revoked token, a book the server will not serve
+                    with self._lock:
+                        self._pull_refused = True
                     self._set(rejected=refusal_lines(exc))
                     self._nap(1.0 if self._new_token(exc, server) else self.cfg.sync.offline_retry_seconds)
                 except BookBusy:
                     self._nap(1.0)
+                except Exception as exc:  # noqa: BLE001 - an op refused here (a clock far ahead, a number
+                    # issued twice), an answer that is not ours: said, and tried again later, never a dead thread
+                    self._set(rejected=(f"sync stopped: {exc}",))
+                    with self._lock:
+                        self._pull_refused = True
+                    self._nap(self.cfg.sync.offline_retry_seconds)
 
     def _push_loop(self) -> None:
         delay = 1.0
@@ -174,7 +191,7 @@ class Syncer:
                     version = book.data_version()
                 except BookBusy:
                     continue
-                now = self.clock().timestamp()
+                now = time.monotonic()  # not the book's clock: `--now` may hold that still
                 if woke or version != seen or (retry_at and now >= retry_at):
                     seen = version
                     retry_at = 0.0
@@ -190,6 +207,9 @@ class Syncer:
                                           self.cfg.sync.offline_retry_seconds)
                     except BookBusy:
                         retry_at = now + 1.0
+                    except Exception as exc:  # noqa: BLE001 - said, tried again later, never a dead thread
+                        self._set(rejected=(f"sync stopped: {exc}",))
+                        retry_at = now + self.cfg.sync.offline_retry_seconds
                 if stopping:
                     return
 
@@ -211,7 +231,7 @@ class Syncer:
         with self._lock:
             known = dict(self._server)
         if not rem.pending(book, known):
-            self._set(pending=0)
+            self._set(pending=0, **({} if self._pull_refused else {"rejected": ()}))
             return
         self._set(pending=rem.pending(book, known))
         sent, after = rem.push_all(book, server, known, batch=self.cfg.sync.batch_ops)

@@ -25,6 +25,8 @@ def parse(path: str, text: str, max_cell_bytes: int) -> Table:
     for line_no, line in _unfolded(text.lstrip("\ufeff")):
         name, params, value = _property(line)
         if name == "BEGIN" and value.upper() == "VCARD":
+            if card is not None:  # the card before never ended: said, not merged into this one
+                records.append(Record(card["line"], ["", "", ""], "a card that never ends (no END:VCARD)"))
             card = {"line": line_no, "fn": "", "n": "", "tels": [], "notes": []}
         elif card is None:
             continue  # text outside a card: not ours to read

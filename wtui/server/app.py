@@ -97,6 +97,9 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
     limit = RateLimit(cfg.server.requests_per_minute)
     replays = Replays()
     inbox = book_path.parent / (book_path.name + ".inbox")
+    # A link opened again from the same address within links.open_gap_minutes is one open: a reload, a
+    # mail scanner or a script cannot grow the book (and every replica) one op a request.
+    opened: OrderedDict[tuple[str, str], float] = OrderedDict()
     body_cap = cfg.server.max_body_kb * 1024
 
     async def user_of(request: Request) -> User:
@@ -205,8 +208,9 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         if type(most) is not int or not 0 < most <= cfg.server.max_push_ops:
             raise Problem(400, f"limit: a whole number from 1 to {cfg.server.max_push_ops}")
         wait = data.get("wait", 0)
-        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait <= cfg.server.wait_seconds:
-            raise Problem(400, f"wait: seconds from 0 to {cfg.server.wait_seconds:g}")
+        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < math.inf:
+            raise Problem(400, "wait: seconds, 0 or more")
+        wait = min(wait, cfg.server.wait_seconds)  # a client configured to wait longer waits as long as we allow
         lacking, now_holds = await host.call(_since, vector, most + 1)
         if not lacking and wait:
             await host.wait_for_news(wait)
@@ -251,12 +255,17 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         then the reader goes on. A preview fetch or a HEAD is not an open."""
         token = request.path_params["token"]
         agent = request.headers.get("user-agent", "")
-        if request.method == "HEAD" or links.is_preview(agent, cfg.links.preview_agents):
-            found = await host.call(Book.link, token)
+        seen_at = opened.get((token, request.client.host if request.client else ""))
+        again = seen_at is not None and time.monotonic() - seen_at < cfg.links.open_gap_minutes * 60
+        if request.method == "HEAD" or again or links.is_preview(agent, cfg.links.preview_agents):
+            found = await host.call(Book.link, token)  # redirected, not counted
             url = found.url if found else None
         else:
             url = await host.call(Book.link_opened, token)
             if url is not None:
+                opened[(token, request.client.host if request.client else "")] = time.monotonic()
+                while len(opened) > 10_000:  # oldest first out: a bounded memory of recent opens
+                    opened.popitem(last=False)
                 host.announce()
         if url is None:
             return PlainTextResponse("This link is not known here (mistyped, or not sent to the server yet).", 404)

@@ -94,8 +94,9 @@ def document(cfg: Config) -> dict[str, Any]:
                     "type": "object", "additionalProperties": False, "properties": {
                         "vector": _VECTOR,
                         "limit": {"type": "integer", "minimum": 1, "maximum": most},
-                        "wait": {"type": "number", "minimum": 0, "maximum": cfg.server.wait_seconds,
-                                 "description": "seconds to wait for news when there is nothing yet"}}}}}},
+                        "wait": {"type": "number", "minimum": 0, "description": (
+                            "seconds to wait for news when there is nothing yet; more than "
+                            f"{cfg.server.wait_seconds:g} (server.wait_seconds) waits that long")}}}}}},
                 "responses": {"200": {
                     "description": "ops, oldest first", "links": _TO_PULL, "content": {"application/json": {
                     "schema": {"type": "object", "required": ["ops", "vector", "more"], "properties": {

@@ -37,25 +37,42 @@ class RulesSchedule:
         while self.times:
             now = datetime.now(timezone.utc)
             if schedule.missed(self.last_ran(), now, self.times, self.zone):
-                await self.run_once(now)
+                try:
+                    await self.run_once(now)
+                except OSError as exc:  # the stamp beside the book cannot be written: said; no busy loop
+                    log.error("rules: cannot note the run in %s (%s): next try in a minute", self.stamp, exc)
+                    await asyncio.sleep(60)
                 continue
             upcoming = schedule.next_run(now, self.times, self.zone)
             await asyncio.sleep(max(1.0, (upcoming - now).total_seconds()))
 
     async def run_once(self, now: datetime) -> None:
         try:
-            report = await self.host.call(_run_rules)
+            # The stamp is written on the book's thread right after the run: a stop mid-run (the task
+            # cancelled while the run finishes there) still records it, so a restart does not repeat it.
+            report = await self.host.call(_run_rules, self.stamp, now)
             log.info("rules ran for the team: %d customer(s) changed (batch %s)", report.changed, report.batch)
             self.host.announce()
         except WtuiError as exc:  # a broken rules file: said in the log, tried again at the next time
             log.error("rules not run: %s", exc)
-        self.stamp.write_text(now.isoformat(), "utf-8")
+            _stamp(self.stamp, now)
+        except Exception:  # noqa: BLE001 - never a silent end of the schedule: logged, tried at the next time
+            log.exception("rules not run")
+            _stamp(self.stamp, now)
 
 
-def _run_rules(book: Book):
+def _run_rules(book: Book, stamp: Path, now: datetime):
     """On the book's thread: the rules' ops carry their own actor, then the server's is back."""
     before, book.actor = book.actor, RULES_ACTOR
     try:
-        return book.run_rules()
+        report = book.run_rules()
     finally:
         book.actor = before
+    _stamp(stamp, now)
+    return report
+
+
+def _stamp(path: Path, now: datetime) -> None:
+    part = path.with_name(path.name + ".part")
+    part.write_text(now.isoformat(), "utf-8")
+    part.replace(path)  # whole or not at all

@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from wtui.book.book import Book
+from wtui.core.text import visible
 from wtui.io.sync_loop import Syncer, SyncState
 from wtui.tui import keys
 from wtui.tui.screens.queue import QueueScreen
@@ -59,8 +60,10 @@ class WtuiApp(App[int]):
         before, state = self.sync_state, message.state
         self.sync_state = state
         if state.rejected and (before is None or before.rejected != state.rejected):
-            self.notify("The team server refused your change: " + "; ".join(state.rejected)
-                        + ". It stays here, pending; ask an admin.", severity="error", timeout=15, markup=False)
+            # The reasons are the server's words: controls made visible before they reach the terminal.
+            self.notify(visible("The team server refused your change: " + "; ".join(state.rejected)
+                                + ". It stays here, pending; ask an admin."), severity="error", timeout=15,
+                        markup=False)
 
     def action_sync_now(self) -> None:
         if self.syncer is None:
