@@ -68,4 +68,17 @@ def test_login_checks_the_token_with_the_server_before_keeping_it(server, tmp_pa
     assert bad.returncode == 2 and "401" in bad.stderr and not token_file.exists()
     good = login(tokens["omar"])
     assert good.returncode == 0 and "as omar (rep)" in good.stdout
-    assert token_file.read_text().strip() == tokens["omar"] and token_file.stat().st_mode & 0o077 == 0
+    assert token_file.read_text() == f"{srv.url} {tokens['omar']}\n" and token_file.stat().st_mode & 0o077 == 0
+
+
+def test_a_token_kept_for_one_server_is_never_sent_to_another(tmp_path):
+    path = tmp_path / "token"
+    rem.keep_token(path, "https://a.example/", "wtui_a")
+    rem.keep_token(path, "https://b.example", "wtui_b")
+    rem.keep_token(path, "https://a.example", "wtui_a2")  # a new login replaces that server's line only
+    assert rem.read_token(path, "https://a.example") == "wtui_a2"
+    assert rem.read_token(path, "https://b.example/") == "wtui_b"
+    with pytest.raises(BadInput, match="no token for https://c.example"):
+        rem.read_token(path, "https://c.example")
+    path.write_text("wtui_bare\n")  # a token put in the file by hand: for whichever server
+    assert rem.read_token(path, "https://c.example") == "wtui_bare"

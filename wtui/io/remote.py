@@ -58,7 +58,22 @@ def read_token(path: Path, url: str = "") -> str:
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise BadInput(f"{path} can be read by others (mode {stat.S_IMODE(path.stat().st_mode):o}): a token is a "
                        f"password; `chmod 600 {path}`, then try again")
-    return path.read_text("utf-8").strip()
+    found = _tokens(path).get(url.rstrip("/")) or _tokens(path).get("")
+    if not found:
+        raise BadInput(f"{path} holds no token for {url}: `wtui --remote {url} login`")
+    return found
+
+
+def _tokens(path: Path) -> dict[str, str]:
+    """The token file: a line `URL TOKEN` a server (what login writes), or one bare token (for any)."""
+    out: dict[str, str] = {}
+    for line in path.read_text("utf-8").splitlines() if path.is_file() else []:
+        parts = line.split()
+        if len(parts) == 1:
+            out.setdefault("", parts[0])
+        elif len(parts) == 2:
+            out[parts[0].rstrip("/")] = parts[1]
+    return out
 
 
 def keep_token(path: Path, url: str, token: str) -> str:
@@ -67,11 +82,13 @@ def keep_token(path: Path, url: str, token: str) -> str:
     if _keyring("set", url, token):
         return "the OS keyring"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    kept = {u: t for u, t in _tokens(path).items() if u and u != url.rstrip("/")}  # one line a server
+    kept[url.rstrip("/")] = token
     part = path.with_name(path.name + ".part")
     part.unlink(missing_ok=True)  # a leftover keeps its own mode: made anew, only its owner reads it
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token + "\n")
+        f.writelines(f"{u} {t}\n" for u, t in sorted(kept.items()))
     part.replace(path)
     return str(path)
 
