@@ -1000,3 +1000,42 @@ async def test_the_footer_lists_the_queues_keys_again_after_a_dialog(pilot):
     await started(pilot)
     await pilot.pause()
     assert "Tags" in before and keys() == before
+
+
+async def test_dollar_w_and_x_record_a_purchase_a_deal_won_and_one_lost(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    uid = screen.table.current.uid
+    await pilot.press("dollar_sign")
+    await pilot.pause()
+    box = app.screen.query_one("#prompt-input")
+    box.value = "12,3456"
+    await pilot.pause()
+    assert "at most two decimals" in shown(app.screen.query_one("#prompt-status"))
+    box.value = "100 EUR serum"
+    await pilot.pause()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    rate = book.cfg.spend.rates["EUR"]
+    row = book.conn.execute("SELECT i.kind, i.amount, i.text FROM interactions i JOIN customers c ON c.id = "
+                            "i.customer_id WHERE c.uid = ? ORDER BY i.rowid DESC LIMIT 1", (uid,)).fetchone()
+    assert row == ("purchase", round(100 * rate, 2), "serum (100.00 EUR)")
+    await pilot.press("w")
+    await pilot.pause()
+    await pilot.press("enter")  # no amount known
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("x")
+    await pilot.pause()
+    await pilot.press("enter")  # a lost deal needs its reason: still asking
+    assert type(app.screen).__name__ == "Prompt"
+    app.screen.query_one("#prompt-input").value = "went with a cheaper shop"
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    # (a purchase moves the customer out of today's queue: the next keys act on whoever is under the cursor)
+    kinds = [k for (k,) in book.conn.execute("SELECT kind FROM interactions ORDER BY rowid DESC LIMIT 4")]
+    assert kinds == ["lost", "purchase", "won", "purchase"]
+    assert [str(n.message).split(" ")[:2] for n in app._notifications][-3:] == [
+        ["purchase", "of"], ["deal", "won"], ["deal", "lost"]]

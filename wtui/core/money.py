@@ -50,3 +50,21 @@ def in_book_currency(amount: float, currency: str, spend) -> float:
         raise BadInput(f"no rate for {currency}: the book counts in {spend.currency}; add spend.rates.{currency} "
                        f"(what one {currency} is worth in {spend.currency}) to the team config")
     return round(amount * rate, 2)
+
+
+def parse_purchase(text: str, spend) -> tuple[float, str]:
+    """'120.50', '120,50 EUR serum', '99 blue scarf' as (amount in the book's currency, what the purchase
+    record says: the product, and the amount as paid when in another currency)."""
+    words = text.split()
+    if not words:
+        raise BadInput("an amount first, then a currency and what was bought if you like (120.50 EUR serum)")
+    amount = parse_amount(words[0])
+    currency = spend.currency
+    rest = words[1:]
+    if rest and len(rest[0]) == 3 and rest[0].isalpha() and rest[0].upper() == rest[0]:
+        currency, rest = rest[0], rest[1:]
+    booked = in_book_currency(amount, currency, spend)
+    product = " ".join(rest)
+    if currency != spend.currency:
+        product = (product + " " if product else "") + f"({amount:,.2f} {currency})"
+    return booked, product

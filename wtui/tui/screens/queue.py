@@ -26,9 +26,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from wtui.book.book import Book
-from wtui.core import links
+from wtui.core import links, money
 from wtui.core.config import COLORS
 from wtui.core.durations import parse_span
+from wtui.core.facts import LOST, PURCHASE, WON
 from wtui.core.prefs import format_note, parse_note
 from wtui.core.text import visible
 from wtui.core.traits import INTENTS
@@ -589,6 +590,73 @@ class QueueScreen(Screen):
             self.app.copy_to_clipboard(url)
             self.notify(f"copied {url}: a {kind} link for {visible(entry.name)}; each open is recorded",
                         markup=False, timeout=10)
+
+    @flow
+    async def action_purchase(self) -> None:
+        """A purchase by the customer under the cursor (what `wtui purchase` records)."""
+        entry = self.table.current
+        if entry is None:
+            return
+        spend = self.book.cfg.spend
+
+        def check(text: str) -> tuple[bool, str]:
+            try:
+                booked, product = money.parse_purchase(text, spend)
+            except WtuiError as exc:
+                return False, str(exc)
+            return True, f"a purchase of {booked:,.2f} {spend.currency}" + (f": {product}" if product else "")
+
+        text = await self.app.push_screen_wait(Prompt(f"Purchase by {visible(entry.name)}", "", check,
+                                                      "amount [currency] [what], like 120.50 EUR serum"))
+        if text is None:
+            return
+        booked, product = money.parse_purchase(text, spend)
+        self._write("a purchase", f"purchase of {booked:,.2f} {spend.currency} by {visible(entry.name)}",
+                    lambda book: book.record(entry.uid, PURCHASE, text=product, amount=booked, reason="a purchase"),
+                    keep=entry.uid)
+
+    @flow
+    async def action_won(self) -> None:
+        """A deal won (an outcome with the colour the customer had, and a purchase)."""
+        entry = self.table.current
+        if entry is None:
+            return
+        spend = self.book.cfg.spend
+
+        def check(text: str) -> tuple[bool, str]:
+            if not text.strip():
+                return True, "enter records the deal won without an amount"
+            try:
+                return True, f"worth {money.parse_purchase(text, spend)[0]:,.2f} {spend.currency}"
+            except WtuiError as exc:
+                return False, str(exc)
+
+        text = await self.app.push_screen_wait(Prompt(f"Deal won with {visible(entry.name)}", "", check,
+                                                      "what it was worth (empty: not known)"))
+        if text is None:
+            return
+        booked, product = money.parse_purchase(text, spend) if text.strip() else (0.0, "")
+
+        def won(book: Book) -> None:
+            book.record(entry.uid, WON, text=f"{booked:,.2f} {spend.currency}" if booked else "", reason="a deal won")
+            book.record(entry.uid, PURCHASE, text=product or "deal won", amount=booked, reason="a deal won")
+        self._write("a deal won", f"deal won with {visible(entry.name)}", won, keep=entry.uid)
+
+    @flow
+    async def action_lost(self) -> None:
+        entry = self.table.current
+        if entry is None:
+            return
+
+        def check(text: str) -> tuple[bool, str]:
+            return (True, "enter records it") if text.strip() else (False, "why was it lost, in a few words?")
+
+        text = await self.app.push_screen_wait(Prompt(f"Deal lost with {visible(entry.name)}", "", check,
+                                                      "why, in a few words"))
+        if text and text.strip():
+            self._write("a deal lost", f"deal lost with {visible(entry.name)}",
+                        lambda book: book.record(entry.uid, LOST, text=text.strip(), reason="a deal lost"),
+                        keep=entry.uid)
 
     @flow
     async def action_preference(self) -> None:
