@@ -53,6 +53,39 @@ def add_parsers(sub) -> None:
     lg.add_argument("customer", nargs="?", help=CUSTOMER + " (default: the whole book)")
     lg.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
     lg.add_argument("--json", action="store_true", help="JSON, one object a line")
+    t = sub.add_parser("tags", help="the book's tags: list them; admins create, recolour, describe, archive, "
+                                    "merge and rename them")
+    ts = t.add_subparsers(dest="tags_action", metavar="ACTION", required=True)
+    tl = ts.add_parser("list", help="every tag with its dimension, colour and how many customers have it")
+    tl.add_argument("--archived", action="store_true", help="archived tags too")
+    tl.add_argument("--json", action="store_true", help="JSON, one object a line")
+    tc = ts.add_parser("create", help="a new tag, Dimension-Value")
+    tc.add_argument("name")
+    tc.add_argument("--dimension")
+    tc.add_argument("--color", help="#rrggbb (default: the dimension's)")
+    tc.add_argument("--description", default="")
+    for name, what in (("recolour", "a tag's colour"), ("describe", "a tag's description")):
+        x = ts.add_parser(name, help=f"change {what}")
+        x.add_argument("name")
+        x.add_argument("value")
+    for name, what in (("archive", "hide a tag from pickers (customers keep it; queries may still name it)"),
+                       ("unarchive", "bring an archived tag back")):
+        ts.add_parser(name, help=what).add_argument("name")
+    tm = ts.add_parser("merge", help="move every customer's FROM to INTO and archive FROM (one batch, one undo)")
+    tm.add_argument("source", metavar="FROM")
+    tm.add_argument("into", metavar="INTO")
+    tr = ts.add_parser("rename", help="a merge into a new name (made like the old tag)")
+    tr.add_argument("source", metavar="OLD")
+    tr.add_argument("into", metavar="NEW")
+    for x in (tc, tm, tr):
+        x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    sg = sub.add_parser("segment", help="saved queries: list, save, delete")
+    ss = sg.add_subparsers(dest="segment_action", metavar="ACTION", required=True)
+    ss.add_parser("list", help="every saved segment and its query")
+    sv = ss.add_parser("save", help="name a query (docs/QUERIES.md)")
+    sv.add_argument("name")
+    sv.add_argument("query")
+    ss.add_parser("delete", help="forget a segment").add_argument("name")
     u = sub.add_parser("undo", help="take back a batch (the id every writing command prints); default: your last")
     u.add_argument("batch", nargs="?", help="a batch id (wtui log shows them)")
     u.add_argument("--dry-run", action="store_true", help="say what would be taken back, change nothing")
@@ -220,9 +253,76 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             + (f"; {skipped} changed by someone since stayed as they are" if skipped else ""))
         return 0
 
-    return {"contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs, "set": cmd_set,
-            "purchase": cmd_purchase, "quote": cmd_quote, "won": cmd_won, "lost": cmd_lost, "log": cmd_log,
-            "undo": cmd_undo}
+    def cmd_tags(args, cfg) -> int:
+        from wtui.core.text import json_text
+
+        with open_book(args, cfg) as book:
+            act = args.tags_action
+            if act == "list":
+                counts = book.tag_counts()
+                tags = [{**t, "customers": counts.get(t["name"], 0)} for t in book.tags()
+                        if args.archived or not t["archived"]]
+                for t in tags:
+                    if args.json:
+                        print(json_text(t, indent=None))
+                    else:
+                        say(f"{t['name']:<28} {t.get('dimension') or '':<12} {t.get('color') or '':<8} "
+                            f"{t.get('customers', 0) or 0:>7,}" + ("  (archived)" if t.get("archived") else ""))
+                return 0
+            if act in ("create", "merge", "rename") and args.dry_run:
+                with book.rehearsal():
+                    words = _tag_change(book, args)
+                say(f"dry run, nothing written: {words}")
+                return 0
+            say(_tag_change(book, args))
+        return 0
+
+    def cmd_segment(args, cfg) -> int:
+        with open_book(args, cfg) as book:
+            act = args.segment_action
+            if act == "list":
+                for name, expr in book.segments():
+                    say(f"{name}: {expr}")
+                return 0
+            known = dict(book.segments())
+            if act == "delete":
+                if args.name not in known:
+                    raise BadInput(f"no segment {args.name!r} (wtui segment list)")
+                book.save_segment(args.name, "")
+                say(f"deleted segment {args.name}")
+                return 0
+            book.save_segment(args.name, args.query)
+            say(f"{'replaced' if args.name in known else 'saved'} segment {args.name}: {args.query}")
+        return 0
+
+    return {"tags": cmd_tags, "segment": cmd_segment, "contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs,
+            "set": cmd_set, "purchase": cmd_purchase, "quote": cmd_quote, "won": cmd_won, "lost": cmd_lost,
+            "log": cmd_log, "undo": cmd_undo}
+
+
+def _tag_change(book, args) -> str:
+    act = args.tags_action
+    if act == "create":
+        book.create_tag(args.name, dimension=args.dimension or "", color=args.color or "",
+                        description=args.description)
+        return f"created tag {args.name}"
+    if act == "recolour":
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", args.value):
+            raise BadInput(f"{args.value!r}: a colour like #3d85c6")
+        book.set_tag(args.name, color=args.value)
+        return f"tag {args.name} is now {args.value}"
+    if act == "describe":
+        book.set_tag(args.name, description=args.value)
+        return f"described tag {args.name}"
+    if act in ("archive", "unarchive"):
+        book.set_tag(args.name, archived=act == "archive")
+        return f"{act}d tag {args.name}"
+    if act == "rename" and args.into.lower() in (n.lower() for n in book.tag_names(archived=True)):
+        raise BadInput(f"tag {args.into} exists: `wtui tags merge {args.source} {args.into}` moves customers into it")
+    if act == "merge" and args.into.lower() not in (n.lower() for n in book.tag_names(archived=True)):
+        raise BadInput(f"no tag {args.into}: `wtui tags rename {args.source} {args.into}` makes it")
+    moved = book.merge_tag(args.source, args.into)
+    return f"{'renamed' if act == 'rename' else 'merged'} {args.source} into {args.into}: {moved:,} customer(s)"
 
 
 def _customer_of(payload: dict) -> str:

@@ -3,6 +3,7 @@ says what it did, and on bad input exits 2 with a clear message and nothing writ
 
 from __future__ import annotations
 
+import getpass
 import json
 import sqlite3
 
@@ -164,3 +165,40 @@ def test_undo_again_walks_back_one_batch_further_each_time(book, cfg, capsys):
     assert firsts[2][0] == 2 and "no change left to undo" in firsts[2][1]
     with Book.open(book, cfg, readonly=True) as b:
         assert b.notes(b.find(LEA)) == []
+
+
+def test_tags_rename_moves_every_customer_in_one_batch_and_archives_the_old_name(book, cfg, capsys):
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])  # the CLI acts as the account's user
+        b.create_tag("Interest-Beauty", dimension="Interest")
+        for key in (LEA, "Ana Lima"):
+            b.add_tag(b.find(key), "Interest-Beauty")
+    code, out, _ = run(capsys, "--db", str(book), "tags", "rename", "Interest-Beauty", "Interest-Cosmetics")
+    assert code == 0 and "2 customer(s)" in out
+    assert "Interest-Cosmetics" in [n for _, n, _ in card(book, cfg).tags]
+    with Book.open(book, cfg, readonly=True) as b:
+        assert "Interest-Beauty" not in b.tag_names() and "Interest-Beauty" in b.tag_names(archived=True)
+        assert b.tag_counts().get("Interest-Beauty", 0) == 0
+    before = ops(book)
+    for argv, words in ((("tags", "merge", "Interest-Cosmetics", "Interest-Nope"), "no tag Interest-Nope"),
+                        (("tags", "recolour", "Interest-Cosmetics", "red"), "a colour like"),
+                        (("tags", "rename", "Interest-Cosmetics", "Stage-Quoted"), "exists")):
+        code, _, err = run(capsys, "--db", str(book), *argv)
+        assert code == 2 and words in err and ops(book) == before
+
+
+def test_tags_are_changed_by_admins_only(book, capsys):
+    before = ops(book)
+    code, _, err = run(capsys, "--db", str(book), "tags", "archive", "Stage-Quoted")
+    assert code == 2 and "only admins" in err and ops(book) == before
+
+
+def test_segments_are_saved_listed_and_deleted(book, capsys):
+    code, out, _ = run(capsys, "--db", str(book), "segment", "save", "hot", "intent = high")
+    assert code == 0 and "saved segment hot" in out
+    code, _, err = run(capsys, "--db", str(book), "segment", "save", "bad", "intent = sky-high")
+    assert code == 2
+    assert run(capsys, "--db", str(book), "segment", "list")[1] == "hot: intent = high\n"
+    assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 0
+    assert run(capsys, "--db", str(book), "segment", "list")[1] == ""
+    assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 2

@@ -911,6 +911,39 @@ class Book:
                    "description": description, "at": db.iso(self.now())}
         self._write("tag.create", f"tag:{name}", payload, reason)
 
+    @_writes
+    def set_tag(self, name: str, reason: str = "", **fields: Any) -> None:
+        """Change a tag's dimension, colour, description or archived flag (admins; last writer wins)."""
+        self.require_admin("change tags")
+        unknown = set(fields) - ops.TAG_FIELDS
+        if unknown:
+            raise BadInput(f"a tag has no {', '.join(sorted(unknown))} (only {', '.join(sorted(ops.TAG_FIELDS))})")
+        tag = self._tag(name)
+        self._write("tag.set", f"tag:{tag}", {"name": tag, "fields": fields}, reason)
+
+    @_writes
+    def merge_tag(self, source: str, into: str, reason: str = "", progress: Progress | None = None) -> int:
+        """Everyone tagged ``source`` gets ``into`` instead, and ``source`` is archived: one batch (one
+        undo). ``into`` is created like ``source`` when it does not exist (a rename). Returns how many
+        customers moved."""
+        self.require_admin("merge tags")
+        old = self._tag(source)
+        if old.lower() == into.lower():
+            raise BadInput(f"{old} into itself: nothing to merge")
+        with self.batch(reason or f"tag {old} merged into {into}"):
+            if ops.tag_id(self.conn, into) is None:
+                row = self.conn.execute("SELECT dimension, color, description FROM tags WHERE name = ?",
+                                        (old,)).fetchone()
+                self.create_tag(into, dimension=row[0] if into.split("-", 1)[0] == old.split("-", 1)[0] else "",
+                                color=row[1], description=row[2], reason=reason)
+            ids = [cid for (cid,) in self.conn.execute(
+                "SELECT customer_id FROM customer_tags WHERE tag_id = ? AND present = 1 ORDER BY customer_id",
+                (ops.tag_id(self.conn, old),))]
+            self.bulk(ids, add=(self._tag(into),), remove=(old,), reason=reason or f"merged into {into}",
+                      progress=progress)
+            self.set_tag(old, reason, archived=True)
+        return len(ids)
+
     def _tag(self, name: str) -> str:
         row = self.conn.execute("SELECT name, archived FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
         if not row:
@@ -946,6 +979,11 @@ class Book:
         cur = self.conn.execute(_TAGS)
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur]
+
+    def tag_counts(self) -> dict[str, int]:
+        """How many customers have each tag (tags nobody has are left out)."""
+        return dict(self.conn.execute("SELECT t.name, count(*) FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
+                                      "WHERE ct.present = 1 GROUP BY t.name"))
 
     def tag_names(self, *, archived: bool = False) -> list[str]:
         """Every tag's name, sorted; archived tags only when asked (a query may still name them)."""
