@@ -78,10 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("query", nargs="?", default="", help=query_help + " (default: everyone)")
     e.add_argument("--columns", metavar="A,B,...", help="which columns, in order (default: all of them)")
     e.add_argument("-o", "--output", required=True, metavar="FILE.csv")
-    e.add_argument("--split", type=_percent, metavar="PCT", help="A/B split: PCT %% in group A, the rest in B")
+    e.add_argument("--split", type=_percent, metavar="PCT[,PCT...]",
+                   help="test groups: 50 puts 50 %% in A and the rest in B; 10,10 makes A 10 %%, B 10 %% and the rest")
     e.add_argument("--seed", type=int, default=0, help="seed of the A/B split (same seed, same groups)")
     e.add_argument("--broadcast", action="store_true",
                    help="a marketing send list: only customers who consent to marketing messages")
+    e.add_argument("--include-no-consent", action="store_true",
+                   help="with --broadcast: keep customers who have not consented too (you answer for it)")
 
     i = sub.add_parser("import", help="import customers from a CSV/TXT file (all or nothing unless --partial)")
     i.add_argument("file", help="UTF-8 or UTF-16 text; comma, semicolon or tab separated; a header row")
@@ -138,11 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _percent(text: str) -> int:
-    n = _positive(text)
-    if n >= 100:
-        raise argparse.ArgumentTypeError("a split is 1 to 99 (percent in group A)")
-    return n
+def _percent(text: str) -> tuple[int, ...]:
+    """--split 50 (A 50 %, B the rest) or --split 10,10 (A 10 %, B 10 %, the rest): 1-99 each, 100 at most."""
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: percentages like 50 or 10,10") from None
+    if not all(1 <= p <= 99 for p in parts) or sum(parts) > 100 or len(parts) > 26:
+        raise argparse.ArgumentTypeError(f"{text!r}: each group 1 to 99 percent, 100 in all at most")
+    return parts
 
 
 def _positive(text: str) -> int:
@@ -507,9 +514,11 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
     with open_book(args, cfg) as book:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
         n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns,
-                                broadcast=args.broadcast)
+                                broadcast=args.broadcast and not args.include_no_consent)
+    kept = args.broadcast and args.include_no_consent
     say(f"wrote {n} customer(s) to {args.output}"
-        + (f"; left out {left_out} without marketing consent" if args.broadcast else ""))
+        + (f"; left out {left_out} without marketing consent" if args.broadcast and not kept else "")
+        + ("; customers without marketing consent are in it (--include-no-consent)" if kept else ""))
     return 0
 
 

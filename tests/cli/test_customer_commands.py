@@ -202,3 +202,17 @@ def test_segments_are_saved_listed_and_deleted(book, capsys):
     assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 0
     assert run(capsys, "--db", str(book), "segment", "list")[1] == ""
     assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 2
+
+
+def test_a_broadcast_leaves_out_who_has_not_consented_unless_told(book, capsys, tmp_path):
+    out = tmp_path / "send.csv"
+    code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast")
+    assert code == 0 and "wrote 0 customer(s)" in said and "left out 3 without marketing consent" in said
+    out.unlink()
+    code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast",
+                        "--include-no-consent", "--split", "10,10")
+    assert code == 0 and "wrote 3 customer(s)" in said and "--include-no-consent" in said
+    assert out.read_text("utf-8-sig").splitlines()[0].endswith(",group")
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "--db", str(book), "export", "", "-o", str(tmp_path / "x.csv"), "--split", "60,50")
+    assert stop.value.code == 2 and "100 in all at most" in capsys.readouterr().err

@@ -24,21 +24,34 @@ def cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def write_csv(book, ids: list[int], path: str | Path, *, split: int | None = None, seed: int = 0,
+def split_groups(n: int, split: tuple[int, ...], seed: int) -> list[str]:
+    """Test groups for ``n`` rows: A, B, ... of ``split`` percent each, in a seeded random order (the same
+    seed, the same groups); one percentage leaves the rest as B, several leave it as "rest"."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    names = [chr(ord("A") + i) for i in range(len(split))]
+    rest = "B" if len(split) == 1 else "rest"
+    groups = [rest] * n
+    done, start = 0, 0
+    for name, pct in zip(names, split, strict=True):
+        done += pct
+        end = round(n * done / 100)  # cumulative: rounding never drifts over the groups
+        for i in order[start:end]:
+            groups[i] = name
+        start = end
+    return groups
+
+
+def write_csv(book, ids: list[int], path: str | Path, *, split: tuple[int, ...] | None = None, seed: int = 0,
               columns: tuple[str, ...] = COLUMNS, broadcast: bool = False) -> tuple[int, int]:
-    """Write the customers; with ``split`` add a ``group`` column, A for split % of them (seeded, reproducible).
+    """Write the customers; with ``split`` add a ``group`` column (``split_groups``).
     A ``broadcast`` (a marketing send list) holds only those who consent to marketing messages (playbook §10).
     Returns (written, left out for want of consent)."""
     rows = book.rows(ids)
     everyone = len(rows)
     if broadcast:
         rows = [r for r in rows if r["consent"]]
-    groups: list[str] = []
-    if split:
-        order = list(range(len(rows)))
-        random.Random(seed).shuffle(order)
-        in_a = set(order[: round(len(rows) * split / 100)])
-        groups = ["A" if i in in_a else "B" for i in range(len(rows))]
+    groups = split_groups(len(rows), split, seed) if split else []
     header = columns + (("group",) if split else ())
     with open_for_writing(path, "-o", newline="", encoding="utf-8-sig") as fh:  # the BOM makes Excel read UTF-8
         w = csv.writer(fh)
