@@ -1083,11 +1083,14 @@ class Book:
             self._fields = query.fields_for(self.cfg)
         return self._fields
 
-    def parse_query(self, text: str) -> "query.Node":
-        """Parse against this book's tags: an unknown tag is an error with a suggestion."""
+    def parse_query(self, text: str, *, saving: str = "") -> "query.Node":
+        """Parse against this book's tags and segments (@name): an unknown one is an error with a
+        suggestion. ``saving``: the segment this text is about to become (it may not use itself)."""
         from wtui.core import query
 
-        return query.parse(text, self.query_fields, self.tag_names(archived=True), query.Limits.of(self.cfg))
+        segments = dict(self.segments()) | ({saving: text} if saving else {})
+        return query.parse(text, self.query_fields, self.tag_names(archived=True), query.Limits.of(self.cfg),
+                           segments, (saving,) if saving else ())
 
     def _node(self, q: "str | query.Node") -> "query.Node":
         return self.parse_query(q) if isinstance(q, str) else q
@@ -1289,7 +1292,7 @@ class Book:
         if not name.strip():
             raise BadInput("a segment needs a name")
         if expr:
-            self.parse_query(expr)  # refuse what does not parse, with its position
+            self.parse_query(expr, saving=name)  # refuse what does not parse, with its position
         self._write("segment.set", f"segment:{name}", {"name": name, "expr": expr, "at": db.iso(self.now())}, reason)
 
     # -- reading the change log ---------------------------------------------------------

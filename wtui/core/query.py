@@ -11,6 +11,7 @@ Grammar (keywords case-insensitive; AND binds tighter than OR):
     and      := unary (("AND" | "EXCLUDE") unary)*        # A EXCLUDE B = A AND NOT B
     unary    := "NOT" unary | "(" expr ")" | tag | condition
     tag      := "#" name | "tag:" (name | "quoted")
+    segment  := "@" name   (a saved query, parsed in place)
     condition:= field op value | field "within" duration | field "~" "text"
 
 Times: ``last_inbound > 30d`` is "more than 30 days ago, or never";
@@ -247,6 +248,12 @@ def tokens(text: str) -> list[Token]:
                                  'write #Interest-Beauty, or tag:"Name with spaces"')
             out.append(Token("TAG", text[i:m.end()], i, m.group()))
             i = m.end()
+        elif ch == "@":
+            m = _BARE_TAG.match(text, i + 1)
+            if not m:
+                raise QueryError(text, i, "a segment name must follow @", "write @hot (wtui segment list)")
+            out.append(Token("SEGMENT", text[i:m.end()], i, m.group()))
+            i = m.end()
         elif text[i:i + 4].lower() == "tag:":
             j = i + 4
             if j < len(text) and text[j] == '"':
@@ -302,9 +309,10 @@ class Limits:
 
 class _Parser:
     def __init__(self, text: str, known_tags: Iterable[str] | None, fields_: dict[str, Field],
-                 limits: Limits) -> None:
+                 limits: Limits, segments: dict[str, str] | None = None, using: tuple[str, ...] = ()) -> None:
         self.text = text
         self.limits = limits
+        self.segments, self.using = segments, using  # saved queries @name may use; the ones being expanded
         if len(text) > limits.chars:
             raise QueryError(text, limits.chars, f"a query of {len(text):,} characters: the limit is "
                              f"{limits.chars:,} (limits.query_chars)", "save parts of it as segments")
@@ -375,6 +383,9 @@ class _Parser:
                 raise self.fail(close, "this group is never closed", f"add ) to close the ( at {tok.pos + 1}")
             self.take()
             return node
+        if tok.kind == "SEGMENT":
+            self.take()
+            return self.segment(tok)
         if tok.kind in ("TAG", "WORD"):
             self.terms += 1
             if self.terms > self.limits.terms:
@@ -388,6 +399,29 @@ class _Parser:
         if tok.kind == "END":
             raise self.fail(tok, "the query ends too early", "something must follow here")
         raise self.fail(tok, f"unexpected {tok.text!r}", "expected a #tag, a condition, NOT or (")
+
+    def segment(self, tok: Token) -> Node:
+        """@name: the saved query of that name, parsed here (a segment may use others, never itself)."""
+        name = tok.value
+        saved = self.segments or {}
+        if name not in saved:
+            close = _close(name, list(saved))
+            raise self.fail(tok, f"no segment @{name}", f"did you mean @{close[0]}?" if close else
+                            "wtui segment list shows the saved ones")
+        if name in self.using or len(self.using) >= self.limits.depth:
+            raise self.fail(tok, f"segment @{name} uses itself" if name in self.using else
+                            f"segments used inside segments more than {self.limits.depth} deep")
+        try:
+            inner = _Parser(saved[name], self.known.values() if self.known is not None else None, self.fields,
+                            self.limits, saved, (*self.using, name))
+            node = inner.parse()
+        except QueryError as exc:
+            raise self.fail(tok, f"segment @{name}: {exc.message}", exc.hint) from None
+        self.terms += inner.terms
+        if self.terms > self.limits.terms:
+            raise self.fail(tok, f"more than {self.limits.terms} tags and conditions in one query "
+                            "(limits.query_terms)", "use fewer segments in one query")
+        return node
 
     def tag_name(self, tok: Token) -> str:
         name = tok.value
@@ -480,14 +514,14 @@ def _close(word: str, options: list[str]) -> list[str]:
 
 
 def parse(text: str, fields_: dict[str, Field], known_tags: Iterable[str] | None = None,
-          limits: Limits | None = None) -> Node:
+          limits: Limits | None = None, segments: dict[str, str] | None = None, using: tuple[str, ...] = ()) -> Node:
     """Parse a query; QueryError names the position and gives a hint. ``limits``: the config's
     (``Limits.of(cfg)``); without them, the shipped defaults."""
     if limits is None:
         from wtui.core.config import shipped
 
         limits = Limits.of(shipped())
-    return _Parser(text, known_tags, fields_, limits).parse()
+    return _Parser(text, known_tags, fields_, limits, segments, using).parse()
 
 
 def tags_in(node: Node) -> set[str]:
