@@ -454,8 +454,14 @@ def cmd_locate(args: argparse.Namespace, cfg) -> int:
     say("config layers (later wins):", "  defaults      (inside the package)")
     for label, path in config_paths(args.config):  # paths come from $WTUI_CONFIG, --config, $HOME: outside text
         say(f"  {label:<13} {path}  [{'found' if path.exists() else 'absent'}]")
-    book = Path(args.db) if args.db else default_book_path(cfg)
-    say(f"book: {book}  [{'found' if book.exists() else 'absent'}]")
+    remote = _remote_url(args, cfg)
+    book = Path(args.db) if args.db else replica_path(remote) if remote else default_book_path(cfg)
+    if remote:
+        say(f"team server: {remote}")
+        tokens = token_path()
+        say(f"token: {'WTUI_TOKEN' if os.environ.get('WTUI_TOKEN') else tokens}  "
+            f"[{'set' if os.environ.get('WTUI_TOKEN') else 'found' if tokens.is_file() else 'absent'}]")
+    say(f"{'replica' if remote else 'book'}: {book}  [{'found' if book.exists() else 'absent'}]")
     if world_readable(book):
         say(f"warning: {book} is readable by every user of this machine: chmod o-rwx {book}", file=sys.stderr)
     say(f"sqlite {sqlite3.sqlite_version}: journal mode {journal_mode()}")

@@ -216,3 +216,10 @@ def test_a_broadcast_leaves_out_who_has_not_consented_unless_told(book, capsys, 
     with pytest.raises(SystemExit) as stop:
         run(capsys, "--db", str(book), "export", "", "-o", str(tmp_path / "x.csv"), "--split", "60,50")
     assert stop.value.code == 2 and "100 in all at most" in capsys.readouterr().err
+
+
+def test_locate_on_a_team_server_names_the_replica_and_the_token(capsys, monkeypatch):
+    monkeypatch.delenv("WTUI_TOKEN", raising=False)
+    code, out, _ = run(capsys, "--remote", "https://crm.example/", "locate")
+    assert code == 0 and "team server: https://crm.example\n" in out
+    assert "replica: " in out and "crm.example.db" in out and "token: " in out
