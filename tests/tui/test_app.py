@@ -318,7 +318,7 @@ async def test_y_copies_the_number_in_e164(pilot, book):
 
 
 async def test_question_mark_shows_the_keys_in_force(book_path):
-    cfg = app_cfg(keys={"contacted": "x"})
+    cfg = app_cfg(keys={"contacted": "z"})
     with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
         app = WtuiApp(book)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -326,17 +326,17 @@ async def test_question_mark_shows_the_keys_in_force(book_path):
             await pilot.press("question_mark")
             await pilot.pause()
             text = "\n".join(shown(w) for w in app.screen.query("Static"))
-            assert "x  Log contacted" in text
+            assert "z  Log contacted" in text
             assert "d  Log contacted" not in text
 
 
 async def test_a_rebound_key_does_the_action(book_path):
-    with Book.open(book_path, app_cfg(keys={"contacted": "x"}), clock=lambda: NOW, actor="ana") as book:
+    with Book.open(book_path, app_cfg(keys={"contacted": "z"}), clock=lambda: NOW, actor="ana") as book:
         app = WtuiApp(book)
         async with app.run_test(size=(120, 36)) as pilot:
             screen = await started(pilot)
             uid = screen.table.current.uid
-            await pilot.press("x")
+            await pilot.press("z")
             await pilot.pause()
             assert ops_of(book, uid, "interaction.add")
 
