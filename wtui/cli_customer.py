@@ -152,10 +152,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         amount = money.parse_amount(args.amount)
         booked = money.in_book_currency(amount, args.currency or "", cfg.spend)
         at = _instant(args.at) if args.at else None
-        currency = (args.currency or cfg.spend.currency).upper()
-        text = args.product or ""
-        if currency != cfg.spend.currency:
-            text = (text + " " if text else "") + f"({amount:,.2f} {currency})"
+        text = money.paid(args.product or "", amount, args.currency or "", cfg.spend)
 
         def act(book, uid):
             if at is not None and at > book.now() + timedelta(hours=1):
@@ -189,25 +186,17 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
     def cmd_won(args, cfg) -> int:
         from wtui.core import money
-        from wtui.core.facts import PURCHASE, WON
-
         booked = money.in_book_currency(money.parse_amount(args.amount), args.currency or "", cfg.spend) \
             if args.amount else 0.0
 
         def act(book, uid):
-            book.record(uid, WON, text=f"{booked:,.2f} {cfg.spend.currency}" if booked else "", reason="a deal won")
-            book.record(uid, PURCHASE, text="deal won", amount=booked, reason="a deal won")
+            book.deal_won(uid, booked)
             return "recorded a deal won" + (f" ({booked:,.2f} {cfg.spend.currency})" if booked else "")
         return written(args, cfg, "won", act)
 
     def cmd_lost(args, cfg) -> int:
-        from wtui.core.facts import LOST
-
-        if not args.reason.strip():
-            raise BadInput("--reason: say why the deal was lost, in a few words")
-
         def act(book, uid):
-            book.record(uid, LOST, text=args.reason.strip(), reason="a deal lost")
+            book.deal_lost(uid, args.reason)
             return "recorded a deal lost"
         return written(args, cfg, "lost", act)
 

@@ -121,6 +121,18 @@ def test_a_refused_push_stays_pending_and_says_why(replicas, live_cfg):
         assert "Region-Mars" not in book.tag_names()
 
 
+async def _status_saying(pilot, word: str) -> str:
+    """The status bar's text once it says ``word`` (within DEADLINE)."""
+    status = pilot.app.screen.query_one(SyncStatus)
+    for _ in range(DEADLINE * 10):
+        if word in str(status.render()):
+            break
+        await pilot.pause(0.1)
+    shown = str(status.render())
+    assert word in shown, shown
+    return shown
+
+
 def test_the_app_shows_the_sync_state_and_ctrl_r_syncs_now(server, tmp_path, live_cfg):
     srv, tokens = server
     path = tmp_path / "ana.db"
@@ -132,12 +144,8 @@ def test_the_app_shows_the_sync_state_and_ctrl_r_syncs_now(server, tmp_path, liv
             app = WtuiApp(book, syncer=syncer)
             try:
                 async with app.run_test(size=(100, 30)) as pilot:
-                    status = app.screen.query_one(SyncStatus)
-                    for _ in range(DEADLINE * 10):
-                        if "synced" in str(status.render()):
-                            break
-                        await pilot.pause(0.1)
-                    assert "synced" in str(status.render()) and srv.url in str(status.render())
+                    shown = await _status_saying(pilot, "synced")
+                    assert srv.url in shown
                     await pilot.press("ctrl+r")
                     await pilot.pause()
                     assert any(srv.url in str(n.message) for n in app._notifications)
@@ -160,12 +168,7 @@ def test_the_app_tells_the_rep_what_the_server_refused(server, tmp_path, live_cf
             app = WtuiApp(book, syncer=syncer)
             try:
                 async with app.run_test(size=(100, 30)) as pilot:
-                    status = app.screen.query_one(SyncStatus)
-                    for _ in range(DEADLINE * 10):
-                        if "rejected" in str(status.render()):
-                            break
-                        await pilot.pause(0.1)
-                    shown = str(status.render())
+                    shown = await _status_saying(pilot, "rejected")
                     assert "rejected: only an admin may make a tag.create" in shown and "1 pending" in shown
                     assert any("refused your change" in str(n.message) for n in app._notifications)
             finally:

@@ -30,7 +30,7 @@ from wtui.book import db, derive, ops, reads, schema, users
 from wtui.book import undo as undo_ops
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
-from wtui.core.facts import KINDS, LOST, OUT, WON
+from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON
 from wtui.core.keywords import Detector
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.core.queue import Line, end_of_day
@@ -1013,6 +1013,19 @@ class Book:
         if minutes:
             payload["minutes"] = minutes
         self._write("interaction.add", f"customer:{uid}", payload, reason)
+
+    @_writes
+    def deal_won(self, uid: str, amount: float = 0.0, what: str = "") -> None:
+        """A deal won: the outcome (with the colour the customer had: colour accuracy) and its purchase,
+        of ``amount`` in the book's currency when known (a won deal is a purchase either way)."""
+        self.record(uid, WON, text=f"{amount:,.2f} {self.cfg.spend.currency}" if amount else "", reason="a deal won")
+        self.record(uid, PURCHASE, text=what or "deal won", amount=amount, reason="a deal won")
+
+    @_writes
+    def deal_lost(self, uid: str, why: str) -> None:
+        if not why.strip():
+            raise BadInput("say why the deal was lost, in a few words")
+        self.record(uid, LOST, text=why.strip(), reason="a deal lost")
 
     @_writes
     def log_contact(self, uid: str, text: str = "", reason: str = "contacted") -> None:

@@ -63,8 +63,12 @@ def parse_purchase(text: str, spend) -> tuple[float, str]:
     rest = words[1:]
     if rest and len(rest[0]) == 3 and rest[0].isalpha() and rest[0].upper() == rest[0]:
         currency, rest = rest[0], rest[1:]
-    booked = in_book_currency(amount, currency, spend)
-    product = " ".join(rest)
-    if currency != spend.currency:
-        product = (product + " " if product else "") + f"({amount:,.2f} {currency})"
-    return booked, product
+    return in_book_currency(amount, currency, spend), paid(" ".join(rest), amount, currency, spend)
+
+
+def paid(product: str, amount: float, currency: str, spend) -> str:
+    """What a purchase record says: the product, and the amount as paid when not in the book's currency."""
+    currency = (currency or spend.currency).upper()
+    if currency == spend.currency:
+        return product
+    return (product + " " if product else "") + f"({amount:,.2f} {currency})"

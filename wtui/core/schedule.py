@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from wtui.errors import BadInput
+
+if TYPE_CHECKING:  # config imports this module at every start: zoneinfo is for the server's use
+    from zoneinfo import ZoneInfo
 
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 

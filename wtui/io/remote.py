@@ -58,7 +58,8 @@ def read_token(path: Path, url: str = "") -> str:
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise BadInput(f"{path} can be read by others (mode {stat.S_IMODE(path.stat().st_mode):o}): a token is a "
                        f"password; `chmod 600 {path}`, then try again")
-    found = _tokens(path).get(url.rstrip("/")) or _tokens(path).get("")
+    kept = _tokens(path)
+    found = kept.get(url.rstrip("/")) or kept.get("")
     if not found:
         raise BadInput(f"{path} holds no token for {url}: `wtui --remote {url} login`")
     return found

@@ -36,7 +36,7 @@ class SyncState:
     offline_since: datetime | None = None
     rejected: tuple[str, ...] = ()  # why the server refused the last push (its ops stay pending)
     heard: bool = False  # the server answered at least once since the app opened
-    received: int = 0  # teammates' ops applied here since the app opened (the app re-reads when it moves)
+    received: int = 0  # teammates' ops applied here since the app opened (the app then checks for changes)
 
     def line(self, zone=None) -> str:
         """The status bar's words: synced 09:12 · 3 pending · offline since 09:12 · rejected (why)."""

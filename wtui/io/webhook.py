@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from wtui.core import money
 from wtui.core.config import Limits
 from wtui.errors import BadInput
 from wtui.io.files import size_text
@@ -367,11 +368,9 @@ def record_payload(book, raw: bytes) -> IngestReport:
 
 
 def _in_book_currency(spend, e: Event, report: IngestReport) -> float:
-    if e.currency == spend.currency:
-        return e.amount
-    rate = spend.rates.get(e.currency)
-    if rate is None:
+    try:
+        return money.in_book_currency(e.amount, e.currency, spend)
+    except BadInput:  # one order's currency never sinks the delivery: recorded, without an amount
         report.ignored.append(f"{e.ext_id}: an order in {e.currency}, which spend.rates has no rate for: "
                               f"recorded without an amount (add spend.rates.{e.currency} to count it)")
         return 0.0
-    return round(e.amount * rate, 2)

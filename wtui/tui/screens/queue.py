@@ -29,7 +29,7 @@ from wtui.book.book import Book
 from wtui.core import links, money
 from wtui.core.config import COLORS
 from wtui.core.durations import parse_span
-from wtui.core.facts import LOST, PURCHASE, WON
+from wtui.core.facts import PURCHASE
 from wtui.core.prefs import format_note, parse_note
 from wtui.core.text import visible
 from wtui.core.traits import INTENTS
@@ -636,11 +636,8 @@ class QueueScreen(Screen):
         if text is None:
             return
         booked, product = money.parse_purchase(text, spend) if text.strip() else (0.0, "")
-
-        def won(book: Book) -> None:
-            book.record(entry.uid, WON, text=f"{booked:,.2f} {spend.currency}" if booked else "", reason="a deal won")
-            book.record(entry.uid, PURCHASE, text=product or "deal won", amount=booked, reason="a deal won")
-        self._write("a deal won", f"deal won with {visible(entry.name)}", won, keep=entry.uid)
+        self._write("a deal won", f"deal won with {visible(entry.name)}",
+                    lambda book: book.deal_won(entry.uid, booked, product), keep=entry.uid)
 
     @flow
     async def action_lost(self) -> None:
@@ -655,7 +652,7 @@ class QueueScreen(Screen):
                                                       "why, in a few words"))
         if text and text.strip():
             self._write("a deal lost", f"deal lost with {visible(entry.name)}",
-                        lambda book: book.record(entry.uid, LOST, text=text.strip(), reason="a deal lost"),
+                        lambda book: book.deal_lost(entry.uid, text),
                         keep=entry.uid)
 
     @flow
