@@ -98,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
     i.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
 
+    o = sub.add_parser("import-orders", help="record a shop's orders (CSV) as purchases: one batch, one undo; "
+                                             "orders already in the book are skipped")
+    o.add_argument("file", help="a header row; columns for the customer (number or uid), amount and date, and "
+                                "optionally order id, currency and product")
+    o.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="which column holds a field (order, customer, phone, amount, currency, product, date)")
+    o.add_argument("--dates", choices=("dmy", "mdy", "ymd"), default="",
+                   help="how dates like 03/04/2026 are written (default: what the file's dates tell)")
+    o.add_argument("--default-region", metavar="CC", default="", help="region of numbers without +country code")
+    o.add_argument("--partial", action="store_true", help="record the good rows even when others fail")
+    o.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
+    o.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
+
     c = sub.add_parser("import-chat", help="record a WhatsApp chat export (.txt or .zip) as interactions")
     c.add_argument("file")
     c.add_argument("--phone", metavar="+E164", help="whose chat it is (added to the book if new)")
@@ -554,44 +567,71 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace, cfg) -> int:
-    from wtui.io import csv_import
-
+def _mapping(items: list[str]) -> dict[str, str]:
     mapping = {}
-    for item in args.map:
+    for item in items:
         fld, sep, col = item.partition("=")
         if not sep:
             raise BadInput(f"--map {item}: write FIELD=COLUMN, e.g. --map phone=Telefone")
         mapping[fld.strip().lower()] = col.strip()
-    if args.errors:
-        from wtui.io.files import check_target
+    return mapping
 
-        check_target(args.errors, "--errors")  # before the import writes anything, not after
+
+def _bar(label: str):
+    """A progress bar on standard error (when it is a terminal) for a long file."""
     show = sys.stderr.isatty()
 
-    def bar(label: str):
-        def progress(done: int, total: int) -> None:
-            if show and total > 1000:
-                width = 30
-                filled = width * done // total
-                print(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="",
-                      file=sys.stderr)
-                if done == total:
-                    print(file=sys.stderr)
-        return progress
+    def progress(done: int, total: int) -> None:
+        if show and total > 1000:
+            width = 30
+            filled = width * done // total
+            print(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="",
+                  file=sys.stderr)
+            if done == total:
+                print(file=sys.stderr)
+    return progress
 
-    with open_book(args, cfg) as book:
-        checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
-                                            create_tags=args.create_tags, progress=bar("checking"))
-        counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
-        report = csv_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
-                                  replace_tags=args.replace_tags, progress=bar("counting" if counting else "writing "))
-        if args.errors and report.failed:
-            csv_import.write_errors(checked, args.errors, report.failed)
+
+def _rejected(args: argparse.Namespace, module, checked, report) -> int:
+    """Say how an import went, write the rejected rows when asked; the exit code."""
+    if args.errors and report.failed:
+        module.write_errors(checked, args.errors, report.failed)
     say(*report.lines())
     if args.errors and report.failed:
         say(f"the {len(report.failed)} rejected row(s) are in {args.errors}, with an error column")
     return 2 if report.failed and not report.applied and not args.dry_run else 0
+
+
+def cmd_import(args: argparse.Namespace, cfg) -> int:
+    from wtui.io import csv_import
+
+    mapping = _mapping(args.map)
+    if args.errors:
+        from wtui.io.files import check_target
+
+        check_target(args.errors, "--errors")  # before the import writes anything, not after
+    with open_book(args, cfg) as book:
+        checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
+                                            create_tags=args.create_tags, progress=_bar("checking"))
+        counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
+        report = csv_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
+                                  replace_tags=args.replace_tags, progress=_bar("counting" if counting else "writing "))
+    return _rejected(args, csv_import, checked, report)
+
+
+def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
+    from wtui.io import csv_import, orders_import
+    from wtui.io.files import check_target
+
+    mapping = _mapping(args.map)
+    if args.errors:
+        check_target(args.errors, "--errors")
+    with open_book(args, cfg) as book:
+        checked = orders_import.read_and_check(book, args.file, mapping=mapping, dates=args.dates,
+                                               default_region=args.default_region, progress=_bar("checking"))
+        report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
+                                     progress=_bar("writing "))
+    return _rejected(args, csv_import, checked, report)
 
 
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
@@ -701,7 +741,8 @@ def cmd_serve(args: argparse.Namespace, cfg) -> int:
 
 
 COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag": cmd_tag, "export": cmd_export,
-            "rules": cmd_rules, "import": cmd_import, "ingest": cmd_ingest,
+            "rules": cmd_rules, "import": cmd_import, "import-orders": cmd_import_orders,
+            "ingest": cmd_ingest,
             "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, "sync": cmd_sync,
             "clone": cmd_clone, "serve": cmd_serve, "link": cmd_link, "login": cmd_login,
             None: cmd_app, **cli_customer.commands(open_book, link_base, say)}

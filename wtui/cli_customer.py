@@ -157,7 +157,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         def act(book, uid):
             if at is not None and at > book.now() + timedelta(hours=1):
                 raise BadInput(f"--at {args.at}: that is in the future")
-            book.record(uid, PURCHASE, at, text=text, amount=booked, reason="a purchase")
+            book.record(uid, PURCHASE, at, text=text, amount=booked, reason="a purchase", product=args.product or "")
             return f"recorded a purchase of {booked:,.2f} {cfg.spend.currency}"
         return written(args, cfg, "purchase", act)
 

@@ -432,6 +432,7 @@ class Book:
         priority = self.cfg.colors.rules.priority_tags
         uids = {op.payload["uid"] for op in batch
                 if op.kind == "customer.set" and not derive.VERDICT_FIELDS.isdisjoint(op.payload["fields"])}
+        uids |= {op.payload["customer"] for op in batch if op.kind == "interaction.add"}
         # A retracted contact's customer as the row has it (its uid may have been merged into another since).
         self._touched.update(cid for (cid,) in db.select_in(
             self.conn, "SELECT customer_id FROM interactions WHERE uid IN (%s)",
@@ -993,10 +994,12 @@ class Book:
 
     @_writes
     def record(self, uid: str, kind: str, at: datetime | None = None, *, text: str = "", amount: float = 0.0,
-               minutes: float = 0.0, reason: str = "", ext_id: str | None = None, words: str | None = None) -> None:
+               minutes: float = 0.0, reason: str = "", ext_id: str | None = None, words: str | None = None,
+               product: str = "") -> None:
         """Record something that happened: a message, a read receipt, a purchase... An inbound message's
         ``words`` (what the customer wrote, when ``text`` holds more: a place, the ad they came from)
-        are what keyword detection reads; by default all of ``text``."""
+        are what keyword detection reads; by default all of ``text``. A purchase's ``product`` is what
+        was bought (event rules' tag templates name it)."""
         if kind not in KINDS:
             raise BadInput(f"kind must be one of {', '.join(KINDS)}")
         cid = self._require(uid)
@@ -1012,6 +1015,8 @@ class Book:
             payload["amount"] = amount
         if minutes:
             payload["minutes"] = minutes
+        if product.strip():
+            payload["product"] = product.strip()
         self._write("interaction.add", f"customer:{uid}", payload, reason)
 
     @_writes
@@ -1019,7 +1024,7 @@ class Book:
         """A deal won: the outcome (with the colour the customer had: colour accuracy) and its purchase,
         of ``amount`` in the book's currency when known (a won deal is a purchase either way)."""
         self.record(uid, WON, text=f"{amount:,.2f} {self.cfg.spend.currency}" if amount else "", reason="a deal won")
-        self.record(uid, PURCHASE, text=what or "deal won", amount=amount, reason="a deal won")
+        self.record(uid, PURCHASE, text=what or "deal won", amount=amount, reason="a deal won", product=what)
 
     @_writes
     def deal_lost(self, uid: str, why: str) -> None:
@@ -1073,6 +1078,51 @@ class Book:
     def notes(self, uid: str) -> list[tuple[datetime, str, str]]:
         """All of a customer's notes, newest first, as (at, author, text)."""
         return list(reads.notes(self.conn, self._require(uid)))
+
+    def current_uids(self, uids: list[str]) -> dict[str, str]:
+        """Of these uids, the ones the book knows: each to the uid the customer goes by now (a customer
+        merged into another goes by the survivor's)."""
+        out = {u: u for (u,) in db.select_in(self.conn, "SELECT uid FROM customers WHERE uid IN (%s)", uids)}
+        out.update(db.select_in(self.conn, "SELECT a.uid, a.into_uid FROM aliases a JOIN customers c "
+                                           "ON c.uid = a.into_uid WHERE a.uid IN (%s)", uids))
+        return out
+
+    def uids_by_phone(self, numbers: list[str]) -> dict[str, str]:
+        """Of these E.164 numbers, the ones the book knows: each to its customer's uid (found by the
+        number they have now, or the one they were created with)."""
+        out: dict[str, str] = {}
+        for sql in _EXISTING:  # the number they have now is read last: it wins
+            out.update((row[0], row[2]) for row in db.select_in(self.conn, sql, numbers))
+        return out
+
+    @_writes
+    def record_orders(self, orders: list, *, reason: str, dry_run: bool = False,
+                      progress: Progress | None = None) -> tuple[int, int, str]:
+        """Purchases from an orders import (``io.orders_import.Order``) as one batch, one undo:
+        (recorded, already in the book, the batch id or ""). An order whose key a purchase has is
+        skipped; with ``dry_run`` they are only counted. Written ``imports.batch_rows`` at a time
+        (``_commit_point``)."""
+        held = {u for (u,) in db.select_in(self.conn, "SELECT uid FROM interactions WHERE uid IN (%s)",
+                                           [o.key for o in orders])}
+        fresh = [o for o in orders if o.key not in held]
+        if dry_run or not fresh:
+            return len(fresh), len(orders) - len(fresh), ""
+        size = self.cfg.imports.batch_rows
+        with self.batch(reason) as batch_id:
+            for start in range(0, len(fresh), size):
+                ms = self._ms()
+                made = [self._op("interaction.add", f"customer:{o.customer}",
+                                 {"uid": o.key, "customer": o.customer, "kind": PURCHASE, "at": db.iso(o.at),
+                                  "text": o.text, "amount": o.amount, **({"product": o.product} if o.product else {})},
+                                 reason, ms) for o in fresh[start:start + size]]
+                fast, late = ops.ready_fresh(self.conn, made)
+                self._apply_fresh(fast)
+                for op in late:  # a customer merged into another since the file was checked
+                    self._mark(op, ops.apply(self.conn, op))
+                if progress:
+                    progress(min(start + size, len(fresh)), len(fresh))
+                self._commit_point()
+        return len(fresh), len(orders) - len(fresh), batch_id
 
     def has_interaction(self, ext_id: str) -> bool:
         """Is an interaction with this id (a WhatsApp message id, a chat line's key) in the book?"""

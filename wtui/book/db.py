@@ -36,7 +36,7 @@ from wtui.errors import BookBusy, BookError
 
 BUSY_TIMEOUT_MS = 5000
 WAL_SAFE_RANGES = (((3, 44, 6), (3, 45, 0)), ((3, 50, 7), (3, 51, 0)), ((3, 51, 3), (99, 0, 0)))
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 APPLICATION_ID = 0x77747569  # "wtui": marks the file as a wtui book
 
 
@@ -253,7 +253,9 @@ def iso(t: datetime | None) -> str | None:
     """Instants are stored as UTC text that sorts as it reads: 2026-11-22T08:00:00Z."""
     if t is None:
         return None
-    return t.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    if t.tzinfo is not timezone.utc:  # most are UTC already (read from the book): skip the conversion
+        t = t.astimezone(timezone.utc)
+    return t.isoformat(timespec="seconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def parse_iso(s: str | None) -> datetime | None:

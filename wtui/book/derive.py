@@ -24,6 +24,7 @@ from wtui.core.durations import DAY
 from wtui.core.facts import Event, Facts, Overrides, summarize
 from wtui.core.prefs import Preference, parse_note
 from wtui.core.queue import rank
+from wtui.core.windows import zone
 from wtui.errors import PreferenceError
 
 # The stored verdict, column by column, in the order ``_row`` gives the values.
@@ -31,15 +32,17 @@ COLUMNS = (
     "first_contact", "last_inbound", "last_outbound", "last_read", "last_link", "last_interaction",
     "purchase_count", "purchase_total", "last_purchase",
     "color", "queue_rank", "due_at", "reason", "next_change_at",
-    "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "red_streak", "fatigue",
+    "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "red_streak", "fatigue", "habit",
 )
 _UPDATE = "UPDATE customers SET %s WHERE id = ?" % ", ".join(f"{c} = ?" for c in COLUMNS)
 
 # The customer fields a verdict reads (besides interactions and priority tags): changing
 # any other field (name, owner, consent...) leaves the stored verdict true.
 VERDICT_FIELDS = frozenset({"override_color", "override_until", "override_set_at", "override_intent", "preference"})
-_CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note
-    FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id IN (%s)"""
+_CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note,
+    coalesce(c.tz_override, c.tz, 'UTC') FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id
+    WHERE c.id IN (%s)"""
+Loaded = tuple[int, Facts, Preference | None, str]  # a customer's id, facts, preference note and time zone
 _EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions
     WHERE retracted = 0 AND customer_id IN (%s)"""
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
@@ -62,8 +65,8 @@ def _event(row: tuple) -> Event:
     return Event(kind, parse_iso(at), signals or "", amount or 0.0, minutes or 0.0, color_at or "")
 
 
-def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterator[tuple[int, Facts, Preference | None]]:
-    """Facts for the given customers, loaded in chunks."""
+def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterator[Loaded]:
+    """Facts for the given customers (with their note and zone), loaded in chunks."""
     for chunk in chunks(ids):
         marks = ",".join("?" * len(chunk))
         events: dict[int, list[Event]] = {i: [] for i in chunk}
@@ -72,10 +75,10 @@ def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterato
         tags: dict[int, set[str]] = {i: set() for i in chunk}
         for cid, name in conn.execute(_TAGS % marks, chunk):
             tags[cid].add(name)
-        for cid, o_color, o_until, o_set, o_intent, note in conn.execute(_CUSTOMER % marks, chunk):
+        for cid, o_color, o_until, o_set, o_intent, note, tz in conn.execute(_CUSTOMER % marks, chunk):
             over = Overrides(o_color or "", parse_iso(o_until), parse_iso(o_set), o_intent or "")
             facts = summarize(events[cid], cfg.colors.rules.long_visit_minutes, over, frozenset(tags[cid]))
-            yield cid, facts, safe_pref(note)
+            yield cid, facts, safe_pref(note), tz
 
 
 def rfm_breaks(conn: sqlite3.Connection) -> traits.RfmBreaks | None:
@@ -86,13 +89,13 @@ def rfm_breaks(conn: sqlite3.Connection) -> traits.RfmBreaks | None:
     return traits.RfmBreaks(tuple(r), tuple(f), tuple(m))
 
 
-def _row(cid: int, f: Facts, v: follow_up.Verdict, rfm: str, cfg: Config) -> tuple:
+def _row(cid: int, f: Facts, v: follow_up.Verdict, rfm: str, tz: str, cfg: Config) -> tuple:
     return (
         iso(f.first_contact), iso(f.last_inbound), iso(f.last_outbound), iso(f.last_read), iso(f.last_link),
         iso(f.last_interaction), f.purchase_count, f.purchase_total, iso(f.last_purchase),
         v.color, rank(v.color, bool(v.priority_tags), cfg), iso(v.due), v.reason, iso(v.changes_at),
         v.intent.value, v.interest.value, v.activity.value, v.lifecycle.value, v.spend.value, rfm,
-        f.red_streak, int(v.fatigue), cid,
+        f.red_streak, int(v.fatigue), traits.reading_habit(f.reads, zone(tz), cfg) if f.reads else "", cid,
     )
 
 
@@ -103,10 +106,10 @@ def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Co
         return 0
     breaks = rfm_breaks(conn)
     rows = []
-    for cid, facts, pref in load_facts(conn, ids, cfg):
+    for cid, facts, pref, tz in load_facts(conn, ids, cfg):
         v = follow_up.assess(facts, now, cfg, pref)
         rfm = traits.rfm(facts, now, breaks, cfg).value if breaks else ""
-        rows.append(_row(cid, facts, v, rfm, cfg))
+        rows.append(_row(cid, facts, v, rfm, tz, cfg))
     conn.executemany(_UPDATE, rows)
     return len(rows)
 
@@ -145,7 +148,7 @@ def blank(now: datetime, cfg: Config) -> Callable[[Iterable[str]], tuple]:
         key = prio.intersection(tags)
         if key not in memo:
             facts = Facts(tags=key)
-            memo[key] = _row(0, facts, follow_up.assess(facts, now, cfg), "", cfg)[:-1]
+            memo[key] = _row(0, facts, follow_up.assess(facts, now, cfg), "", "UTC", cfg)[:-1]
         return memo[key]
 
     return verdict
@@ -162,13 +165,12 @@ def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config) -> int:
     return store_all(conn, load_facts(conn, ids, cfg), now, cfg)
 
 
-def store_all(conn: sqlite3.Connection, items: Iterable[tuple[int, Facts, Preference | None]], now: datetime,
-              cfg: Config) -> int:
+def store_all(conn: sqlite3.Connection, items: Iterable[Loaded], now: datetime, cfg: Config) -> int:
     """Assess every customer given, set the book's RFM quintiles from them, store it all."""
     assessed = []
     buyers = []
-    for cid, facts, pref in items:
-        assessed.append((cid, facts, follow_up.assess(facts, now, cfg, pref)))
+    for cid, facts, pref, tz in items:
+        assessed.append((cid, facts, follow_up.assess(facts, now, cfg, pref), tz))
         if facts.last_purchase:
             buyers.append(((now - facts.last_purchase) / DAY, facts.purchase_count, facts.purchase_total))
     breaks = traits.rfm_breaks(buyers)
@@ -176,7 +178,8 @@ def store_all(conn: sqlite3.Connection, items: Iterable[tuple[int, Facts, Prefer
         "INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.rfm_breaks', ?)",
         (json.dumps([breaks.recency_days, breaks.frequency, breaks.monetary]),),
     )
-    conn.executemany(_UPDATE, [_row(cid, f, v, traits.rfm(f, now, breaks, cfg).value, cfg) for cid, f, v in assessed])
+    conn.executemany(_UPDATE, [_row(cid, f, v, traits.rfm(f, now, breaks, cfg).value, tz, cfg)
+                               for cid, f, v, tz in assessed])
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)",
                  (json.dumps(cfg.fingerprint()),))
     return len(assessed)

@@ -285,7 +285,8 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
                     (c.id, format_note(pref), pref.format, format_time(pref) if (pref.preset or pref.windows) else "",
                      format_frequency(pref.frequency) if pref.frequency else ""),
                 )
-            facts.append((c.id, summarize(events, cfg.colors.rules.long_visit_minutes, tags=frozenset(c.tags)), pref))
+            facts.append((c.id, summarize(events, cfg.colors.rules.long_visit_minutes, tags=frozenset(c.tags)), pref,
+                          c.tz))
         conn.executemany(
             """INSERT INTO interactions (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
                VALUES (?,?,?,?,?,?,?,?,?,'seed')""",

@@ -349,7 +349,11 @@ _NOTE_BY_UID = """INSERT OR IGNORE INTO notes (uid, customer_id, at, author, tex
     SELECT ?, id, ?, ?, ? FROM customers WHERE uid = ?"""
 
 
-FRESH_KINDS = frozenset({"tag.add", "tag.remove", "customer.set", "note.add", "interaction.retract", "note.retract"})
+FRESH_KINDS = frozenset({"tag.add", "tag.remove", "customer.set", "note.add", "interaction.add", "interaction.retract",
+                         "note.retract"})
+_INTERACTION_BY_UID = """INSERT OR IGNORE INTO interactions
+    (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, product, actor)
+    SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM customers WHERE uid = ?"""
 _RETRACT = {"interaction.retract": "UPDATE interactions SET retracted = 1 WHERE uid = ?",
             "note.retract": "UPDATE notes SET retracted = 1 WHERE uid = ?"}
 _RETRACTED_THERE = {"interaction.retract": "SELECT uid FROM interactions WHERE uid IN (%s)",
@@ -387,7 +391,7 @@ def ready_fresh(conn: sqlite3.Connection, batch: list[Op]) -> tuple[list[Op], li
               and not (op.kind == "customer.set" and ("phone" in op.payload["fields"]
                                                       or op.entity != f"customer:{op.payload['uid']}"))]
     uids = {op.payload["uid"] for op in wanted if op.kind in ("tag.add", "tag.remove", "customer.set")}
-    uids |= {op.payload["customer"] for op in wanted if op.kind == "note.add"}
+    uids |= {op.payload["customer"] for op in wanted if op.kind in ("note.add", "interaction.add")}
     here = {r[0] for r in select_in(conn, "SELECT uid FROM customers WHERE uid IN (%s)", sorted(uids))}
     names = sorted({op.payload["tag"] for op in wanted if op.kind in ("tag.add", "tag.remove")})
     tags = {r[0].lower() for r in select_in(conn, "SELECT name FROM tags WHERE name COLLATE NOCASE IN (%s)", names)}
@@ -397,7 +401,7 @@ def ready_fresh(conn: sqlite3.Connection, batch: list[Op]) -> tuple[list[Op], li
             return op.payload["uid"] in here and op.payload["tag"].lower() in tags
         if op.kind == "customer.set":
             return op.payload["uid"] in here
-        if op.kind == "note.add":
+        if op.kind in ("note.add", "interaction.add"):
             return op.payload["customer"] in here
         return True  # a retraction: apply_fresh parks it when what it takes back is not here
 
@@ -408,7 +412,8 @@ def ready_fresh(conn: sqlite3.Connection, batch: list[Op]) -> tuple[list[Op], li
 
 def apply_fresh(conn: sqlite3.Connection, batch: list[Op], *, recorded: bool = False) -> set[int]:
     """Record and apply many ops this replica just made: one executemany per kind (~10x faster
-    than one by one), for tag ops, ``customer.set`` of plain columns, ``note.add`` and retractions.
+    than one by one), for tag ops, ``customer.set`` of plain columns, ``note.add``, ``interaction.add``
+    and retractions (the caller marks the verdicts they make stale: ``Book._apply_fresh``).
 
     Fresh ops mostly carry the newest clock this replica has seen, but an undo's inverse is judged
     at the op it takes back (``clock``): so clocks are compared here as in ``apply``, and ops from
@@ -417,7 +422,8 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op], *, recorded: bool = F
     """
     refused = sorted({op.kind for op in batch if not fresh_ok(op.kind, op.payload)})
     if refused:
-        raise ValueError(f"apply_fresh takes tag ops, plain customer.set, note.add and retractions, not {refused}")
+        raise ValueError(f"apply_fresh takes tag ops, plain customer.set, note.add, interaction.add and "
+                         f"retractions, not {refused}")
     sets = [op for op in batch if op.kind == "customer.set"]
     if not recorded:
         conn.executemany(_RECORD, [op.row() for op in batch])
@@ -431,6 +437,11 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op], *, recorded: bool = F
             conn.executemany(sql, rows)
     conn.executemany(_NOTE_BY_UID, [(op.payload["uid"], op.payload["at"], op.actor, op.payload["text"],
                                      op.payload["customer"]) for op in batch if op.kind == "note.add"])
+    added = [op for op in batch if op.kind == "interaction.add"]
+    conn.executemany(_INTERACTION_BY_UID, [(p["uid"], p["kind"], p["at"], p.get("text"), p.get("signals"),
+                                            p.get("amount"), p.get("minutes"), p.get("color_at"), p.get("product"),
+                                            op.actor,
+                                            p["customer"]) for op, p in ((op, op.payload) for op in added)])
     for kind, sql in _RETRACT.items():
         wanted = [op for op in batch if op.kind == kind]
         if not wanted:
@@ -442,8 +453,10 @@ def apply_fresh(conn: sqlite3.Connection, batch: list[Op], *, recorded: bool = F
         for op in wanted:
             if op.payload["uid"] not in there:
                 _park(conn, op, f"{kind.split('.')[0]}:{op.payload['uid']}")
-    # A retraction that came before the note it takes back waits for it (``_note_add`` does the same).
-    return _unpark(conn, [f"note:{op.payload['uid']}" for op in batch if op.kind == "note.add"])
+    # A retraction that came before what it takes back waits for it (``_note_add`` and
+    # ``_interaction_add`` do the same).
+    return _unpark(conn, [f"note:{op.payload['uid']}" for op in batch if op.kind == "note.add"]
+                   + [f"interaction:{op.payload['uid']}" for op in added])
 
 
 def _tag_presence(conn: sqlite3.Connection, op: Op, present: int) -> set[int]:
@@ -506,10 +519,10 @@ def _interaction_add(conn: sqlite3.Connection, op: Op) -> set[int]:
         return _park(conn, op, f"customer:{p['customer']}")
     conn.execute(
         """INSERT OR IGNORE INTO interactions
-               (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
-           VALUES (?,?,?,?,?,?,?,?,?,?)""",
+               (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, product, actor)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
         (p["uid"], cid, p["kind"], p["at"], p.get("text"), p.get("signals"), p.get("amount"), p.get("minutes"),
-         p.get("color_at"), op.actor),
+         p.get("color_at"), p.get("product"), op.actor),
     )
     return {cid} | _unpark(conn, [f"interaction:{p['uid']}"])
 

@@ -155,7 +155,7 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
     from wtui.book.derive import load_facts
 
     out = {}
-    for cid, facts, pref in load_facts(conn, ids, cfg):
+    for cid, facts, pref, _ in load_facts(conn, ids, cfg):
         verdict = follow_up.assess(facts, now, cfg, pref)
         out[cid] = tuple(breakdown(verdict, states[cid], now, zone, cfg))
     return out

@@ -199,8 +199,15 @@ def _v10(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX links_by_customer ON links (customer)")
 
 
+def _v11(conn: sqlite3.Connection) -> None:
+    # What a purchase was of, apart from its text (event rules' tag templates: Bought-<yyyy-mm>-<product>);
+    # and a derived column: the weekday evening a customer reads on (Active-WedEvening).
+    conn.execute("ALTER TABLE interactions ADD COLUMN product TEXT")
+    conn.execute("ALTER TABLE customers ADD COLUMN habit TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
-                                                               7: _v7, 8: _v8, 9: _v9, 10: _v10}
+                                                               7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11}
 
 
 def version(conn: sqlite3.Connection) -> int:

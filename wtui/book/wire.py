@@ -188,7 +188,7 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
             return
         if p.get("kind") not in KINDS:
             raise BadInput(f"{where}.kind: one of {', '.join(KINDS)}")
-        for name in ("text", "signals"):
+        for name in ("text", "signals", "product"):
             _maybe_text(p.get(name), f"{where}.{name}")
         _one_of(p.get("color_at"), COLORS, f"{where}.color_at")
         for name in ("amount", "minutes"):

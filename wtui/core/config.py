@@ -33,8 +33,11 @@ ENV_CONFIG = "WTUI_CONFIG"
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
 # Bump when the code that derives a verdict from facts changes (core.facts, traits, follow_up): books
 # recompute their stored verdicts on the next open, as they do when the config that decides them changes.
-DERIVE_VERSION = 4  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h
+DERIVE_VERSION = 5  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
+# 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
+# A reading habit (playbook §8, a weekday-evening reader): the weekday whose evenings they read on.
+HABITS = tuple(f"{day}-evening" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 # Which intent a message shows when it shows several: any question first, then a refusal before a polite
 # word ("no thanks, not now" is none; "thanks! how much?" is high).
 INTENT_PRECEDENCE = ("high", "medium", "none", "potential")
@@ -53,7 +56,7 @@ _OPEN_TABLES = (
 )
 
 # Sanity limits (not thresholds): what makes a value meaningless.
-_HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end")}
+_HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity", "evening_hour")}
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
@@ -164,6 +167,8 @@ class Intent:
     price_within_hours: float
     first_follow_up_hours: float
     cadence_days: dict[str, float]
+    medium_follow_ups: int  # our messages without a reply after which medium intent stops coming due
+    none_broadcast_only: bool  # "not needed now": broadcasts only, no follow-ups one by one
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,8 @@ class Activity:
     medium_reply_days: float
     low_reply_days: float
     cadence_days: dict[str, float]
+    habit_reads: int  # the last this many days they read on, all one weekday's evening: a reading habit
+    evening_hour: int  # evening starts at this hour, their time
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,7 @@ class Spend:
     order_high_above: float
     vip_yearly: float
     vip_single_order: float
+    decay_days: float  # no purchase for longer: one tier down (vip -> high -> medium -> low)
     rates: dict[str, float]  # one unit of another currency in the book's currency (catalog orders)
 
 
@@ -286,6 +294,7 @@ class Imports:
     workers: int
     parallel_rows: int
     columns: dict[str, list[str]]  # field -> header words (see defaults.toml)
+    order_columns: dict[str, list[str]]  # the same for wtui import-orders
 
 
 @dataclass(frozen=True)
@@ -322,6 +331,7 @@ class LinksCfg:
 @dataclass(frozen=True)
 class RulesCfg:
     path: str
+    event_window_hours: float  # an `on EVENT` rule acts on events this recent that no run has seen yet
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from wtui.core.keywords import Signals
 
@@ -22,12 +23,15 @@ PLAYED, DELIVERED, FAILED, SYSTEM = "played", "delivered", "failed", "system"
 # A deal's outcome (`wtui won` / `wtui lost`), with the colour the customer had then: what colour accuracy
 # is measured from. A record, not contact (a won deal's money is its purchase).
 WON, LOST = "won", "lost"
-KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT, PLAYED, DELIVERED, FAILED, SYSTEM, WON, LOST)
-_NOT_CONTACT = frozenset({DELIVERED, FAILED, SYSTEM, WON, LOST})
+# A complaint the rep records (what the customer complained of) and its resolution: records too, what
+# event rules act on (playbook §8: complaint resolved -> Complaint-Resolved).
+COMPLAINT, RESOLVED = "complaint", "resolved"
+KINDS = (IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT, PLAYED, DELIVERED, FAILED, SYSTEM, WON, LOST, COMPLAINT,
+         RESOLVED)
+_NOT_CONTACT = frozenset({DELIVERED, FAILED, SYSTEM, WON, LOST, COMPLAINT, RESOLVED})
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):  # a tuple, not a dataclass: a verdict reads a customer's whole history
     kind: str
     at: datetime  # aware, UTC
     signals: str = ""  # Signals.encode() of an inbound message
@@ -71,6 +75,8 @@ class Facts:
     purchases: tuple[tuple[datetime, float], ...] = ()
     red_streak: int = 0  # red episodes in a row (see summarize), not red contacts
     out_since_high: int = 0  # our messages since their latest price/stock question
+    unanswered: int = 0  # our messages since their latest message (all of ours, if they never wrote)
+    reads: tuple[datetime, ...] = ()  # when they read or played our messages, oldest first
     overrides: Overrides = Overrides()
     tags: frozenset[str] = frozenset()
 
@@ -97,9 +103,10 @@ def summarize(
     # the playbook's three touches in 72 h after a price question are one episode, not three.
     streak = 0
     in_episode = red_trigger = False
-    out_since_high = 0
+    out_since_high = unanswered = 0
     opens = 0
     sig: dict[str, datetime] = {}
+    reads: list[datetime] = []
 
     for e in sorted(events, key=lambda e: e.at):
         if e.kind in _NOT_CONTACT:
@@ -111,6 +118,7 @@ def summarize(
             if last_out and (last_in is None or last_in < last_out):
                 latency = at - last_out
             last_in = at
+            unanswered = 0
             s = Signals.decode(e.signals)
             red_trigger = red_trigger or "high" in s.intents or s.compare
             if "high" in s.intents:
@@ -126,6 +134,7 @@ def summarize(
         elif e.kind == OUT:
             last_out = at
             out_since_high += 1
+            unanswered += 1
             if e.color_at != "red":
                 streak, in_episode = 0, False
             elif not in_episode or red_trigger:
@@ -133,6 +142,7 @@ def summarize(
             red_trigger = False
         elif e.kind in (READ, PLAYED):
             f["last_read"] = at
+            reads.append(at)
         elif e.kind == LINK:
             f["last_link"] = at
         elif e.kind == QUOTE_OPEN:
@@ -172,6 +182,8 @@ def summarize(
         purchases=tuple(purchases),
         red_streak=streak,
         out_since_high=out_since_high,
+        unanswered=unanswered,
+        reads=tuple(reads),
         overrides=overrides,
         tags=tags,
     )

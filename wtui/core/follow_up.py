@@ -164,6 +164,17 @@ def _price_first(f: Facts, due: datetime, cfg: Config) -> tuple[datetime, str]:
     return (soon, rule) if soon < due else (due, "")
 
 
+def _stop(f: Facts, intent: str, due: datetime, why: str, cfg: Config) -> tuple[datetime | None, str]:
+    """§2's ends of pursuit: medium intent is followed up 3-4 times, then left until they write; a customer
+    who said "not needed now" gets the monthly broadcast only. A colour set by hand is not stopped."""
+    i = cfg.intent
+    if intent == "medium" and i.medium_follow_ups and f.unanswered >= i.medium_follow_ups:
+        return None, f"medium intent: {f.unanswered} follow-ups without a reply, stopped until they write"
+    if intent == "none" and i.none_broadcast_only and traits.said_not_needed(f):
+        return None, "said not needed now: broadcasts only"
+    return due, why
+
+
 def _end_of_month(t: datetime) -> datetime:
     last = calendar.monthrange(t.year, t.month)[1]
     return t.replace(day=last, hour=9, minute=0, second=0, microsecond=0)
@@ -208,6 +219,9 @@ def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None)
     if due is not None and intent.value == "high" and f.sig_high and not (pref and pref.frequency):
         due, rule = _price_first(f, due, cfg)
         why = f"{why}; {rule}" if rule else why
+    by_hand = bool(f.overrides.color) and (f.overrides.color_until is None or f.overrides.color_until > now)
+    if due is not None and not by_hand:
+        due, why = _stop(f, intent.value, due, why, cfg)
 
     prio = tuple(t for t in r.priority_tags if t in f.tags)
     changes = _future(now, *(t.changes_at for t in (col, intent, activity, lifecycle, spend)))

@@ -39,6 +39,7 @@ class Signals:
         return ",".join(parts)
 
     @staticmethod
+    @lru_cache(maxsize=4096)  # a book's messages carry a few hundred distinct signal sets
     def decode(text: str | None) -> "Signals":
         items = set((text or "").split(",")) - {""}
         return Signals(

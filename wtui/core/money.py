@@ -72,3 +72,36 @@ def paid(product: str, amount: float, currency: str, spend) -> str:
     if currency == spend.currency:
         return product
     return (product + " " if product else "") + f"({amount:,.2f} {currency})"
+
+
+# Symbols that name one currency; "$", "¥" and "kr" name several, so they tell nothing (the currency
+# column, else the book's currency, says which).
+SYMBOLS = {"R$": "BRL", "US$": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "MX$": "MXN",
+           "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "€": "EUR", "£": "GBP", "₹": "INR", "₽": "RUB", "₺": "TRY",
+           "₩": "KRW", "₦": "NGN", "₫": "VND", "₴": "UAH", "₪": "ILS", "฿": "THB", "₱": "PHP", "zł": "PLN",
+           "S/": "PEN", "د.إ": "AED", "ر.س": "SAR"}
+_NAMELESS = ("$", "¥", "￥", "kr")
+_LONGEST_FIRST = sorted(SYMBOLS, key=len, reverse=True)  # "R$" before "$"
+_PLAIN = re.compile(r"[0-9][0-9.,\s']*")
+_MARKED = re.compile(r"\s*(?P<code>[A-Za-z]{3})\s*")
+
+
+def split_currency(text: str) -> tuple[str, str]:
+    """An amount cell as (the number, the currency it names or ""): "R$ 1.250,00" -> ("1.250,00", "BRL"),
+    "99.90 EUR" -> ("99.90", "EUR"), "$120" -> ("120", "")."""
+    rest = text.strip()
+    if _PLAIN.fullmatch(rest):  # most cells: a number alone
+        return rest, ""
+    for mark in _LONGEST_FIRST:
+        if rest.startswith(mark) or rest.endswith(mark):
+            rest = rest.removeprefix(mark) if rest.startswith(mark) else rest.removesuffix(mark)
+            return rest.strip(), SYMBOLS[mark]
+    for mark in _NAMELESS:
+        if rest.startswith(mark) or rest.endswith(mark):
+            return (rest.removeprefix(mark) if rest.startswith(mark) else rest.removesuffix(mark)).strip(), ""
+    head, tail = _MARKED.match(rest), re.search(r"\s*([A-Za-z]{3})\s*$", rest)
+    if head and head.end() < len(rest):
+        return rest[head.end():].strip(), head["code"].upper()
+    if tail and tail.start() > 0:
+        return rest[:tail.start()].strip(), tail[1].upper()
+    return rest, ""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from wtui.core.config import INTENTS
+from wtui.core.config import HABITS, INTENTS
 from wtui.core.text import contains, like_contains, visible, width
 from wtui.errors import BadInput
 
@@ -180,6 +180,7 @@ def fields(colors: Sequence[str], interests: Iterable[str], rfm_segments: Iterab
         Field("lifecycle", "enum", "c.lifecycle",
               ("lead", "new", "growth-high", "growth-low", "pre-churn", "repeat", "frequent")),
         Field("tier", "enum", "c.spend_tier", ("low", "medium", "high", "vip")),
+        Field("habit", "enum", "c.habit", HABITS),
         Field("rfm", "enum", "c.rfm", tuple(rfm_segments) + ("other",)),
         Field("region", "enum", "c.region"),
         Field("language", "enum", "c.language"),

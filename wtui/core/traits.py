@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
-from wtui.core.config import INTENT_PRECEDENCE, INTENTS, Config
+from wtui.core.config import HABITS, INTENT_PRECEDENCE, INTENTS, Config
 from wtui.core.durations import DAY, HOUR, ago
 from wtui.core.facts import Facts
 
@@ -32,6 +32,16 @@ def _later(a: datetime | None, b: datetime | None) -> bool:
 def _future(now: datetime, *items: datetime | None) -> datetime | None:
     ahead = [t for t in items if t is not None and t > now]
     return min(ahead) if ahead else None
+
+
+def said_not_needed(f: Facts) -> bool:
+    """Their latest intent signal is "not needed now" (or a rep set intent none by hand): broadcasts only."""
+    if f.overrides.intent:
+        return f.overrides.intent == "none"
+    latest = max(((t, -INTENT_PRECEDENCE.index(name), name)
+                  for name, t in zip(INTENTS, (f.sig_high, f.sig_medium, f.sig_potential, f.sig_none), strict=True)
+                  if t), default=None)
+    return latest is not None and latest[2] == "none"
 
 
 def intent(f: Facts, now: datetime, cfg: Config) -> Trait:
@@ -124,14 +134,44 @@ def spend_tier(f: Facts, now: datetime, cfg: Config) -> Trait:
     if not f.purchase_count:
         return Trait("", "no purchase")
     yearly = f.spend_since(now - YEAR)
-    aging = _future(now, *(at + YEAR for at, _ in f.purchases))
+    quiet = s.decay_days * DAY
+    aging = _future(now, *(at + YEAR for at, _ in f.purchases), f.last_purchase + quiet if quiet else None)
     if yearly >= s.vip_yearly or f.max_order > s.vip_single_order:
-        why = (f"{yearly:,.0f} {s.currency} this year" if yearly >= s.vip_yearly
-               else f"one order of {f.max_order:,.0f} {s.currency}")
-        return Trait("vip", why, aging)
-    avg = f.purchase_total / f.purchase_count
-    tier = "low" if avg < s.order_low_below else "high" if avg > s.order_high_above else "medium"
-    return Trait(tier, f"average order {avg:,.0f} {s.currency}", aging)
+        tier, why = "vip", (f"{yearly:,.0f} {s.currency} this year" if yearly >= s.vip_yearly
+                            else f"one order of {f.max_order:,.0f} {s.currency}")
+    else:  # the last year's orders when there are any: a big spender long ago is not one today
+        recent = [a for at, a in f.purchases if at >= now - YEAR] or [a for _, a in f.purchases]
+        avg = sum(recent) / len(recent)
+        tier = "low" if avg < s.order_low_below else "high" if avg > s.order_high_above else "medium"
+        why = f"average order {avg:,.0f} {s.currency}"
+    if quiet and now - f.last_purchase > quiet and tier in _TIER_BELOW:
+        return Trait(_TIER_BELOW[tier], f"{why}, but no purchase for {ago(now - f.last_purchase)}: one tier down",
+                     aging)
+    return Trait(tier, why, aging)
+
+
+_TIER_BELOW = {"vip": "high", "high": "medium", "medium": "low"}
+
+
+def reading_habit(reads: tuple[datetime, ...], zone: tzinfo, cfg: Config) -> str:
+    """§8, a weekday-evening reader: the last ``activity.habit_reads`` days they read on all fell on one
+    weekday, each with a read from ``activity.evening_hour`` on (their time): 'wed-evening'; else ''."""
+    need, evening = cfg.activity.habit_reads, cfg.activity.evening_hour
+    if need <= 0 or len(reads) < need:
+        return ""
+    days: dict[date, bool] = {}  # the latest read days, newest first: read in the evening?
+    for t in reversed(reads):
+        local = t.astimezone(zone)
+        day = local.date()
+        if day not in days:
+            if len(days) == need:
+                break
+            days[day] = False
+        days[day] = days[day] or local.hour >= evening
+    weekdays = {day.weekday() for day in days}
+    if len(days) < need or len(weekdays) != 1 or not all(days.values()):
+        return ""
+    return HABITS[weekdays.pop()]
 
 
 # ---------------------------------------------------------------------------

@@ -86,9 +86,11 @@ class Report:
     def failure_rate(self) -> float:
         return len(self.failed) / self.read if self.read else 0.0
 
+    def counts(self) -> str:
+        return f"new {self.new:,}, updated {self.updated:,}, skipped {self.skipped:,}"
+
     def lines(self) -> list[str]:
-        out = [f"rows read {self.read:,}, new {self.new:,}, updated {self.updated:,}, skipped {self.skipped:,}, "
-               f"failed {len(self.failed):,} ({self.failure_rate:.1%})"]
+        out = [f"rows read {self.read:,}, {self.counts()}, failed {len(self.failed):,} ({self.failure_rate:.1%})"]
         if self.failure_rate > self.warn_share:
             out.append(f"WARNING: {self.failure_rate:.0%} of the rows failed (more than {self.warn_share:.0%}): "
                        "check the file before importing it")
@@ -115,9 +117,10 @@ def header_key(text: str) -> str:
     return " ".join(re.sub(r"[_.\-]+", " ", text).split())
 
 
-def map_columns(header: list[str], mapping: dict[str, str], synonyms: dict[str, list[str]]) -> dict[str, list[int]]:
-    """Which columns hold each field, best first; ``mapping`` (field -> header) wins over the synonyms,
-    whose order says which of several columns is read first (a mobile before another phone)."""
+def map_columns(header: list[str], mapping: dict[str, str], synonyms: dict[str, list[str]],
+                fields: tuple[str, ...] = FIELDS, need_phone: bool = True) -> dict[str, list[int]]:
+    """Which columns hold each ``fields``, best first; ``mapping`` (field -> header) wins over the
+    synonyms, whose order says which of several columns is read first (a mobile before another phone)."""
     keys = [header_key(h) for h in header]
     seen: dict[str, int] = {}
     for i, k in enumerate(keys):
@@ -128,13 +131,13 @@ def map_columns(header: list[str], mapping: dict[str, str], synonyms: dict[str, 
     columns: dict[str, list[int]] = {}
     taken: set[int] = set()
     for fld, head in mapping.items():
-        if fld not in FIELDS:
-            raise BadInput(f"--map {fld}=...: unknown field (fields: {', '.join(FIELDS)})")
+        if fld not in fields:
+            raise BadInput(f"--map {fld}=...: unknown field (fields: {', '.join(fields)})")
         if header_key(head) not in keys:
             raise BadInput(f"--map {fld}={head}: no column {head!r} (columns: {', '.join(header)})")
         columns[fld] = [keys.index(header_key(head))]
         taken.add(columns[fld][0])
-    for fld in FIELDS:
+    for fld in fields:
         if fld in columns:
             continue
         found = [i for word in synonyms.get(fld, ()) for i, k in enumerate(keys)
@@ -143,12 +146,12 @@ def map_columns(header: list[str], mapping: dict[str, str], synonyms: dict[str, 
         if found:
             columns[fld] = found if fld == "phone" else found[:1]
             taken.update(columns[fld])
-    if "phone" not in columns:
+    if need_phone and "phone" not in columns:
         raise BadInput(f"no phone column (columns: {', '.join(header) or 'none'}); name it with --map phone=COLUMN")
     return columns
 
 
-def _cell(cells: list[str], i: int | None) -> str:
+def cell_text(cells: list[str], i: int | None) -> str:
     if i is None or i >= len(cells):
         return ""
     value = cells[i].strip()
@@ -156,7 +159,7 @@ def _cell(cells: list[str], i: int | None) -> str:
     return value[1:] if value[:1] == "'" else value
 
 
-def _normalizer(book, default_region: str, rows: int) -> Normalizer:
+def normalizer(book, default_region: str, rows: int) -> Normalizer:
     cfg = book.cfg
     return Normalizer(default_region or cfg.book.default_region, {k: r.name for k, r in cfg.regions.items()},
                       workers_for(rows, cfg.imports.workers, cfg.imports.parallel_rows))
@@ -166,7 +169,7 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
           create_tags: bool = False, numbers: Normalizer | None = None, progress: Progress | None = None) -> Checked:
     """Validate every row; nothing is written. ``numbers`` may bring workers already started."""
     if numbers is None:
-        with _normalizer(book, default_region, len(table.records)) as own:
+        with normalizer(book, default_region, len(table.records)) as own:
             return check(book, table, mapping=mapping, create_tags=create_tags, numbers=own, progress=progress)
     columns = map_columns(table.header, mapping or {}, book.cfg.imports.columns)
     known = {name.lower(): name for name in book.tag_names(archived=True)}
@@ -195,14 +198,14 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
         if p.e164 in first_line:
             out.failed.append(Failure(rec.line, f"duplicate of line {first_line[p.e164]} ({p.e164})", cells))
             continue
-        tag_cell = _cell(cells, i_tags)
+        tag_cell = cell_text(cells, i_tags)
         parsed = tag_cells.get(tag_cell)
         if parsed is None:
             parsed = tag_cells[tag_cell] = _tags(tag_cell, known, limit, create_tags, out.new_tags)
         tags, problem = parsed
         consent = None
         if i_consent is not None and not problem:
-            consent_text = _cell(cells, i_consent).lower()
+            consent_text = cell_text(cells, i_consent).lower()
             consent = True if consent_text in _YES else False if consent_text in _NO else None
             if consent is None:
                 problem = f"consent {consent_text!r}: write yes or no"
@@ -210,12 +213,13 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
             out.failed.append(Failure(rec.line, problem, cells))
             continue
         first_line[p.e164] = rec.line
-        name = _cell(cells, i_name) or " ".join(x for x in (_cell(cells, i_first), _cell(cells, i_last)) if x)
-        notes = _cell(cells, i_notes)
+        name = cell_text(cells, i_name) or " ".join(
+            x for x in (cell_text(cells, i_first), cell_text(cells, i_last)) if x)
+        notes = cell_text(cells, i_notes)
         if others:
             notes = (notes + "\n" if notes else "") + "other numbers: " + ", ".join(others)
         out.good.append(Row(rec.line, p.e164, p.region, p.zones[0] if p.zones else "UTC", tags,
-                            name, notes, _cell(cells, i_source), _cell(cells, i_owner), consent))
+                            name, notes, cell_text(cells, i_source), cell_text(cells, i_owner), consent))
     out.failed.sort(key=lambda f: f.line)
     if progress and len(readable) % PROGRESS_ROWS:  # the end, unless the loop just said so
         progress(len(readable), len(readable))
@@ -224,7 +228,7 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
 
 def _numbers(cells: list[str], columns: list[int]) -> list[str]:
     """The numbers a row holds, in the columns' order; at least one (maybe empty) to check."""
-    raws = [part.strip() for i in columns for part in _cell(cells, i).split(MORE_NUMBERS) if part.strip()]
+    raws = [part.strip() for i in columns for part in cell_text(cells, i).split(MORE_NUMBERS) if part.strip()]
     return list(dict.fromkeys(raws)) or [""]
 
 
@@ -280,7 +284,7 @@ def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = Fals
     rehearse = will_rehearse(checked, partial=partial, dry_run=dry_run)
     new = updated = skipped = 0
     size = book.cfg.imports.batch_rows
-    with _gc_paused():
+    with gc_paused():
         for start in range(0, len(checked.good), size):
             n, u, s = book.import_rows(checked.good[start:start + size], replace_tags=replace_tags,
                                        new_tags=checked.new_tags, reason=f"import {Path(checked.table.path).name}",
@@ -303,7 +307,7 @@ def write_errors(checked: Checked, path: str | Path, failed: list[Failure]) -> N
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """An import allocates a few objects per cell and frees almost none until it ends: the
     cyclic collector would walk that growing heap over and over for nothing (~10% of the time)."""
     was = gc.isenabled()
@@ -318,10 +322,10 @@ def _gc_paused() -> Iterator[None]:
 def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = None, default_region: str = "",
                    create_tags: bool = False, progress: Progress | None = None) -> Checked:
     """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
-    with _gc_paused():
+    with gc_paused():
         limits = book.cfg.limits
         text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)))
-        with _normalizer(book, default_region, text.count("\n")) as numbers:
+        with normalizer(book, default_region, text.count("\n")) as numbers:
             from wtui.io import vcard  # imports this module's MORE_NUMBERS
 
             cap = int(limits.csv_cell_kb * 1024)

@@ -37,6 +37,7 @@ class Event:
     amount: float = 0.0  # a purchase, in ``currency``
     currency: str = ""
     consent: bool = False  # a marketing preference: resume (True) or stop
+    product: str = ""  # an order's first item (its catalog id): what event rules' templates name
 
 
 @dataclass
@@ -296,8 +297,9 @@ def _order(m: dict, w: str, sender: str, mid: str, at: datetime) -> Event:
         lines.append(f"{qty:g} x {_show(item.get('product_retailer_id', '?'))} at {price:g} {currency}")
     if len(currencies) > 1:
         raise BadInput(f"{w}.order: items in {', '.join(sorted(currencies))}: one order, one currency")
+    first = items[0].get("product_retailer_id")
     return Event("purchase", sender, at, f"wa:{mid}:order", "order: " + ", ".join(lines), amount=total,
-                 currency=currencies.pop())
+                 currency=currencies.pop(), product=first if isinstance(first, str) else "")
 
 
 def _status(st: Any, w: str, ignored: list[str]) -> Event | None:
@@ -362,7 +364,7 @@ def record_payload(book, raw: bytes) -> IngestReport:
             if e.kind == "purchase":
                 amount = _in_book_currency(book.cfg.spend, e, report)
             book.record(uid, e.kind, e.at, text=e.text, words=e.words, amount=amount, ext_id=e.ext_id,
-                        reason="whatsapp webhook")
+                        reason="whatsapp webhook", product=e.product)
             report.recorded += 1
     return report
 
