@@ -559,8 +559,11 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
         rules = automation.load(book, path)
         if args.action == "check":
             for rule in rules:
-                say(f"ok  {rule.name}: when {rule.when_text} -> {rule.actions()}")
+                say(f"ok  {rule.name}: {rule.condition()} -> {rule.actions()}")
             say(f"{len(rules)} rule(s) in {path}")
+            new = [t for rule in rules for t in rule.new_tags]
+            if new:
+                say(f"the first run creates the tags the book lacks: {', '.join(new)} (an admin's run)")
             return 0
         report = book.run_rules(rules, dry_run=args.dry_run)
         print_rules_report(book, report)
@@ -666,6 +669,9 @@ def print_rules_report(book, report) -> None:
     from wtui.core.text import visible
 
     verb = "would change" if report.dry_run else "changed"
+    if report.new_tags:
+        say(f"{'would create' if report.dry_run else 'created'} tag(s) the rules name: "
+            f"{visible(', '.join(report.new_tags))}")
     for rule in report.summary(book, samples=20):
         say(f"{rule.name}: {rule.matched} match, {verb} {rule.changed}")
         for sample in rule.samples:

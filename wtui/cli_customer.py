@@ -49,6 +49,13 @@ def add_parsers(sub) -> None:
     w.add_argument("--currency", help="three letters (default: spend.currency)")
     lo = customer_command("lost", "record a deal lost, and why")
     lo.add_argument("--reason", required=True, help="why it was lost, in a few words")
+    cp = sub.add_parser("complaint", help="record a complaint, or that it was resolved (event rules tag them)")
+    cps = cp.add_subparsers(dest="complaint_action", metavar="ACTION", required=True)
+    for name, what in (("open", "what the customer complains of"), ("resolve", "how it was resolved (optional)")):
+        x = cps.add_parser(name, help=f"a complaint {'opened' if name == 'open' else 'resolved'}")
+        x.add_argument("customer", help=CUSTOMER)
+        x.add_argument("text", nargs="?" if name == "resolve" else None, default="", help=what)
+        x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     lg = sub.add_parser("log", help="the change log: who changed what, when and why (newest first)")
     lg.add_argument("customer", nargs="?", help=CUSTOMER + " (default: the whole book)")
     lg.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
@@ -200,6 +207,19 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             return "recorded a deal lost"
         return written(args, cfg, "lost", act)
 
+    def cmd_complaint(args, cfg) -> int:
+        from wtui.core.facts import COMPLAINT, RESOLVED
+
+        opening = args.complaint_action == "open"
+        if opening and not args.text.strip():
+            raise BadInput("say what the complaint is about, in a few words")
+
+        def act(book, uid):
+            book.record(uid, COMPLAINT if opening else RESOLVED, text=args.text.strip(),
+                        reason="a complaint" if opening else "a complaint resolved")
+            return "recorded a complaint" if opening else "recorded the complaint resolved"
+        return written(args, cfg, "complaint", act)
+
     def cmd_log(args, cfg) -> int:
         from wtui.core.changes import describe
         from wtui.core.text import json_text
@@ -286,6 +306,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
     return {"tags": cmd_tags, "segment": cmd_segment, "contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs,
             "set": cmd_set, "purchase": cmd_purchase, "quote": cmd_quote, "won": cmd_won, "lost": cmd_lost,
+            "complaint": cmd_complaint,
             "log": cmd_log, "undo": cmd_undo}
 
 

@@ -254,7 +254,8 @@ def test_a_broadcast_export_holds_only_those_who_consent_and_says_who_was_left_o
 
 def test_rules_check_and_dry_run(book_path):
     out = wtui("--db", str(book_path), "--now", NOW, "rules", "check").stdout
-    assert "6 rule(s)" in out and "ok  dormant after 30 days" in out
+    assert "12 rule(s)" in out and "ok  dormant after 30 days: when last_interaction" in out
+    assert "ok  order placed: on purchase -> +Bought-<yyyy-mm>-<product>, -Cart-Abandoned" in out
     dry = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--dry-run").stdout
     assert "dormant after 30 days:" in dry and "dry run: nothing written" in dry
 

@@ -223,3 +223,25 @@ def test_locate_on_a_team_server_names_the_replica_and_the_token(capsys, monkeyp
     code, out, _ = run(capsys, "--remote", "https://crm.example/", "locate")
     assert code == 0 and "team server: https://crm.example\n" in out
     assert "replica: " in out and "crm.example.db" in out and "token: " in out
+
+
+def test_a_complaint_opened_and_resolved_and_the_rules_tag_them(book, cfg, capsys):
+    code, _, err = run(capsys, "--db", str(book), "complaint", "open", LEA, "  ")
+    before = ops(book)
+    assert code == 2 and "say what the complaint is about" in err
+    code, out, _ = run(capsys, "--db", str(book), "complaint", "open", LEA, "the parcel came torn")
+    assert code == 0 and "recorded a complaint for Lea Schäfer" in out and ops(book) == before + 1
+    code, _, err = run(capsys, "--db", str(book), "rules", "run")  # a rep's run: the rules need new tags
+    assert code != 0 and "only admins create tags" in err
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])  # the CLI acts as the account's user
+    code, out, _ = run(capsys, "--db", str(book), "rules", "run")
+    assert code == 0 and "complaint opened: 1 match, changed 1" in out
+    assert card(book, cfg).tags and "Complaint-Open" in [name for _, name, _ in card(book, cfg).tags]
+    code, out, _ = run(capsys, "--db", str(book), "complaint", "resolve", LEA, "--dry-run")
+    assert code == 0 and out.startswith("dry run, nothing written") and ops(book) > before
+    run(capsys, "--db", str(book), "complaint", "resolve", LEA, "sent a new one")
+    run(capsys, "--db", str(book), "rules", "run")
+    assert [name for _, name, _ in card(book, cfg).tags] == ["Complaint-Resolved"]
+    code, out, _ = run(capsys, "--db", str(book), "log", LEA, "--limit", "3")
+    assert "complaint resolved: sent a new one" in out

@@ -4,6 +4,13 @@
 real changes, each op carrying ``rule: <name>`` as its reason) inside one
 transaction. A dry run does exactly the same and rolls back, so it cannot
 list anything the run would not do, or miss anything it would.
+
+An event rule (``on = "purchase"``) acts on the events recorded since the
+rules last ran here (``Book.rule_events``: newer than the mark the last run
+left, and at most ``rules.event_window_hours`` old: an imported history is
+not news), so a second run has nothing left to act on. Tags the rules name
+that the book lacks, and the tags their templates make, are created first:
+by an admin's run, the team server's, or in a dry run (rolled back).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from wtui.core.query import Limits
-from wtui.core.rules import Rule, parse_rules
+from wtui.core.rules import Rule, family, fill, parse_rules
 from wtui.errors import BadInput
 
 
@@ -40,7 +47,7 @@ class RuleSummary:
     """What one rule did, as the CLI and the app show it."""
 
     name: str
-    when: str  # the rule's query, as written
+    when: str  # what the rule acts on, as written: "when <query>", "on purchase when <query>"
     actions: str  # "+Lifecycle-Dormant, colour red"
     matched: int  # customers the query matched
     changed: int  # customers it changed (or would change)
@@ -57,6 +64,7 @@ class RulesReport:
     results: list[RuleResult]
     dry_run: bool
     batch: str | None = None
+    new_tags: list[str] = field(default_factory=list)  # tags the run created (or would create)
 
     @property
     def changed(self) -> int:
@@ -67,7 +75,7 @@ class RulesReport:
         wanted = [uid for r in self.results for uid in list(r.changes)[:samples]]
         who = book.contacts(wanted)
         return [
-            RuleSummary(r.rule.name, r.rule.when_text, r.rule.actions(), r.matched, len(r.changes), tuple(
+            RuleSummary(r.rule.name, r.rule.condition(), r.rule.actions(), r.matched, len(r.changes), tuple(
                 Sample(uid, *who.get(uid, (uid, "")), tuple(what)) for uid, what in list(r.changes.items())[:samples]))
             for r in self.results
         ]
@@ -89,7 +97,8 @@ def load(book, path: Path | None = None) -> list[Rule]:
     except OSError as exc:
         raise BadInput(f"{p}: cannot read the rules file ({exc.strerror})") from None
     hours = book.cfg.ui.colour_override_hours
-    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), hours, Limits.of(book.cfg))
+    return parse_rules(text, str(p), book.query_fields, book.tag_names(archived=True), hours, Limits.of(book.cfg),
+                       book.cfg.tags.max_length)
 
 
 def _describe(kind: str, payload: dict) -> str:
@@ -106,18 +115,26 @@ def _describe(kind: str, payload: dict) -> str:
     return ", ".join(out) or kind
 
 
-def run(book, rules: list[Rule], *, dry_run: bool, progress=None) -> RulesReport:
+def run(book, rules: list[Rule], *, dry_run: bool, progress=None, as_team: bool = False) -> RulesReport:
     """Each rule in order, one transaction; ``progress(rules done, rules)`` after each rule and
-    between chunks of a big one (raising there rolls the whole run back)."""
+    between chunks of a big one (raising there rolls the whole run back). ``as_team``: the team
+    server's scheduled run, which may create the tags the rules need like an admin's."""
     results: list[RuleResult] = []
+    trusted = dry_run or as_team
     with (book.rehearsal() if dry_run else book.batch("rules")) as batch_id:
+        created = book.create_rule_tags([t for rule in rules for t in rule.new_tags], trusted=trusted)
+        span = book.event_span() if any(rule.on for rule in rules) else None
         for n, rule in enumerate(rules):
-            ids = book.select(rule.when)
-            until = book.now() + timedelta(hours=rule.color_hours) if rule.color and rule.color_hours else None
             reason = f"rule: {rule.name}"
-            book.bulk(ids, add=rule.add, remove=rule.remove, color=rule.color, until=until, intent=rule.intent,
-                      reason=reason, progress=progress and (lambda done, total, n=n: progress(n, len(rules))))
-            result = RuleResult(rule, len(ids))
+            step = progress and (lambda done, total, n=n: progress(n, len(rules)))
+            if rule.on:
+                matched, made = _on_events(book, rule, span, reason, step, trusted)
+                created += made
+            else:
+                ids = book.select(rule.when)
+                _apply(book, rule, ids, rule.add, reason, step)
+                matched = len(ids)
+            result = RuleResult(rule, matched)
             for entity, kind, payload in book.conn.execute(
                     "SELECT entity, kind, payload FROM ops WHERE batch = ? AND reason = ? ORDER BY seq",
                     (batch_id, reason)):
@@ -126,4 +143,40 @@ def run(book, rules: list[Rule], *, dry_run: bool, progress=None) -> RulesReport
             results.append(result)
             if progress:
                 progress(n + 1, len(rules))
-    return RulesReport(results, dry_run, None if dry_run else batch_id)
+        if span is not None:
+            book.mark_events_seen(span[1])
+    return RulesReport(results, dry_run, None if dry_run else batch_id, created)
+
+
+def _apply(book, rule: Rule, ids: list[int], add: tuple[str, ...], reason: str, progress) -> None:
+    until = book.now() + timedelta(hours=rule.color_hours) if rule.color and rule.color_hours else None
+    book.bulk(ids, add=add, remove=_removed(book, rule.remove, add), color=rule.color, until=until,
+              intent=rule.intent, reason=reason, progress=progress)
+
+
+def _removed(book, names: tuple[str, ...], keep: tuple[str, ...]) -> tuple[str, ...]:
+    """The tags to remove, a family ("Activity-*") as every tag of the book it names, less what is added."""
+    out: list[str] = []
+    for name in names:
+        prefix = family(name)
+        out += [t for t in book.tag_names(archived=True) if t.lower().startswith(prefix)] if prefix else [name]
+    kept = {t.lower() for t in keep}
+    return tuple(t for t in dict.fromkeys(out) if t.lower() not in kept)
+
+
+def _on_events(book, rule: Rule, span: tuple[int, int], reason: str, progress, trusted: bool) -> tuple[int, list]:
+    """An event rule: its actions for each customer the event happened to (and ``when`` still fits),
+    templates filled from each event; customers whose tags come out the same go in one bulk."""
+    events = book.rule_events(rule.on, *span)
+    if rule.when is not None:
+        fits = set(book.select(rule.when))
+        events = [e for e in events if e[0] in fits]
+    limit = book.cfg.tags.max_length
+    groups: dict[tuple[str, ...], set[int]] = {}
+    for cid, at, product in events:
+        add = tuple(fill(t, at, product, limit) for t in rule.add) if rule.templated else rule.add
+        groups.setdefault(tuple(t for t in add if t), set()).add(cid)
+    made = book.create_rule_tags(sorted({t for add in groups for t in add}), trusted=trusted)
+    for add, ids in groups.items():
+        _apply(book, rule, sorted(ids), add, reason, progress)
+    return len({cid for cid, _, _ in events}), made

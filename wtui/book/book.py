@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -362,16 +362,50 @@ class Book:
 
     @_writes
     def run_rules(self, rules: list | None = None, *, dry_run: bool = False,
-                  progress: Progress | None = None) -> "automation.RulesReport":
+                  progress: Progress | None = None, as_team: bool = False) -> "automation.RulesReport":
         """Apply the automation rules (the configured file by default); see ``automation``.
 
         ``progress(rules done, rules)`` is called after each rule and between chunks of a
-        big one; if it raises, nothing is written.
+        big one; if it raises, nothing is written. ``as_team``: the team server's scheduled
+        run, which creates the tags the rules need as an admin's run does.
         """
         from wtui.book import automation
 
         return automation.run(self, automation.load(self) if rules is None else rules, dry_run=dry_run,
-                              progress=progress)
+                              progress=progress, as_team=as_team)
+
+    def create_rule_tags(self, names: list[str], *, trusted: bool) -> list[str]:
+        """Create the tags rules name that the book lacks (inside the rules' batch): for an admin's
+        run, the team server's, or a dry run (``trusted``); a rep's run is refused, naming them."""
+        missing = [n for n in dict.fromkeys(names) if ops.tag_id(self.conn, n) is None]
+        if missing and not (trusted or self.is_admin()):
+            raise PermissionDenied(f"the rules need tags this book does not have yet ({', '.join(missing)}); only "
+                                   f"admins create tags: ask {', '.join(self.admins()) or 'an admin'} to run them")
+        for name in missing:
+            self._new_tag(name, reason="rules: a tag the rules name")
+        return missing
+
+    def event_span(self) -> tuple[int, int]:
+        """The interactions event rules have not acted on here yet: (after this row, up to that one)."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = 'rules.events_through'").fetchone()
+        top = self.conn.execute("SELECT coalesce(max(id), 0) FROM interactions").fetchone()[0]
+        return (int(row[0]) if row else 0), top
+
+    def rule_events(self, kind: str, after: int, upto: int) -> list[tuple[int, datetime, str]]:
+        """Events of ``kind`` recorded after row ``after`` up to ``upto``, at most ``rules.event_window_hours``
+        old (an imported history is not news): (customer id, when in the team's zone, product)."""
+        since = db.iso(self.now() - timedelta(hours=self.cfg.rules.event_window_hours))
+        zone = reads.rep_zone(self.cfg)
+        return [(cid, datetime.fromisoformat(at).astimezone(zone), product or "") for cid, at, product in
+                self.conn.execute("SELECT customer_id, at, product FROM interactions WHERE id > ? AND id <= ? "
+                                  "AND kind = ? AND retracted = 0 AND at >= ? ORDER BY id",
+                                  (after, upto, kind, since))]
+
+    def mark_events_seen(self, upto: int) -> None:
+        """Where the next run's event rules start (this file's own mark, like the derived settings)."""
+        self._check_writable()
+        self.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('rules.events_through', ?)",
+                          (str(upto),))
 
     def _write(self, kind: str, entity: str, payload: dict[str, Any], reason: str = "") -> ops.Op:
         with self.batch():  # a lone write is a batch of one: every op has a batch id to undo by
@@ -902,6 +936,10 @@ class Book:
     def create_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
                    reason: str = "") -> None:
         self.require_admin("create tags")
+        self._new_tag(name, dimension, color, description, reason)
+
+    def _new_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
+                 reason: str = "") -> None:
         limit = self.cfg.tags.max_length
         if not name or len(name) > limit or any(ch.isspace() or not ch.isprintable() for ch in name):
             raise BadInput(f"tag {name!r}: 1-{limit} printable characters, no spaces (Dimension-Value)")
@@ -1107,6 +1145,11 @@ class Book:
         fresh = [o for o in orders if o.key not in held]
         if dry_run or not fresh:
             return len(fresh), len(orders) - len(fresh), ""
+        # In the customers' row order: each customer's orders land in one chunk (their verdict is
+        # recomputed once, not at every commit point), and the pages written are near one another.
+        row = dict(db.select_in(self.conn, "SELECT uid, id FROM customers WHERE uid IN (%s)",
+                                sorted({o.customer for o in fresh})))
+        fresh.sort(key=lambda o: row.get(o.customer, 0))
         size = self.cfg.imports.batch_rows
         with self.batch(reason) as batch_id:
             for start in range(0, len(fresh), size):

@@ -33,6 +33,9 @@ def describe(kind: str, payload: dict) -> str:
             amount = payload.get("amount") or 0
             return (f"purchase of {amount:,.2f}" if amount else "purchase (amount not given)") + (
                 f" ({payload['text']})" if payload.get("text") else "")
+        if what in ("complaint", "resolved"):
+            said = f": {payload['text']}" if payload.get("text") else ""
+            return ("complaint opened" if what == "complaint" else "complaint resolved") + said
         return f"recorded {what}"
     if kind in ("interaction.retract", "note.retract"):
         return "took back " + ("a contact or record" if kind.startswith("interaction") else "a note")

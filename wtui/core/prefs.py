@@ -12,7 +12,10 @@ frequency is ``Max N/day|week|month`` or ``Passive``.
 
 ``format_note(parse_note(s)) == s`` for every canonical ``s``; other spellings
 (``mon-fri 09:00-18:00``, ``prefers Voice``) parse to the same note and format
-canonically.
+canonically. A note written in Russian, Italian, Chinese or Arabic
+(``Г-н Ван | Только текст | Пн-Пт 9-18 | Макс 2 в неделю``, ``王先生 | 只发文字 |
+周一-周五 9-18 | 每周最多2次``; the words are in ``prefs_words``) keeps its language:
+it formats back in the words it was written in.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from wtui.core import prefs_words as words
 from wtui.errors import PreferenceError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -70,6 +74,7 @@ class Preference:
     preset: str = ""  # one of PRESETS or "" (then ``windows`` were typed)
     windows: tuple[Window, ...] = field(default=())
     frequency: Frequency | None = None
+    language: str = "en"  # the words it was written in: en, or one of prefs_words.LANGUAGES
 
 
 # --------------------------------------------------------------------------
@@ -81,39 +86,49 @@ def format_minutes(minutes: int) -> str:
     return f"{h}" if m == 0 else f"{h}:{m:02d}"
 
 
-def format_days(days: tuple[DayRange, ...]) -> str:
+def format_days(days: tuple[DayRange, ...], language: str = "en") -> str:
+    w = words.LANGUAGES.get(language)
+    names, every = (w.days, w.daily) if w else (DAYS, EVERY_DAY)
     if not days:
-        return EVERY_DAY
+        return every
     parts = []
     for r in days:
-        parts.append(DAYS[r.first] if r.first == r.last else f"{DAYS[r.first]}-{DAYS[r.last]}")
+        parts.append(names[r.first] if r.first == r.last else f"{names[r.first]}-{names[r.last]}")
     return ",".join(parts)
 
 
-def format_window(w: Window) -> str:
-    return f"{format_days(w.days)} {format_minutes(w.start)}-{format_minutes(w.end)}"
+def format_window(w: Window, language: str = "en") -> str:
+    return f"{format_days(w.days, language)} {format_minutes(w.start)}-{format_minutes(w.end)}"
 
 
-def format_time(pref: Preference) -> str:
+def format_time(pref: Preference, language: str = "en") -> str:
+    """The time part (in English unless ``language`` is given: the book's time column is English)."""
+    w = words.LANGUAGES.get(language)
     if pref.preset:
-        return pref.preset
-    return ", ".join(format_window(w) for w in pref.windows)
+        return w.presets[pref.preset] if w else pref.preset
+    return ", ".join(format_window(x, language) for x in pref.windows)
 
 
-def format_frequency(freq: Frequency) -> str:
+def format_frequency(freq: Frequency, language: str = "en") -> str:
+    w = words.LANGUAGES.get(language)
+    if w:
+        return w.passive if freq.passive else w.format_limit(freq.count, freq.period)
     return "Passive" if freq.passive else f"Max {freq.count}/{freq.period}"
 
 
 def format_note(pref: Preference) -> str:
+    """The note in its canonical form, in the words it was written in."""
+    lang = pref.language
+    w = words.LANGUAGES.get(lang)
     parts = []
     if pref.name:
         parts.append(pref.name)
     if pref.format:
-        parts.append(f"Prefers {pref.format}")
+        parts.append(w.formats[pref.format] if w else f"Prefers {pref.format}")
     if pref.preset or pref.windows:
-        parts.append(format_time(pref))
+        parts.append(format_time(pref, lang))
     if pref.frequency is not None:
-        parts.append(format_frequency(pref.frequency))
+        parts.append(format_frequency(pref.frequency, lang))
     return " | ".join(parts)
 
 
@@ -160,16 +175,25 @@ def _dashes(text: str) -> str:
 
 
 def _parse_day(token: str) -> int:
-    """Mon, Tue... or any longer start of the day's name (Tues, Thurs, Saturday); Weds too."""
+    """Mon, Tue... or any longer start of the day's name (Tues, Thurs, Saturday); Weds too; or a day
+    in one of the team's other languages (Пн, lunedì, 周一, الاثنين)."""
     key = token.strip().lower()
     for i, full in enumerate(_FULL_DAYS):
         if len(key) >= 3 and full.startswith(key) or key == "weds" and i == 2:
             return i
+    other = words.day(token)
+    if other is not None:
+        return other[0]
     raise ValueError(f"{token.strip()!r} is not a day (Mon, Tue, ... Sun)")
 
 
+# Chinese writes a range of days with 至 or 到 and a list with 、; Arabic lists with its own comma.
+_DAY_MARKS = str.maketrans({"至": "-", "到": "-", "~": "-", "、": ",", "،": ","})
+
+
 def _parse_days(text: str) -> tuple[DayRange, ...]:
-    if text.strip().lower() in _EVERY_DAY:
+    text = text.translate(_DAY_MARKS)
+    if text.strip().lower() in _EVERY_DAY or words.daily(text):
         return ()
     ranges = []
     for piece in text.split(","):
@@ -184,8 +208,11 @@ def _parse_days(text: str) -> tuple[DayRange, ...]:
 
 def parse_window(text: str) -> Window:
     """``Mon-Fri 9-18`` (days, a space, hours)."""
-    text = _dashes(text)
+    text = _dashes(words.digits(text))
     days_text, _, span_text = text.rpartition(" ")
+    if not days_text:  # 周一至周五9-18: Chinese leaves out the space
+        glued = re.fullmatch(r"(\D*[^\d\s-])(\d[\d:]*-\d[\d:]*)", text)
+        days_text, span_text = glued.groups() if glued else ("", text)
     if not days_text:
         raise ValueError(f"{text!r} needs days and hours, like Mon-Fri 9-18")
     days = _parse_days(days_text.replace(" ", ""))
@@ -204,7 +231,22 @@ def _parse_time(text: str) -> tuple[str, tuple[Window, ...]]:
     for preset in PRESETS:
         if text.strip().lower() == preset.lower():
             return preset, ()
-    return "", parse_windows(text)
+    return "", parse_windows(words.digits(text).translate(_DAY_MARKS))
+
+
+def _time_language(text: str) -> str:
+    """The language of a time part's day words ("en" when they are English)."""
+    plain = _dashes(words.digits(text)).translate(_DAY_MARKS)
+    for chunk in _WINDOW_SEP.split(plain):
+        days = re.sub(r"\d[\d:]*(?:-\d[\d:]*)?", " ", chunk).strip()
+        lang = words.daily(days)
+        if lang:
+            return lang
+        for token in re.split(r"[\s,\-]+", days):
+            got = words.day(token) if token else None
+            if got:
+                return got[1]
+    return "en"
 
 
 def _parse_frequency(text: str) -> Frequency | None:
@@ -252,6 +294,7 @@ def parse_note(text: str) -> Preference:
     windows: tuple[Window, ...] = ()
     freq: Frequency | None = None
     seen: dict[str, str] = {}  # kind -> the part that said it
+    langs: list[str] = []  # the language of each part that has words of one, in order
 
     def once(kind: str, part: str) -> None:
         if kind in seen:
@@ -259,14 +302,37 @@ def parse_note(text: str) -> Preference:
         seen[kind] = part
 
     for n, part in enumerate(parts, 1):
+        said = words.phrase(part)
+        if said is not None:
+            kind, value, lang = said
+            once({"format": "format", "preset": "time", "passive": "limit"}[kind], part)
+            langs.append(lang)
+            if kind == "format":
+                fmt = value
+            elif kind == "preset":
+                preset, windows = value, ()
+            else:
+                freq = Frequency(0, "", passive=True)
+            continue
+        capped = words.limit(part)
+        if capped is not None:
+            count, period, lang = capped
+            once("limit", part)
+            if count < 1:
+                raise PreferenceError(f"{part!r}: the limit must be at least 1")
+            langs.append(lang)
+            freq = Frequency(count, period)
+            continue
         got_fmt = _parse_format(part)
         if got_fmt is not None:
             once("format", part)
+            langs.append("en")
             fmt = got_fmt
             continue
         got_freq = _parse_frequency(part)
         if got_freq is not None:
             once("limit", part)
+            langs.append("en")
             freq = got_freq
             continue
         try:
@@ -281,8 +347,10 @@ def parse_note(text: str) -> Preference:
                 f"{part!r} is not a format, a time or a limit (only the first part may be a name): a note reads "
                 "like 'Mr. Wang | Prefers text | Mon-Fri 9-18 | Max 2/week'") from None
         once("time", part)
+        langs.append("en" if got_preset else _time_language(part))
         preset, windows = got_preset, got_windows
-    return Preference(name=name, format=fmt, preset=preset, windows=windows, frequency=freq)
+    return Preference(name=name, format=fmt, preset=preset, windows=windows, frequency=freq,
+                      language=langs[0] if langs else "en")
 
 
 def _second(kind: str, first: str, again: str, parts: list[str]) -> str:

@@ -65,7 +65,7 @@ def _run_rules(book: Book, stamp: Path, now: datetime):
     """On the book's thread: the rules' ops carry their own actor, then the server's is back."""
     before, book.actor = book.actor, RULES_ACTOR
     try:
-        report = book.run_rules()
+        report = book.run_rules(as_team=True)
     finally:
         book.actor = before
     _stamp(stamp, now)

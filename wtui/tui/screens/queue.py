@@ -1005,9 +1005,11 @@ def _tag_words(add, remove, who: str) -> str:
 def _rules_text(book: Book, report) -> tuple[Text, int]:
     """The dry run as the preview shows it: each rule, what it matches, a few of the changes."""
     text = Text()
+    if report.new_tags:
+        text.append(f"creates tag(s): {visible(', '.join(report.new_tags))}\n", style="bold")
     for rule in report.summary(book, samples=5):
         text.append(visible(rule.name), style="bold")
-        text.append(f"  when {visible(rule.when)} -> {visible(rule.actions)}\n", style="dim")
+        text.append(f"  {visible(rule.when)} -> {visible(rule.actions)}\n", style="dim")
         text.append(f"  {rule.matched:,} match, {rule.changed:,} would change\n")
         for sample in rule.samples:
             text.append("    ")
