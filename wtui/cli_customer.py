@@ -61,7 +61,7 @@ def add_parsers(sub) -> None:
     lg.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
     lg.add_argument("--json", action="store_true", help="JSON, one object a line")
     t = sub.add_parser("tags", help="the book's tags: list them; admins create, recolour, describe, archive, "
-                                    "merge and rename them")
+                                    "merge, rename and delete them")
     ts = t.add_subparsers(dest="tags_action", metavar="ACTION", required=True)
     tl = ts.add_parser("list", help="every tag with its dimension, colour and how many customers have it")
     tl.add_argument("--archived", action="store_true", help="archived tags too")
@@ -84,7 +84,9 @@ def add_parsers(sub) -> None:
     tr = ts.add_parser("rename", help="a merge into a new name (made like the old tag)")
     tr.add_argument("source", metavar="OLD")
     tr.add_argument("into", metavar="NEW")
-    for x in (tc, tm, tr):
+    td = ts.add_parser("delete", help="take a tag off every customer and archive it (one batch, one undo)")
+    td.add_argument("name")
+    for x in (tc, tm, tr, td):
         x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     sg = sub.add_parser("segment", help="saved queries: list, save, delete")
     ss = sg.add_subparsers(dest="segment_action", metavar="ACTION", required=True)
@@ -278,12 +280,14 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                         say(f"{t['name']:<28} {t.get('dimension') or '':<12} {t.get('color') or '':<8} "
                             f"{t.get('customers', 0) or 0:>7,}" + ("  (archived)" if t.get("archived") else ""))
                 return 0
-            if act in ("create", "merge", "rename") and args.dry_run:
+            if act in ("create", "merge", "rename", "delete") and args.dry_run:
                 with book.rehearsal():
                     words = _tag_change(book, args)
                 say(f"dry run, nothing written: {words}")
                 return 0
             say(_tag_change(book, args))
+            if act in ("merge", "rename", "delete"):
+                say(f"one batch: wtui undo {book.last_batch()}")
         return 0
 
     def cmd_segment(args, cfg) -> int:
@@ -327,6 +331,9 @@ def _tag_change(book, args) -> str:
     if act in ("archive", "unarchive"):
         book.set_tag(args.name, archived=act == "archive")
         return f"{act}d tag {args.name}"
+    if act == "delete":
+        gone = book.delete_tag(args.name)
+        return f"deleted tag {args.name}: taken off {gone:,} customer(s) and archived"
     if act == "rename" and args.into.lower() in (n.lower() for n in book.tag_names(archived=True)):
         raise BadInput(f"tag {args.into} exists: `wtui tags merge {args.source} {args.into}` moves customers into it")
     if act == "merge" and args.into.lower() not in (n.lower() for n in book.tag_names(archived=True)):

@@ -187,6 +187,30 @@ def test_tags_rename_moves_every_customer_in_one_batch_and_archives_the_old_name
         assert code == 2 and words in err and ops(book) == before
 
 
+def test_undo_of_a_rename_brings_the_old_tag_back_unarchived_and_delete_is_one_undo(book, cfg, capsys):
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])
+        b.create_tag("Interest-Beauty", dimension="Interest")
+        b.add_tag(b.find(LEA), "Interest-Beauty")
+    run(capsys, "--db", str(book), "tags", "rename", "Interest-Beauty", "Interest-Cosmetics")
+    code, out, _ = run(capsys, "--db", str(book), "undo")
+    assert code == 0 and "changed by someone" not in out
+    with Book.open(book, cfg, readonly=True) as b:
+        assert "Interest-Beauty" in b.tag_names() and b.tags_of(b.find(LEA)) == ["Interest-Beauty"]
+    before = ops(book)
+    code, out, _ = run(capsys, "--db", str(book), "tags", "delete", "Interest-Beauty", "--dry-run")
+    assert code == 0 and "taken off 1 customer(s)" in out and ops(book) == before
+    code, out, _ = run(capsys, "--db", str(book), "tags", "delete", "Interest-Beauty")
+    assert code == 0 and "one batch: wtui undo " in out
+    with Book.open(book, cfg, readonly=True) as b:
+        assert "Interest-Beauty" not in b.tag_names() and b.tags_of(b.find(LEA)) == []
+    run(capsys, "--db", str(book), "undo", out.rsplit(" ", 1)[1].strip())
+    with Book.open(book, cfg, readonly=True) as b:
+        assert "Interest-Beauty" in b.tag_names() and b.tags_of(b.find(LEA)) == ["Interest-Beauty"]
+    code, _, err = run(capsys, "--db", str(book), "tags", "delete", "Interest-Nope")
+    assert code != 0 and "unknown tag 'Interest-Nope'" in err
+
+
 def test_tags_are_changed_by_admins_only(book, capsys):
     before = ops(book)
     code, _, err = run(capsys, "--db", str(book), "tags", "archive", "Stage-Quoted")

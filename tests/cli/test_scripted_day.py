@@ -19,7 +19,8 @@ def payload(*messages: tuple[str, str, int, str]) -> str:
     """A WhatsApp Cloud API delivery of text messages: (wa_id, id, unix time, body)."""
     return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{
         "field": "messages", "value": {
-            "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550000000", "phone_number_id": "1"},
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550000000", "phone_number_id": "1"},
             "contacts": [{"profile": {"name": "x"}, "wa_id": w} for w, *_ in messages],
             "messages": [{"from": w, "id": i, "timestamp": str(t), "type": "text", "text": {"body": body}}
                          for w, i, t, body in messages]}}]}]})

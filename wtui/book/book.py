@@ -443,7 +443,7 @@ class Book:
                 fresh = []
                 for op, inverse in zip(batch, undo_ops.inverses(self.conn, batch), strict=True):
                     if inverse is None:
-                        skipped += 1
+                        skipped += op.kind not in undo_ops.KEPT  # a creation stays: not "changed since"
                         continue
                     kind, entity, payload = inverse
                     why = reason or f"undo: {op.reason or op.kind}"
@@ -958,7 +958,28 @@ class Book:
         if unknown:
             raise BadInput(f"a tag has no {', '.join(sorted(unknown))} (only {', '.join(sorted(ops.TAG_FIELDS))})")
         tag = self._tag(name)
-        self._write("tag.set", f"tag:{tag}", {"name": tag, "fields": fields}, reason)
+        row = self.conn.execute("SELECT dimension, color, description, archived FROM tags WHERE name = ?",
+                                (tag,)).fetchone()
+        was = dict(zip(("dimension", "color", "description", "archived"), row, strict=True))
+        was["archived"] = bool(was["archived"])
+        # What it was, so an undo (of a merge, an archive) can put it back.
+        self._write("tag.set", f"tag:{tag}", {"name": tag, "fields": fields, "old": {f: was[f] for f in fields}},
+                    reason)
+
+    @_writes
+    def delete_tag(self, name: str, reason: str = "", progress: Progress | None = None) -> int:
+        """Take a tag off every customer who has it and archive it: one batch (one undo). The tag stays in
+        the log, archived, so the change log still reads and an undo brings everything back. Returns
+        how many customers lost it."""
+        self.require_admin("delete tags")
+        tag = self._tag(name)
+        with self.batch(reason or f"tag {tag} deleted"):
+            ids = [cid for (cid,) in self.conn.execute(
+                "SELECT customer_id FROM customer_tags WHERE tag_id = ? AND present = 1 ORDER BY customer_id",
+                (ops.tag_id(self.conn, tag),))]
+            self.bulk(ids, remove=(tag,), reason=reason or f"tag {tag} deleted", progress=progress)
+            self.set_tag(tag, reason or "deleted", archived=True)
+        return len(ids)
 
     @_writes
     def merge_tag(self, source: str, into: str, reason: str = "", progress: Progress | None = None) -> int:

@@ -38,6 +38,11 @@ def tag_present(conn: sqlite3.Connection, cid: int, name: str) -> bool:
     return bool(row and row[0])
 
 
+# What an undo leaves as it is: creations (a customer, a tag, a link) and the team's settings.
+KEPT = frozenset({"customer.create", "customers.import", "tag.create", "link.create", "settings.set", "segment.set",
+                  "book.seed"})
+
+
 def inverse(conn: sqlite3.Connection, op: Op) -> tuple[str, str, dict[str, Any]] | None:
     """(kind, entity, payload) of the op that takes ``op`` back, or None when it cannot."""
     return inverses(conn, [op])[0]
@@ -82,6 +87,14 @@ def inverses(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[str, str, 
                 return None
             return "customer.set", op.entity, {"uid": p["uid"], "fields": fields,
                                                "old": {f: p["fields"][f] for f in fields}, "reverts": clock(op)}
+        if op.kind == "tag.set" and p.get("old"):  # a tag's look or archiving (older ops kept no "old")
+            entity = "tag:" + p["name"].lower()
+            fields = {f: v for f, v in p["old"].items() if conn.execute(
+                "SELECT hlc FROM field_clocks WHERE entity = ? AND field = ?", (entity, f)).fetchone() == (clock(op),)}
+            if not fields:
+                return None
+            return "tag.set", op.entity, {"name": p["name"], "fields": fields,
+                                          "old": {f: p["fields"][f] for f in fields}, "reverts": clock(op)}
         if op.kind == "interaction.add":
             return "interaction.retract", op.entity, {"uid": p["uid"], "customer": p["customer"]}
         if op.kind == "note.add":
