@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check: validate; run: apply (--dry-run: preview); init: write the shipped rules to rules.path")
     r.add_argument("--dry-run", action="store_true", help="with run: show what would change, change nothing")
     r.add_argument("--file", metavar="PATH", help="a rules file other than the configured one")
+    r.add_argument("--events", action="store_true",
+                   help="with run: the event rules only (on = ...): what a cron line every few minutes runs")
 
     y = sub.add_parser("sync", help="exchange changes both ways with another book file (a laptop copy and the "
                                     "team file), or with the team server (--remote)")
@@ -557,6 +559,8 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
             say(f"wrote the shipped rules to {path}")
             return 0
         rules = automation.load(book, path)
+        if args.events:
+            rules = [rule for rule in rules if rule.on]
         if args.action == "check":
             for rule in rules:
                 say(f"ok  {rule.name}: {rule.condition()} -> {rule.actions()}")

@@ -258,6 +258,8 @@ def test_rules_check_and_dry_run(book_path):
     assert "ok  order placed: on purchase -> +Bought-<yyyy-mm>-<product>, -Cart-Abandoned" in out
     dry = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--dry-run").stdout
     assert "dormant after 30 days:" in dry and "dry run: nothing written" in dry
+    events = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--events", "--dry-run").stdout
+    assert "order placed:" in events and "dormant after 30 days" not in events
 
 
 def test_only_an_admin_writes_the_team_rules_file(tmp_path, book_path):

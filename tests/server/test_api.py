@@ -249,6 +249,27 @@ def test_the_server_runs_the_rules_once_for_the_team_at_its_times(team, server_c
     assert rule_batches() == first
 
 
+def test_the_server_runs_the_event_rules_every_few_minutes(team, server_cfg):
+    path, _ = team
+    cfg = replace(server_cfg, server=replace(server_cfg.server, rules_at=[], event_rules_minutes=0.005))
+    with Book.open(path, cfg, actor="ana") as book:  # an order the webhook or a rep recorded just now
+        uid = book.uids_of(book.all_ids()[:1])[0]
+        book.record(uid, "purchase", amount=20, product="Serum")
+
+    def tagged() -> list[str]:
+        with Book.open(path, cfg, readonly=True) as book:
+            return [r[0] for r in book.conn.execute(
+                "SELECT DISTINCT payload ->> 'tag' FROM ops WHERE actor = 'wtui-rules' AND kind = 'tag.add'")]
+
+    with TestClient(make_app(path, cfg)) as client:
+        for _ in range(300):
+            if tagged():
+                break
+            client.get("/health")
+            time.sleep(0.05)
+    assert len(tagged()) == 1 and tagged()[0].startswith("Bought-") and tagged()[0].endswith("-Serum")
+
+
 def test_a_link_opened_again_from_one_address_soon_after_is_one_open(api, server_cfg):
     client, tokens, path = api
     with Book.open(path, server_cfg, actor="boss") as book:

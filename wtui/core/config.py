@@ -358,6 +358,7 @@ class ServerCfg:
     webhook_verify_token: str
     rules_at: list[str]
     timezone: str
+    event_rules_minutes: float  # the event rules (on = "...") run this often; 0 = only with the rules at rules_at
 
 
 @dataclass(frozen=True)

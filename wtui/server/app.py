@@ -41,7 +41,7 @@ from wtui.errors import BadInput, BookBusy, PermissionDenied, WtuiError
 from wtui.io import webhook
 from wtui.server.host import BookHost
 from wtui.server.openapi import document
-from wtui.server.scheduled import RulesSchedule
+from wtui.server.scheduled import EventRules, RulesSchedule
 
 access_log = logging.getLogger("wtui.access")
 log = logging.getLogger("wtui.serve")
@@ -288,8 +288,10 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         await host.open()
         await drain_inbox()  # what came in before a crash
         rules = asyncio.create_task(RulesSchedule(host, cfg, book_path).run_forever())
+        events = asyncio.create_task(EventRules(host, cfg).run_forever())
         yield
         rules.cancel()  # a run under way finishes on the book's thread; close() waits for it
+        events.cancel()
         await host.close()
 
     async def problem(request: Request, exc: Exception) -> Response:

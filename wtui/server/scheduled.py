@@ -61,6 +61,44 @@ class RulesSchedule:
             _stamp(self.stamp, now)
 
 
+class EventRules:
+    """The event rules alone (``on = "purchase"``...), every ``server.event_rules_minutes``: an order is
+    tagged within minutes (playbook §8), not at the next of the day's ``rules_at``. Cheap when nothing
+    happened: each rule reads the interactions past the last run's mark."""
+
+    def __init__(self, host: BookHost, cfg: Config) -> None:
+        self.host, self.every = host, cfg.server.event_rules_minutes * 60
+
+    async def run_forever(self) -> None:
+        while self.every > 0:
+            await asyncio.sleep(self.every)
+            try:
+                report = await self.host.call(run_event_rules)
+            except WtuiError as exc:
+                log.error("event rules not run: %s", exc)
+                continue
+            except Exception:  # noqa: BLE001 - logged; the next turn tries again
+                log.exception("event rules not run")
+                continue
+            if report is not None and report.changed:
+                log.info("event rules: %d customer(s) changed (batch %s)", report.changed, report.batch)
+                self.host.announce()
+
+
+def run_event_rules(book: Book):
+    """On the book's thread: the rules file's event rules, as the team's (None when it has none)."""
+    from wtui.book import automation
+
+    rules = [r for r in automation.load(book) if r.on]
+    if not rules:
+        return None
+    before, book.actor = book.actor, RULES_ACTOR
+    try:
+        return book.run_rules(rules, as_team=True)
+    finally:
+        book.actor = before
+
+
 def _run_rules(book: Book, stamp: Path, now: datetime):
     """On the book's thread: the rules' ops carry their own actor, then the server's is back."""
     before, book.actor = book.actor, RULES_ACTOR
