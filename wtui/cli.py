@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("explain", help="why a customer sits where they sit in the queue (like `task info`)")
     x.add_argument("customer", help="their phone number in any form, or their uid")
+    x.add_argument("--json", action="store_true", help="one JSON object: name, phone and each line")
 
     lk = sub.add_parser("link", help="a tracked link for a customer: the team server records each open "
                                      "(it feeds the colour rules), then sends them on")
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check: validate; run: apply (--dry-run: preview); init: write the shipped rules to rules.path")
     r.add_argument("--dry-run", action="store_true", help="with run: show what would change, change nothing")
     r.add_argument("--file", metavar="PATH", help="a rules file other than the configured one")
+    r.add_argument("--json", action="store_true", help="the report (check: the rules) as one JSON object")
     r.add_argument("--events", action="store_true",
                    help="with run: the event rules only (on = ...): what a cron line every few minutes runs")
 
@@ -374,8 +376,14 @@ def cmd_explain(args: argparse.Namespace, cfg) -> int:
 
     with open_book(args, cfg) as book:
         card = book.card(book.find(args.customer))
-        print(f"{visible(card.name)}  {card.phone}")
         lines = book.explain(card.uid)
+        if args.json:
+            from wtui.core.text import json_text
+
+            print(json_text({"uid": card.uid, "name": card.name, "phone": card.phone,
+                             "lines": {line.label: line.value for line in lines}}, indent=None))
+            return 0
+        print(f"{visible(card.name)}  {card.phone}")
         width = max(len(line.label) for line in lines)
         for line in lines:
             print(f"  {line.label:<{width}}  {visible(line.value)}")
@@ -561,6 +569,13 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
         rules = automation.load(book, path)
         if args.events:
             rules = [rule for rule in rules if rule.on]
+        if args.json and args.action == "check":
+            from wtui.core.text import json_text
+
+            print(json_text({"file": str(path), "rules": [
+                {"name": r.name, "on": r.on, "when": r.when_text, "actions": r.actions(), "new_tags": list(r.new_tags)}
+                for r in rules]}, indent=None))
+            return 0
         if args.action == "check":
             for rule in rules:
                 say(f"ok  {rule.name}: {rule.condition()} -> {rule.actions()}")
@@ -570,6 +585,15 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
                 say(f"the first run creates the tags the book lacks: {', '.join(new)} (an admin's run)")
             return 0
         report = book.run_rules(rules, dry_run=args.dry_run)
+        if args.json:
+            from dataclasses import asdict
+
+            from wtui.core.text import json_text
+
+            print(json_text({"dry_run": report.dry_run, "batch": report.batch, "changed": report.changed,
+                             "new_tags": report.new_tags, "rules": [asdict(r) for r in report.summary(book, 20)]},
+                            indent=None))
+            return 0
         print_rules_report(book, report)
     return 0
 

@@ -90,7 +90,8 @@ def add_parsers(sub) -> None:
         x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     sg = sub.add_parser("segment", help="saved queries: list, save, delete")
     ss = sg.add_subparsers(dest="segment_action", metavar="ACTION", required=True)
-    ss.add_parser("list", help="every saved segment and its query")
+    ss.add_parser("list", help="every saved segment and its query").add_argument(
+        "--json", action="store_true", help="JSON, one object a line")
     sv = ss.add_parser("save", help="name a query (docs/QUERIES.md)")
     sv.add_argument("name")
     sv.add_argument("query")
@@ -294,8 +295,13 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         with open_book(args, cfg) as book:
             act = args.segment_action
             if act == "list":
+                from wtui.core.text import json_text
+
                 for name, expr in book.segments():
-                    say(f"{name}: {expr}")
+                    if args.json:
+                        print(json_text({"name": name, "query": expr}, indent=None))
+                    else:
+                        say(f"{name}: {expr}")
                 return 0
             known = dict(book.segments())
             if act == "delete":

@@ -269,3 +269,15 @@ def test_a_complaint_opened_and_resolved_and_the_rules_tag_them(book, cfg, capsy
     assert [name for _, name, _ in card(book, cfg).tags] == ["Complaint-Resolved"]
     code, out, _ = run(capsys, "--db", str(book), "log", LEA, "--limit", "3")
     assert "complaint resolved: sent a new one" in out
+
+
+def test_commands_that_print_data_speak_json(book, capsys):
+    run(capsys, "--db", str(book), "segment", "save", "hot", "intent = high")
+    for argv in (("segment", "list", "--json"), ("explain", LEA, "--json"), ("rules", "check", "--json"),
+                 ("rules", "run", "--dry-run", "--json"), ("tags", "list", "--json"), ("log", "--json")):
+        code, out, _ = run(capsys, "--db", str(book), *argv)
+        assert code == 0 and out.strip(), argv
+        parsed = [json.loads(line) for line in out.strip().splitlines()]
+        assert all(isinstance(p, dict) for p in parsed), argv
+    code, out, _ = run(capsys, "--db", str(book), "explain", LEA, "--json")
+    assert json.loads(out)["phone"] == LEA and "colour" in json.loads(out)["lines"]
