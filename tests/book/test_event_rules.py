@@ -190,3 +190,18 @@ def test_template_dates_are_the_teams(book, monkeypatch):
     book.record(a, "purchase", datetime(2026, 11, 30, 20, tzinfo=UTC), amount=5, product="Tea")
     book.run_rules(rules(book, ORDER))
     assert book.tags_of(a) == ["Bought-2026-12-Tea"]
+
+
+def test_a_wednesday_evening_reader_is_found_by_habit_and_tagged_by_the_shipped_rules(book):
+    from zoneinfo import ZoneInfo
+
+    a, b, _ = uids(book)
+    book.set_field(a, "tz_override", "Europe/Berlin")
+    wednesday = datetime(2026, 11, 18, 21, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    for week in range(book.cfg.activity.habit_reads):
+        book.record(a, "read", (wednesday - timedelta(weeks=week)).astimezone(UTC))
+        book.record(b, "read", (wednesday - timedelta(weeks=week, hours=5)).astimezone(UTC))  # afternoons
+    assert book.card(a).habit == "wed-evening" and book.card(b).habit == ""
+    assert book.uids_of(book.select("habit = wed-evening")) == [a]
+    book.run_rules()
+    assert "Active-WedEvening" in book.tags_of(a) and "Active-WedEvening" not in book.tags_of(b)

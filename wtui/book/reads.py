@@ -321,13 +321,14 @@ class Card:
     notes: tuple[tuple[datetime, str, str], ...]  # (at, author, text)
     consent_at: datetime | None = None  # when consent last changed, and where that came from
     consent_source: str = ""
+    habit: str = ""  # a reading habit: "wed-evening" (traits.reading_habit)
 
 
 def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
     row = conn.execute(
         """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.tz_override, c.tz), c.region, c.owner, c.consent, c.color,
                   c.reason, c.due_at, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, p.note,
-                  c.consent_at, c.consent_source
+                  c.consent_at, c.consent_source, c.habit
            FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.uid = ?""", (uid,)).fetchone()
     if row is None:
         return None
@@ -340,10 +341,11 @@ def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
             "SELECT at, kind, text FROM interactions WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
             (cid, recent)))
     (_, uid, name, phone, tz, region, owner, consent, color, reason, due, intent, interest, activity, lifecycle,
-     spend, rfm, note, consent_at, consent_source) = row
+     spend, rfm, note, consent_at, consent_source, habit) = row
     return Card(uid, name, phone, tz or "UTC", region or "", owner or "", bool(consent), color or "", reason or "",
                 parse_iso(due), intent or "", interest or "", activity or "", lifecycle or "", spend or "", rfm or "",
-                note or "", tags, events, notes(conn, cid, recent), parse_iso(consent_at), consent_source or "")
+                note or "", tags, events, notes(conn, cid, recent), parse_iso(consent_at), consent_source or "",
+                habit or "")
 
 
 def notes(conn: sqlite3.Connection, cid: int, limit: int = -1) -> tuple[tuple[datetime, str, str], ...]:

@@ -84,7 +84,8 @@ class CustomerPanel(VerticalScroll):
         preference = safe(c.preference) if c.preference else Text("none recorded", style="italic")
         lines.append(Text("Preference: ") + preference)
         traits = (f"intent {c.intent or '-'} · interest {c.interest or '-'} · activity {c.activity or '-'} · "
-                  f"lifecycle {c.lifecycle or '-'} · spend {c.spend_tier or '-'} · RFM {c.rfm or '-'}")
+                  f"lifecycle {c.lifecycle or '-'} · spend {c.spend_tier or '-'} · RFM {c.rfm or '-'}"
+                  + (f" · reads {c.habit.split('-')[0].capitalize()} evenings" if c.habit else ""))
         lines.append(Text(traits))
         sections = [lines]
         head.update(Group(*lines))
