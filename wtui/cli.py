@@ -257,8 +257,27 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
         path = default_book_path(cfg)
         create = True  # a rep's first run starts an empty book at the default place
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with Book.open(path, cfg, clock=clock, create=create) as b:
+    with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing()) as b:
         yield b
+
+
+def _recomputing():
+    """What a long first open says on standard error: every verdict recomputed after a change of wtui
+    or of the team's settings (~30 s on a 100k book)."""
+    if not sys.stderr.isatty():
+        return None
+    said = []
+
+    def progress(done: int, total: int) -> None:
+        if total < 10_000:
+            return
+        if not said:
+            said.append(True)
+            print("wtui: wtui or the team's settings changed: every customer's colour is recomputed once",
+                  file=sys.stderr)
+        print(f"\r  {done:,} of {total:,} customers", end="\n" if done == total else "", file=sys.stderr,
+              flush=True)
+    return progress
 
 
 def replica_path(url: str) -> Path:

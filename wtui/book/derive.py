@@ -11,6 +11,7 @@ A config change (fingerprint in settings) or a new book recomputes all in bulk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -159,10 +160,49 @@ def stale(conn: sqlite3.Connection, now: datetime) -> list[int]:
         "SELECT id FROM customers WHERE next_change_at <= ?", (iso(now),))]
 
 
-def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config) -> int:
-    """Recompute every verdict, RFM quintiles included (new book, new config)."""
-    ids = [r[0] for r in conn.execute("SELECT id FROM customers")]
-    return store_all(conn, load_facts(conn, ids, cfg), now, cfg)
+ALL_CHUNK = 5000  # customers a transaction when a whole book is recomputed
+_BUYERS = """SELECT max(at), count(*), sum(coalesce(amount, 0)) FROM interactions
+    WHERE kind = 'purchase' AND retracted = 0 GROUP BY customer_id"""
+
+
+def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config, *, write: Callable | None = None,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute every verdict, RFM quintiles included (new book, new config).
+
+    The quintiles come first, from the purchases alone (one GROUP BY); then the customers go
+    ``ALL_CHUNK`` at a time, each chunk in a transaction of its own when ``write`` (a context
+    manager) is given, its place kept in ``derived.partial``: a 100k book takes ~30 s, and an
+    interrupted recompute goes on where it stopped. ``progress(done, total)`` after each chunk."""
+    write = write or contextlib.nullcontext
+    mark = json.dumps(cfg.fingerprint())
+    row = conn.execute("SELECT value FROM settings WHERE key = 'derived.partial'").fetchone()
+    done_upto = json.loads(row[0])[1] if row and json.loads(row[0])[0] == mark else 0
+    ids = [r[0] for r in conn.execute("SELECT id FROM customers WHERE id > ? ORDER BY id", (done_upto,))]
+    total = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    with write():
+        if not done_upto:
+            buyers = [((now - parse_iso(last)) / DAY, n, spent) for last, n, spent in conn.execute(_BUYERS)]
+            _store_breaks(conn, traits.rfm_breaks(buyers))
+    breaks = rfm_breaks(conn)
+    for start in range(0, len(ids), ALL_CHUNK):
+        chunk = ids[start:start + ALL_CHUNK]
+        with write():
+            conn.executemany(_UPDATE, [
+                _row(cid, f, follow_up.assess(f, now, cfg, pref), traits.rfm(f, now, breaks, cfg).value, tz, cfg)
+                for cid, f, pref, tz in load_facts(conn, chunk, cfg)])
+            conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.partial', ?)",
+                         (json.dumps([mark, chunk[-1]]),))
+        if progress:
+            progress(total - len(ids) + start + len(chunk), total)
+    with write():
+        conn.execute("DELETE FROM settings WHERE key = 'derived.partial'")
+        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)", (mark,))
+    return len(ids)
+
+
+def _store_breaks(conn: sqlite3.Connection, breaks: traits.RfmBreaks) -> None:
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.rfm_breaks', ?)",
+                 (json.dumps([breaks.recency_days, breaks.frequency, breaks.monetary]),))
 
 
 def store_all(conn: sqlite3.Connection, items: Iterable[Loaded], now: datetime, cfg: Config) -> int:
@@ -174,10 +214,7 @@ def store_all(conn: sqlite3.Connection, items: Iterable[Loaded], now: datetime, 
         if facts.last_purchase:
             buyers.append(((now - facts.last_purchase) / DAY, facts.purchase_count, facts.purchase_total))
     breaks = traits.rfm_breaks(buyers)
-    conn.execute(
-        "INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.rfm_breaks', ?)",
-        (json.dumps([breaks.recency_days, breaks.frequency, breaks.monetary]),),
-    )
+    _store_breaks(conn, breaks)
     conn.executemany(_UPDATE, [_row(cid, f, v, traits.rfm(f, now, breaks, cfg).value, tz, cfg)
                                for cid, f, v, tz in assessed])
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)",
