@@ -50,6 +50,23 @@ def test_every_op_a_book_writes_travels_and_comes_back_equal(book):
         assert wire.from_wire(json.loads(json.dumps(wire.to_wire(op)))) == op
 
 
+def test_interactions_keyed_by_what_they_came_with_travel_too(book):
+    """A chat export's lines and WhatsApp's messages keep their own ids (sender names in any script,
+    colons, dots): a replica that imported a chat must be able to push it (it was refused before)."""
+    uid = book.add_customer("+4915123456789", "Lea")
+    for ext in (f"chat:{uid}:2026-11-20T09:00:00+00:00:João Silva 王:0123456789ab", "wa:wamid.HBgNNTU=:order"):
+        book.record(uid, "in", NOW - H, text="oi", ext_id=ext)
+    book.undo(book.conn.execute("SELECT batch FROM ops ORDER BY seq DESC LIMIT 1").fetchone()[0])
+    written = [ops.Op.from_row(r) for r in book.conn.execute(ops.SELECT + " WHERE kind LIKE 'interaction.%'")]
+    assert {op.kind for op in written} == {"interaction.add", "interaction.retract"}
+    for op in written:
+        assert wire.from_wire(json.loads(json.dumps(wire.to_wire(op)))) == op
+    bad = wire.to_wire(written[0])
+    bad["payload"]["uid"] = "wa:\x1b[31mred"
+    with pytest.raises(BadInput, match="payload.uid"):
+        wire.from_wire(bad)
+
+
 def _op(book, kind):
     return next(wire.to_wire(op) for op in _every_kind(book) if op.kind == kind)
 

@@ -20,6 +20,9 @@ from wtui.errors import BadInput
 
 MAX_TEXT = 65_536  # WhatsApp's own longest message; every text of an op fits in it
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+# An interaction's id may be the one it came with (a WhatsApp message id, a chat line's key: sender
+# names in any script, times, colons): any text without controls, bounded.
+_EXT_ID = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,300}\Z")
 _E164 = re.compile(r"^\+[1-9][0-9]{5,15}$")
 _STAMP = re.compile(r"^[0-9]{13}\.[0-9]{5}\.[0-9A-Za-z_-]{1,64}$")
 _UNDO_STAMP = re.compile(r"^[0-9]{13}\.[0-9]{5}\.[0-9A-Za-z_-]{1,64}(\+[0-9]{13}\.[0-9]{5}\.[0-9A-Za-z_-]{1,64})*$")
@@ -180,7 +183,7 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
         if kind == "tag.set" and not isinstance(fields.get("archived", False), (bool, int)):
             raise BadInput(f"{where}.fields.archived: true or false")
     elif kind in ("interaction.add", "note.add"):
-        _match(p.get("uid"), _ID, f"{where}.uid")
+        _match(p.get("uid"), _EXT_ID if kind == "interaction.add" else _ID, f"{where}.uid")
         _match(p.get("customer"), _ID, f"{where}.customer")
         _when(p.get("at"), f"{where}.at")
         if kind == "note.add":
@@ -197,7 +200,7 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
                                       or value != value or abs(value) > 1e15):
                 raise BadInput(f"{where}.{name}: a number")
     elif kind in ("interaction.retract", "note.retract"):
-        _match(p.get("uid"), _ID, f"{where}.uid")
+        _match(p.get("uid"), _EXT_ID if kind == "interaction.retract" else _ID, f"{where}.uid")
     elif kind == "settings.set":
         _text(p.get("key"), f"{where}.key", 200)
         if p["key"] == "admins" and not (isinstance(p.get("value"), list)
