@@ -266,10 +266,12 @@ def _recomputing():
     or of the team's settings (~30 s on a 100k book)."""
     if not sys.stderr.isatty():
         return None
+    from wtui.book import derive
+
     said = []
 
     def progress(done: int, total: int) -> None:
-        if total < 10_000:
+        if total <= derive.ALL_CHUNK:  # one chunk: over before it is worth saying
             return
         if not said:
             said.append(True)

@@ -106,6 +106,17 @@ def test_events_recorded_after_a_run_are_the_next_runs(book):
     assert [r.matched for r in report.results] == [1, 1]
 
 
+def test_the_latest_event_decides_a_tag_two_rules_speak_of(book):
+    a, _, _ = uids(book)
+    for kind in ("complaint", "resolved", "complaint"):
+        book.record(a, kind, NOW - H, text="x")
+    book.run_rules(rules(book, COMPLAINTS))
+    assert book.tags_of(a) == ["Complaint-Open"]
+    book.record(a, "resolved", NOW, text="y")
+    book.run_rules(rules(book, COMPLAINTS))
+    assert book.tags_of(a) == ["Complaint-Resolved"]
+
+
 def test_when_narrows_an_event_rule(book):
     a, b, _ = uids(book)
     book.add_tag(b, "Cart-Abandoned")
@@ -181,6 +192,14 @@ def test_event_rules_dry_run_equals_run_and_a_second_run_does_nothing(tmp_path_f
         assert [r.changes for r in dry.results] == [r.changes for r in real.results]
         assert dry.new_tags == real.new_tags
         assert book.run_rules(rules(book, text)).changed == 0
+        # Each customer's complaint tag is what their latest complaint event says, whatever the order.
+        for i, uid in enumerate(ids):
+            said = [kind for who, kind, hours, _ in events if who == i and kind in ("complaint", "resolved")
+                    and hours <= cfg.rules.event_window_hours]  # older ones are history, not news
+            tags = set(book.tags_of(uid))
+            if said:
+                assert tags & {"Complaint-Open", "Complaint-Resolved"} == \
+                    {"Complaint-Open" if said[-1] == "complaint" else "Complaint-Resolved"}
 
 
 def test_template_dates_are_the_teams(book, monkeypatch):
@@ -205,3 +224,5 @@ def test_a_wednesday_evening_reader_is_found_by_habit_and_tagged_by_the_shipped_
     assert book.uids_of(book.select("habit = wed-evening")) == [a]
     book.run_rules()
     assert "Active-WedEvening" in book.tags_of(a) and "Active-WedEvening" not in book.tags_of(b)
+    book.set_field(a, "tz_override", "Asia/Tokyo")  # the same reads are Thursday mornings there
+    assert book.card(a).habit == ""

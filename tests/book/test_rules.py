@@ -70,6 +70,7 @@ def test_a_rule_can_set_colour_and_intent(demo, cfg):
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["No pe"]\n', "rule 1 'x': add: tag 'No pe': 1-20 printable"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Bought-<yyyy-mm>"]\n', "only a rule with on = "),
     ('[[rule]]\nname = "x"\non = "purchase"\nadd = ["Bought-<month>"]\n', "unknown <month>"),
+    ('[[rule]]\nname = "x"\non = "purchase"\nadd = ["Cust-Since-<yyyy-mm>-<dd>"]\n', "1-20 printable"),  # 21 filled
     ('[[rule]]\nname = "x"\non = "purchase"\nremove = ["Bought-<yyyy>"]\n', "templates make tags to add"),
     ('[[rule]]\nname = "x"\non = "bought"\nadd = ["Urgent"]\n', "on: an event: one of in, out"),
     ('[[rule]]\nname = "x"\nadd = ["Urgent"]\n', 'needs when = "<query>" or on = "<event>"'),

@@ -67,6 +67,23 @@ def test_interactions_keyed_by_what_they_came_with_travel_too(book):
         wire.from_wire(bad)
 
 
+def test_what_a_tag_change_was_and_the_files_own_settings_are_checked_on_the_way_in(book):
+    book.create_tag("Product-Serum", dimension="Product")
+    book.set_tag("Product-Serum", archived=True)
+    op = wire.to_wire(next(ops.Op.from_row(r) for r in book.conn.execute(ops.SELECT + " WHERE kind = 'tag.set'")))
+    assert op["payload"]["old"] == {"archived": False}
+    for old in ("x", {"owner": "me"}, {"archived": "yes"}):
+        bad = copy.deepcopy(op)
+        bad["payload"]["old"] = old
+        with pytest.raises(BadInput, match="payload.old"):
+            wire.from_wire(bad)
+    setting = {**op, "kind": "settings.set", "entity": "settings"}
+    for key in ("derived.with", "rules.events_through"):
+        setting["payload"] = {"key": key, "value": "x"}
+        with pytest.raises(BadInput, match="this book file's own"):
+            wire.from_wire(setting)
+
+
 def _op(book, kind):
     return next(wire.to_wire(op) for op in _every_kind(book) if op.kind == kind)
 

@@ -164,6 +164,17 @@ def test_an_order_line_with_another_total_is_refused(book, tmp_path):
                                        "or leave the amount empty on its further items")
 
 
+def test_an_order_taken_back_is_written_anew_when_imported_again(book):
+    first = load(book, "woocommerce.csv")
+    book.undo(first.batch)
+    assert purchases(book, BOB) == []
+    again = load(book, "woocommerce.csv")
+    assert (again.new, again.skipped) == (2, 0) and len(purchases(book, BOB)) == 1
+    assert load(book, "woocommerce.csv").new == 0  # and then it is held
+    book.undo(again.batch)
+    assert load(book, "woocommerce.csv").new == 2 and len(purchases(book, BOB)) == 1
+
+
 def test_the_whole_import_is_one_undo(book):
     report = load(book, "woocommerce.csv")
     assert purchase_count(book, BOB) == 1
@@ -244,6 +255,30 @@ def test_an_amount_with_a_symbol_names_its_currency(amount, symbol, after):
     text = f"{amount}{symbol}" if after else f"{symbol} {amount}"
     number, currency = money.split_currency(text)
     assert currency == money.SYMBOLS[symbol] and money.parse_amount(number) == float(amount)
+
+
+def test_todays_date_alone_is_an_order_of_today_even_before_noon():
+    morning = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    assert orders_import.parse_when("2026-11-23", "dmy", ZoneInfo("UTC"), morning) == morning
+    assert orders_import.parse_when("23/11/2026", "dmy", ZoneInfo("UTC"), morning) == morning
+    with pytest.raises(BadInput, match="in the future"):
+        orders_import.parse_when("2026-11-24", "dmy", ZoneInfo("UTC"), morning)
+
+
+@pytest.mark.parametrize("text, order, expected", [
+    ("12/03/04", "ymd", datetime(2012, 3, 4, 12, tzinfo=UTC)),
+    ("12/03/04", "dmy", datetime(2004, 3, 12, 12, tzinfo=UTC)),
+    ("12/03/04", "mdy", datetime(2004, 12, 3, 12, tzinfo=UTC)),
+])
+def test_the_date_order_asked_for_is_the_one_read(text, order, expected):
+    assert orders_import.parse_when(text, order, ZoneInfo("UTC"), NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00-05:00", "1900-01-01",
+                                  "0202-05-01"])
+def test_a_date_at_the_calendars_edge_is_a_rejected_row_not_a_crash(text):
+    with pytest.raises(BadInput):
+        orders_import.parse_when(text, "dmy", ZoneInfo("UTC"), NOW)
 
 
 def test_a_time_ahead_of_now_is_refused():

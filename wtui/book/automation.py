@@ -117,24 +117,29 @@ def _describe(kind: str, payload: dict) -> str:
 
 def run(book, rules: list[Rule], *, dry_run: bool, progress=None, as_team: bool = False) -> RulesReport:
     """Each rule in order, one transaction; ``progress(rules done, rules)`` after each rule and
-    between chunks of a big one (raising there rolls the whole run back). ``as_team``: the team
-    server's scheduled run, which may create the tags the rules need like an admin's."""
+    between chunks of a big one (raising there rolls the whole run back). The event rules run
+    together where the first of them stands (``_events``). ``as_team``: the team server's
+    scheduled run, which may create the tags the rules need like an admin's."""
     results: list[RuleResult] = []
     trusted = dry_run or as_team
     with (book.rehearsal() if dry_run else book.batch("rules")) as batch_id:
         created = book.create_rule_tags([t for rule in rules for t in rule.new_tags], trusted=trusted)
-        span = book.event_span() if any(rule.on for rule in rules) else None
+        on = [rule for rule in rules if rule.on]
+        span = book.event_span() if on else None
+        matched: dict[str, int] | None = None
         for n, rule in enumerate(rules):
             reason = f"rule: {rule.name}"
             step = progress and (lambda done, total, n=n: progress(n, len(rules)))
             if rule.on:
-                matched, made = _on_events(book, rule, span, reason, step, trusted)
-                created += made
+                if matched is None:
+                    matched, made = _events(book, on, span, step, trusted)
+                    created += made
+                count = matched[rule.name]
             else:
                 ids = book.select(rule.when)
                 _apply(book, rule, ids, rule.add, reason, step)
-                matched = len(ids)
-            result = RuleResult(rule, matched)
+                count = len(ids)
+            result = RuleResult(rule, count)
             for entity, kind, payload in book.conn.execute(
                     "SELECT entity, kind, payload FROM ops WHERE batch = ? AND reason = ? ORDER BY seq",
                     (batch_id, reason)):
@@ -143,40 +148,74 @@ def run(book, rules: list[Rule], *, dry_run: bool, progress=None, as_team: bool 
             results.append(result)
             if progress:
                 progress(n + 1, len(rules))
-        if span is not None:
+        if span is not None and span[1] > span[0]:
             book.mark_events_seen(span[1])
     return RulesReport(results, dry_run, None if dry_run else batch_id, created)
 
 
 def _apply(book, rule: Rule, ids: list[int], add: tuple[str, ...], reason: str, progress) -> None:
     until = book.now() + timedelta(hours=rule.color_hours) if rule.color and rule.color_hours else None
-    book.bulk(ids, add=add, remove=_removed(book, rule.remove, add), color=rule.color, until=until,
-              intent=rule.intent, reason=reason, progress=progress)
+    book.bulk(ids, add=add, remove=_removed(book.tag_names(archived=True), rule.remove, add), color=rule.color,
+              until=until, intent=rule.intent, reason=reason, progress=progress)
 
 
-def _removed(book, names: tuple[str, ...], keep: tuple[str, ...]) -> tuple[str, ...]:
+def _removed(tags: list[str], names: tuple[str, ...], keep: tuple[str, ...]) -> tuple[str, ...]:
     """The tags to remove, a family ("Activity-*") as every tag of the book it names, less what is added."""
     out: list[str] = []
     for name in names:
         prefix = family(name)
-        out += [t for t in book.tag_names(archived=True) if t.lower().startswith(prefix)] if prefix else [name]
+        out += [t for t in tags if t.lower().startswith(prefix)] if prefix else [name]
     kept = {t.lower() for t in keep}
     return tuple(t for t in dict.fromkeys(out) if t.lower() not in kept)
 
 
-def _on_events(book, rule: Rule, span: tuple[int, int], reason: str, progress, trusted: bool) -> tuple[int, list]:
-    """An event rule: its actions for each customer the event happened to (and ``when`` still fits),
-    templates filled from each event; customers whose tags come out the same go in one bulk."""
-    events = book.rule_events(rule.on, *span)
-    if rule.when is not None:
-        fits = set(book.select(rule.when))
-        events = [e for e in events if e[0] in fits]
-    limit = book.cfg.tags.max_length
-    groups: dict[tuple[str, ...], set[int]] = {}
-    for cid, at, product in events:
-        add = tuple(fill(t, at, product, limit) for t in rule.add) if rule.templated else rule.add
-        groups.setdefault(tuple(t for t in add if t), set()).add(cid)
-    made = book.create_rule_tags(sorted({t for add in groups for t in add}), trusted=trusted)
-    for add, ids in groups.items():
-        _apply(book, rule, sorted(ids), add, reason, progress)
-    return len({cid for cid, _, _ in events}), made
+def _events(book, rules: list[Rule], span: tuple[int, int], progress, trusted: bool) -> tuple[dict[str, int], list]:
+    """The event rules, on each customer's events in the order they happened: for each tag, and for
+    the colour and the intent, the latest event that speaks of it decides (a complaint opened,
+    resolved, opened again ends open). Templates are filled from each event. Returns how many
+    customers each rule matched, and the tags made."""
+    matched: dict[str, set[int]] = {rule.name: set() for rule in rules}
+    if span[1] <= span[0]:
+        return {name: 0 for name in matched}, []
+    fits = {rule.name: set(book.select(rule.when)) for rule in rules if rule.when is not None}
+    by_kind: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_kind.setdefault(rule.on, []).append(rule)
+    limit, tags = book.cfg.tags.max_length, book.tag_names(archived=True)
+    decided: dict[int, dict[str, tuple[Rule, str, str]]] = {}  # customer -> tag (folded) -> (rule, +/-, tag)
+    colour: dict[int, Rule] = {}
+    intent: dict[int, Rule] = {}
+    for cid, kind, at, product in book.rule_events(list(by_kind), *span):
+        for rule in by_kind[kind]:
+            if rule.name in fits and cid not in fits[rule.name]:
+                continue
+            matched[rule.name].add(cid)
+            add = tuple(t for t in (fill(t, at, product, limit) for t in rule.add) if t) if rule.templated \
+                else rule.add
+            mine = decided.setdefault(cid, {})
+            for tag in _removed(tags, rule.remove, add):
+                mine[tag.lower()] = (rule, "-", tag)
+            for tag in add:
+                mine[tag.lower()] = (rule, "+", tag)
+            if rule.color is not None:
+                colour[cid] = rule
+            if rule.intent is not None:
+                intent[cid] = rule
+    made = book.create_rule_tags(sorted({t for mine in decided.values() for _, how, t in mine.values() if how == "+"}),
+                                 trusted=trusted)
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    by_name = {rule.name: rule for rule in rules}
+    for cid, mine in decided.items():
+        for rule, how, tag in mine.values():
+            groups.setdefault((rule.name, how, tag), []).append(cid)
+    for (name, how, tag), ids in sorted(groups.items()):
+        book.bulk(sorted(ids), add=(tag,) if how == "+" else (), remove=(tag,) if how == "-" else (),
+                  reason=f"rule: {name}", progress=progress)
+    for chosen, what in ((colour, "color"), (intent, "intent")):
+        for name in sorted({rule.name for rule in chosen.values()}):
+            rule = by_name[name]
+            ids = sorted(cid for cid, r in chosen.items() if r.name == name)
+            until = book.now() + timedelta(hours=rule.color_hours) if what == "color" and rule.color_hours else None
+            book.bulk(ids, reason=f"rule: {name}", progress=progress,
+                      **({"color": rule.color, "until": until} if what == "color" else {"intent": rule.intent}))
+    return {name: len(cids) for name, cids in matched.items()}, made

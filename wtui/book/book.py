@@ -394,15 +394,17 @@ class Book:
         top = self.conn.execute("SELECT coalesce(max(id), 0) FROM interactions").fetchone()[0]
         return (int(row[0]) if row else 0), top
 
-    def rule_events(self, kind: str, after: int, upto: int) -> list[tuple[int, datetime, str]]:
-        """Events of ``kind`` recorded after row ``after`` up to ``upto``, at most ``rules.event_window_hours``
-        old (an imported history is not news): (customer id, when in the team's zone, product)."""
+    def rule_events(self, kinds: list[str], after: int, upto: int) -> list[tuple[int, str, datetime, str]]:
+        """Events of these ``kinds`` recorded after row ``after`` up to ``upto``, at most
+        ``rules.event_window_hours`` old (an imported history is not news), in the order they were
+        recorded: (customer id, kind, when in the team's zone, product)."""
         since = db.iso(self.now() - timedelta(hours=self.cfg.rules.event_window_hours))
         zone = reads.rep_zone(self.cfg)
-        return [(cid, datetime.fromisoformat(at).astimezone(zone), product or "") for cid, at, product in
-                self.conn.execute("SELECT customer_id, at, product FROM interactions WHERE id > ? AND id <= ? "
-                                  "AND kind = ? AND retracted = 0 AND at >= ? ORDER BY id",
-                                  (after, upto, kind, since))]
+        return [(cid, kind, datetime.fromisoformat(at).astimezone(zone), product or "")
+                for cid, kind, at, product in db.select_in(
+                    self.conn, "SELECT customer_id, kind, at, product FROM interactions WHERE id > ? AND id <= ? "
+                    "AND retracted = 0 AND at >= ? AND kind IN (%s) ORDER BY id", sorted(set(kinds)),
+                    (after, upto, since))]
 
     def mark_events_seen(self, upto: int) -> None:
         """Where the next run's event rules start (this file's own mark, like the derived settings)."""
@@ -1164,9 +1166,8 @@ class Book:
         (recorded, already in the book, the batch id or ""). An order whose key a purchase has is
         skipped; with ``dry_run`` they are only counted. Written ``imports.batch_rows`` at a time
         (``_commit_point``)."""
-        held = {u for (u,) in db.select_in(self.conn, "SELECT uid FROM interactions WHERE uid IN (%s)",
-                                           [o.key for o in orders])}
-        fresh = [o for o in orders if o.key not in held]
+        ids = self._order_ids([o.key for o in orders])
+        fresh = [o for o in orders if ids[o.key] is not None]
         if dry_run or not fresh:
             return len(fresh), len(orders) - len(fresh), ""
         # In the customers' row order: each customer's orders land in one chunk (their verdict is
@@ -1179,7 +1180,7 @@ class Book:
             for start in range(0, len(fresh), size):
                 ms = self._ms()
                 made = [self._op("interaction.add", f"customer:{o.customer}",
-                                 {"uid": o.key, "customer": o.customer, "kind": PURCHASE, "at": db.iso(o.at),
+                                 {"uid": ids[o.key], "customer": o.customer, "kind": PURCHASE, "at": db.iso(o.at),
                                   "text": o.text, "amount": o.amount, **({"product": o.product} if o.product else {})},
                                  reason, ms) for o in fresh[start:start + size]]
                 fast, late = ops.ready_fresh(self.conn, made)
@@ -1190,6 +1191,18 @@ class Book:
                     progress(min(start + size, len(fresh)), len(fresh))
                 self._commit_point()
         return len(fresh), len(orders) - len(fresh), batch_id
+
+    def _order_ids(self, keys: list[str]) -> dict[str, str | None]:
+        """The purchase id each order key is written under, None for an order the book holds. An order
+        taken back (an undone import) is not held: importing it again writes it anew, under the key
+        and the next free number (``<key>-2``), since the taken-back row keeps its own id."""
+        found = dict(db.select_in(self.conn, "SELECT uid, retracted FROM interactions WHERE uid IN (%s)", keys))
+        out: dict[str, str | None] = {k: k for k in keys if k not in found}
+        for key in (k for k in keys if k in found):
+            family = [found[key], *(r for (r,) in self.conn.execute(
+                "SELECT retracted FROM interactions WHERE uid > ? AND uid < ?", (key + "-", key + "-~")))]
+            out[key] = None if not all(family) else f"{key}-{len(family) + 1}"
+        return out
 
     def has_interaction(self, ext_id: str) -> bool:
         """Is an interaction with this id (a WhatsApp message id, a chat line's key) in the book?"""

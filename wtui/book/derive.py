@@ -39,7 +39,8 @@ _UPDATE = "UPDATE customers SET %s WHERE id = ?" % ", ".join(f"{c} = ?" for c in
 
 # The customer fields a verdict reads (besides interactions and priority tags): changing
 # any other field (name, owner, consent...) leaves the stored verdict true.
-VERDICT_FIELDS = frozenset({"override_color", "override_until", "override_set_at", "override_intent", "preference"})
+VERDICT_FIELDS = frozenset({"override_color", "override_until", "override_set_at", "override_intent", "preference",
+                            "tz", "tz_override"})  # the zone: the reading habit is read in it
 _CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note,
     coalesce(c.tz_override, c.tz, 'UTC') FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id
     WHERE c.id IN (%s)"""

@@ -153,6 +153,19 @@ def _creation(row: dict[str, Any], where: str) -> None:
         raise BadInput(f"{where}.note: [id, text] or null")
 
 
+# Settings each file keeps for itself: the verdict cache's marks, where its event rules stopped.
+LOCAL_SETTINGS = ("derived.", "rules.")
+
+
+def _tag_fields(fields: Any, where: str) -> None:
+    if not isinstance(fields, dict) or not set(fields) <= ops.TAG_FIELDS:
+        raise BadInput(f"{where}: an object of {', '.join(sorted(ops.TAG_FIELDS))}")
+    for name in ("dimension", "color", "description"):
+        _maybe_text(fields.get(name), f"{where}.{name}")
+    if not isinstance(fields.get("archived", False), (bool, int)):
+        raise BadInput(f"{where}.archived: true or false")
+
+
 def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
     if p.get("reverts") is not None:
         _match(p["reverts"], _UNDO_STAMP, f"{where}.reverts")
@@ -182,6 +195,8 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
             _maybe_text(fields.get(name), f"{where}.{name}")
         if kind == "tag.set" and not isinstance(fields.get("archived", False), (bool, int)):
             raise BadInput(f"{where}.fields.archived: true or false")
+        if kind == "tag.set" and "old" in p:  # what it was, for an undo: the same shape as fields
+            _tag_fields(p["old"], f"{where}.old")
     elif kind in ("interaction.add", "note.add"):
         _match(p.get("uid"), _EXT_ID if kind == "interaction.add" else _ID, f"{where}.uid")
         _match(p.get("customer"), _ID, f"{where}.customer")
@@ -203,6 +218,9 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
         _match(p.get("uid"), _EXT_ID if kind == "interaction.retract" else _ID, f"{where}.uid")
     elif kind == "settings.set":
         _text(p.get("key"), f"{where}.key", 200)
+        if p["key"].startswith(LOCAL_SETTINGS):
+            raise BadInput(f"{where}.key: {p['key']!r} is this book file's own (derived state, the rules' mark), "
+                           "never set from elsewhere")
         if p["key"] == "admins" and not (isinstance(p.get("value"), list)
                                          and all(isinstance(n, str) for n in p["value"])):
             raise BadInput(f"{where}.value: a list of names")

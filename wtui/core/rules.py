@@ -28,6 +28,7 @@ from wtui.errors import BadInput
 
 _KEYS = {"name", "on", "when", "add", "remove", "color", "color_hours", "intent"}
 PLACEHOLDERS = ("yyyy-mm", "yyyy", "mm", "dd", "product")
+_WIDTH = {"yyyy-mm": 7, "yyyy": 4, "mm": 2, "dd": 2}  # what each fills to (the product gives way)
 _PLACEHOLDER = re.compile(r"<([^<>]*)>")
 
 
@@ -167,7 +168,7 @@ def _rule(raw: Any, origin: str, where: str, fields, known: dict[str, str], hour
             if t.endswith("*") and key == "remove" and len(t) > 1 and "*" not in t[:-1]:
                 out.append(t)  # a family of tags, found when the rule runs
                 continue
-            plain = _PLACEHOLDER.sub("x", t)
+            plain = _PLACEHOLDER.sub(lambda m: "x" * _WIDTH.get(m.group(1), 0), t)  # as filled, the product empty
             if not plain or len(plain) > tag_limit or any(c.isspace() or not c.isprintable() or c == "*"
                                                           for c in plain):
                 raise RuleError(origin, f"{where}: {key}", f"tag {t!r}: 1-{tag_limit} printable characters, "

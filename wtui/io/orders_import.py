@@ -28,6 +28,7 @@ from wtui.io.table import Table, parse_table, read_text
 
 FIELDS = ("order", "customer", "phone", "amount", "currency", "product", "date")
 DATE_ORDERS = ("ymd", "dmy", "mdy")
+EARLIEST_YEAR = 1970  # a sanity limit, not a threshold: an earlier "order" is a typo or a spreadsheet's zero date
 MONTH_FIRST_REGIONS = frozenset({"US", "PH", "FM", "MH", "PW"})  # where 03/04 is March 4
 _UID = re.compile(r"[0-9a-f]{32}")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -118,13 +119,26 @@ def parse_when(text: str, order: str, zone: ZoneInfo, now: datetime) -> datetime
     raw = " ".join(text.split())
     if not raw:
         raise BadInput("no date: say when the order was placed")
-    at = _iso(raw, zone) or _numeric(raw, order, zone)
+    try:
+        at = _iso(raw, zone) or _numeric(raw, order, zone)
+        if at is not None:
+            at = at.astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # a year at the calendar's edge, shifted past it by its zone
+        at = None
     if at is None:
         raise BadInput(f"date {text!r}: write it like 2026-11-20, 2026-11-20 15:30 or 20/11/2026")
-    at = at.astimezone(timezone.utc)
+    if at.year < EARLIEST_YEAR:
+        raise BadInput(f"date {text!r}: before {EARLIEST_YEAR}, not an order's date")
+    if at > now and at.astimezone(zone).date() == now.astimezone(zone).date() and _date_only(raw):
+        at = now  # today's date alone: noon may still be ahead
     if at > now + timedelta(hours=1):
         raise BadInput(f"date {text!r} is in the future")
     return at
+
+
+def _date_only(raw: str) -> bool:
+    m = _NUMERIC.fullmatch(raw)
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) or (m and m["hh"] is None))
 
 
 def _iso(raw: str, zone: ZoneInfo) -> datetime | None:
@@ -152,7 +166,8 @@ def _numeric(raw: str, order: str, zone: ZoneInfo) -> datetime | None:
     if not m:
         return None
     a, b, c = int(m["a"]), int(m["b"]), int(m["c"])
-    year, month, day = (a, b, c) if len(m["a"]) == 4 else (c, b, a) if order == "dmy" else (c, a, b)
+    year, month, day = (a, b, c) if len(m["a"]) == 4 or order == "ymd" else (c, b, a) if order == "dmy" \
+        else (c, a, b)
     year += 2000 if year < 100 else 0
     try:
         if m["hh"] is None:

@@ -90,7 +90,8 @@ def run_event_rules(book: Book):
     from wtui.book import automation
 
     rules = [r for r in automation.load(book) if r.on]
-    if not rules:
+    after, upto = book.event_span()
+    if not rules or upto <= after:  # nothing happened: no write lock taken, no mark moved
         return None
     before, book.actor = book.actor, RULES_ACTOR
     try:
