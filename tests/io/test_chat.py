@@ -89,6 +89,17 @@ def test_importing_the_same_chat_twice_records_nothing_new(book):
     assert again.recorded == 0
 
 
+def test_a_chat_import_taken_back_is_recorded_again_when_imported_again(book):
+    first = import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")
+    batch = book.conn.execute("SELECT batch FROM ops WHERE reason = 'chat import' LIMIT 1").fetchone()[0]
+    book.undo(batch)
+    live = "SELECT count(*) FROM interactions WHERE retracted = 0"
+    assert book.conn.execute(live).fetchone()[0] == 0
+    again = import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")
+    assert again.recorded == first.recorded and book.conn.execute(live).fetchone()[0] == first.recorded
+    assert import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567").recorded == 0
+
+
 def test_an_existing_customer_is_found_by_name(book):
     book.add_customer("+79123456789", "Иван Выдуманный")
     report = import_chat(book, FIX / "ios_ru.txt")

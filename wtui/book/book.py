@@ -15,6 +15,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import secrets
 import sqlite3
 import time
@@ -1166,7 +1167,7 @@ class Book:
         (recorded, already in the book, the batch id or ""). An order whose key a purchase has is
         skipped; with ``dry_run`` they are only counted. Written ``imports.batch_rows`` at a time
         (``_commit_point``)."""
-        ids = self._order_ids([o.key for o in orders])
+        ids = self.ids_to_write([o.key for o in orders])
         fresh = [o for o in orders if ids[o.key] is not None]
         if dry_run or not fresh:
             return len(fresh), len(orders) - len(fresh), ""
@@ -1192,15 +1193,17 @@ class Book:
                 self._commit_point()
         return len(fresh), len(orders) - len(fresh), batch_id
 
-    def _order_ids(self, keys: list[str]) -> dict[str, str | None]:
-        """The purchase id each order key is written under, None for an order the book holds. An order
-        taken back (an undone import) is not held: importing it again writes it anew, under the key
-        and the next free number (``<key>-2``), since the taken-back row keeps its own id."""
+    def ids_to_write(self, keys: list[str]) -> dict[str, str | None]:
+        """The id each keyed interaction (an order, a chat line) is written under, None for one the book
+        holds. One taken back (an undone import) is not held: importing it again writes it anew, under
+        the key and the next free number (``<key>-2``), since the taken-back row keeps its own id."""
         found = dict(db.select_in(self.conn, "SELECT uid, retracted FROM interactions WHERE uid IN (%s)", keys))
         out: dict[str, str | None] = {k: k for k in keys if k not in found}
         for key in (k for k in keys if k in found):
-            family = [found[key], *(r for (r,) in self.conn.execute(
-                "SELECT retracted FROM interactions WHERE uid > ? AND uid < ?", (key + "-", key + "-~")))]
+            again = re.compile(re.escape(key) + r"-\d+")
+            family = [found[key], *(gone for uid, gone in self.conn.execute(
+                "SELECT uid, retracted FROM interactions WHERE uid > ? AND uid < ?", (key + "-", key + "-:"))
+                if again.fullmatch(uid))]
             out[key] = None if not all(family) else f"{key}-{len(family) + 1}"
         return out
 

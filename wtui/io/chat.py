@@ -249,13 +249,15 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
                 raise BadInput("cannot tell whose chat this is: pass --phone +E164 (a new customer is added if needed)")
             uid = found[0]
         recorded = inbound = 0
-        for m in messages:
+        keys = [f"chat:{uid}:{m.at.isoformat()}:{m.sender}:{hash_text(m.text)}" for m in messages]
+        ids = book.ids_to_write(keys)  # a line an undone import took back is recorded again
+        for m, key in zip(messages, keys, strict=True):
             kind = "out" if m.sender.casefold() in mine else "in"
             inbound += kind == "in"
-            ext = f"chat:{uid}:{m.at.isoformat()}:{m.sender}:{hash_text(m.text)}"
-            if book.has_interaction(ext):
+            if ids[key] is None:
                 continue
-            book.record(uid, kind, m.at, text=m.text, ext_id=ext, reason="chat import")
+            book.record(uid, kind, m.at, text=m.text, ext_id=ids[key], reason="chat import")
+            ids[key] = None  # the same line twice in one export: once
             recorded += 1
     return ChatReport(len(messages), inbound, len(messages) - inbound, recorded, uid, created)
 
