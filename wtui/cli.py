@@ -220,8 +220,9 @@ def default_book_path(cfg) -> Path:
 
 
 @contextmanager
-def open_book(args: argparse.Namespace, cfg) -> Iterator:
-    """The book this invocation works on: --db, a throwaway demo, or the configured one."""
+def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True) -> Iterator:
+    """The book this invocation works on: --db, a throwaway demo, or the configured one. ``recompute``
+    False: a whole-book recompute that is due is left to the app (it does it in a worker)."""
     from wtui.book.book import Book
 
     clock = _clock(args)
@@ -257,7 +258,7 @@ def open_book(args: argparse.Namespace, cfg) -> Iterator:
         path = default_book_path(cfg)
         create = True  # a rep's first run starts an empty book at the default place
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing()) as b:
+    with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing(), recompute=recompute) as b:
         yield b
 
 
@@ -343,7 +344,7 @@ def _remote_book(url: str, args: argparse.Namespace, cfg, clock) -> Iterator:
             path, me = _replica(url, cfg, None, required=True)
             server = None
             say(f"offline: {url} cannot be reached; working on the replica ({path})", file=sys.stderr)
-        with Book.open(path, cfg, clock=clock, actor=me) as book:
+        with Book.open(path, cfg, clock=clock, actor=me, recomputing=_recomputing()) as book:
             if server is not None:
                 args.sync_report = rem.sync(book, server, batch=cfg.sync.batch_ops)
             yield book
@@ -368,7 +369,7 @@ def _app_on_replica(url: str, args: argparse.Namespace, cfg) -> int:
     if me is None:  # the first run on this machine: the replica is made from the server's book
         with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
             path, me = _replica(url, cfg, server, required=True)
-    with Book.open(path, cfg, clock=clock, actor=me) as book:
+    with Book.open(path, cfg, clock=clock, actor=me, recompute=False) as book:  # the app's worker recomputes
         syncer = Syncer(path, cfg, url, token, actor=me, clock=clock,
                         token_source=lambda: rem.read_token(token_path(), url))
         code = run(book, theme=args.theme, syncer=syncer)
@@ -517,7 +518,7 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
 
     if _remote_url(args, cfg):
         return _app_on_replica(_remote_url(args, cfg), args, cfg)
-    with open_book(args, cfg) as book:
+    with open_book(args, cfg, recompute=False) as book:  # the app paints first, recomputes in a worker
         return run(book, theme=args.theme)
 
 

@@ -859,7 +859,7 @@ async def test_help_lists_the_movement_keys_and_the_row_legend(pilot):
 async def test_a_book_busy_with_another_process_skips_a_poll_instead_of_crashing(pilot, book, monkeypatch):
     from wtui.errors import BookBusy
 
-    def busy():
+    def busy(*args, **kwargs):
         raise BookBusy("book.db is busy")
 
     monkeypatch.setattr(book, "data_version", busy)
@@ -1039,3 +1039,23 @@ async def test_dollar_w_and_x_record_a_purchase_a_deal_won_and_one_lost(pilot, b
     assert kinds == ["lost", "purchase", "won", "purchase"]
     assert [str(n.message).split(" ")[:2] for n in app._notifications][-3:] == [
         ["purchase", "of"], ["deal", "won"], ["deal", "lost"]]
+
+
+async def test_after_a_settings_change_the_app_paints_first_and_recomputes_in_a_worker(book_path):
+    import sqlite3
+
+    with sqlite3.connect(book_path) as c:  # as if wtui or the team's verdict settings had changed
+        c.execute("UPDATE settings SET value = '\"an older wtui\"' WHERE key = 'derived.with'")
+    book = Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana", recompute=False)
+    assert book.recompute_due
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert app.screen.model.total > 0  # the stored colours, at once
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not book.recompute_due
+        assert any("colour is recomputed" in str(n.message) for n in app._notifications)
+    with sqlite3.connect(book_path) as c:
+        assert c.execute("SELECT value FROM settings WHERE key = 'derived.with'").fetchone()[0] != '"an older wtui"'
+    book.close()

@@ -160,13 +160,14 @@ class Book:
         self._touched: set[int] = set()  # customers whose verdict must be recomputed
         self._reranked: set[int] = set()  # customers whose priority tags alone changed: the rank only
         self._fields: dict | None = None
+        self.recompute_due = False  # every verdict is to be recomputed (a config change), left for later
 
     # -- opening ---------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | Path, cfg: Config, *, clock: Clock = system_clock, actor: str | None = None,
              create: bool = False, readonly: bool | None = None,
-             recomputing: Progress | None = None) -> "Book":
+             recomputing: Progress | None = None, recompute: bool = True) -> "Book":
         """Open a book file (``create``: start one if there is none).
 
         ``readonly``: None decides by permissions (a rep who may not write the file or its
@@ -176,6 +177,7 @@ class Book:
         Opening for writing may recompute stored verdicts; it changes nothing else. After a
         change of wtui or of the team's verdict settings that is every customer (~30 s at 100k,
         a transaction per 5,000, resumed where it stopped): ``recomputing(done, total)`` hears.
+        ``recompute=False`` leaves that for later (``recompute_due``): the app does it in a worker.
         """
         p = Path(path)
         if readonly is None:
@@ -190,7 +192,7 @@ class Book:
             conn.close()
             raise
         book = cls(conn, p, cfg, clock, actor or default_actor(cfg), readonly=readonly)
-        book.refresh_stale(recomputing)
+        book.refresh_stale(recomputing, whole=recompute)
         return book
 
     @classmethod
@@ -659,14 +661,21 @@ class Book:
 
     # -- derived state ------------------------------------------------------------
 
-    def refresh_stale(self, recomputing: Progress | None = None) -> int:
-        """Recompute verdicts that time or a config change made stale (none on a read-only book)."""
+    def refresh_stale(self, recomputing: Progress | None = None, *, whole: bool = True) -> int:
+        """Recompute verdicts that time or a config change made stale (none on a read-only book).
+        A whole-book recompute (a config change) happens only when ``whole``; otherwise it is left
+        due (``recompute_due``) and the stored verdicts stand until someone does it."""
         if self.readonly:
             return 0
         now = self.now()
-        if derive.derived_with(self.conn) != self.cfg.fingerprint():
-            return derive.refresh_all(self.conn, now, self.cfg, write=lambda: db.write(self.conn, self.busy_wait),
+        self.recompute_due = derive.derived_with(self.conn) != self.cfg.fingerprint()
+        if self.recompute_due:
+            if not whole:
+                return 0
+            done = derive.refresh_all(self.conn, now, self.cfg, write=lambda: db.write(self.conn, self.busy_wait),
                                       progress=recomputing)
+            self.recompute_due = False
+            return done
         try:
             if not derive.stale(self.conn, now):  # a plain read first: most opens need no write lock
                 return 0
