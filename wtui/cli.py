@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from wtui import __version__, cli_customer
+from wtui import __version__, cli_customer, cli_team
 from wtui.errors import BadInput, BookError, WtuiError
 
 
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--with", dest="other", metavar="OTHER.db", help="the other book file")
 
     cli_customer.add_parsers(sub)
+    cli_team.add_parsers(sub)
     sub.add_parser("login", help="keep your team server token (wtui --remote URL login): asks for it, checks it "
                                  "with the server, keeps it in the OS keyring or a file only you can read")
 
@@ -801,7 +802,7 @@ COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag":
             "ingest": cmd_ingest,
             "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, "sync": cmd_sync,
             "clone": cmd_clone, "serve": cmd_serve, "link": cmd_link, "login": cmd_login,
-            None: cmd_app, **cli_customer.commands(open_book, link_base, say)}
+            None: cmd_app, **cli_customer.commands(open_book, link_base, say), **cli_team.commands(open_book, say)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,8 +39,8 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import automation
+    from wtui.core import health, query
     from wtui.core import phone as phones
-    from wtui.core import query
 
 Clock = Callable[[], datetime]
 
@@ -1060,6 +1060,36 @@ class Book:
         return dict(self.conn.execute("SELECT t.name, count(*) FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
                                       "WHERE ct.present = 1 GROUP BY t.name"))
 
+    def tag_stats(self) -> list["health.TagStat"]:
+        """Each tag in use (not archived): how many customers have it, and when it was last put on or
+        taken off anyone (the clock of its newest customer row; else when it was made)."""
+        from wtui.core.health import TagStat
+
+        rows = self.conn.execute(
+            "SELECT t.name, t.created_at, count(ct.customer_id) FILTER (WHERE ct.present = 1), max(ct.hlc) "
+            "FROM tags t LEFT JOIN customer_tags ct ON ct.tag_id = t.id WHERE t.archived = 0 GROUP BY t.id")
+        out = []
+        for name, created, customers, clock in rows:
+            last = datetime.fromtimestamp(hlc.parse(clock)[0] / 1000, timezone.utc) if clock else \
+                (datetime.fromisoformat(created) if created else None)
+            out.append(TagStat(name, customers, last))
+        return out
+
+    def tag_overlaps(self) -> dict[tuple[str, str], int]:
+        """How many customers each pair of tags in use shares (pairs that share none are left out)."""
+        import itertools
+        from collections import Counter
+
+        names = {str(i): name for i, name in self.conn.execute("SELECT id, name FROM tags WHERE archived = 0")}
+        pairs: Counter = Counter()
+        # A customer has a few tags: counting their pairs here is quicker than SQLite's self-join.
+        for (ids,) in self.conn.execute("SELECT group_concat(tag_id) FROM customer_tags WHERE present = 1 "
+                                        "GROUP BY customer_id"):
+            held = sorted(t for t in ids.split(",") if t in names)
+            if len(held) > 1:
+                pairs.update(itertools.combinations(held, 2))
+        return {(names[a], names[b]): n for (a, b), n in pairs.items()}
+
     def tag_names(self, *, archived: bool = False) -> list[str]:
         """Every tag's name, sorted; archived tags only when asked (a query may still name them)."""
         return [r[0] for r in self.conn.execute(_TAG_NAMES if archived else _TAG_NAMES_IN_USE)]
@@ -1267,6 +1297,9 @@ class Book:
 
     def has_customers(self) -> bool:
         return self.conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone() is not None
+
+    def customer_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
 
     def all_ids(self) -> list[int]:
         """Every customer's id, in order (``rows``, ``bulk`` and export take ids)."""

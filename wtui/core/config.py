@@ -58,6 +58,7 @@ _OPEN_TABLES = (
 # Sanity limits (not thresholds): what makes a value meaningless.
 _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity", "evening_hour")}
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
+               ("health", "overloaded_share"), ("health", "merge_overlap"),
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
@@ -272,6 +273,22 @@ class Tags:
 
 
 @dataclass(frozen=True)
+class Health:
+    """Tag health's thresholds (playbook §7, §11; see defaults.toml, [health])."""
+
+    early_max: int
+    mature_customers: int
+    mature_min: int
+    overloaded_share: float
+    overloaded_min_customers: int
+    tiny_customers: int
+    idle_days: float
+    archive_above: int
+    archive_prefix: str
+    merge_overlap: float
+
+
+@dataclass(frozen=True)
 class QueueCfg:
     limit: int
     scope: str  # "mine" (own customers + unassigned) or "team"
@@ -383,6 +400,7 @@ class Config:
     keywords: Keywords
     dimensions: dict[str, str]
     tags: Tags
+    health: Health
     queue: QueueCfg
     ui: Ui
     keys: dict[str, str]
@@ -713,7 +731,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg, RulesCfg, SyncCfg,
+        Windows, Keywords, Tags, Health, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg, RulesCfg, SyncCfg,
         ServerCfg, Demo,
     )
 }
@@ -724,7 +742,7 @@ def _fingerprint(cfg: Config) -> str:
 
     # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "links", "rules",
-               "sync", "server", "demo", "sources", "keywords")
+               "health", "sync", "server", "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

@@ -1,0 +1,92 @@
+"""Tag health (issue #16, playbook §7, §11): each finding trips on a book built for it, and not one unit
+below; the figures come from the book as counted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import NOW, copy_book
+from wtui import cli
+from wtui.book.book import Book
+from wtui.core.health import TagStat, check
+
+
+def stats(*named: tuple[str, int], last=NOW) -> list[TagStat]:
+    return [TagStat(name, n, last) for name, n in named]
+
+
+def filler(n: int) -> list[TagStat]:
+    return [TagStat(f"Dim-T{i}", 1, NOW) for i in range(n)]
+
+
+def kinds(findings) -> list[tuple[str, tuple[str, ...]]]:
+    return [(f.kind, f.tags) for f in findings]
+
+
+@pytest.mark.parametrize("tags, customers, says", [
+    (14, 100, "only 14 tags in use: under 15"), (15, 100, None), (50, 100, None),
+    (51, 100, "stay under 50 early on"), (29, 5000, "under 30 is too coarse"), (30, 5000, None),
+    (80, 5000, None), (81, 5000, "healthy at 30-80"), (101, 5000, "over 100 is unmanageable"),
+])
+def test_the_tag_count_against_the_playbooks_ranges(cfg, tags, customers, says):
+    found = [f for f in check(filler(tags), {}, customers, NOW, cfg.tags, cfg.health) if f.kind == "count"]
+    assert ([says in found[0].says] if found else []) == ([True] if says else [])
+
+
+def test_overloaded_is_over_the_share_not_at_it(cfg):
+    share = cfg.health.overloaded_share
+    over = stats(("Stage-Lead", int(1000 * share) + 1), ("Stage-Quoted", int(1000 * share))) + filler(20)
+    assert ("overloaded", ("Stage-Lead",)) in kinds(check(over, {}, 1000, NOW, cfg.tags, cfg.health))
+    assert ("overloaded", ("Stage-Quoted",)) not in kinds(check(over, {}, 1000, NOW, cfg.tags, cfg.health))
+
+
+def test_tiny_and_idle_tags_are_for_deleting_and_big_idle_ones_for_archiving(cfg):
+    h = cfg.health
+    idle = NOW - timedelta(days=h.idle_days + 1)
+    recent = NOW - timedelta(days=h.idle_days - 1)
+    tags = [TagStat("Promo-Old", h.tiny_customers - 1, idle), TagStat("Promo-Ten", h.tiny_customers, idle),
+            TagStat("Promo-Recent", 1, recent), TagStat("Source-Fair2024", h.archive_above + 1, idle),
+            TagStat("Source-Fair2023", h.archive_above, idle), TagStat("Archive-Fair22", h.archive_above + 9, idle)]
+    found = {f.tags[0]: f for f in check(tags + filler(20), {}, 10_000, NOW, cfg.tags, cfg.health) if f.tags}
+    assert found["Promo-Old"].kind == "tiny" and found["Promo-Old"].fix == "wtui tags delete Promo-Old"
+    assert found["Source-Fair2024"].kind == "idle"
+    assert found["Source-Fair2024"].fix == "wtui tags rename Source-Fair2024 Archive-Source-Fair2"  # 20 characters
+    assert not {"Promo-Ten", "Promo-Recent", "Source-Fair2023", "Archive-Fair22"} & set(found)
+
+
+def test_merge_candidates_are_tags_of_the_same_customers_not_a_tag_inside_a_wider_one(cfg):
+    tags = stats(("Stage-Paid", 100), ("Stage-Ordered", 100), ("Interest-Beauty", 1000), ("Product-Lipstick", 100),
+                 ("Stage-Won", 100), ("Stage-Closed", 100)) + filler(20)
+    # 93 shared of 107 either has: 87 % the same; 91 of 109: 83 %; a subset of a tag ten times its size.
+    overlaps = {("Stage-Ordered", "Stage-Paid"): 93, ("Stage-Closed", "Stage-Won"): 91,
+                ("Interest-Beauty", "Product-Lipstick"): 100}
+    merges = [f for f in check(tags, overlaps, 5000, NOW, cfg.tags, cfg.health) if f.kind == "merge"]
+    assert [f.tags for f in merges] == [("Stage-Paid", "Stage-Ordered")]  # as big: the first name stays
+    assert "87% the same customers (93 have both)" in merges[0].says
+    assert merges[0].fix == "wtui tags merge Stage-Paid Stage-Ordered --dry-run"
+
+
+def test_the_book_counts_tags_overlaps_and_their_last_change(tmp_path, empty_file, cfg, capsys):
+    path = copy_book(empty_file, tmp_path / "b.db")
+    with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as b:
+        b.set_admins(["ana"])
+        for tag in ("Stage-Paid", "Stage-Ordered", "Promo-Old"):
+            b.create_tag(tag)
+        uids = [b.add_customer(f"+4915123456{700 + i}", f"K{i}") for i in range(12)]
+        for uid in uids:
+            b.add_tag(uid, "Stage-Paid")
+            b.add_tag(uid, "Stage-Ordered")
+        b.add_tag(uids[0], "Promo-Old")
+        b.set_tag("Promo-Old", archived=False)
+        counted = {s.name: s for s in b.tag_stats()}
+        assert counted["Stage-Paid"].customers == 12 and counted["Promo-Old"].customers == 1
+        assert counted["Stage-Paid"].last_change == NOW
+        assert b.tag_overlaps() == {("Stage-Paid", "Stage-Ordered"): 12, ("Stage-Paid", "Promo-Old"): 1,
+                                    ("Stage-Ordered", "Promo-Old"): 1}
+    code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "health", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0 and '"kind": "merge"' in out and '"fix": "wtui tags merge Stage-Paid Stage-Ordered' in out
+    code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "health", "--markdown"])
+    assert code == 0 and capsys.readouterr().out.startswith("## Tag health")

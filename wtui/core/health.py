@@ -1,0 +1,86 @@
+"""Tag health (playbook §11, the Monday routine; issue #16): what is wrong with the book's tags, each
+finding with the command that fixes it. Pure: the book gathers the figures (``Book.tag_stats``,
+``Book.tag_overlaps``), this module judges them against ``[tags]`` and ``[health]`` of the config.
+
+Findings:
+- the tag count against the playbook's ranges (under 15 too coarse; over 50 a risk early on; 50-80
+  healthy for a mature book of 5,000+ customers; over 100 unmanageable);
+- overloaded: on more than 40 % of the customers (a tag everybody has tells nothing);
+- tiny and idle: under 10 customers and no change for 180 days (delete it); idle but larger than
+  50 customers (rename it Archive-...);
+- merge candidates: two tags with at least 10 customers each whose customers are 85 % the same
+  (shared / either's: a tag inside a wider one, Product-Lipstick in Interest-Beauty, is not one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class TagStat:
+    name: str
+    customers: int
+    last_change: datetime | None  # the last time it was put on or taken off anyone, else its creation
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # count, overloaded, tiny, idle, merge
+    tags: tuple[str, ...]
+    says: str  # in a rep's words, with the figures
+    fix: str  # the command that acts on it ("" when the fix is a decision, not a command)
+
+
+def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers: int, now: datetime,
+          tags_cfg, health_cfg) -> list[Finding]:
+    """Every finding, the tag count first, then by kind and tag."""
+    out = [f for f in (_count(len(stats), customers, tags_cfg, health_cfg),) if f]
+    h = health_cfg
+    idle_since = now - timedelta(days=h.idle_days)
+    for s in sorted(stats, key=lambda s: s.name.lower()):
+        share = s.customers / customers if customers else 0.0
+        if customers >= h.overloaded_min_customers and share > h.overloaded_share:
+            out.append(Finding("overloaded", (s.name,), f"{s.name} is on {share:.0%} of the customers "
+                                                        f"({s.customers:,} of {customers:,}): it tells them apart "
+                                                        "from no one; split it or drop it", ""))
+        idle = s.last_change is not None and s.last_change < idle_since
+        when = f"no change since {s.last_change:%Y-%m-%d}" if s.last_change else ""
+        if idle and s.customers < h.tiny_customers:
+            out.append(Finding("tiny", (s.name,), f"{s.name}: {s.customers} customer(s), {when}",
+                               f"wtui tags delete {s.name}"))
+        elif idle and s.customers > h.archive_above and not s.name.startswith(h.archive_prefix):
+            renamed = (h.archive_prefix + s.name)[:tags_cfg.max_length]
+            out.append(Finding("idle", (s.name,), f"{s.name}: {s.customers:,} customers, {when}: history, not a "
+                                                  "working tag", f"wtui tags rename {s.name} {renamed}"))
+    sizes = {s.name: s.customers for s in stats}
+    for (a, b), both in sorted(overlaps.items()):
+        if min(sizes.get(a, 0), sizes.get(b, 0)) < h.tiny_customers:
+            continue
+        same = both / (sizes[a] + sizes[b] - both)  # of the customers either has, how many have both
+        if same >= h.merge_overlap:
+            keep, drop = sorted((a, b), key=lambda t: (-sizes[t], t.lower()))  # the bigger stays; a tie, by name
+            out.append(Finding("merge", (drop, keep), f"{drop} and {keep} are {same:.0%} the same customers "
+                                                      f"({both:,} have both): one name for one meaning?",
+                               f"wtui tags merge {drop} {keep} --dry-run"))
+    return out
+
+
+def _count(n: int, customers: int, t, h) -> Finding | None:
+    """§7: 15-20 to start, under 50 early on; 50-80 for a mature book; over 100 unmanageable; under 30
+    too coarse for a mature book."""
+    mature = customers >= h.mature_customers
+    if n > t.unmanageable:
+        return Finding("count", (), f"{n} tags in use: over {t.unmanageable} is unmanageable; merge and archive "
+                                    "(the findings below)", "")
+    if mature and n > t.healthy_max:
+        return Finding("count", (), f"{n} tags in use: a book of {customers:,} customers is healthy at "
+                                    f"{h.mature_min}-{t.healthy_max}", "")
+    if not mature and n > h.early_max:
+        return Finding("count", (), f"{n} tags in use for {customers:,} customers: stay under {h.early_max} "
+                                    "early on", "")
+    floor = h.mature_min if mature else t.healthy_min
+    if n < floor:
+        return Finding("count", (), f"only {n} tags in use: under {floor} is too coarse to find anyone by", "")
+    return None
