@@ -528,6 +528,7 @@ def cmd_find(args: argparse.Namespace, cfg) -> int:
 
     with open_book(args, cfg) as book:
         ids = book.select(args.query)
+        book.note_use(_query_tags(book, args.query))
         if args.count:
             print(len(ids))
             return 0
@@ -542,11 +543,19 @@ def cmd_find(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
+def _query_tags(book, text: str) -> set[str]:
+    """The tags a query names (tag health counts them as used)."""
+    from wtui.core.query import tags_in
+
+    return tags_in(book.parse_query(text))
+
+
 def cmd_tag(args: argparse.Namespace, cfg) -> int:
     if not args.add and not args.remove:
         raise BadInput("say what to do: --add TAG and/or --remove TAG")
     with open_book(args, cfg) as book:
         ids = book.select(args.query)
+        book.note_use(_query_tags(book, args.query))
         with (book.rehearsal() if args.dry_run else book.batch("wtui tag")) as batch:
             _, written = book.bulk(ids, add=tuple(args.add), remove=tuple(args.remove), reason="wtui tag")
         verb = "would change" if args.dry_run else "changed"
@@ -565,6 +574,8 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
     check_target(args.output, "-o", access=False)  # export writes nothing to the book: the open will tell
     with open_book(args, cfg) as book:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
+        if args.query.strip():
+            book.note_use(_query_tags(book, args.query))  # a send list: the tags it was cut by
         n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns,
                                 broadcast=args.broadcast and not args.include_no_consent)
     kept = args.broadcast and args.include_no_consent

@@ -17,13 +17,17 @@ def add_parsers(sub) -> None:
 
 def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
     def cmd_health(args: argparse.Namespace, cfg) -> int:
+        from datetime import timedelta
+
         from wtui.core import health
         from wtui.core.text import json_text, visible
 
         with open_book(args, cfg) as book:
             stats = book.tag_stats()
-            findings = health.check(stats, book.tag_overlaps(), book.customer_count(), book.now(), cfg.tags,
-                                    cfg.health)
+            now = book.now()
+            per_tag, since = book.tag_uses(now - timedelta(days=cfg.health.rare_days))
+            findings = health.check(stats, book.tag_overlaps(), book.customer_count(), now, cfg.tags, cfg.health,
+                                    health.Uses(per_tag, since))
         if args.json:
             for f in findings:
                 print(json_text({"kind": f.kind, "tags": list(f.tags), "says": f.says, "fix": f.fix}, indent=None))

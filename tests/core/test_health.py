@@ -90,3 +90,42 @@ def test_the_book_counts_tags_overlaps_and_their_last_change(tmp_path, empty_fil
     assert code == 0 and '"kind": "merge"' in out and '"fix": "wtui tags merge Stage-Paid Stage-Ordered' in out
     code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "health", "--markdown"])
     assert code == 0 and capsys.readouterr().out.startswith("## Tag health")
+
+
+def test_silent_zombie_and_rarely_used_tags_over_counted_time_only(cfg):
+    from wtui.core.health import Uses
+
+    h = cfg.health
+    counted = NOW - timedelta(days=h.zombie_days + 10)
+    day = timedelta(days=1)
+    tags = [TagStat("Promo-Silent", 50, NOW, counted), TagStat("Promo-Zombie", 50, NOW, counted),
+            TagStat("Promo-Fresh", 50, NOW, counted), TagStat("Promo-New", 50, NOW, NOW - 5 * day),
+            TagStat("Promo-Rare", 50, NOW, counted), TagStat("Promo-Busy", 50, NOW, counted)]
+    uses = Uses({"promo-silent": (0, NOW - (h.silent_days + 1) * day),
+                 "promo-fresh": (h.rare_uses, NOW - (h.silent_days - 1) * day),
+                 "promo-rare": (h.rare_uses - 1, NOW - day), "promo-busy": (h.rare_uses, NOW - day)}, counted)
+    found = {f.tags[0]: f.kind for f in check(tags + filler(20), {}, 1000, NOW, cfg.tags, cfg.health, uses)
+             if f.tags and f.tags[0].startswith("Promo-") and f.kind in ("silent", "zombie", "rare")}
+    assert found == {"Promo-Silent": "silent", "Promo-Zombie": "zombie", "Promo-Rare": "rare"}
+    # Counted for less than the silent days: nothing can be called silent yet.
+    recent = Uses({}, NOW - (h.silent_days - 1) * day)
+    assert not [f for f in check(tags, {}, 1000, NOW, cfg.tags, cfg.health, recent)
+                if f.kind in ("silent", "zombie", "rare")]
+
+
+def test_queries_bulk_actions_and_rules_count_as_uses(tmp_path, empty_file, cfg, capsys):
+    path = copy_book(empty_file, tmp_path / "b.db")
+    with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as b:
+        b.set_admins(["ana"])
+        b.create_tag("Interest-Beauty")
+        b.create_tag("Stage-Lead")
+        b.bulk(b.all_ids(), add=("Stage-Lead",))
+    cli.main(["--db", str(path), "--now", NOW.isoformat(), "find", "#Interest-Beauty OR #Stage-Lead", "--count"])
+    cli.main(["--db", str(path), "--now", NOW.isoformat(), "find", "#Interest-Beauty", "--count"])
+    capsys.readouterr()
+    with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as b:
+        counts, since = b.tag_uses(NOW - timedelta(days=90))
+        assert {t: n for t, (n, _) in counts.items()} == {"interest-beauty": 2, "stage-lead": 2}
+        assert since is not None
+    with Book.open(path, cfg, clock=lambda: NOW, readonly=True) as b:  # a reader counts nothing, and says nothing
+        b.note_use(["Interest-Beauty"])

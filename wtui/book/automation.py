@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from wtui.core.query import Limits
+from wtui.core.query import Limits, tags_in
 from wtui.core.rules import Rule, family, fill, parse_rules
 from wtui.errors import BadInput
 
@@ -137,6 +137,7 @@ def run(book, rules: list[Rule], *, dry_run: bool, progress=None, as_team: bool 
                 count = matched[rule.name]
             else:
                 ids = book.select(rule.when)
+                book.note_use(tags_in(rule.when))
                 _apply(book, rule, ids, rule.add, reason, step)
                 count = len(ids)
             result = RuleResult(rule, count)

@@ -1070,10 +1070,40 @@ class Book:
             "FROM tags t LEFT JOIN customer_tags ct ON ct.tag_id = t.id WHERE t.archived = 0 GROUP BY t.id")
         out = []
         for name, created, customers, clock in rows:
-            last = datetime.fromtimestamp(hlc.parse(clock)[0] / 1000, timezone.utc) if clock else \
-                (datetime.fromisoformat(created) if created else None)
-            out.append(TagStat(name, customers, last))
+            made = datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None
+            last = datetime.fromtimestamp(hlc.parse(clock)[0] / 1000, timezone.utc) if clock else made
+            out.append(TagStat(name, customers, last, made))
         return out
+
+    def note_use(self, tags: Iterable[str]) -> None:
+        """These tags were just used: named by a query, a bulk action, a rule or a send (tag health's
+        silent, zombie and rarely used tags). This file's own counts, a day a row; best effort: a
+        read-only book, or one busy past a moment, counts nothing (no rep's input is at stake)."""
+        names = sorted({t for t in tags if t})
+        if self.readonly or not names:
+            return
+        day = self.now().astimezone(timezone.utc).strftime("%Y-%m-%d")
+        rows = [(name, day) for name in names]
+        sql = ("INSERT INTO tag_uses (tag, day, uses) VALUES (?, ?, 1) "
+               "ON CONFLICT (tag, day) DO UPDATE SET uses = uses + 1")
+        if self._batch is not None:
+            self.conn.executemany(sql, rows)
+            return
+        try:
+            with db.write(self.conn, min(self.busy_wait, 1.0)):
+                self.conn.executemany(sql, rows)
+        except BookBusy:
+            pass
+
+    def tag_uses(self, since: datetime) -> tuple[dict[str, tuple[int, datetime]], datetime | None]:
+        """Each tag's uses since ``since`` and the last day it was used (any time), and since when uses
+        are counted in this file (None: not counted here)."""
+        counted = self.setting("uses.since")
+        rows = self.conn.execute("SELECT tag, sum(uses) FILTER (WHERE day >= ?), max(day) FROM tag_uses GROUP BY tag "
+                                 "COLLATE NOCASE", (since.strftime("%Y-%m-%d"),))
+        out = {tag.lower(): (n or 0, datetime.fromisoformat(last).replace(tzinfo=timezone.utc))
+               for tag, n, last in rows}
+        return out, (datetime.fromisoformat(counted.replace("Z", "+00:00")) if counted else None)
 
     def tag_overlaps(self) -> dict[tuple[str, str], int]:
         """How many customers each pair of tags in use shares (pairs that share none are left out)."""
@@ -1346,6 +1376,7 @@ class Book:
         ids = sorted(set(ids))
         written = done = 0
         with self.batch(reason) as batch_id:
+            self.note_use(added + removed)
             present = {name: set(self.select(Tag(name))) for name in added + removed}
             for chunk in db.chunks(ids):
                 ms = self._ms()

@@ -8,8 +8,10 @@ anything is written.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from wtui.book.db import APPLICATION_ID, SCHEMA_VERSION, write
 from wtui.errors import BookError
@@ -206,8 +208,19 @@ def _v11(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE customers ADD COLUMN habit TEXT NOT NULL DEFAULT ''")
 
 
+def _v12(conn: sqlite3.Connection) -> None:
+    # Tag usage for tag health (issue #16): how often each tag was named by a query, a bulk action, a
+    # rule or a send, a day a row. This file's own (like the verdict cache): never an op. Since when it
+    # is counted is kept, so a book upgraded today does not call every tag silent tomorrow.
+    conn.execute("CREATE TABLE tag_uses (tag TEXT NOT NULL COLLATE NOCASE, day TEXT NOT NULL, uses INTEGER NOT NULL, "
+                 "PRIMARY KEY (tag, day)) WITHOUT ROWID")
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('uses.since', ?)",
+                 (json.dumps(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),))
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
-                                                               7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11}
+                                                               7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
+                                                               12: _v12}
 
 
 def version(conn: sqlite3.Connection) -> int:

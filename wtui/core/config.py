@@ -286,6 +286,10 @@ class Health:
     archive_above: int
     archive_prefix: str
     merge_overlap: float
+    silent_days: float
+    zombie_days: float
+    rare_uses: int
+    rare_days: float
 
 
 @dataclass(frozen=True)

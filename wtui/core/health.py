@@ -8,6 +8,8 @@ Findings:
 - overloaded: on more than 40 % of the customers (a tag everybody has tells nothing);
 - tiny and idle: under 10 customers and no change for 180 days (delete it); idle but larger than
   50 customers (rename it Archive-...);
+- silent: named by no filter, segment, bulk action, rule or send for 30 days; a zombie for 90; rarely
+  used: fewer than 3 uses in 90 days (uses are counted from book version 12 on: ``Book.note_use``);
 - merge candidates: two tags with at least 10 customers each whose customers are 85 % the same
   (shared / either's: a tag inside a wider one, Product-Lipstick in Interest-Beauty, is not one).
 """
@@ -23,6 +25,16 @@ class TagStat:
     name: str
     customers: int
     last_change: datetime | None  # the last time it was put on or taken off anyone, else its creation
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Uses:
+    """How tags were used: per tag (folded), (uses in the last ``rare_days``, the last day used);
+    and since when this book counts them (None: it does not)."""
+
+    per_tag: dict[str, tuple[int, datetime]]
+    since: datetime | None
 
 
 @dataclass(frozen=True)
@@ -34,12 +46,15 @@ class Finding:
 
 
 def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers: int, now: datetime,
-          tags_cfg, health_cfg) -> list[Finding]:
+          tags_cfg, health_cfg, uses: Uses | None = None) -> list[Finding]:
     """Every finding, the tag count first, then by kind and tag."""
     out = [f for f in (_count(len(stats), customers, tags_cfg, health_cfg),) if f]
     h = health_cfg
     idle_since = now - timedelta(days=h.idle_days)
     for s in sorted(stats, key=lambda s: s.name.lower()):
+        used = _unused(s, uses, now, h) if uses is not None else None
+        if used:
+            out.append(used)
         share = s.customers / customers if customers else 0.0
         if customers >= h.overloaded_min_customers and share > h.overloaded_share:
             out.append(Finding("overloaded", (s.name,), f"{s.name} is on {share:.0%} of the customers "
@@ -65,6 +80,25 @@ def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers:
                                                       f"({both:,} have both): one name for one meaning?",
                                f"wtui tags merge {drop} {keep} --dry-run"))
     return out
+
+
+def _unused(s: TagStat, uses: Uses, now: datetime, h) -> Finding | None:
+    """Silent (30 days), zombie (90), or rarely used (under 3 uses in 90 days), judged only over time
+    that was counted and that the tag existed in."""
+    if uses.since is None:
+        return None
+    n, last = uses.per_tag.get(s.name.lower(), (0, None))
+    watched = max(uses.since, s.created or uses.since)  # since when silence means something
+    for kind, days in (("zombie", h.zombie_days), ("silent", h.silent_days)):
+        edge = now - timedelta(days=days)
+        if watched <= edge and (last is None or last < edge):
+            when = f"last used {last:%Y-%m-%d}" if last else "never used"
+            return Finding(kind, (s.name,), f"{s.name}: {when} in a filter, a segment, a bulk action, a rule or a "
+                                            f"send (over {days:g} days)", "" if kind == "silent"
+                           else f"wtui tags archive {s.name}")
+    if watched <= now - timedelta(days=h.rare_days) and 0 < n < h.rare_uses:
+        return Finding("rare", (s.name,), f"{s.name}: used {n} time(s) in {h.rare_days:g} days", "")
+    return None
 
 
 def _count(n: int, customers: int, t, h) -> Finding | None:

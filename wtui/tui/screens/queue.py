@@ -799,6 +799,19 @@ class QueueScreen(Screen):
         self.query_text = text if node is not None else ""
         self.table.marked.clear()
         self.reload()
+        if node is not None:
+            self._used(node)
+
+    @work(thread=True, group="uses")
+    def _used(self, node) -> None:
+        """The tags a filter named are in use (tag health): counted off the UI thread."""
+        from wtui.core.query import tags_in
+
+        try:
+            with writer(self.book) as book:
+                book.note_use(tags_in(node))
+        except WtuiError:
+            pass  # best effort: a busy or read-only book counts nothing
 
     def action_toggle_segments(self) -> None:
         self._mount_rest()
