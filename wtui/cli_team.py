@@ -26,7 +26,8 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             stats = book.tag_stats()
             now = book.now()
             per_tag, since = book.tag_uses(now - timedelta(days=cfg.health.rare_days))
-            findings = health.check(stats, book.tag_overlaps(), book.customer_count(), now, cfg.tags, cfg.health,
+            overlaps = book.tag_overlaps(similar=cfg.health.merge_overlap, least=cfg.health.tiny_customers)
+            findings = health.check(stats, overlaps, book.customer_count(), now, cfg.tags, cfg.health,
                                     health.Uses(per_tag, since))
         if args.json:
             for f in findings:

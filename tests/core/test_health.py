@@ -13,12 +13,12 @@ from wtui.book.book import Book
 from wtui.core.health import TagStat, check
 
 
-def stats(*named: tuple[str, int], last=NOW) -> list[TagStat]:
-    return [TagStat(name, n, last) for name, n in named]
+def stats(*named: tuple[str, int]) -> list[TagStat]:
+    return [TagStat(name, n) for name, n in named]
 
 
 def filler(n: int) -> list[TagStat]:
-    return [TagStat(f"Dim-T{i}", 1, NOW) for i in range(n)]
+    return [TagStat(f"Dim-T{i}", 1) for i in range(n)]
 
 
 def kinds(findings) -> list[tuple[str, tuple[str, ...]]]:
@@ -43,13 +43,18 @@ def test_overloaded_is_over_the_share_not_at_it(cfg):
 
 
 def test_tiny_and_idle_tags_are_for_deleting_and_big_idle_ones_for_archiving(cfg):
+    from wtui.core.health import Uses
+
     h = cfg.health
+    made = NOW - timedelta(days=h.idle_days + 30)
     idle = NOW - timedelta(days=h.idle_days + 1)
     recent = NOW - timedelta(days=h.idle_days - 1)
-    tags = [TagStat("Promo-Old", h.tiny_customers - 1, idle), TagStat("Promo-Ten", h.tiny_customers, idle),
-            TagStat("Promo-Recent", 1, recent), TagStat("Source-Fair2024", h.archive_above + 1, idle),
-            TagStat("Source-Fair2023", h.archive_above, idle), TagStat("Archive-Fair22", h.archive_above + 9, idle)]
-    found = {f.tags[0]: f for f in check(tags + filler(20), {}, 10_000, NOW, cfg.tags, cfg.health) if f.tags}
+    tags = [TagStat("Promo-Old", h.tiny_customers - 1, made), TagStat("Promo-Ten", h.tiny_customers, made),
+            TagStat("Promo-Recent", 1, made), TagStat("Source-Fair2024", h.archive_above + 1, made),
+            TagStat("Source-Fair2023", h.archive_above, made), TagStat("Archive-Fair22", h.archive_above + 9, made)]
+    uses = Uses({"promo-old": (0, idle), "promo-recent": (9, recent), "source-fair2024": (0, idle)}, made)
+    found = {f.tags[0]: f for f in check(tags + filler(20), {}, 10_000, NOW, cfg.tags, cfg.health, uses)
+             if f.tags and f.kind in ("tiny", "idle")}
     assert found["Promo-Old"].kind == "tiny" and found["Promo-Old"].fix == "wtui tags delete Promo-Old"
     assert found["Source-Fair2024"].kind == "idle"
     assert found["Source-Fair2024"].fix == "wtui tags rename Source-Fair2024 Archive-Source-Fair2"  # 20 characters
@@ -82,9 +87,12 @@ def test_the_book_counts_tags_overlaps_and_their_last_change(tmp_path, empty_fil
         b.set_tag("Promo-Old", archived=False)
         counted = {s.name: s for s in b.tag_stats()}
         assert counted["Stage-Paid"].customers == 12 and counted["Promo-Old"].customers == 1
-        assert counted["Stage-Paid"].last_change == NOW
-        assert b.tag_overlaps() == {("Stage-Paid", "Stage-Ordered"): 12, ("Stage-Paid", "Promo-Old"): 1,
-                                    ("Stage-Ordered", "Promo-Old"): 1}
+        assert counted["Stage-Paid"].created == NOW
+        uses, _ = b.tag_uses(NOW - timedelta(days=1))  # each tag put on anyone is a use
+        assert uses["stage-paid"][0] == 12 and uses["promo-old"][0] == 1
+        assert b.tag_overlaps() == {("Stage-Ordered", "Stage-Paid"): 12, ("Promo-Old", "Stage-Paid"): 1,
+                                    ("Promo-Old", "Stage-Ordered"): 1}
+        assert b.tag_overlaps(similar=0.85, least=10) == {("Stage-Ordered", "Stage-Paid"): 12}  # like sizes only
     code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "health", "--json"])
     out = capsys.readouterr().out
     assert code == 0 and '"kind": "merge"' in out and '"fix": "wtui tags merge Stage-Paid Stage-Ordered' in out
@@ -98,9 +106,9 @@ def test_silent_zombie_and_rarely_used_tags_over_counted_time_only(cfg):
     h = cfg.health
     counted = NOW - timedelta(days=h.zombie_days + 10)
     day = timedelta(days=1)
-    tags = [TagStat("Promo-Silent", 50, NOW, counted), TagStat("Promo-Zombie", 50, NOW, counted),
-            TagStat("Promo-Fresh", 50, NOW, counted), TagStat("Promo-New", 50, NOW, NOW - 5 * day),
-            TagStat("Promo-Rare", 50, NOW, counted), TagStat("Promo-Busy", 50, NOW, counted)]
+    tags = [TagStat("Promo-Silent", 50, counted), TagStat("Promo-Zombie", 50, counted),
+            TagStat("Promo-Fresh", 50, counted), TagStat("Promo-New", 50, NOW - 5 * day),
+            TagStat("Promo-Rare", 50, counted), TagStat("Promo-Busy", 50, counted)]
     uses = Uses({"promo-silent": (0, NOW - (h.silent_days + 1) * day),
                  "promo-fresh": (h.rare_uses, NOW - (h.silent_days - 1) * day),
                  "promo-rare": (h.rare_uses - 1, NOW - day), "promo-busy": (h.rare_uses, NOW - day)}, counted)

@@ -1045,7 +1045,9 @@ class Book:
         cid = self._require(uid)
         name = self._tag(tag)
         was = undo_ops.tag_present(self.conn, cid, name)
-        self._write(kind, f"customer:{uid}", {"uid": uid, "tag": name, "was": was}, reason)
+        with self.batch(reason):
+            self._write(kind, f"customer:{uid}", {"uid": uid, "tag": name, "was": was}, reason)
+            self.note_use([name])  # in the same transaction: a tag put on or taken off is in use
 
     def tags_of(self, uid: str) -> list[str]:
         return [r[0] for r in self.conn.execute(_TAGS_OF, (uid,))]
@@ -1061,19 +1063,15 @@ class Book:
                                       "WHERE ct.present = 1 GROUP BY t.name"))
 
     def tag_stats(self) -> list["health.TagStat"]:
-        """Each tag in use (not archived): how many customers have it, and when it was last put on or
-        taken off anyone (the clock of its newest customer row; else when it was made)."""
+        """Each tag in use (not archived): how many customers have it, and when it was made (counted
+        from the index of who has which tag: no customer row is read)."""
         from wtui.core.health import TagStat
 
-        rows = self.conn.execute(
-            "SELECT t.name, t.created_at, count(ct.customer_id) FILTER (WHERE ct.present = 1), max(ct.hlc) "
-            "FROM tags t LEFT JOIN customer_tags ct ON ct.tag_id = t.id WHERE t.archived = 0 GROUP BY t.id")
-        out = []
-        for name, created, customers, clock in rows:
-            made = datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None
-            last = datetime.fromtimestamp(hlc.parse(clock)[0] / 1000, timezone.utc) if clock else made
-            out.append(TagStat(name, customers, last, made))
-        return out
+        counts = dict(self.conn.execute("SELECT tag_id, count(*) FROM customer_tags WHERE present = 1 "
+                                        "GROUP BY tag_id"))
+        return [TagStat(name, counts.get(tid, 0), datetime.fromisoformat(made.replace("Z", "+00:00")) if made
+                        else None) for tid, name, made in
+                self.conn.execute("SELECT id, name, created_at FROM tags WHERE archived = 0")]
 
     def note_use(self, tags: Iterable[str]) -> None:
         """These tags were just used: named by a query, a bulk action, a rule or a send (tag health's
@@ -1105,20 +1103,46 @@ class Book:
                for tag, n, last in rows}
         return out, (datetime.fromisoformat(counted.replace("Z", "+00:00")) if counted else None)
 
-    def tag_overlaps(self) -> dict[tuple[str, str], int]:
-        """How many customers each pair of tags in use shares (pairs that share none are left out)."""
-        import itertools
-        from collections import Counter
+    def tag_overlaps(self, similar: float = 0.0, least: int = 1) -> dict[tuple[str, str], int]:
+        """How many customers pairs of tags in use share (pairs that share none are left out): of the
+        pairs whose sizes are within ``similar`` of each other (the smaller at least that share of the
+        bigger: only those can be that much the same customers) and of at least ``least`` customers."""
+        sizes = dict(self.conn.execute(
+            "SELECT t.name, count(*) FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
+            "WHERE ct.present = 1 AND t.archived = 0 GROUP BY t.id"))
+        ranked = sorted((n, name) for name, n in sizes.items() if n >= least)
+        pairs = []
+        for k, (n, a) in enumerate(ranked):  # by size: a tag's candidates are the next ones, while similar
+            for m, b in ranked[k + 1:]:
+                if n < similar * m:
+                    break
+                pairs.append((a, b))
+        # A first look on a sample (an eighth of the customers, picked by a hash of their id, not its
+        # order): a pair far apart there is not read in full. Only with ``similar``: its caller wants
+        # the near-identical pairs, which a sample of a few dozen cannot miss.
+        sample = self._tag_members(sorted({t for pair in pairs for t in pair}), sampled=bool(similar))
+        if similar:
+            pairs = [(a, b) for a, b in pairs if min(len(sample[a]), len(sample[b])) < 40
+                     or len(sample[a] & sample[b]) >= 0.7 * min(len(sample[a]), len(sample[b]))]
+            members = self._tag_members(sorted({t for pair in pairs for t in pair}))
+        else:
+            members = sample
+        out = {}
+        for a, b in pairs:
+            both = len(members[a] & members[b])
+            if both:
+                out[tuple(sorted((a, b)))] = both
+        return out
 
-        names = {str(i): name for i, name in self.conn.execute("SELECT id, name FROM tags WHERE archived = 0")}
-        pairs: Counter = Counter()
-        # A customer has a few tags: counting their pairs here is quicker than SQLite's self-join.
-        for (ids,) in self.conn.execute("SELECT group_concat(tag_id) FROM customer_tags WHERE present = 1 "
-                                        "GROUP BY customer_id"):
-            held = sorted(t for t in ids.split(",") if t in names)
-            if len(held) > 1:
-                pairs.update(itertools.combinations(held, 2))
-        return {(names[a], names[b]): n for (a, b), n in pairs.items()}
+    def _tag_members(self, names: list[str], sampled: bool = False) -> dict[str, set[int]]:
+        """Who has each of these tags (every customer, or an eighth of them picked by a hash of the id)."""
+        where = " AND (ct.customer_id * 2654435761) %% 4294967296 < 536870912" if sampled else ""  # %%: select_in
+        out: dict[str, set[int]] = {name: set() for name in names}
+        for name, ids in db.select_in(self.conn, "SELECT t.name, group_concat(ct.customer_id) FROM customer_tags ct "
+                                      "JOIN tags t ON t.id = ct.tag_id WHERE ct.present = 1" + where +
+                                      " AND t.name IN (%s) GROUP BY t.id", names):
+            out[name] = set(map(int, ids.split(",")))
+        return out
 
     def tag_names(self, *, archived: bool = False) -> list[str]:
         """Every tag's name, sorted; archived tags only when asked (a query may still name them)."""

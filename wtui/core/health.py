@@ -6,8 +6,8 @@ Findings:
 - the tag count against the playbook's ranges (under 15 too coarse; over 50 a risk early on; 50-80
   healthy for a mature book of 5,000+ customers; over 100 unmanageable);
 - overloaded: on more than 40 % of the customers (a tag everybody has tells nothing);
-- tiny and idle: under 10 customers and no change for 180 days (delete it); idle but larger than
-  50 customers (rename it Archive-...);
+- tiny and idle: under 10 customers and unused (not named, put on or taken off anyone) for 180 days
+  (delete it); idle but larger than 50 customers (rename it Archive-...);
 - silent: named by no filter, segment, bulk action, rule or send for 30 days; a zombie for 90; rarely
   used: fewer than 3 uses in 90 days (uses are counted from book version 12 on: ``Book.note_use``);
 - merge candidates: two tags with at least 10 customers each whose customers are 85 % the same
@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 class TagStat:
     name: str
     customers: int
-    last_change: datetime | None  # the last time it was put on or taken off anyone, else its creation
     created: datetime | None = None
 
 
@@ -35,6 +34,18 @@ class Uses:
 
     per_tag: dict[str, tuple[int, datetime]]
     since: datetime | None
+
+    def quiet(self, s: TagStat, now: datetime, days: float) -> datetime | None:
+        """Whether ``s`` went unused (not named, not put on or taken off anyone) for ``days``, over time
+        that was counted and that it existed in: the last use (or the start of counting), else None."""
+        if self.since is None:
+            return None
+        _, last = self.per_tag.get(s.name.lower(), (0, None))
+        edge = now - timedelta(days=days)
+        watched = max(self.since, s.created or self.since)
+        if watched <= edge and (last is None or last < edge):
+            return last or watched
+        return None
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,9 @@ def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers:
     """Every finding, the tag count first, then by kind and tag."""
     out = [f for f in (_count(len(stats), customers, tags_cfg, health_cfg),) if f]
     h = health_cfg
-    idle_since = now - timedelta(days=h.idle_days)
+    uses = uses or Uses({}, None)
     for s in sorted(stats, key=lambda s: s.name.lower()):
-        used = _unused(s, uses, now, h) if uses is not None else None
+        used = _unused(s, uses, now, h)
         if used:
             out.append(used)
         share = s.customers / customers if customers else 0.0
@@ -60,8 +71,9 @@ def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers:
             out.append(Finding("overloaded", (s.name,), f"{s.name} is on {share:.0%} of the customers "
                                                         f"({s.customers:,} of {customers:,}): it tells them apart "
                                                         "from no one; split it or drop it", ""))
-        idle = s.last_change is not None and s.last_change < idle_since
-        when = f"no change since {s.last_change:%Y-%m-%d}" if s.last_change else ""
+        quiet = uses.quiet(s, now, h.idle_days)
+        idle = quiet is not None
+        when = f"unused since {quiet:%Y-%m-%d}" if quiet else ""
         if idle and s.customers < h.tiny_customers:
             out.append(Finding("tiny", (s.name,), f"{s.name}: {s.customers} customer(s), {when}",
                                f"wtui tags delete {s.name}"))
@@ -90,8 +102,7 @@ def _unused(s: TagStat, uses: Uses, now: datetime, h) -> Finding | None:
     n, last = uses.per_tag.get(s.name.lower(), (0, None))
     watched = max(uses.since, s.created or uses.since)  # since when silence means something
     for kind, days in (("zombie", h.zombie_days), ("silent", h.silent_days)):
-        edge = now - timedelta(days=days)
-        if watched <= edge and (last is None or last < edge):
+        if uses.quiet(s, now, days):
             when = f"last used {last:%Y-%m-%d}" if last else "never used"
             return Finding(kind, (s.name,), f"{s.name}: {when} in a filter, a segment, a bulk action, a rule or a "
                                             f"send (over {days:g} days)", "" if kind == "silent"
