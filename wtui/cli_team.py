@@ -28,7 +28,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             per_tag, since = book.tag_uses(now - timedelta(days=cfg.health.rare_days))
             overlaps = book.tag_overlaps(similar=cfg.health.merge_overlap, least=cfg.health.tiny_customers)
             findings = health.check(stats, overlaps, book.customer_count(), now, cfg.tags, cfg.health,
-                                    health.Uses(per_tag, since))
+                                    health.Uses(per_tag, since), book.refreshed_at())
         if args.json:
             for f in findings:
                 print(json_text({"kind": f.kind, "tags": list(f.tags), "says": f.says, "fix": f.fix}, indent=None))

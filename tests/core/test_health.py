@@ -137,3 +137,26 @@ def test_queries_bulk_actions_and_rules_count_as_uses(tmp_path, empty_file, cfg,
         assert since is not None
     with Book.open(path, cfg, clock=lambda: NOW, readonly=True) as b:  # a reader counts nothing, and says nothing
         b.note_use(["Interest-Beauty"])
+
+
+def test_data_that_stopped_coming_in_is_stale(cfg):
+    hours = cfg.health.stale_hours
+    kinds_at = [f.kind for f in check(filler(20), {}, 100, NOW, cfg.tags, cfg.health,
+                                      refreshed=NOW - timedelta(hours=hours + 1))]
+    assert "stale" in kinds_at
+    assert "stale" not in [f.kind for f in check(filler(20), {}, 100, NOW, cfg.tags, cfg.health,
+                                                  refreshed=NOW - timedelta(hours=hours))]
+    assert "stale" not in [f.kind for f in check(filler(20), {}, 100, NOW, cfg.tags, cfg.health)]  # never fed
+
+
+def test_an_import_and_a_sync_say_when_data_last_came_in(tmp_path, empty_file, cfg):
+    from wtui.io.csv_import import Row
+
+    one, two = copy_book(empty_file, tmp_path / "a.db"), copy_book(empty_file, tmp_path / "b.db")
+    with Book.open(one, cfg, clock=lambda: NOW, actor="ana") as a, \
+            Book.open(two, cfg, clock=lambda: NOW + timedelta(hours=1), actor="bo") as b:
+        assert a.refreshed_at() is None
+        a.import_rows([Row(2, "+4915123456781", "DE", "Europe/Berlin", (), "Neu", "", "", "", None)])
+        assert a.refreshed_at() == NOW
+        b.apply_remote(a.missing_from(b))
+        assert b.refreshed_at() == NOW + timedelta(hours=1)

@@ -409,6 +409,17 @@ class Book:
                     "AND retracted = 0 AND at >= ? AND kind IN (%s) ORDER BY id", sorted(set(kinds)),
                     (after, upto, since))]
 
+    def mark_refreshed(self) -> None:
+        """The book just took in data from outside (an import, a sync, WhatsApp): tag health's
+        staleness reads when (this file's own mark, inside the caller's batch)."""
+        if self._batch is not None:
+            self.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('data.refreshed_at', ?)",
+                              (json.dumps(db.iso(self.now())),))
+
+    def refreshed_at(self) -> datetime | None:
+        at = self.setting("data.refreshed_at")
+        return datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+
     def mark_events_seen(self, upto: int) -> None:
         """Where the next run's event rules start (this file's own mark, like the derived settings)."""
         self._check_writable()
@@ -520,6 +531,8 @@ class Book:
             self._apply_fresh(fast, recorded=True)
             for op in late:
                 self._mark(op, ops.effect(self.conn, op))
+            if new:
+                self.mark_refreshed()
         return len(new)
 
     def waiting(self) -> int:
@@ -1284,6 +1297,7 @@ class Book:
                 if progress:
                     progress(min(start + size, len(fresh)), len(fresh))
                 self._commit_point()
+            self.mark_refreshed()
         return len(fresh), len(orders) - len(fresh), batch_id
 
     def ids_to_write(self, keys: list[str]) -> dict[str, str | None]:
@@ -1494,6 +1508,8 @@ class Book:
                 skipped += len(changes) == before
             ops.apply_fresh(self.conn, changes)
             self._create_imported(fresh, reason, batch_id)
+            if fresh or changes:
+                self.mark_refreshed()
         return len(fresh), updated, skipped
 
     def _create_imported(self, rows: list, reason: str, batch_id: str) -> None:

@@ -154,7 +154,7 @@ def _creation(row: dict[str, Any], where: str) -> None:
 
 
 # Settings each file keeps for itself: the verdict cache's marks, where its event rules stopped.
-LOCAL_SETTINGS = ("derived.", "rules.", "uses.")
+LOCAL_SETTINGS = ("derived.", "rules.", "uses.", "data.")
 
 
 def _tag_fields(fields: Any, where: str) -> None:

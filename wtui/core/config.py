@@ -290,6 +290,7 @@ class Health:
     zombie_days: float
     rare_uses: int
     rare_days: float
+    stale_hours: float
 
 
 @dataclass(frozen=True)

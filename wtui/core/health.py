@@ -10,6 +10,7 @@ Findings:
   (delete it); idle but larger than 50 customers (rename it Archive-...);
 - silent: named by no filter, segment, bulk action, rule or send for 30 days; a zombie for 90; rarely
   used: fewer than 3 uses in 90 days (uses are counted from book version 12 on: ``Book.note_use``);
+- stale: nothing taken in from outside (an import, a sync, WhatsApp) for 24 hours;
 - merge candidates: two tags with at least 10 customers each whose customers are 85 % the same
   (shared / either's: a tag inside a wider one, Product-Lipstick in Interest-Beauty, is not one).
 """
@@ -57,9 +58,10 @@ class Finding:
 
 
 def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers: int, now: datetime,
-          tags_cfg, health_cfg, uses: Uses | None = None) -> list[Finding]:
-    """Every finding, the tag count first, then by kind and tag."""
-    out = [f for f in (_count(len(stats), customers, tags_cfg, health_cfg),) if f]
+          tags_cfg, health_cfg, uses: Uses | None = None, refreshed: datetime | None = None) -> list[Finding]:
+    """Every finding, the data's age and the tag count first, then by kind and tag."""
+    out = [f for f in (_stale(refreshed, now, health_cfg), _count(len(stats), customers, tags_cfg, health_cfg))
+           if f]
     h = health_cfg
     uses = uses or Uses({}, None)
     for s in sorted(stats, key=lambda s: s.name.lower()):
@@ -110,6 +112,15 @@ def _unused(s: TagStat, uses: Uses, now: datetime, h) -> Finding | None:
     if watched <= now - timedelta(days=h.rare_days) and 0 < n < h.rare_uses:
         return Finding("rare", (s.name,), f"{s.name}: used {n} time(s) in {h.rare_days:g} days", "")
     return None
+
+
+def _stale(refreshed: datetime | None, now: datetime, h) -> Finding | None:
+    if refreshed is None or now - refreshed <= timedelta(hours=h.stale_hours):
+        return None
+    hours = (now - refreshed).total_seconds() / 3600
+    age = f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} hours"
+    return Finding("stale", (), f"nothing came in from outside (an import, a sync, WhatsApp) for {age}: the "
+                                "queue may be missing what customers did since", "")
 
 
 def _count(n: int, customers: int, t, h) -> Finding | None:

@@ -259,6 +259,8 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
             book.record(uid, kind, m.at, text=m.text, ext_id=ids[key], reason="chat import")
             ids[key] = None  # the same line twice in one export: once
             recorded += 1
+        if recorded:
+            book.mark_refreshed()
     return ChatReport(len(messages), inbound, len(messages) - inbound, recorded, uid, created)
 
 

@@ -366,6 +366,8 @@ def record_payload(book, raw: bytes) -> IngestReport:
             book.record(uid, e.kind, e.at, text=e.text, words=e.words, amount=amount, ext_id=e.ext_id,
                         reason="whatsapp webhook", product=e.product)
             report.recorded += 1
+        if report.recorded:
+            book.mark_refreshed()
     return report
 
 
