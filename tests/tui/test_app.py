@@ -398,12 +398,15 @@ async def test_a_change_by_another_process_shows_within_the_poll_interval(book_p
         screen = await started(pilot)
         uid = screen.table.current.uid
         await pilot.press("j", "k")  # the cursor stays on this customer through the reload
+        # The other terminal at the test's instant too: on the wall clock, hours after the book's NOW, its
+        # stale sweep would move this customer out of "today" (the test failed after 20:00 UTC).
         script = (
-            "import sys\nfrom wtui.book.book import Book\nfrom wtui.core import config\n"
-            "with Book.open(sys.argv[1], config.load(layers=[]), actor='omar') as b:\n"
+            "import sys\nfrom datetime import datetime\nfrom wtui.book.book import Book\nfrom wtui.core import config\n"
+            "now = datetime.fromisoformat(sys.argv[3])\n"
+            "with Book.open(sys.argv[1], config.load(layers=[]), actor='omar', clock=lambda: now) as b:\n"
             "    b.add_tag(sys.argv[2], 'Spend-VIP', reason='from another terminal')\n"
         )
-        subprocess.run([sys.executable, "-c", script, str(book_path), uid], check=True, timeout=60)
+        subprocess.run([sys.executable, "-c", script, str(book_path), uid, NOW.isoformat()], check=True, timeout=60)
         for _ in range(60):  # the app polls every sync.poll_seconds (2 s): give it a few rounds
             await pilot.pause(0.1)
             if "Spend-VIP" in panel_text(app):

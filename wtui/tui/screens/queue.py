@@ -250,7 +250,7 @@ class QueueScreen(Screen):
             self._seen_version = version
             self.tick()
 
-    @work(thread=True, exclusive=True, group="recompute")
+    @work(thread=True, group="recompute")
     def recompute(self) -> None:
         """After a change of wtui or of the team's verdict settings, every colour is recomputed once: here,
         in the background (~30 s on a 100k book, 5,000 customers a transaction); the queue shows the
@@ -277,6 +277,8 @@ class QueueScreen(Screen):
             self.book.refresh_stale(whole=False)  # a whole-book recompute is the worker's (recompute)
         except BookBusy:
             return  # the next tick or poll catches up
+        if self.book.recompute_due and not any(w.group == "recompute" and not w.is_finished for w in self.workers):
+            self.recompute()  # another process stored verdicts of other settings: ours again, in the background
         current = self.table.current
         self.read_queue(current.uid if current else None)
         self.refresh_stats()
