@@ -657,10 +657,12 @@ def _bar(label: str):
     return progress
 
 
-def _rejected(args: argparse.Namespace, module, checked, report) -> int:
-    """Say how an import went, write the rejected rows when asked; the exit code."""
+def _rejected(args: argparse.Namespace, checked, report) -> int:
+    """Say how an import went (customers or orders), write the rejected rows when asked; the exit code."""
+    from wtui.io import csv_import
+
     if args.errors and report.failed:
-        module.write_errors(checked, args.errors, report.failed)
+        csv_import.write_errors(checked, args.errors, report.failed)
     say(*report.lines())
     if args.errors and report.failed:
         say(f"the {len(report.failed)} rejected row(s) are in {args.errors}, with an error column")
@@ -681,11 +683,11 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
         report = csv_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
                                   replace_tags=args.replace_tags, progress=_bar("counting" if counting else "writing "))
-    return _rejected(args, csv_import, checked, report)
+    return _rejected(args, checked, report)
 
 
 def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
-    from wtui.io import csv_import, orders_import
+    from wtui.io import orders_import
     from wtui.io.files import check_target
 
     mapping = _mapping(args.map)
@@ -696,7 +698,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
                                                default_region=args.default_region, progress=_bar("checking"))
         report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
                                      progress=_bar("writing "))
-    return _rejected(args, csv_import, checked, report)
+    return _rejected(args, checked, report)
 
 
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:

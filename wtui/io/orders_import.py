@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from wtui.core import money
 from wtui.errors import BadInput, PhoneError
+from wtui.io import csv_import
 from wtui.io.csv_import import Failure, Progress, Report, cell_text, gc_paused, map_columns, normalizer
 from wtui.io.table import Table, parse_table, read_text
 
@@ -51,11 +52,8 @@ class Order:
 
 
 @dataclass
-class Checked:
-    table: Table
-    columns: dict[str, list[int]]
+class Checked(csv_import.Checked):
     good: list[Order] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
     items: int = 0  # further lines of an order above (its other items): part of that order
     date_order: str = ""  # how d/m/y dates were read, when the file has them
     date_guessed: bool = False  # no date in the file told the order: it was assumed
