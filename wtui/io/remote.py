@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from wtui.book import wire
 from wtui.book.ops import Op
 from wtui.errors import BadInput, WtuiError
+
+if TYPE_CHECKING:  # httpx costs ~80 ms to import: only a replica that talks to a server pays it
+    import httpx
 
 TOKEN_ENV = "WTUI_TOKEN"
 
@@ -130,6 +131,9 @@ class Remote:
                  transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         if not url.startswith(("http://", "https://")):
             raise BadInput(f"{url!r}: a server address starts with http:// or https://")
+        import httpx
+
+        self._httpx = httpx
         self.url = url.rstrip("/")
         self.retries, self._sleep = retries, sleep
         self.client = httpx.Client(base_url=self.url, timeout=timeout, transport=transport,
@@ -149,8 +153,8 @@ class Remote:
         for attempt in range(self.retries + 1):
             try:
                 timeout = self.client.timeout.read + wait if wait else None
-                answer = self.client.request(method, path, timeout=timeout or httpx.USE_CLIENT_DEFAULT, **kw)
-            except httpx.TransportError as exc:
+                answer = self.client.request(method, path, timeout=timeout or self._httpx.USE_CLIENT_DEFAULT, **kw)
+            except self._httpx.TransportError as exc:
                 if attempt == self.retries:
                     raise Offline(f"{self.url} cannot be reached ({type(exc).__name__}): working on the replica; "
                                   "changes go up when it is back") from None
