@@ -1,5 +1,7 @@
 """The team lead's commands (issue #16): the weekly routine. `wtui health`: tag health, each finding
-with the command that fixes it (core/health.py judges, the book counts)."""
+with the command that fixes it (core/health.py judges, the book counts); `wtui accuracy`: colour
+accuracy from won and lost deals; `wtui signals`: today's snapshot, the team's alerts, each rep's
+workload and the colours' trend; `wtui audit`: the 5 % accuracy audit's sample and its error rates."""
 
 from __future__ import annotations
 
@@ -13,6 +15,29 @@ def add_parsers(sub) -> None:
     out = h.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="the findings as JSON, one object a line")
     out.add_argument("--markdown", action="store_true", help="a Markdown list (for the team's weekly note)")
+
+    a = sub.add_parser("accuracy", help="colour accuracy from won and lost deals: conversion per colour against "
+                                        "the playbook's rates, false reds, missed greens, red fatigue; per rep, "
+                                        "per week")
+    a.add_argument("--weeks", type=int, help="look back this many weeks (default [review] weeks)")
+    a.add_argument("--json", action="store_true", help="the report as one JSON object")
+
+    s = sub.add_parser("signals", help="today's snapshot of colours, intents and activity (stored once a day), "
+                                       "the team's alerts, each rep's workload, the colours' trend")
+    s.add_argument("--days", type=int, default=28, help="the trend over this many days (default 28)")
+    s.add_argument("--json", action="store_true", help="today's figures, alerts and the trend as one JSON object")
+
+    au = sub.add_parser("audit", help="the accuracy audit (playbook §11): a seeded random 5 %% of the active "
+                                      "customers reviewed in the app (A), error rates per dimension")
+    asub = au.add_subparsers(dest="audit_cmd", required=True)
+    st = asub.add_parser("start", help="draw a new sample (review it in the app: A)")
+    st.add_argument("--seed", type=int, help="the draw's seed (the same seed on the same book, the same customers)")
+    st.add_argument("--size", type=int, help="this many customers instead of [review] audit_share of the active")
+    rp = asub.add_parser("report", help="each audit's error rate per dimension (tags, intent, colour), newest first")
+    rp.add_argument("--json", action="store_true", help="one JSON object an audit, a line")
+    wd = asub.add_parser("words", help="the messages of customers whose intent a review fixed, as JSON lines "
+                                       "(text, intent): what the keyword lists missed")
+    wd.add_argument("audit", nargs="?", help="an audit id (default: the newest)")
 
 
 def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
@@ -46,4 +71,139 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                 say(f"             {visible(f.fix)}")
         return 0
 
-    return {"health": cmd_health}
+    def cmd_accuracy(args: argparse.Namespace, cfg) -> int:
+        from dataclasses import replace
+        from datetime import timedelta
+
+        from wtui.book.reads import rep_zone
+        from wtui.core import accuracy
+        from wtui.core.text import json_text
+        from wtui.errors import BadInput
+
+        if args.weeks is not None:
+            if args.weeks < 1:
+                raise BadInput("--weeks: at least 1")
+            cfg = replace(cfg, review=replace(cfg.review, weeks=args.weeks))
+        with open_book(args, cfg) as book:
+            now = book.now()
+            rep = accuracy.report(book.outcomes(now - timedelta(weeks=cfg.review.weeks)), now, rep_zone(cfg), cfg)
+        if args.json:
+            def part(p: accuracy.Part) -> dict:
+                return {"per_color": {c: {"won": r.won, "lost": r.lost, "rate": r.rate} for c, r in p.per_color.items()
+                                      if c}, "wins": p.wins, "missed_green": p.missed_green,
+                        "fatigued": {"won": p.fatigued.won, "lost": p.fatigued.lost}}
+            print(json_text({"weeks": cfg.review.weeks, "expected": rep.expected, "team": part(rep.team),
+                             "reps": {r: part(p) for r, p in rep.reps.items()},
+                             "by_week": {w: part(p) for w, p in rep.weeks}, "warnings": rep.warnings}))
+            return 0
+        decided = sum(r.decided for r in rep.team.per_color.values())
+        say(f"colour accuracy over {cfg.review.weeks} weeks: {decided} deal(s) decided, {rep.team.wins} won")
+        if not decided:
+            say("  no won or lost deals recorded yet: `wtui won` and `wtui lost` (w and x in the app) record them")
+            return 0
+        say(f"  {'colour':<8} {'won/decided':>12} {'converts':>9} {'playbook':>9}")
+        for c, wd, pct, want in accuracy.table(rep.team, rep.expected, cfg.colors.order):
+            say(f"  {c:<8} {wd:>12} {pct:>9} {want:>9}")
+        if rep.team.wins:
+            say(f"  missed green: {rep.team.missed_green} of {rep.team.wins} won deals were neither red nor orange")
+        if len(rep.reps) > 1 or (rep.reps and "" not in rep.reps):
+            say("per rep (who recorded the outcome): red / orange conversion, missed green")
+            for name, p in rep.reps.items():
+                red, orange = p.per_color.get("red", accuracy.Rate()), p.per_color.get("orange", accuracy.Rate())
+                say(f"  {name or '(unknown)':<16} red {accuracy.pct(red):>4} ({red.decided})  orange "
+                    f"{accuracy.pct(orange):>4} ({orange.decided})  missed green {p.missed_green}/{p.wins}")
+        say("per week: red conversion (decided)")
+        for week, p in rep.weeks:
+            red = p.per_color.get("red", accuracy.Rate())
+            say(f"  {week}  {accuracy.pct(red):>4} ({red.decided})")
+        for w in rep.warnings:
+            say(f"! {w}")
+        return 0
+
+    def cmd_signals(args: argparse.Namespace, cfg) -> int:
+        from wtui.core import signals
+        from wtui.core.text import json_text
+        from wtui.errors import BadInput
+
+        if args.days < 1:
+            raise BadInput("--days: at least 1")
+        with open_book(args, cfg) as book:
+            book.snapshot()  # the day's first process stores it (a read-only book does not)
+            day = _today(book)
+            today = book.figures()  # now, not as of this morning's snapshot: the workload moves all day
+            snaps = [s for s in book.snapshots(max(args.days, 8)) if s[0] != day] + [(day, today)]
+        alerts = signals.alerts(snaps, cfg.team)
+        trend = snaps[-args.days:]
+        if args.json:
+            print(json_text({"today": today, "alerts": alerts,
+                             "trend": {day: f["colors"] for day, f in trend}}))
+            return 0
+        n = today["customers"]
+        say(f"{n:,} customers today")
+        for group, keys in (("colors", cfg.colors.order), ("intents", ("high", "medium", "potential", "none")),
+                            ("activity", ("high", "medium", "low", "dormant"))):
+            say(f"  {group:<9} " + "  ".join(f"{k} {signals.share(today, group, k):.0%}" for k in keys))
+        say("workload: rep, customers, due today, overdue, contacted today")
+        for w in signals.workload(today):
+            say(f"  {w.rep or '(unassigned)':<16} {w.customers:>7,} {w.due:>7,} {w.overdue:>7,} {w.done:>7,}")
+        if len(trend) > 1:
+            say(f"colours over {len(trend)} day(s) (% of customers)")
+            say("  day         " + " ".join(f"{c:>6}" for c in cfg.colors.order))
+            for day, f in trend:
+                say(f"  {day}  " + " ".join(f"{100 * signals.share(f, 'colors', c):>6.1f}" for c in cfg.colors.order))
+        for a in alerts:
+            say(f"! {a}")
+        return 0
+
+    def _today(book) -> str:
+        from wtui.book.reads import rep_zone
+        from wtui.book.review import snapshot_day
+
+        return snapshot_day(book.now(), rep_zone(book.cfg))
+
+    def cmd_audit(args: argparse.Namespace, cfg) -> int:
+        from wtui.core import audit
+        from wtui.core.text import json_text
+        from wtui.errors import BadInput
+
+        with open_book(args, cfg) as book:
+            if args.audit_cmd == "start":
+                if args.size is not None and args.size < 1:
+                    raise BadInput("--size: at least 1")
+                aid = book.start_audit(args.seed, args.size)
+                _, _, _, seed, size, pop = next(a for a in book.audits() if a[0] == aid)
+                say(f"audit {aid}: {size} of {pop:,} active customers (seed {seed}); review them in the app with A")
+                return 0
+            runs = book.audits()
+            if args.audit_cmd == "words":
+                if not runs:
+                    raise BadInput("no audit yet: `wtui audit start`")
+                aid = args.audit or runs[0][0]
+                if aid not in {r[0] for r in runs}:
+                    raise BadInput(f"{aid}: no such audit (see `wtui audit report`)")
+                for line in book.audit_words(aid):
+                    print(json_text(line, indent=None))
+                return 0
+            rows = []
+            for aid, started, actor, seed, size, pop in runs:
+                rates = audit.error_rates([ok for _, _, _, ok in book.audit_items(aid)])
+                rows.append((aid, started, actor, seed, size, pop, rates))
+        if args.json:
+            for aid, started, actor, seed, size, pop, rates in rows:
+                print(json_text({"audit": aid, "started": started.isoformat(), "by": actor, "seed": seed, "size": size,
+                                 "population": pop, "reviewed": rates.reviewed,
+                                 "wrong": dict(rates.wrong), "rates": rates.rates()}, indent=None))
+            return 0
+        if not rows:
+            say("no audit yet: `wtui audit start` draws one (review it in the app with A)")
+            return 0
+        target = cfg.review.audit_error_target
+        say(f"audits, newest first: error rate per dimension (target under {target:.0%})")
+        for aid, started, actor, seed, size, pop, rates in rows:
+            said = "  ".join(f"{d} {audit.rate_text(rates, d)}" for d in audit.DIMENSIONS)
+            say(f"  {started:%Y-%m-%d} {actor:<12} {rates.reviewed}/{size} reviewed  {said}  ({aid})")
+            for d in rates.over(target):
+                say(f"    ! {d}: {rates.rates()[d]:.0%} wrong, over {target:.0%}")
+        return 0
+
+    return {"health": cmd_health, "accuracy": cmd_accuracy, "signals": cmd_signals, "audit": cmd_audit}

@@ -39,7 +39,7 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import automation
-    from wtui.core import health, query
+    from wtui.core import accuracy, health, query
     from wtui.core import phone as phones
 
 Clock = Callable[[], datetime]
@@ -1115,6 +1115,95 @@ class Book:
         out = {tag.lower(): (n or 0, datetime.fromisoformat(last).replace(tzinfo=timezone.utc))
                for tag, n, last in rows}
         return out, (datetime.fromisoformat(counted.replace("Z", "+00:00")) if counted else None)
+
+    # -- the weekly routine (book/review.py; issue #16) ---------------------------------------------------
+
+    def outcomes(self, since: datetime) -> list["accuracy.Outcome"]:
+        """Deals won and lost since ``since``, with the colour and red streak each customer had then."""
+        from wtui.book import review
+
+        return review.outcomes(self.conn, since, self.cfg)
+
+    def figures(self) -> dict:
+        """Today's distribution and each rep's workload (what a snapshot stores)."""
+        from wtui.book import review
+
+        return review.figures(self.conn, self.now(), reads.rep_zone(self.cfg))
+
+    def snapshot(self) -> bool:
+        """Store today's snapshot unless this file has one (the first process of the day writes it: the
+        server, a rules run, an app). True when this call wrote it. Best effort like tag usage: a
+        read-only book, or one busy past a moment, skips it (the next process of the day writes it)."""
+        from wtui.book import review
+
+        now, zone = self.now(), reads.rep_zone(self.cfg)
+        day = review.snapshot_day(now, zone)
+        if self.readonly or review.has_snapshot(self.conn, day):
+            return False
+        try:
+            with db.write(self.conn, min(self.busy_wait, 1.0)):
+                return review.store_snapshot(self.conn, day, now, review.figures(self.conn, now, zone),
+                                             self.cfg.review.snapshot_days)
+        except BookBusy:
+            return False
+
+    def snapshots(self, days: float) -> list[tuple[str, dict]]:
+        """The daily snapshots of the last ``days`` days, oldest first."""
+        from wtui.book import review
+
+        since = (self.now() - timedelta(days=days)).astimezone(reads.rep_zone(self.cfg)).date().isoformat()
+        return review.snapshots(self.conn, since)
+
+    @_writes
+    def start_audit(self, seed: int | None = None, size: int | None = None) -> str:
+        """Draw the accuracy audit's sample: ``size`` (default ``review.audit_share`` of them, at least
+        one) of the customers with an interaction in ``review.audit_active_days``, by ``seed`` (default a
+        fresh one, kept: the same seed on the same book draws the same customers). Returns its id."""
+        from wtui.book import review
+
+        r = self.cfg.review
+        now = self.now()
+        population = review.audit_population(self.conn, now, r.audit_active_days)
+        if not population:
+            raise BadInput(f"no customer had an interaction in the last {r.audit_active_days:g} days: nothing to "
+                           "audit")
+        if size is not None and size < 1:
+            raise BadInput("an audit needs at least one customer")
+        seed = secrets.randbelow(2**31) if seed is None else seed
+        want = size if size is not None else max(1, round(len(population) * r.audit_share))
+        picked = review.sample(population, seed, want)
+        audit = f"audit-{now:%Y%m%d}-{secrets.token_hex(3)}"  # a redraw with the same seed is another audit
+        with db.write(self.conn, self.busy_wait):
+            review.start_audit(self.conn, audit, now, self.actor, seed, picked, len(population))
+        return audit
+
+    def audit_items(self, audit: str) -> list[tuple[int, str, str | None, dict[str, bool] | None]]:
+        from wtui.book import review
+
+        return review.audit_items(self.conn, audit)
+
+    def audits(self) -> list[tuple[str, datetime, str, int, int, int]]:
+        from wtui.book import review
+
+        return review.audits(self.conn)
+
+    def audit_words(self, audit: str) -> list[dict[str, str]]:
+        """For the keyword lists' review: each customer whose intent an audit's review fixed, their
+        inbound messages labelled with the intent the reviewer gave ({"text", "intent", "customer"})."""
+        from wtui.book import review
+
+        return review.audit_words(self.conn, audit)
+
+    @_writes
+    def review_audited(self, audit: str, pos: int, ok: dict[str, bool], fixed: str = "") -> None:
+        """A reviewed customer of an audit: which dimensions were right (tags, intent, colour); ``fixed``
+        says what the reviewer changed (the fixes themselves are ordinary writes, in the change log)."""
+        from wtui.book import review
+
+        if set(ok) != {"tags", "intent", "color"}:
+            raise BadInput("a review says whether tags, intent and colour were right")
+        with db.write(self.conn, self.busy_wait):
+            review.review(self.conn, audit, pos, self.now(), ok, fixed)
 
     def tag_overlaps(self, similar: float = 0.0, least: int = 1) -> dict[tuple[str, str], int]:
         """How many customers pairs of tags in use share (pairs that share none are left out): of the

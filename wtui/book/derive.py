@@ -67,6 +67,15 @@ def _event(row: tuple) -> Event:
     return Event(kind, parse_iso(at), signals or "", amount or 0.0, minutes or 0.0, color_at or "")
 
 
+def events_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[Event]]:
+    """Each customer's history (not in time order: ``summarize`` takes any)."""
+    out: dict[int, list[Event]] = {}
+    for chunk in chunks(ids):
+        for row in conn.execute(_EVENTS % ",".join("?" * len(chunk)), chunk):
+            out.setdefault(row[0], []).append(_event(row))
+    return out
+
+
 def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterator[Loaded]:
     """Facts for the given customers (with their note and zone), loaded in chunks."""
     for chunk in chunks(ids):

@@ -218,9 +218,24 @@ def _v12(conn: sqlite3.Connection) -> None:
                  (json.dumps(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),))
 
 
+def _v13(conn: sqlite3.Connection) -> None:
+    # The weekly routine (issue #16), this file's own like tag_uses (never ops): a daily snapshot of the
+    # colour, intent and activity distribution and each rep's workload, written by the first process of
+    # the day; accuracy audits and each reviewed customer's verdict. And a derived column: the customer's
+    # golden hour (local hour of our messages they answer fastest; NULL until learned).
+    conn.execute("CREATE TABLE snapshots (day TEXT NOT NULL PRIMARY KEY, at TEXT NOT NULL, figures TEXT NOT NULL) "
+                 "WITHOUT ROWID")
+    conn.execute("""CREATE TABLE audits (id TEXT NOT NULL PRIMARY KEY, started TEXT NOT NULL, actor TEXT NOT NULL,
+                    seed INTEGER NOT NULL, size INTEGER NOT NULL, population INTEGER NOT NULL) WITHOUT ROWID""")
+    conn.execute("""CREATE TABLE audit_items (audit TEXT NOT NULL REFERENCES audits(id), pos INTEGER NOT NULL,
+                    customer TEXT NOT NULL, reviewed_at TEXT, tags_ok INTEGER, intent_ok INTEGER, color_ok INTEGER,
+                    fixed TEXT NOT NULL DEFAULT '', PRIMARY KEY (audit, pos)) WITHOUT ROWID""")
+    conn.execute("ALTER TABLE customers ADD COLUMN golden_hour INTEGER")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
                                                                7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
-                                                               12: _v12}
+                                                               12: _v12, 13: _v13}
 
 
 def version(conn: sqlite3.Connection) -> int:

@@ -58,7 +58,9 @@ _OPEN_TABLES = (
 # Sanity limits (not thresholds): what makes a value meaningless.
 _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity", "evening_hour")}
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
-               ("health", "overloaded_share"), ("health", "merge_overlap"),
+               ("health", "overloaded_share"), ("health", "merge_overlap"), ("review", "false_red_below"),
+               ("review", "missed_green_share"), ("review", "close_rate_tolerance"), ("review", "audit_share"),
+               ("review", "audit_error_target"),
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
@@ -82,6 +84,7 @@ _CHOICES = {
     ("colors", "lead_color"): COLORS,
     ("colors", "rules", "red_fatigue_action"): ("warn", "demote"),
     ("queue", "scope"): ("mine", "team"),
+    ("review", "routine_weekday"): ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
 
 # Keys a release took away: (value that asks for what wtui now does anyway, why it went).
@@ -294,6 +297,22 @@ class Health:
 
 
 @dataclass(frozen=True)
+class Review:
+    """The weekly routine: colour accuracy, the audit, signals over time ([review] in defaults.toml)."""
+
+    weeks: int
+    min_outcomes: int
+    false_red_below: float
+    missed_green_share: float
+    close_rate_tolerance: float
+    audit_share: float
+    audit_active_days: float
+    audit_error_target: float
+    routine_weekday: str
+    snapshot_days: float
+
+
+@dataclass(frozen=True)
 class QueueCfg:
     limit: int
     scope: str  # "mine" (own customers + unassigned) or "team"
@@ -406,6 +425,7 @@ class Config:
     dimensions: dict[str, str]
     tags: Tags
     health: Health
+    review: Review
     queue: QueueCfg
     ui: Ui
     keys: dict[str, str]
@@ -736,7 +756,7 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, Health, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg, RulesCfg, SyncCfg,
+        Windows, Keywords, Tags, Health, Review, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg, RulesCfg, SyncCfg,
         ServerCfg, Demo,
     )
 }
@@ -747,7 +767,7 @@ def _fingerprint(cfg: Config) -> str:
 
     # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "links", "rules",
-               "health", "sync", "server", "demo", "sources", "keywords")
+               "health", "review", "sync", "server", "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

@@ -1,0 +1,146 @@
+"""The weekly routine's reads and this file's own records (issue #16): outcomes for colour accuracy,
+the daily snapshot of signals, the accuracy audit's sample and reviews. ``Book`` is the door: it calls
+these with its connection. Snapshots and audits are never ops (like tag usage, each file keeps its own).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from wtui.book import derive
+from wtui.book.db import iso, parse_iso
+from wtui.core.accuracy import Outcome
+from wtui.core.config import Config
+from wtui.core.facts import LOST, WON, summarize
+from wtui.core.queue import end_of_day
+
+_OUTCOMES = """SELECT i.customer_id, i.kind, i.at, coalesce(i.color_at, ''), coalesce(i.actor, '')
+    FROM interactions i WHERE i.kind IN (?, ?) AND i.retracted = 0 AND i.at >= ? ORDER BY i.at"""
+
+
+def outcomes(conn: sqlite3.Connection, since: datetime, cfg: Config) -> list[Outcome]:
+    """Every deal won or lost since ``since``, with the colour then and the red streak then (the
+    customer's history before the outcome folded as the verdict folds it)."""
+    rows = conn.execute(_OUTCOMES, (WON, LOST, iso(since))).fetchall()
+    history = derive.events_of(conn, sorted({r[0] for r in rows}))
+    out = []
+    long_visit = cfg.colors.rules.long_visit_minutes
+    for cid, kind, at, color, actor in rows:
+        when = parse_iso(at)
+        before = [e for e in history.get(cid, ()) if e.at < when]
+        streak = summarize(before, long_visit).red_streak if color == "red" else 0
+        out.append(Outcome(kind == WON, color, when, actor, streak))
+    return out
+
+
+# -- the daily snapshot ------------------------------------------------------------------------------
+
+_FIGURES = """SELECT coalesce(owner, ''), color, intent, activity, count(*),
+    total(due_at IS NOT NULL AND due_at < :ends), total(due_at IS NOT NULL AND due_at < :now),
+    total(last_outbound >= :start)
+    FROM customers GROUP BY 1, 2, 3, 4"""
+
+
+def figures(conn: sqlite3.Connection, now: datetime, zone: ZoneInfo) -> dict:
+    """The book today: customers per colour, intent and activity, and per rep (owner; "" = unassigned)
+    what is due by the end of the day, overdue now, and contacted since the day began."""
+    ends = end_of_day(now, zone)
+    start = ends - timedelta(days=1)
+    colors: dict[str, int] = {}
+    intents: dict[str, int] = {}
+    activity: dict[str, int] = {}
+    reps: dict[str, dict[str, int]] = {}
+    total = 0
+    for owner, color, intent, act, n, due, overdue, done in conn.execute(
+            _FIGURES, {"ends": iso(ends), "now": iso(now), "start": iso(start)}):
+        total += n
+        for counts, key in ((colors, color), (intents, intent), (activity, act)):
+            counts[key or ""] = counts.get(key or "", 0) + n
+        rep = reps.setdefault(owner, {"customers": 0, "due": 0, "overdue": 0, "done": 0})
+        rep["customers"] += n
+        rep["due"] += int(due)
+        rep["overdue"] += int(overdue)
+        rep["done"] += int(done)
+    return {"customers": total, "colors": colors, "intents": intents, "activity": activity, "reps": reps}
+
+
+def snapshot_day(now: datetime, zone: ZoneInfo) -> str:
+    return now.astimezone(zone).date().isoformat()
+
+
+def has_snapshot(conn: sqlite3.Connection, day: str) -> bool:
+    return conn.execute("SELECT 1 FROM snapshots WHERE day = ?", (day,)).fetchone() is not None
+
+
+def store_snapshot(conn: sqlite3.Connection, day: str, now: datetime, figs: dict, keep_days: float) -> bool:
+    """Today's row, unless another process wrote it first (True when this one did); old rows go."""
+    cur = conn.execute("INSERT OR IGNORE INTO snapshots (day, at, figures) VALUES (?, ?, ?)",
+                       (day, iso(now), json.dumps(figs, sort_keys=True)))
+    oldest = (datetime.fromisoformat(day) - timedelta(days=keep_days)).date().isoformat()
+    conn.execute("DELETE FROM snapshots WHERE day < ?", (oldest,))
+    return cur.rowcount == 1
+
+
+def snapshots(conn: sqlite3.Connection, since_day: str) -> list[tuple[str, dict]]:
+    return [(day, json.loads(figs)) for day, figs in
+            conn.execute("SELECT day, figures FROM snapshots WHERE day >= ? ORDER BY day", (since_day,))]
+
+
+# -- the accuracy audit ------------------------------------------------------------------------------
+
+def audit_population(conn: sqlite3.Connection, now: datetime, active_days: float) -> list[str]:
+    """The active customers (an interaction within ``active_days``), in uid order: what a seed samples."""
+    edge = iso(now - timedelta(days=active_days))
+    return [r[0] for r in conn.execute("SELECT uid FROM customers WHERE last_interaction >= ? ORDER BY uid", (edge,))]
+
+
+def sample(population: list[str], seed: int, size: int) -> list[str]:
+    """``size`` of the population drawn by ``seed``: the same seed and population, the same customers."""
+    return random.Random(seed).sample(population, min(size, len(population)))
+
+
+def start_audit(conn: sqlite3.Connection, audit: str, now: datetime, actor: str, seed: int, picked: list[str],
+                population: int) -> None:
+    conn.execute("INSERT INTO audits (id, started, actor, seed, size, population) VALUES (?, ?, ?, ?, ?, ?)",
+                 (audit, iso(now), actor, seed, len(picked), population))
+    conn.executemany("INSERT INTO audit_items (audit, pos, customer) VALUES (?, ?, ?)",
+                     [(audit, i, uid) for i, uid in enumerate(picked)])
+
+
+def review(conn: sqlite3.Connection, audit: str, pos: int, now: datetime, ok: dict[str, bool], fixed: str) -> None:
+    conn.execute("UPDATE audit_items SET reviewed_at = ?, tags_ok = ?, intent_ok = ?, color_ok = ?, fixed = ? "
+                 "WHERE audit = ? AND pos = ?",
+                 (iso(now), int(ok["tags"]), int(ok["intent"]), int(ok["color"]), fixed, audit, pos))
+
+
+def audit_items(conn: sqlite3.Connection, audit: str) -> list[tuple[int, str, str | None, dict[str, bool] | None]]:
+    """(position, customer uid, reviewed at, {dimension: right?} or None) in sample order."""
+    out = []
+    for pos, uid, at, t, i, c in conn.execute("SELECT pos, customer, reviewed_at, tags_ok, intent_ok, color_ok "
+                                              "FROM audit_items WHERE audit = ? ORDER BY pos", (audit,)):
+        out.append((pos, uid, at, None if at is None else {"tags": bool(t), "intent": bool(i), "color": bool(c)}))
+    return out
+
+
+def audits(conn: sqlite3.Connection) -> list[tuple[str, datetime, str, int, int, int]]:
+    """(id, started, actor, seed, size, population), newest first."""
+    return [(a, parse_iso(s), actor, seed, size, pop) for a, s, actor, seed, size, pop in
+            conn.execute("SELECT id, started, actor, seed, size, population FROM audits ORDER BY started DESC, id")]
+
+
+def audit_words(conn: sqlite3.Connection, audit: str) -> list[dict[str, str]]:
+    out = []
+    for uid, fixed in conn.execute("SELECT customer, fixed FROM audit_items WHERE audit = ? AND intent_ok = 0 "
+                                   "ORDER BY pos", (audit,)):
+        intent = json.loads(fixed or "{}").get("intent", ["", ""])[1]
+        if not intent:
+            continue
+        for (text,) in conn.execute("SELECT i.text FROM interactions i JOIN customers c ON c.id = i.customer_id "
+                                    "WHERE c.uid = ? AND i.kind = 'in' AND i.retracted = 0 AND i.text != '' "
+                                    "ORDER BY i.at", (uid,)):
+            out.append({"text": text, "intent": intent, "customer": uid})
+    return out
