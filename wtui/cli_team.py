@@ -201,7 +201,8 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
         say(f"audits, newest first: error rate per dimension (target under {target:.0%})")
         for aid, started, actor, seed, size, pop, rates in rows:
             said = "  ".join(f"{d} {audit.rate_text(rates, d)}" for d in audit.DIMENSIONS)
-            say(f"  {started:%Y-%m-%d} {actor:<12} {rates.reviewed}/{size} reviewed  {said}  ({aid})")
+            say(f"  {started:%Y-%m-%d} {actor:<12} {rates.reviewed}/{size} reviewed  {said}  ({aid}, seed {seed}, "
+                f"of {pop:,})")
             for d in rates.over(target):
                 say(f"    ! {d}: {rates.rates()[d]:.0%} wrong, over {target:.0%}")
         return 0
