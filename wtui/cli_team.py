@@ -42,23 +42,15 @@ def add_parsers(sub) -> None:
 
 def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
     def cmd_health(args: argparse.Namespace, cfg) -> int:
-        from datetime import timedelta
-
-        from wtui.core import health
         from wtui.core.text import json_text, visible
 
         with open_book(args, cfg) as book:
-            stats = book.tag_stats()
-            now = book.now()
-            per_tag, since = book.tag_uses(now - timedelta(days=cfg.health.rare_days))
-            overlaps = book.tag_overlaps(similar=cfg.health.merge_overlap, least=cfg.health.tiny_customers)
-            findings = health.check(stats, overlaps, book.customer_count(), now, cfg.tags, cfg.health,
-                                    health.Uses(per_tag, since), book.refreshed_at())
+            tags, findings = book.tag_health()
         if args.json:
             for f in findings:
                 print(json_text({"kind": f.kind, "tags": list(f.tags), "says": f.says, "fix": f.fix}, indent=None))
             return 0
-        head = f"{len(stats)} tags in use; {len(findings) or 'no'} finding(s)"
+        head = f"{tags} tags in use; {len(findings) or 'no'} finding(s)"
         if args.markdown:
             print(f"## Tag health\n\n{head}\n")
             for f in findings:

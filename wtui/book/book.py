@@ -1009,6 +1009,19 @@ class Book:
             self.set_tag(tag, reason or "deleted", archived=True)
         return len(ids)
 
+    def merge_preview(self, source: str, into: str) -> tuple[int, int]:
+        """What merging ``source`` into ``into`` would do: (customers who gain ``into``, customers who
+        lose ``source``). Reads only."""
+        old = self._tag(source)
+        lose = self.conn.execute("SELECT count(*) FROM customer_tags WHERE tag_id = ? AND present = 1",
+                                 (ops.tag_id(self.conn, old),)).fetchone()[0]
+        target = ops.tag_id(self.conn, into)
+        has = 0 if target is None else self.conn.execute(
+            "SELECT count(*) FROM customer_tags a JOIN customer_tags b ON b.customer_id = a.customer_id "
+            "WHERE a.tag_id = ? AND a.present = 1 AND b.tag_id = ? AND b.present = 1",
+            (ops.tag_id(self.conn, old), target)).fetchone()[0]
+        return lose - has, lose
+
     @_writes
     def merge_tag(self, source: str, into: str, reason: str = "", progress: Progress | None = None) -> int:
         """Everyone tagged ``source`` gets ``into`` instead, and ``source`` is archived: one batch (one
@@ -1117,6 +1130,19 @@ class Book:
         return out, (datetime.fromisoformat(counted.replace("Z", "+00:00")) if counted else None)
 
     # -- the weekly routine (book/review.py; issue #16) ---------------------------------------------------
+
+    def tag_health(self) -> tuple[int, list["health.Finding"]]:
+        """The tags in use and tag health's findings (core/health.py judges what the book counts): what
+        `wtui health` and the app's weekly routine show."""
+        from wtui.core import health
+
+        h = self.cfg.health
+        stats = self.tag_stats()
+        now = self.now()
+        per_tag, since = self.tag_uses(now - timedelta(days=h.rare_days))
+        overlaps = self.tag_overlaps(similar=h.merge_overlap, least=h.tiny_customers)
+        return len(stats), health.check(stats, overlaps, self.customer_count(), now, self.cfg.tags, h,
+                                        health.Uses(per_tag, since), self.refreshed_at())
 
     def outcomes(self, since: datetime) -> list["accuracy.Outcome"]:
         """Deals won and lost since ``since``, with the colour and red streak each customer had then."""

@@ -55,6 +55,8 @@ class Finding:
     tags: tuple[str, ...]
     says: str  # in a rep's words, with the figures
     fix: str  # the command that acts on it ("" when the fix is a decision, not a command)
+    act: tuple[str, ...] = ()  # the app's one-key action: ("delete"|"archive", tag), ("rename", tag, new),
+    #                            ("merge", drop, keep); () when it is a decision, not an action
 
 
 def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers: int, now: datetime,
@@ -78,11 +80,12 @@ def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers:
         when = f"unused since {quiet:%Y-%m-%d}" if quiet else ""
         if idle and s.customers < h.tiny_customers:
             out.append(Finding("tiny", (s.name,), f"{s.name}: {s.customers} customer(s), {when}",
-                               f"wtui tags delete {s.name}"))
+                               f"wtui tags delete {s.name}", ("delete", s.name)))
         elif idle and s.customers > h.archive_above and not s.name.startswith(h.archive_prefix):
             renamed = (h.archive_prefix + s.name)[:tags_cfg.max_length]
             out.append(Finding("idle", (s.name,), f"{s.name}: {s.customers:,} customers, {when}: history, not a "
-                                                  "working tag", f"wtui tags rename {s.name} {renamed}"))
+                                                  "working tag", f"wtui tags rename {s.name} {renamed}",
+                               ("rename", s.name, renamed)))
     sizes = {s.name: s.customers for s in stats}
     for (a, b), both in sorted(overlaps.items()):
         if min(sizes.get(a, 0), sizes.get(b, 0)) < h.tiny_customers:
@@ -92,7 +95,7 @@ def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers:
             keep, drop = sorted((a, b), key=lambda t: (-sizes[t], t.lower()))  # the bigger stays; a tie, by name
             out.append(Finding("merge", (drop, keep), f"{drop} and {keep} are {same:.0%} the same customers "
                                                       f"({both:,} have both): one name for one meaning?",
-                               f"wtui tags merge {drop} {keep} --dry-run"))
+                               f"wtui tags merge {drop} {keep} --dry-run", ("merge", drop, keep)))
     return out
 
 
@@ -108,7 +111,7 @@ def _unused(s: TagStat, uses: Uses, now: datetime, h) -> Finding | None:
             when = f"last used {last:%Y-%m-%d}" if last else "never used"
             return Finding(kind, (s.name,), f"{s.name}: {when} in a filter, a segment, a bulk action, a rule or a "
                                             f"send (over {days:g} days)", "" if kind == "silent"
-                           else f"wtui tags archive {s.name}")
+                           else f"wtui tags archive {s.name}", ("archive", s.name))
     if watched <= now - timedelta(days=h.rare_days) and 0 < n < h.rare_uses:
         return Finding("rare", (s.name,), f"{s.name}: used {n} time(s) in {h.rare_days:g} days", "")
     return None

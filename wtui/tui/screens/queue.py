@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from wtui.book.book import Book
+from wtui.book.reads import rep_zone
 from wtui.core import links, money
 from wtui.core.config import COLORS
 from wtui.core.durations import parse_span
@@ -118,6 +119,7 @@ class QueueScreen(Screen):
         self._off = keys.unbound(book.cfg)
         self.flowing = False  # a flow (pick, confirm, run, report) is under way
         self.rest_mounted = False  # the widgets not in the first paint (see compose)
+        self._snapshot_day = None  # the day this session last offered the signals snapshot
 
     def compose(self) -> ComposeResult:
         # The first paint holds only what shows at once; the search box, the query bar, the segment list and
@@ -290,8 +292,17 @@ class QueueScreen(Screen):
         with reader(self.book) as book:
             # Progress is over the whole day's queue, not the part a search or a query narrows it to.
             due = book.queue(limit=1, mine=model.mine).total if (model.search or model.query) else model.total
-            stats = Stats(book.progress(due, mine=model.mine), book.team_signals(), book.queue_zones())
+            stats = Stats(book.progress(due, mine=model.mine), book.team_signals(), book.queue_zones(),
+                          _routine_day(book))
         self.app.call_from_thread(self._show_stats, stats)
+
+    @work(thread=True, exclusive=True, group="snapshot")
+    def take_snapshot(self) -> None:
+        """The day's signals snapshot, when this is the day's first process on the book (weekly routine)."""
+        if self.book.readonly:
+            return
+        with writer(self.book) as book:
+            book.snapshot()
 
     def _show_stats(self, stats: Stats) -> None:
         # The figures may come back after the app began to close: the screen, or its widgets, gone.
@@ -301,6 +312,10 @@ class QueueScreen(Screen):
         self.stats = stats
         self._header()
         clocks.first().show(stats.zones, self.book.now())
+        day = self.book.now().astimezone(rep_zone(self.book.cfg)).date()
+        if day != self._snapshot_day:  # once a session and a day, after the first figures: never in the first paint
+            self._snapshot_day = day
+            self.take_snapshot()
 
     def _header(self) -> None:
         model = self.model
@@ -957,6 +972,142 @@ class QueueScreen(Screen):
             self.reload()
             self.notify(f"rules applied: {done.changed:,} change(s)", markup=False)
 
+    # -- the weekly routine -----------------------------------------------------------------
+
+    @flow
+    async def action_routine(self) -> None:
+        """Tag health, signals, accuracy; a finding's fix (admins) is previewed, run as one batch (one undo),
+        and the routine opens again on its tag health."""
+        from wtui.tui.screens.routine import RoutineScreen
+
+        tab = "health"
+        while True:
+            finding = await self.app.push_screen_wait(RoutineScreen(self.book, self.wtheme, tab))
+            if finding is None:
+                return
+            await self._fix_tags(finding.act)
+
+    @flow
+    async def action_audit(self) -> None:
+        """The accuracy audit: the newest audit with customers left to review, or a new draw; one card a
+        customer (screens/audit.py); a fix is an ordinary write (in the change log, undoable)."""
+        import json
+
+        from wtui.core.audit import DIMENSIONS, error_rates, rate_text
+        from wtui.tui.screens.audit import AuditCard, Place
+
+        r = self.book.cfg.review
+        audit = next((a for a, *_ in self.book.audits() if any(i[2] is None for i in self.book.audit_items(a))), None)
+        if audit is None:
+            ask = Text(f"Draw an accuracy audit: {r.audit_share:.0%} of the customers with an interaction in the "
+                       f"last {r.audit_active_days:g} days, to confirm or fix one by one?")
+            if not await self.app.push_screen_wait(Confirm(ask)):
+                return
+            audit = await self._in_worker("drawing the audit's sample", lambda book, progress: book.start_audit())
+            if audit is None:
+                return
+        items = self.book.audit_items(audit)
+        pos = next((i for i, item in enumerate(items) if item[2] is None), 0)
+        wrong: set[str] = set()
+        fixes: dict[str, object] = {}
+        while 0 <= pos < len(items):
+            _, uid, reviewed_at, _ = items[pos]
+            card = self.book.card(uid)
+            if card is None:  # gone since the draw (merged into another customer): nothing to review
+                pos += 1
+                continue
+            place = Place(pos, len(items), error_rates(i[3] for i in items), frozenset(wrong), reviewed_at is not None)
+            answer = await self.app.push_screen_wait(AuditCard(card, place, self.wtheme, self.book.cfg.colors.glyph))
+            if answer in ("leave", None):
+                break
+            if answer in ("skip", "back", "ok"):
+                if answer == "ok":
+                    try:
+                        self.book.review_audited(audit, pos, {d: d not in wrong for d in DIMENSIONS},
+                                                 json.dumps(fixes) if fixes else "")
+                    except WtuiError as exc:
+                        self.notify(str(exc), severity="error", markup=False)
+                        continue
+                    items = self.book.audit_items(audit)
+                pos = max(0, pos - 1) if answer == "back" else pos + 1
+                wrong, fixes = set(), {}
+                continue
+            who = visible(card.name)
+            if answer == "tags":
+                tags = [TagChoice(t["name"], t["dimension"], t["color"]) for t in self.book.tags() if not t["archived"]]
+                result = await self.app.push_screen_wait(TagPicker(tags, set(self.book.tags_of(uid)), card.name, False))
+                if result is not None and (result.add or result.remove):
+                    await self._change([uid], _tag_words(result.add, result.remove, who), "accuracy audit",
+                                       add=result.add, remove=result.remove)
+                    wrong.add("tags")
+                    fixes["tags"] = {"added": list(result.add), "removed": list(result.remove)}
+            elif answer == "intent":
+                choices = [(i, Text(i)) for i in INTENTS]
+                intent = await self.app.push_screen_wait(Choice(f"The right intent for {who}", choices,
+                                                                current=card.intent))
+                if intent and intent != card.intent:
+                    await self._change([uid], f"intent {intent} for {who}", "accuracy audit", intent=intent)
+                    wrong.add("intent")
+                    fixes["intent"] = [card.intent, intent]
+            elif answer == "color":
+                picked = await self.ask_colour(f"The right colour for {who}", card.color)
+                if picked is not None and picked[0] and picked[0] != card.color:
+                    await self._change([uid], f"colour {picked[0]} for {who}", "accuracy audit", color=picked[0],
+                                       until=picked[1])
+                    wrong.add("color")
+                    fixes["color"] = [card.color, picked[0]]
+        rates = error_rates(i[3] for i in self.book.audit_items(audit))
+        said = ", ".join(f"{d} {rate_text(rates, d)}" for d in DIMENSIONS)
+        over = rates.over(r.audit_error_target)
+        self.notify(f"audit: {rates.reviewed} of {len(items)} reviewed; wrong: {said}"
+                    + (f"; over {r.audit_error_target:.0%}: {', '.join(over)}" if over else ""),
+                    severity="warning" if over else "information", markup=False, timeout=10)
+
+    async def _fix_tags(self, act: tuple[str, ...]) -> None:
+        kind, tag = act[0], act[1]
+        if kind == "merge":
+            into = act[2]
+            moves = await self._in_worker(f"merging {tag} into {into}: the dry run",
+                                          lambda book, progress: book.merge_preview(tag, into))
+            if moves is None:
+                return
+            gain, lose = moves
+            report = Text()
+            report.append_text(safe(f"{tag} goes into {into}: "))
+            report.append(f"{lose:,} customer(s) lose {visible(tag)}, {gain:,} of them gain {visible(into)} (the "
+                          f"others have it already); {visible(tag)} is archived. One undo takes it all back.")
+            if await self.app.push_screen_wait(Preview(f"Merge {visible(tag)} into {visible(into)}", report,
+                                                       [("m", "merge", "go")])) != "go":
+                return
+            what = f"{visible(tag)} merged into {visible(into)}"
+            done = await self._in_worker(what, lambda book, progress: _batched(
+                book, lambda: book.merge_tag(tag, into, reason="tag health: merge", progress=progress)))
+        elif kind == "rename":
+            new = act[2]
+            if not await self.app.push_screen_wait(Confirm(Text(f"Rename {visible(tag)} to {visible(new)} on "
+                                                                "everyone who has it?"))):
+                return
+            what = f"{visible(tag)} renamed {visible(new)}"
+            done = await self._in_worker(what, lambda book, progress: _batched(
+                book, lambda: book.merge_tag(tag, new, reason="tag health: archived by rename", progress=progress)))
+        elif kind == "delete":
+            if not await self.app.push_screen_wait(Confirm(Text(f"Delete {visible(tag)}: take it off everyone and "
+                                                                "archive it?"))):
+                return
+            what = f"{visible(tag)} deleted"
+            done = await self._in_worker(what, lambda book, progress: _batched(
+                book, lambda: book.delete_tag(tag, reason="tag health: delete", progress=progress)))
+        else:  # archive: the tag stays on its customers, out of the pickers
+            if not await self.app.push_screen_wait(Confirm(Text(f"Archive {visible(tag)} (it stays on its "
+                                                                "customers, out of the pickers)?"))):
+                return
+            what = f"{visible(tag)} archived"
+            done = await self._in_worker(what, lambda book, progress: _batched(
+                book, lambda: book.set_tag(tag, reason="tag health: archive", archived=True)))
+        if done is not None:
+            batch, moved = done
+            self._wrote(batch, what + (f" ({moved:,} customers)" if isinstance(moved, int) else ""))
+
     # -- importing a file -----------------------------------------------------------------
 
     @flow
@@ -1023,6 +1174,23 @@ class QueueScreen(Screen):
             self.tick()
             extra = f"; rejected rows in {request.errors}" if partial and done.failed else ""
             self.notify(visible(done.lines()[0]) + extra, markup=False)
+
+
+def _batched(book: Book, job: Callable[[], object]) -> tuple[str, object]:
+    """Run ``job`` as one batch and return (its batch id, its result): what undo takes back."""
+    with book.batch() as batch:
+        result = job()
+    return batch, result
+
+
+def _routine_day(book: Book) -> str:
+    """The header's reminder on the team's routine day (``review.routine_weekday``, the rep's calendar)."""
+    day, key = book.cfg.review.routine_weekday, book.cfg.keys.get("routine", "").split(",")[0].strip()
+    local = book.now().astimezone(rep_zone(book.cfg))
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # not the locale's
+    if day and key and names[local.weekday()][:3] == day:
+        return f"{key}: {names[local.weekday()]} routine"
+    return ""
 
 
 def _tag_words(add, remove, who: str) -> str:

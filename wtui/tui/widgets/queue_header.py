@@ -19,6 +19,7 @@ class Stats:
     progress: Progress
     signals: TeamSignals
     zones: list[str]
+    routine: str = ""  # "H: Monday routine" on the team's routine day
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class QueueHeader(Static):
         if state.stats:
             prog = state.stats.progress
             text.append(f"{'mine' if state.mine else 'team'}: done {prog.done:,}/{prog.total:,}  ")
+            if state.stats.routine:
+                text.append(f"{state.stats.routine}  ", style="bold")
             for alert in state.stats.signals.alerts:
                 text.append(f"⚠ team: {alert}  ", style=self.wtheme.marks["overdue"])
         if state.marked:

@@ -1,0 +1,142 @@
+"""The weekly routine in the app (issue #16): H (tag health, signals, accuracy; a finding's fix previewed,
+admins only, one undo), A (the accuracy audit, one customer at a time), the header's routine-day reminder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import NOW
+from tests.tui.conftest import app_cfg, started
+from tests.tui.test_app import shown, until
+from wtui.book.book import Book
+from wtui.tui.app import WtuiApp
+
+pytestmark = pytest.mark.anyio
+
+
+def twin_tags(book: Book) -> list[str]:
+    """Stage-Paid and Stage-Ordered on the same 30 customers, but for one: a merge candidate."""
+    book.create_tag("Stage-Paid")
+    book.create_tag("Stage-Ordered")
+    uids = [e.uid for e in book.queue(limit=40).entries[:31]]
+    for uid in uids[:30]:
+        book.add_tag(uid, "Stage-Paid")
+    for uid in uids[1:]:
+        book.add_tag(uid, "Stage-Ordered")
+    return uids
+
+
+def has(book: Book, uid: str, tag: str) -> bool:
+    return tag.lower() in (t.lower() for t in book.tags_of(uid))
+
+
+async def test_h_shows_the_routine_and_an_admin_merges_a_finding_with_a_preview_and_one_undo(book):
+    uids = twin_tags(book)
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("H")
+        await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+        await started(pilot)
+        findings = app.screen.data.findings
+        merge = next(i for i, f in enumerate(findings) if f.kind == "merge")
+        assert findings[merge].act == ("merge", "Stage-Paid", "Stage-Ordered")
+        for _ in range(merge):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "Preview")
+        report = shown(app.screen.query_one("#preview-report Static"))
+        assert "30 customer(s) lose Stage-Paid, 1 of them gain Stage-Ordered" in report
+        await pilot.press("m")
+        await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+        await started(pilot)
+        assert not any(f.kind == "merge" for f in app.screen.data.findings)  # read again after the fix
+        assert not has(book, uids[0], "Stage-Paid") and has(book, uids[0], "Stage-Ordered")
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        await pilot.press("u")
+        await until(pilot, lambda: has(book, uids[0], "Stage-Paid"))
+        assert not has(book, uids[0], "Stage-Ordered")  # one undo: the whole merge
+        assert not next(t for t in book.tags() if t["name"] == "Stage-Paid")["archived"]
+
+
+async def test_only_an_admin_acts_on_a_finding(book_path):
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as admin:
+        twin_tags(admin)
+    with Book.open(book_path, app_cfg(rep={"name": "omar"}), clock=lambda: NOW, actor="omar") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            await pilot.press("H")
+            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+            await started(pilot)
+            assert "only admins act on tags" in shown(app.screen.query_one("#health-head"))
+            merge = next(i for i, f in enumerate(app.screen.data.findings) if f.kind == "merge")
+            for _ in range(merge):
+                await pilot.press("down")
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "RoutineScreen"
+        assert not next(t for t in book.tags() if t["name"] == "Stage-Paid")["archived"]
+        assert has(book, book.queue(limit=1).entries[0].uid, "Stage-Paid")
+
+
+async def test_the_signals_tab_draws_the_trend_of_the_stored_snapshots(book_path):
+    for days in (14, 7, 1):
+        with Book.open(book_path, app_cfg(), clock=lambda d=days: NOW - timedelta(days=d), actor="ana") as b:
+            assert b.snapshot()
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            await pilot.press("H")
+            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+            await started(pilot)
+            await pilot.press("2")
+            await pilot.pause()
+            assert [d for d, _ in app.screen.data.snaps] == ["2026-11-09", "2026-11-16", "2026-11-22", "2026-11-23"]
+            assert "colours over 4 day(s)" in shown(app.screen.query_one("#signals-text"))
+        assert [d for d, _ in book.snapshots(30)][-1] == "2026-11-23"  # the app stored today's, once
+
+
+async def test_a_reviews_an_audit_sample_and_a_fix_counts_as_wrong(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("A")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("y")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        first = app.screen.card
+        await pilot.press("y")  # right as it stands
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard" and app.screen.card.uid != first.uid)
+        second = app.screen.card
+        right = "none" if second.intent != "none" else "high"
+        await pilot.press("i")
+        await until(pilot, lambda: type(app.screen).__name__ == "Choice")
+        options = app.screen.query_one("#choices")
+        options.highlighted = [o.id for o in options.options].index(right)
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        assert "fixed: counted wrong" in shown(app.screen.query_one("#audit-card"))
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+    audit = book.audits()[0][0]
+    items = book.audit_items(audit)
+    assert items[0][3] == {"tags": True, "intent": True, "color": True}
+    assert items[1][1] == second.uid and items[1][3] == {"tags": True, "intent": False, "color": True}
+    assert book.card(second.uid).intent == right
+    assert all(item[2] is None for item in items[2:])  # left: the rest waits for the next A
+
+
+@pytest.mark.parametrize("day, shows", [(NOW, True), (NOW + timedelta(days=1), False)])
+async def test_the_header_reminds_of_the_routine_on_its_day(book_path, day, shows):
+    with Book.open(book_path, app_cfg(), clock=lambda: day, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await started(pilot)
+            assert ("H: Monday routine" in shown(app.screen.query_one("#header"))) is shows

@@ -1,0 +1,258 @@
+"""The weekly routine (H; issue #16): tag health with each finding's one-key fix, the team's signals with
+the colours' trend as a chart, and colour accuracy from won and lost deals.
+
+The figures are read on a worker with a read-only book of its own (tag health takes ~0.5 s on a 100k
+book). The screen writes nothing: enter on a finding dismisses it with the finding, and the queue
+screen's flow previews, runs (admins only, one undo) and opens the routine again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from wtui.book.book import Book
+from wtui.book.reads import rep_zone
+from wtui.book.review import snapshot_day
+from wtui.core import accuracy, signals
+from wtui.core.health import Finding
+from wtui.tui.text import safe
+from wtui.tui.theme import WtuiTheme
+from wtui.tui.workers import reader
+
+INTENTS_SHOWN = ("high", "medium", "potential", "none")
+ACTIVITY_SHOWN = ("high", "medium", "low", "dormant")
+ACT_WORDS = {"delete": "enter: delete it", "archive": "enter: archive it", "rename": "enter: rename it",
+             "merge": "enter: merge (preview first)"}
+
+
+@dataclass(frozen=True)
+class Routine:
+    """Everything the screen shows, read at once."""
+
+    tags: int
+    findings: list[Finding]
+    snaps: list[tuple[str, dict]]  # oldest first, today's (live) last
+    alerts: list[str]
+    accuracy: accuracy.Report
+    admin: bool
+
+
+def gather(book: Book) -> Routine:
+    cfg = book.cfg
+    tags, findings = book.tag_health()
+    day = snapshot_day(book.now(), rep_zone(cfg))
+    snaps = [s for s in book.snapshots(cfg.review.weeks * 7) if s[0] != day] + [(day, book.figures())]
+    now = book.now()
+    report = accuracy.report(book.outcomes(now - timedelta(weeks=cfg.review.weeks)), now, rep_zone(cfg), cfg)
+    return Routine(tags, findings, snaps, signals.alerts(snaps, cfg.team), report, book.is_admin())
+
+
+class RoutineScreen(Screen):
+    """Three tabs; esc goes back to the queue. Dismissed with the finding to act on, or None."""
+
+    BINDINGS = [
+        Binding("escape,q", "back", "Back to the queue", id="routine.back"),
+        Binding("1", "tab('health')", "Tag health", id="routine.health"),
+        Binding("2", "tab('signals')", "Signals", id="routine.signals"),
+        Binding("3", "tab('accuracy')", "Accuracy", id="routine.accuracy"),
+    ]
+    DEFAULT_CSS = """
+    RoutineScreen #routine-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    RoutineScreen TabbedContent, RoutineScreen ContentSwitcher { height: 1fr; }
+    RoutineScreen TabPane { padding: 0 1; height: 1fr; }
+    RoutineScreen #findings { height: 1fr; border: none; }
+    RoutineScreen #health-head, RoutineScreen #health-hint { height: auto; }
+    RoutineScreen #health-hint { color: $text-muted; }
+    RoutineScreen #signals-text { height: auto; }
+    RoutineScreen #trend { height: 1fr; min-height: 8; }
+    """
+
+    def __init__(self, book: Book, theme: WtuiTheme, tab: str = "health") -> None:
+        super().__init__()
+        self.book = book
+        self.wtheme = theme
+        self.first_tab = tab
+        self.data: Routine | None = None
+
+    def compose(self) -> ComposeResult:
+        from textual_plotext import PlotextPlot  # ~30 ms over textual: only when the routine opens
+
+        yield Static("The weekly routine: 1 tag health · 2 signals · 3 accuracy    esc: back to the queue",
+                     id="routine-title")
+        with TabbedContent(initial=self.first_tab):
+            with TabPane("Tag health", id="health"):
+                yield Static("reading the tags…", id="health-head")
+                yield OptionList(id="findings")
+                yield Static("", id="health-hint")
+            with TabPane("Signals", id="signals"):
+                with VerticalScroll():
+                    yield Static("reading the snapshots…", id="signals-text")
+                    yield PlotextPlot(id="trend")
+            with TabPane("Accuracy", id="accuracy"):
+                with VerticalScroll():
+                    yield Static("reading the outcomes…", id="accuracy-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="routine")
+    def load(self) -> None:
+        with reader(self.book) as book:
+            data = gather(book)
+        self.app.call_from_thread(self.show, data)
+
+    def show(self, data: Routine) -> None:
+        if not self.is_attached:
+            return
+        self.data = data
+        self._health(data)
+        self._signals(data)
+        self._accuracy(data)
+        if self.first_tab == "health":
+            self.query_one("#findings", OptionList).focus()
+
+    # -- tag health ----------------------------------------------------------------------------------
+
+    def _health(self, d: Routine) -> None:
+        head = Text(f"{d.tags} tags in use; {len(d.findings) or 'no'} finding(s)", style="bold")
+        if not d.admin:
+            head.append("   (only admins act on tags: the fixes are theirs)", style="italic")
+        self.query_one("#health-head", Static).update(head)
+        box = self.query_one("#findings", OptionList)
+        box.clear_options()
+        for i, f in enumerate(d.findings):
+            line = Text(f"{f.kind:<10} ", style="bold")
+            line.append_text(safe(f.says))
+            if f.act and d.admin:
+                line.append(f"  [{ACT_WORDS[f.act[0]]}]", style="italic")
+            box.add_option(Option(line, id=str(i)))
+        if d.findings:
+            box.highlighted = 0
+        self._hint()
+
+    @on(OptionList.OptionHighlighted, "#findings")
+    def _hint(self, event: OptionList.OptionHighlighted | None = None) -> None:
+        d, box = self.data, self.query_one("#findings", OptionList)
+        if d is None or box.highlighted is None or not d.findings:
+            self.query_one("#health-hint", Static).update("")
+            return
+        f = d.findings[box.highlighted]
+        hint = Text("the fix: ")
+        hint.append_text(safe(f.fix) if f.fix else Text("a decision for the team, not a command"))
+        self.query_one("#health-hint", Static).update(hint)
+
+    @on(OptionList.OptionSelected, "#findings")
+    def _act(self, event: OptionList.OptionSelected) -> None:
+        d = self.data
+        if d is None:
+            return
+        f = d.findings[int(event.option.id or 0)]
+        if not f.act:
+            self.notify("This one is a decision for the team, not a one-key fix.", markup=False)
+        elif not d.admin:
+            self.notify("Only admins rename, merge, archive or delete tags (playbook §7).", severity="warning",
+                        markup=False)
+        else:
+            self.dismiss(f)
+
+    # -- signals -------------------------------------------------------------------------------------
+
+    def _signals(self, d: Routine) -> None:
+        cfg = self.book.cfg
+        day, today = d.snaps[-1]
+        t = Text()
+        t.append(f"{today.get('customers', 0):,} customers on {day}\n", style="bold")
+        for a in d.alerts:
+            t.append(f"⚠ {a}\n", style=self.wtheme.marks["overdue"])
+        for label, group, keys in (("colour", "colors", cfg.colors.order), ("intent", "intents", INTENTS_SHOWN),
+                                   ("activity", "activity", ACTIVITY_SHOWN)):
+            t.append(f"{label:<9}")
+            for k in keys:
+                style = self.wtheme.queue[k] if group == "colors" else ""
+                t.append(f"{k} {signals.share(today, group, k):.0%}  ", style=style)
+            t.append("\n")
+        t.append("\nrep               customers   due today   overdue   contacted today\n", style="bold")
+        for w in signals.workload(today):
+            t.append_text(safe(f"{w.rep or '(unassigned)':<16}"))
+            t.append(f"  {w.customers:>9,}   {w.due:>9,}   {w.overdue:>7,}   {w.done:>15,}\n")
+        days = len(d.snaps)
+        t.append(f"\ncolours over {days} day(s), % of customers" + ("" if days > 1 else
+                 ": the trend grows by one snapshot a day") + "\n", style="italic")
+        self.query_one("#signals-text", Static).update(t)
+        self._chart(d)
+
+    def _chart(self, d: Routine) -> None:
+        from textual_plotext import PlotextPlot
+
+        cfg = self.book.cfg
+        plot = self.query_one("#trend", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        xs = list(range(len(d.snaps)))
+        series = signals.series(d.snaps, "colors", list(cfg.colors.order))
+        glyph = cfg.colors.glyph
+        for color in cfg.colors.order:
+            # The glyph as the marker and in the legend: the lines stay apart in 16 colours and NO_COLOR.
+            plt.plot(xs, series[color], label=f"{glyph[color]} {color}", marker=glyph[color], color=color)
+        step = max(1, len(xs) // 6)
+        plt.xticks(xs[::step], [day[5:] for day, _ in d.snaps][::step])
+        plt.ylim(0, 100)
+        plot.refresh()
+
+    # -- accuracy ------------------------------------------------------------------------------------
+
+    def _accuracy(self, d: Routine) -> None:
+        cfg = self.book.cfg
+        rep = d.accuracy
+        decided = sum(r.decided for r in rep.team.per_color.values())
+        t = Text(f"colour accuracy over {cfg.review.weeks} weeks: {decided} deal(s) decided, {rep.team.wins} won\n",
+                 style="bold")
+        if not decided:
+            t.append("no won or lost deals recorded yet: w and x on a customer record them\n", style="italic")
+        else:
+            t.append(f"{'colour':<8} {'won/decided':>12} {'converts':>9} {'playbook':>9}\n")
+            for c, wd, pct, want in accuracy.table(rep.team, rep.expected, cfg.colors.order):
+                t.append(f"{c:<8} {wd:>12} {pct:>9} {want:>9}\n", style=self.wtheme.queue[c])
+            t.append(f"missed green: {rep.team.missed_green} of {rep.team.wins} won deals were neither red nor "
+                     "orange\n")
+            if rep.reps:
+                t.append("\nper rep: red, orange conversion (decided), missed green\n", style="bold")
+                for name, p in rep.reps.items():
+                    red = p.per_color.get("red", accuracy.Rate())
+                    orange = p.per_color.get("orange", accuracy.Rate())
+                    t.append_text(safe(f"{name or '(unknown)':<16}"))
+                    t.append(f" red {accuracy.pct(red):>4} ({red.decided})  orange {accuracy.pct(orange):>4} "
+                             f"({orange.decided})  missed green {p.missed_green}/{p.wins}\n")
+            if rep.weeks:
+                t.append("\nper week: red conversion (decided)\n", style="bold")
+                for week, p in rep.weeks:
+                    red = p.per_color.get("red", accuracy.Rate())
+                    t.append(f"{week}  {accuracy.pct(red):>4} ({red.decided})\n")
+        for w in rep.warnings:
+            t.append("⚠ ", style=self.wtheme.marks["overdue"])
+            t.append_text(safe(w))
+            t.append("\n")
+        self.query_one("#accuracy-text", Static).update(t)
+
+    # -- keys ------------------------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "health":
+            self.query_one("#findings", OptionList).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
