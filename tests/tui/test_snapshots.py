@@ -7,6 +7,8 @@ report before committing.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.conftest import NOW
@@ -63,3 +65,49 @@ def test_my_queue_header_at_80x24(snap_compare, book_path):
 def test_an_empty_book_greets_the_rep_at_80x24(snap_compare, tmp_path):
     with Book.create(tmp_path / "empty.db", app_cfg(), clock=lambda: NOW, actor="ana") as book:
         assert snap(snap_compare, book, (), (80, 24))
+
+
+def routine_book(path) -> None:
+    """Four weeks of daily snapshots (a colour moved by hand each day, so the trend moves), won and lost
+    deals, and a merge candidate: every part of the weekly routine has something to show."""
+    for days in range(28, 0, -1):
+        with Book.open(path, app_cfg(), clock=lambda d=days: NOW - timedelta(days=d), actor="ana") as b:
+            entries = b.queue(limit=200).entries
+            for e in entries[:2]:  # two a day: the gray share climbs, the week's jump shows
+                b.set_color(e.uid, "gray")
+            b.snapshot()
+    with Book.open(path, app_cfg(), clock=lambda: NOW - timedelta(days=2), actor="ana") as b:
+        b.create_tag("Stage-Paid")
+        b.create_tag("Stage-Ordered")
+        uids = [uid for (uid,) in b.conn.execute("SELECT uid FROM customers ORDER BY phone")]
+        for uid in uids[:30]:
+            b.add_tag(uid, "Stage-Paid")
+            b.add_tag(uid, "Stage-Ordered")
+        for i, uid in enumerate(uids[30:90]):
+            (b.deal_won(uid, 120.0) if i % 3 == 0 else b.deal_lost(uid, "went elsewhere"))
+
+
+# Each step: a key, and the screen it leads to (waited for: a flow pushes its screens from a worker).
+ROUTINE = {"tag_health": [("H", "RoutineScreen")], "signals_chart": [("H", "RoutineScreen"), ("2", "RoutineScreen")],
+           "accuracy": [("H", "RoutineScreen"), ("3", "RoutineScreen")],
+           "audit_card": [("A", "Confirm"), ("y", "AuditCard")]}
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", ROUTINE)
+def test_weekly_routine_snapshot(snap_compare, book_path, screen, size, theme):
+    routine_book(book_path)
+
+    async def run_before(pilot):
+        await started(pilot)
+        for key, lands in ROUTINE[screen]:
+            await pilot.press(key)
+            for _ in range(400):
+                if type(pilot.app.screen).__name__ == lands:
+                    break
+                await pilot.pause(0.05)
+            await started(pilot)
+
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        assert snap_compare(WtuiApp(book, theme), terminal_size=SIZES[size], run_before=run_before)
