@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a marketing send list: only customers who consent to marketing messages")
     e.add_argument("--include-no-consent", action="store_true",
                    help="with --broadcast: keep customers who have not consented too (you answer for it)")
+    e.add_argument("--name", default="", help="with --broadcast: the send's name in `wtui broadcast list` "
+                                              "(default: the file's name)")
 
     i = sub.add_parser("import", help="import customers from a CSV/TXT file (all or nothing unless --partial)")
     i.add_argument("file", help="UTF-8 or UTF-16 text; comma, semicolon or tab separated; a header row")
@@ -576,12 +578,20 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
         if args.query.strip():
             book.note_use(_query_tags(book, args.query))  # a send list: the tags it was cut by
+        sent: list[tuple[str, str]] = []
         n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns,
-                                broadcast=args.broadcast and not args.include_no_consent)
+                                broadcast=args.broadcast and not args.include_no_consent, sent=sent)
+        recorded = ""
+        if args.broadcast:  # a send batch: statuses and replies are counted against it (wtui broadcast)
+            if book.readonly:
+                recorded = "; not recorded as a broadcast (the book is read-only for you): no results for it"
+            else:
+                bid = book.record_broadcast(args.name.strip() or Path(args.output).name, sent)
+                recorded = f"; recorded as broadcast {bid} (`wtui broadcast results {bid}`)"
     kept = args.broadcast and args.include_no_consent
     say(f"wrote {n} customer(s) to {args.output}"
         + (f"; left out {left_out} without marketing consent" if args.broadcast and not kept else "")
-        + ("; customers without marketing consent are in it (--include-no-consent)" if kept else ""))
+        + ("; customers without marketing consent are in it (--include-no-consent)" if kept else "") + recorded)
     return 0
 
 

@@ -39,6 +39,19 @@ def add_parsers(sub) -> None:
                                        "(text, intent): what the keyword lists missed")
     wd.add_argument("audit", nargs="?", help="an audit id (default: the newest)")
 
+    bc = sub.add_parser("broadcast", help="broadcast results: each send list exported with --broadcast, delivered "
+                                          "/ read / replied per A/B group against the playbook's targets")
+    bsub = bc.add_subparsers(dest="broadcast_cmd", required=True)
+    bsub.add_parser("list", help="the recorded broadcasts, newest first")
+    br = bsub.add_parser("results", help="delivered, read, replied per group (default: the newest broadcast)")
+    br.add_argument("broadcast", nargs="?", help="a broadcast id (default: the newest)")
+    br.add_argument("--json", action="store_true", help="the results as one JSON object")
+    rc = bsub.add_parser("recontact", help="export a broadcast's non-responders as a new broadcast (after "
+                                           "[broadcast] recontact_days)")
+    rc.add_argument("broadcast", help="a broadcast id")
+    rc.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    rc.add_argument("--force", action="store_true", help="before recontact_days have passed")
+
 
 def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
     def cmd_health(args: argparse.Namespace, cfg) -> int:
@@ -199,4 +212,63 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                 say(f"    ! {d}: {rates.rates()[d]:.0%} wrong, over {target:.0%}")
         return 0
 
-    return {"health": cmd_health, "accuracy": cmd_accuracy, "signals": cmd_signals, "audit": cmd_audit}
+    def cmd_broadcast(args: argparse.Namespace, cfg) -> int:
+        from datetime import timedelta
+
+        from wtui.core.broadcast import pct
+        from wtui.core.text import json_text
+        from wtui.errors import BadInput
+        from wtui.io.export import write_csv
+        from wtui.io.files import check_target
+
+        if args.broadcast_cmd == "recontact":
+            check_target(args.output, "-o", access=False)
+        with open_book(args, cfg) as book:
+            sent = book.broadcasts()
+            if args.broadcast_cmd == "list":
+                if not sent:
+                    say("no broadcast recorded yet: `wtui export QUERY --broadcast -o FILE.csv` records one")
+                for bid, name, at, actor, size in sent:
+                    say(f"  {bid}  {at:%Y-%m-%d %H:%M}  {size:>6,} customer(s)  by {actor}  {name}")
+                return 0
+            bid = getattr(args, "broadcast", None) or (sent[0][0] if sent else None)
+            if bid is None:
+                raise BadInput("no broadcast recorded yet: `wtui export QUERY --broadcast -o FILE.csv` records one")
+            if args.broadcast_cmd == "recontact":
+                at = next((b[2] for b in sent if b[0] == bid), None)
+                if at is None:
+                    raise BadInput(f"{bid}: no such broadcast (see `wtui broadcast list`)")
+                ready = at + timedelta(days=cfg.broadcast.recontact_days)
+                if book.now() < ready and not args.force:
+                    raise BadInput(f"{bid} went out {at:%Y-%m-%d %H:%M} UTC: its non-responders may be sent again "
+                                   f"from {ready:%Y-%m-%d %H:%M} UTC ([broadcast] recontact_days = "
+                                   f"{cfg.broadcast.recontact_days:g}); --force to send now")
+                quiet = book.non_responders(bid)
+                members: list[tuple[str, str]] = []
+                n, left_out = write_csv(book, book.ids_of(quiet), args.output, broadcast=True, sent=members)
+                new = book.record_broadcast(f"recontact of {bid}", members)
+                say(f"wrote {n} non-responder(s) of {bid} to {args.output}"
+                    + (f"; left out {left_out} who withdrew consent" if left_out else "")
+                    + f"; recorded as broadcast {new}")
+                return 0
+            r = book.broadcast_results(bid)
+        if args.json:
+            print(json_text({"broadcast": bid, "final": r.final, "judged": r.judged,
+                             "groups": {g or "all": vars(t) for g, t in r.groups.items()}, "total": vars(r.total)}))
+            return 0
+        c = cfg.broadcast
+        say(f"broadcast {bid}: " + ("final" if r.final else f"preliminary (final {c.results_hours:g} h after the "
+                                                                "send)"))
+        say(f"  {'group':<6} {'sent':>7} {'delivered':>10} {'read':>6} {'replied':>8} {'failed':>7}")
+        rows = list(r.groups.items()) + ([("total", r.total)] if len(r.groups) > 1 else [])
+        for g, t in rows:
+            say(f"  {g or 'all':<6} {t.sent:>7,} {pct(t.delivered, t.sent):>10} {pct(t.read, t.delivered):>6} "
+                f"{pct(t.replied, t.delivered):>8} {t.failed:>7,}")
+        say(f"  targets: delivered >= {c.delivered_target:.0%}, read {c.read_low:.0%}-{c.read_high:.0%} and replied "
+            f"over {c.reply_target:.0%} of the delivered")
+        for j in r.judged:
+            say(f"! {j}")
+        return 0
+
+    return {"health": cmd_health, "accuracy": cmd_accuracy, "signals": cmd_signals, "audit": cmd_audit,
+            "broadcast": cmd_broadcast}

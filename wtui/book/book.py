@@ -39,7 +39,7 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import automation
-    from wtui.core import accuracy, health, query
+    from wtui.core import accuracy, broadcast, health, query
     from wtui.core import phone as phones
 
 Clock = Callable[[], datetime]
@@ -742,12 +742,12 @@ class Book:
         """Why this customer sits where they sit in the queue, one line per factor."""
         cid = self._require(uid)
         row = self.conn.execute(
-            """SELECT COALESCE(c.tz_override, c.tz), c.region, p.note FROM customers c
+            """SELECT COALESCE(c.tz_override, c.tz), c.region, p.note, c.golden_hour FROM customers c
                LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id = ?""", (cid,)).fetchone()
         now = self.now()
         zone = reads.rep_zone(self.cfg)
         state = windows.state(now, row[0] or "UTC", derive.safe_pref(row[2]), row[1] or "", self.cfg.windows,
-                              self.cfg.regions)
+                              self.cfg.regions, row[3])
         return list(reads.explain(self.conn, self.cfg, now, [cid], {cid: state}, zone)[cid])
 
     def batch_changed(self, batch_id: str) -> bool:
@@ -1183,8 +1183,8 @@ class Book:
     @_writes
     def start_audit(self, seed: int | None = None, size: int | None = None) -> str:
         """Draw the accuracy audit's sample: ``size`` (default ``review.audit_share`` of them, at least
-        one) of the customers with an interaction in ``review.audit_active_days``, by ``seed`` (default a
-        fresh one, kept: the same seed on the same book draws the same customers). Returns its id."""
+        one) of the customers with an interaction in ``review.audit_active_days``, by ``seed`` (default the
+        draw's instant; kept: the same seed on the same book draws the same customers). Returns its id."""
         from wtui.book import review
 
         r = self.cfg.review
@@ -1195,7 +1195,9 @@ class Book:
                            "audit")
         if size is not None and size < 1:
             raise BadInput("an audit needs at least one customer")
-        seed = secrets.randbelow(2**31) if seed is None else seed
+        # By default the draw's instant seeds it: each draw differs, and one with the book's clock pinned
+        # (a test, --now) draws the same customers again.
+        seed = int(now.timestamp()) % 2**31 if seed is None else seed
         want = size if size is not None else max(1, round(len(population) * r.audit_share))
         picked = review.sample(population, seed, want)
         audit = f"audit-{now:%Y%m%d}-{secrets.token_hex(3)}"  # a redraw with the same seed is another audit
@@ -1219,6 +1221,46 @@ class Book:
         from wtui.book import review
 
         return review.audit_words(self.conn, audit)
+
+    @_writes
+    def record_broadcast(self, name: str, members: list[tuple[str, str]]) -> str:
+        """An export for broadcast, as a send batch: its customers (uid, A/B group) from now. Returns its id."""
+        from wtui.book import review
+
+        now = self.now()
+        bid = f"bc-{now:%Y%m%d-%H%M}-{secrets.token_hex(3)}"
+        with db.write(self.conn, self.busy_wait):
+            review.record_broadcast(self.conn, bid, name, now, self.actor, members)
+        return bid
+
+    def broadcasts(self) -> list[tuple[str, str, datetime, str, int]]:
+        from wtui.book import review
+
+        return review.broadcasts(self.conn)
+
+    def broadcast_results(self, bid: str) -> "broadcast.Results":
+        """Delivered, read and replied per A/B group, from what the webhook recorded within
+        ``broadcast.results_hours`` of the send."""
+        from wtui.book import review
+        from wtui.core import broadcast
+
+        sent = next((b for b in review.broadcasts(self.conn) if b[0] == bid), None)
+        if sent is None:
+            raise NotFound(f"{bid}: no such broadcast (see `wtui broadcast list`)")
+        at, cfg = sent[2], self.cfg.broadcast
+        events = review.broadcast_events(self.conn, bid, at, at + timedelta(hours=cfg.results_hours))
+        return broadcast.results(review.broadcast_members(self.conn, bid), events, at, self.now(), cfg)
+
+    def non_responders(self, bid: str) -> list[str]:
+        """The customers of a broadcast who have not written since it went out (uids)."""
+        from wtui.book import review
+
+        sent = next((b for b in review.broadcasts(self.conn) if b[0] == bid), None)
+        if sent is None:
+            raise NotFound(f"{bid}: no such broadcast (see `wtui broadcast list`)")
+        answered = {uid for uid, kind in review.broadcast_events(self.conn, bid, sent[2], self.now() +
+                                                                 timedelta(seconds=1)) if kind == "in"}
+        return [uid for uid, _ in review.broadcast_members(self.conn, bid) if uid not in answered]
 
     @_writes
     def review_audited(self, audit: str, pos: int, ok: dict[str, bool], fixed: str = "") -> None:

@@ -34,6 +34,7 @@ COLUMNS = (
     "purchase_count", "purchase_total", "last_purchase",
     "color", "queue_rank", "due_at", "reason", "next_change_at",
     "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "red_streak", "fatigue", "habit",
+    "golden_hour",
 )
 _UPDATE = "UPDATE customers SET %s WHERE id = ?" % ", ".join(f"{c} = ?" for c in COLUMNS)
 
@@ -106,7 +107,8 @@ def _row(cid: int, f: Facts, v: follow_up.Verdict, rfm: str, tz: str, cfg: Confi
         iso(f.last_interaction), f.purchase_count, f.purchase_total, iso(f.last_purchase),
         v.color, rank(v.color, bool(v.priority_tags), cfg), iso(v.due), v.reason, iso(v.changes_at),
         v.intent.value, v.interest.value, v.activity.value, v.lifecycle.value, v.spend.value, rfm,
-        f.red_streak, int(v.fatigue), traits.reading_habit(f.reads, zone(tz), cfg) if f.reads else "", cid,
+        f.red_streak, int(v.fatigue), traits.reading_habit(f.reads, zone(tz), cfg) if f.reads else "",
+        traits.golden_hour(f.replies, zone(tz), cfg.activity.golden_min_replies) if f.replies else None, cid,
     )
 
 

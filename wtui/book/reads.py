@@ -23,7 +23,7 @@ from wtui.core.queue import Line, breakdown, end_of_day
 from wtui.core.text import like_contains
 
 _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
-       c.intent, c.fatigue, c.queue_rank, p.note
+       c.intent, c.fatigue, c.queue_rank, p.note, c.golden_hour
     FROM customers c INDEXED BY customers_queue LEFT JOIN preferences p ON p.customer_id = c.id
     WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id LIMIT ? OFFSET ?"""
 _UIDS = """SELECT c.uid FROM customers c INDEXED BY customers_queue
@@ -87,6 +87,7 @@ class QueueEntry:
     preference: str
     tags: tuple[str, ...]
     locate: Callable[[], windows.WindowState] = field(repr=False, compare=False)
+    golden_hour: int | None = None  # their golden hour (local), learned from their answers
     breakdown: tuple[Line, ...] = ()  # filled when the caller asks for explanations
 
     @cached_property
@@ -104,6 +105,7 @@ class QueueEntry:
             "window_label": self.window.label(now),
             "next_open": iso(self.window.next_open), "reason": self.reason, "intent": self.intent,
             "priority": self.priority, "fatigue": self.fatigue, "preference": self.preference, "tags": list(self.tags),
+            "golden_hour": self.golden_hour,
         }
 
 
@@ -183,12 +185,13 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
     tags = tags_for(conn, [r[0] for r in rows])
     entries = []
     locator = _Windows(now, cfg, windows_memo)
-    for cid, uid, name, phone, color, due_at, reason, tz, region, intent, fatigue, qrank, note in rows:
+    for cid, uid, name, phone, color, due_at, reason, tz, region, intent, fatigue, qrank, note, golden in rows:
         due = parse_iso(due_at)
         entries.append(QueueEntry(
             id=cid, uid=uid, name=name, phone=phone, color=color, due=due, overdue=due <= now, reason=reason or "",
             tz=tz or "UTC", region=region or "", intent=intent or "", fatigue=bool(fatigue), priority=qrank == 0,
-            preference=note or "", tags=tuple(tags[cid]), locate=locator.of(tz or "UTC", note, region or ""),
+            preference=note or "", tags=tuple(tags[cid]), golden_hour=golden,
+            locate=locator.of(tz or "UTC", note, region or "", golden),
         ))
     if explained and entries:
         why = explain(conn, cfg, now, [e.id for e in entries], {e.id: e.window for e in entries}, zone)
@@ -204,12 +207,14 @@ class _Windows:
         # A caller may keep the memo across reads at the same instant (the app, between keys).
         self.memo: dict[tuple, windows.WindowState] = {} if memo is None else memo
 
-    def of(self, tz: str, note: str | None, region: str) -> Callable[[], windows.WindowState]:
+    def of(self, tz: str, note: str | None, region: str,
+           golden: int | None = None) -> Callable[[], windows.WindowState]:
         def locate() -> windows.WindowState:
-            key = (self.now, tz, note, region)
+            key = (self.now, tz, note, region, golden)
             if key not in self.memo:
                 cfg = self.cfg
-                self.memo[key] = windows.state(self.now, tz, safe_pref(note), region, cfg.windows, cfg.regions)
+                self.memo[key] = windows.state(self.now, tz, safe_pref(note), region, cfg.windows, cfg.regions,
+                                               golden)
             return self.memo[key]
 
         return locate
@@ -322,13 +327,14 @@ class Card:
     consent_at: datetime | None = None  # when consent last changed, and where that came from
     consent_source: str = ""
     habit: str = ""  # a reading habit: "wed-evening" (traits.reading_habit)
+    golden_hour: int | None = None  # the hour (their time) of our messages they answer fastest
 
 
 def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
     row = conn.execute(
         """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.tz_override, c.tz), c.region, c.owner, c.consent, c.color,
                   c.reason, c.due_at, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, p.note,
-                  c.consent_at, c.consent_source, c.habit
+                  c.consent_at, c.consent_source, c.habit, c.golden_hour
            FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.uid = ?""", (uid,)).fetchone()
     if row is None:
         return None
@@ -341,11 +347,11 @@ def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
             "SELECT at, kind, text FROM interactions WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
             (cid, recent)))
     (_, uid, name, phone, tz, region, owner, consent, color, reason, due, intent, interest, activity, lifecycle,
-     spend, rfm, note, consent_at, consent_source, habit) = row
+     spend, rfm, note, consent_at, consent_source, habit, golden) = row
     return Card(uid, name, phone, tz or "UTC", region or "", owner or "", bool(consent), color or "", reason or "",
                 parse_iso(due), intent or "", interest or "", activity or "", lifecycle or "", spend or "", rfm or "",
                 note or "", tags, events, notes(conn, cid, recent), parse_iso(consent_at), consent_source or "",
-                habit or "")
+                habit or "", golden)
 
 
 def notes(conn: sqlite3.Connection, cid: int, limit: int = -1) -> tuple[tuple[datetime, str, str], ...]:

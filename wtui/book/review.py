@@ -26,7 +26,7 @@ def outcomes(conn: sqlite3.Connection, since: datetime, cfg: Config) -> list[Out
     """Every deal won or lost since ``since``, with the colour then and the red streak then (the
     customer's history before the outcome folded as the verdict folds it)."""
     rows = conn.execute(_OUTCOMES, (WON, LOST, iso(since))).fetchall()
-    history = derive.events_of(conn, sorted({r[0] for r in rows}))
+    history = derive.events_of(conn, sorted({r[0] for r in rows if r[3] == "red"}))  # a streak is only red's
     out = []
     long_visit = cfg.colors.rules.long_visit_minutes
     for cid, kind, at, color, actor in rows:
@@ -144,3 +144,34 @@ def audit_words(conn: sqlite3.Connection, audit: str) -> list[dict[str, str]]:
                                     "ORDER BY i.at", (uid,)):
             out.append({"text": text, "intent": intent, "customer": uid})
     return out
+
+
+# -- broadcasts --------------------------------------------------------------------------------------
+
+def record_broadcast(conn: sqlite3.Connection, bid: str, name: str, now: datetime, actor: str,
+                     members: list[tuple[str, str]]) -> None:
+    conn.execute("INSERT INTO broadcasts (id, name, at, actor, size) VALUES (?, ?, ?, ?, ?)",
+                 (bid, name, iso(now), actor, len(members)))
+    conn.executemany("INSERT OR IGNORE INTO broadcast_members (broadcast, customer, grp) VALUES (?, ?, ?)",
+                     [(bid, uid, grp) for uid, grp in members])
+
+
+def broadcasts(conn: sqlite3.Connection) -> list[tuple[str, str, datetime, str, int]]:
+    """(id, name, sent at, by, size), newest first."""
+    return [(b, n, parse_iso(at), actor, size) for b, n, at, actor, size in
+            conn.execute("SELECT id, name, at, actor, size FROM broadcasts ORDER BY at DESC, id")]
+
+
+def broadcast_members(conn: sqlite3.Connection, bid: str) -> list[tuple[str, str]]:
+    return conn.execute("SELECT customer, grp FROM broadcast_members WHERE broadcast = ? ORDER BY customer",
+                        (bid,)).fetchall()
+
+
+_BROADCAST_EVENTS = """SELECT m.customer, i.kind FROM broadcast_members m JOIN customers c ON c.uid = m.customer
+    JOIN interactions i ON i.customer_id = c.id WHERE m.broadcast = ? AND i.retracted = 0 AND i.at >= ? AND i.at < ?
+    AND i.kind IN ('delivered', 'read', 'played', 'failed', 'in')"""
+
+
+def broadcast_events(conn: sqlite3.Connection, bid: str, since: datetime, until: datetime) -> list[tuple[str, str]]:
+    """(customer uid, kind) of the statuses and replies of a broadcast's customers in [since, until)."""
+    return conn.execute(_BROADCAST_EVENTS, (bid, iso(since), iso(until))).fetchall()

@@ -231,6 +231,12 @@ def _v13(conn: sqlite3.Connection) -> None:
                     customer TEXT NOT NULL, reviewed_at TEXT, tags_ok INTEGER, intent_ok INTEGER, color_ok INTEGER,
                     fixed TEXT NOT NULL DEFAULT '', PRIMARY KEY (audit, pos)) WITHOUT ROWID""")
     conn.execute("ALTER TABLE customers ADD COLUMN golden_hour INTEGER")
+    # Broadcasts: an export for broadcast is a send batch (who, in which A/B group, from when), so the
+    # statuses and replies that come back can be counted against it.
+    conn.execute("""CREATE TABLE broadcasts (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, at TEXT NOT NULL,
+                    actor TEXT NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID""")
+    conn.execute("""CREATE TABLE broadcast_members (broadcast TEXT NOT NULL REFERENCES broadcasts(id),
+                    customer TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (broadcast, customer)) WITHOUT ROWID""")
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,

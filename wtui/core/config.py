@@ -33,8 +33,8 @@ ENV_CONFIG = "WTUI_CONFIG"
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
 # Bump when the code that derives a verdict from facts changes (core.facts, traits, follow_up): books
 # recompute their stored verdicts on the next open, as they do when the config that decides them changes.
-DERIVE_VERSION = 5  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
-# 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only
+DERIVE_VERSION = 6  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
+# 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only; 6: golden hours
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
 # A reading habit (playbook §8, a weekday-evening reader): the weekday whose evenings they read on.
 HABITS = tuple(f"{day}-evening" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
@@ -60,7 +60,8 @@ _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity",
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
                ("health", "overloaded_share"), ("health", "merge_overlap"), ("review", "false_red_below"),
                ("review", "missed_green_share"), ("review", "close_rate_tolerance"), ("review", "audit_share"),
-               ("review", "audit_error_target"),
+               ("review", "audit_error_target"), ("broadcast", "delivered_target"), ("broadcast", "read_low"),
+               ("broadcast", "read_high"), ("broadcast", "reply_target"),
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
@@ -183,6 +184,7 @@ class Activity:
     cadence_days: dict[str, float]
     habit_reads: int  # the last this many days they read on, all one weekday's evening: a reading habit
     evening_hour: int  # evening starts at this hour, their time
+    golden_min_replies: int  # answers to our messages sent in one hour before that hour can be their golden hour
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,16 @@ class Review:
 
 
 @dataclass(frozen=True)
+class BroadcastCfg:
+    results_hours: float
+    recontact_days: float
+    delivered_target: float
+    read_low: float
+    read_high: float
+    reply_target: float
+
+
+@dataclass(frozen=True)
 class QueueCfg:
     limit: int
     scope: str  # "mine" (own customers + unassigned) or "team"
@@ -426,6 +438,7 @@ class Config:
     tags: Tags
     health: Health
     review: Review
+    broadcast: BroadcastCfg
     queue: QueueCfg
     ui: Ui
     keys: dict[str, str]
@@ -756,8 +769,8 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, Health, Review, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg, RulesCfg, SyncCfg,
-        ServerCfg, Demo,
+        Windows, Keywords, Tags, Health, Review, BroadcastCfg, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg,
+        RulesCfg, SyncCfg, ServerCfg, Demo,
     )
 }
 
@@ -767,7 +780,7 @@ def _fingerprint(cfg: Config) -> str:
 
     # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "links", "rules",
-               "health", "review", "sync", "server", "demo", "sources", "keywords")
+               "health", "review", "broadcast", "sync", "server", "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

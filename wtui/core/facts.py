@@ -77,6 +77,7 @@ class Facts:
     out_since_high: int = 0  # our messages since their latest price/stock question
     unanswered: int = 0  # our messages since their latest message (all of ours, if they never wrote)
     reads: tuple[datetime, ...] = ()  # when they read or played our messages, oldest first
+    replies: tuple[tuple[datetime, float], ...] = ()  # (our message, seconds until their answer), oldest first
     overrides: Overrides = Overrides()
     tags: frozenset[str] = frozenset()
 
@@ -107,6 +108,7 @@ def summarize(
     opens = 0
     sig: dict[str, datetime] = {}
     reads: list[datetime] = []
+    replies: list[tuple[datetime, float]] = []
 
     for e in sorted(events, key=lambda e: e.at):
         if e.kind in _NOT_CONTACT:
@@ -117,6 +119,7 @@ def summarize(
         if e.kind == IN:
             if last_out and (last_in is None or last_in < last_out):
                 latency = at - last_out
+                replies.append((last_out, latency.total_seconds()))
             last_in = at
             unanswered = 0
             s = Signals.decode(e.signals)
@@ -184,6 +187,7 @@ def summarize(
         out_since_high=out_since_high,
         unanswered=unanswered,
         reads=tuple(reads),
+        replies=tuple(replies),
         overrides=overrides,
         tags=tags,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from statistics import median
 
 from wtui.core.config import HABITS, INTENT_PRECEDENCE, INTENTS, Config
 from wtui.core.durations import DAY, HOUR, ago
@@ -172,6 +173,19 @@ def reading_habit(reads: tuple[datetime, ...], zone: tzinfo, cfg: Config) -> str
     if len(days) < need or len(weekdays) != 1 or not all(days.values()):
         return ""
     return HABITS[weekdays.pop()]
+
+
+def golden_hour(replies: tuple[tuple[datetime, float], ...], zone: tzinfo, least: int) -> int | None:
+    """§5, the golden window: the local hour (their time) of our messages they answer fastest, by the
+    median delay of the hours with at least ``least`` answers (ties: the earlier hour); None until
+    learned. Only the first answer to each of our messages counts (``Facts.replies``)."""
+    if least <= 0 or len(replies) < least:
+        return None
+    by_hour: dict[int, list[float]] = {}
+    for sent, delay in replies:
+        by_hour.setdefault(sent.astimezone(zone).hour, []).append(delay)
+    timed = [(median(delays), hour) for hour, delays in by_hour.items() if len(delays) >= least]
+    return min(timed)[1] if timed else None
 
 
 # ---------------------------------------------------------------------------

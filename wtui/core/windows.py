@@ -10,7 +10,9 @@ Rules, in order:
 - without a preference, any hour outside local quiet hours (22-08 by default)
   and outside the region's worst time is open;
 - the region's active hours (shifted during Ramadan where configured) mark the
-  best part of an open window.
+  best part of an open window; a customer's golden hour (the hour of our
+  messages they answer fastest, learned from their history) replaces them when
+  they have no preference note: their own habit beats the region's seed.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ SHORT_HORIZON_DAYS = 3
 class WindowState:
     state: str  # open, closed, quiet, worst
     local: datetime  # now in the customer's zone
-    best: bool  # inside the region's active hours
+    best: bool  # inside the region's active hours, or the customer's golden hour
     next_open: datetime | None  # UTC; None when open now or nothing opens soon
     closes_at: datetime | None  # UTC, when open
+    golden: int | None = None  # their golden hour (local), when it decides "best"
 
     @property
     def in_window(self) -> bool:
@@ -56,6 +59,9 @@ class WindowState:
         zone = self.local.tzinfo
         if self.in_window:
             until = f" until {self.closes_at.astimezone(zone):%H:%M}" if self.closes_at else ""
+            if self.golden is not None:
+                return f"in window{until}" + (" · their golden hour" if self.best else
+                                              f" · best at {self.golden:02d}:00 their time")
             return f"in window{until}" + (" · best hours" if self.best else "")
         if self.next_open is None:
             return f"{self.state}: no window in the coming days"
@@ -160,18 +166,20 @@ def state(
     region_code: str,
     cfg: Windows,
     regions: dict[str, Region],
+    golden: int | None = None,
 ) -> WindowState:
-    """Where ``now`` falls for this customer, and when their window next opens."""
+    """Where ``now`` falls for this customer, and when their window next opens (``golden``: their golden
+    hour, used for "best" when they have no preference note)."""
     # Most windows recur daily or on weekdays: look 3 days ahead first, and the
     # full search_days only when nothing opens that soon.
-    found = _state(now, tz_name, pref, region_code, cfg, regions, min(SHORT_HORIZON_DAYS, cfg.search_days))
+    found = _state(now, tz_name, pref, region_code, cfg, regions, min(SHORT_HORIZON_DAYS, cfg.search_days), golden)
     if found.in_window or found.next_open is not None or cfg.search_days <= SHORT_HORIZON_DAYS:
         return found
-    return _state(now, tz_name, pref, region_code, cfg, regions, cfg.search_days)
+    return _state(now, tz_name, pref, region_code, cfg, regions, cfg.search_days, golden)
 
 
 def _state(now: datetime, tz_name: str, pref: Preference | None, region_code: str, cfg: Windows,
-           regions: dict[str, Region], span: int) -> WindowState:
+           regions: dict[str, Region], span: int, golden: int | None = None) -> WindowState:
     tz = zone(tz_name or "UTC")
     region = regions.get(region_code)
     shift = int(cfg.ramadan_shift_minutes) if cfg.ramadan and region_code in cfg.ramadan_regions else 0
@@ -186,10 +194,14 @@ def _state(now: datetime, tz_name: str, pref: Preference | None, region_code: st
         open_ = _subtract(everything, _merge(quiet + worst))
     here = _containing(open_, now)
     local = now.astimezone(tz)
-    best = _containing(intervals(_region_active(region, shift), tz, now, 1), now) is not None
+    golden = None if own else golden  # their note is what they asked for: it stands
+    if golden is not None:
+        best = local.hour == golden
+    else:
+        best = _containing(intervals(_region_active(region, shift), tz, now, 1), now) is not None
     if here:
-        return WindowState(OPEN, local, best, None, here[1])
+        return WindowState(OPEN, local, best, None, here[1], golden)
     upcoming = [s for s, _ in open_ if s > now]
     nxt = min(upcoming) if upcoming else None
     kind = QUIET if _containing(quiet, now) else WORST if _containing(worst, now) else CLOSED
-    return WindowState(kind, local, best, nxt, None)
+    return WindowState(kind, local, best, nxt, None, golden)

@@ -43,10 +43,12 @@ def split_groups(n: int, split: tuple[int, ...], seed: int) -> list[str]:
 
 
 def write_csv(book, ids: list[int], path: str | Path, *, split: tuple[int, ...] | None = None, seed: int = 0,
-              columns: tuple[str, ...] = COLUMNS, broadcast: bool = False) -> tuple[int, int]:
+              columns: tuple[str, ...] = COLUMNS, broadcast: bool = False,
+              sent: list[tuple[str, str]] | None = None) -> tuple[int, int]:
     """Write the customers; with ``split`` add a ``group`` column (``split_groups``).
     A ``broadcast`` (a marketing send list) holds only those who consent to marketing messages (playbook §10).
-    Returns (written, left out for want of consent)."""
+    Returns (written, left out for want of consent); ``sent``, when given, gets each written customer's
+    (uid, group): what a broadcast records for its results."""
     rows = book.rows(ids)
     everyone = len(rows)
     if broadcast:
@@ -60,4 +62,6 @@ def write_csv(book, ids: list[int], path: str | Path, *, split: tuple[int, ...] 
             r = dict(r, tags=",".join(r["tags"]))
             values = [r.get(c) for c in columns] + ([groups[i]] if split else [])
             w.writerow([cell(v) for v in values])
+            if sent is not None:
+                sent.append((r["uid"], groups[i] if split else ""))
     return len(rows), everyone - len(rows)

@@ -67,7 +67,8 @@ class CustomerPanel(VerticalScroll):
         c = book.card(uid)
         now = book.now()
         zone = rep_zone(book.cfg)
-        state = windows.state(now, c.tz, safe_pref(c.preference), c.region, book.cfg.windows, book.cfg.regions)
+        state = windows.state(now, c.tz, safe_pref(c.preference), c.region, book.cfg.windows, book.cfg.regions,
+                              c.golden_hour)
         colour = self.wtheme.queue.get(c.color, Style())
         glyph = book.cfg.colors.glyph.get(c.color, "")
 
@@ -85,7 +86,8 @@ class CustomerPanel(VerticalScroll):
         lines.append(Text("Preference: ") + preference)
         traits = (f"intent {c.intent or '-'} · interest {c.interest or '-'} · activity {c.activity or '-'} · "
                   f"lifecycle {c.lifecycle or '-'} · spend {c.spend_tier or '-'} · RFM {c.rfm or '-'}"
-                  + (f" · reads {c.habit.split('-')[0].capitalize()} evenings" if c.habit else ""))
+                  + (f" · reads {c.habit.split('-')[0].capitalize()} evenings" if c.habit else "")
+                  + (f" · answers fastest to {c.golden_hour:02d}:00 their time" if c.golden_hour is not None else ""))
         lines.append(Text(traits))
         sections = [lines]
         head.update(Group(*lines))
