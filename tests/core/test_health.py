@@ -160,3 +160,32 @@ def test_an_import_and_a_sync_say_when_data_last_came_in(tmp_path, empty_file, c
         assert a.refreshed_at() == NOW
         b.apply_remote(a.missing_from(b))
         assert b.refreshed_at() == NOW + timedelta(hours=1)
+
+
+def test_a_campaign_tag_is_over_30_days_after_it_was_last_put_on_anyone(cfg):
+    days = cfg.health.campaign_days
+    tags = [TagStat("Campaign-BlackFri", 120, NOW - timedelta(days=90), NOW - timedelta(days=days, minutes=1)),
+            TagStat("Campaign-Xmas", 80, NOW - timedelta(days=90), NOW - timedelta(days=days))] + filler(20)
+    found = [f for f in check(tags, {}, 5000, NOW, cfg.tags, cfg.health) if f.kind == "campaign"]
+    assert [f.tags for f in found] == [("Campaign-BlackFri",)]
+    assert found[0].act == ("archive", "Campaign-BlackFri") and "stays on its 120 customer(s)" in found[0].says
+
+
+def test_the_book_dates_a_campaign_by_its_last_tagging(tmp_path, empty_file, cfg):
+    now = [NOW - timedelta(days=40)]
+    path = copy_book(empty_file, tmp_path / "b.db")
+    with Book.open(path, cfg, clock=lambda: now[0], actor="ana") as b:
+        b.set_admins(["ana"])
+        b.create_tag("Campaign-Spring")
+        b.create_tag("Stage-Paid")
+        first = b.add_customer("+4915123456001", "A")
+        second = b.add_customer("+4915123456002", "B")
+        b.add_tag(first, "Campaign-Spring")
+        b.add_tag(first, "Stage-Paid")
+        now[0] = NOW - timedelta(days=31)
+        b.add_tag(second, "Campaign-Spring")
+        stats = {s.name: s for s in b.tag_stats()}
+        assert stats["Campaign-Spring"].last_added == NOW - timedelta(days=31)
+        assert stats["Stage-Paid"].last_added is None  # not a campaign: never read
+        now[0] = NOW
+        assert any(f.kind == "campaign" for f in b.tag_health()[1])

@@ -1095,9 +1095,17 @@ class Book:
 
         counts = dict(self.conn.execute("SELECT tag_id, count(*) FROM customer_tags WHERE present = 1 "
                                         "GROUP BY tag_id"))
-        return [TagStat(name, counts.get(tid, 0), datetime.fromisoformat(made.replace("Z", "+00:00")) if made
-                        else None) for tid, name, made in
-                self.conn.execute("SELECT id, name, created_at FROM tags WHERE archived = 0")]
+        campaign = self.cfg.health.campaign_dimension.lower() + "-"
+        out = []
+        for tid, name, made in self.conn.execute("SELECT id, name, created_at FROM tags WHERE archived = 0"):
+            added = None
+            if campaign != "-" and name.lower().startswith(campaign):  # its campaign: the last time it was put on
+                stamp = self.conn.execute("SELECT max(hlc) FROM customer_tags WHERE tag_id = ? AND present = 1",
+                                          (tid,)).fetchone()[0]
+                added = datetime.fromtimestamp(hlc.parse(stamp)[0] / 1000, timezone.utc) if stamp else None
+            out.append(TagStat(name, counts.get(tid, 0),
+                               datetime.fromisoformat(made.replace("Z", "+00:00")) if made else None, added))
+        return out
 
     def note_use(self, tags: Iterable[str]) -> None:
         """These tags were just used: named by a query, a bulk action, a rule or a send (tag health's

@@ -296,6 +296,8 @@ class Health:
     rare_uses: int
     rare_days: float
     stale_hours: float
+    campaign_dimension: str
+    campaign_days: float
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ Findings:
   (delete it); idle but larger than 50 customers (rename it Archive-...);
 - silent: named by no filter, segment, bulk action, rule or send for 30 days; a zombie for 90; rarely
   used: fewer than 3 uses in 90 days (uses are counted from book version 12 on: ``Book.note_use``);
+- campaign tags (``Campaign-...``) 30 days after their campaign (the last time the tag was put on
+  anyone): archive them, they stay on their customers as history;
 - stale: nothing taken in from outside (an import, a sync, WhatsApp) for 24 hours;
 - merge candidates: two tags with at least 10 customers each whose customers are 85 % the same
   (shared / either's: a tag inside a wider one, Product-Lipstick in Interest-Beauty, is not one).
@@ -26,6 +28,7 @@ class TagStat:
     name: str
     customers: int
     created: datetime | None = None
+    last_added: datetime | None = None  # a campaign tag's: when it was last put on anyone (its campaign)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,11 @@ def check(stats: list[TagStat], overlaps: dict[tuple[str, str], int], customers:
             out.append(Finding("overloaded", (s.name,), f"{s.name} is on {share:.0%} of the customers "
                                                         f"({s.customers:,} of {customers:,}): it tells them apart "
                                                         "from no one; split it or drop it", ""))
+        if s.last_added is not None and now - s.last_added > timedelta(days=h.campaign_days):
+            out.append(Finding("campaign", (s.name,), f"{s.name}: its campaign was {s.last_added:%Y-%m-%d} (over "
+                                                      f"{h.campaign_days:g} days ago): archive it, it stays on its "
+                                                      f"{s.customers:,} customer(s) as history",
+                               f"wtui tags archive {s.name}", ("archive", s.name)))
         quiet = uses.quiet(s, now, h.idle_days)
         idle = quiet is not None
         when = f"unused since {quiet:%Y-%m-%d}" if quiet else ""
