@@ -39,6 +39,13 @@ def add_parsers(sub) -> None:
                                        "(text, intent): what the keyword lists missed")
     wd.add_argument("audit", nargs="?", help="an audit id (default: the newest)")
 
+    sp = sub.add_parser("spend-curve", help="purchase frequency by average order, and the order-size tier cuts it "
+                                            "suggests (where frequency drops more than [review] spend_drop)")
+    sp.add_argument("--json", action="store_true", help="the curve and the suggestion as one JSON object")
+    sp.add_argument("--write", nargs="?", const="", metavar="CONFIG.toml",
+                    help="write the suggested cuts to [spend] of the team config (default /etc/wtui/config.toml; "
+                         "admins)")
+
     bc = sub.add_parser("broadcast", help="broadcast results: each send list exported with --broadcast, delivered "
                                           "/ read / replied per A/B group against the playbook's targets")
     bsub = bc.add_subparsers(dest="broadcast_cmd", required=True)
@@ -145,8 +152,9 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             return 0
         n = today["customers"]
         say(f"{n:,} customers today")
-        for group, keys in (("colors", cfg.colors.order), ("intents", ("high", "medium", "potential", "none")),
-                            ("activity", ("high", "medium", "low", "dormant"))):
+        from wtui.core.config import ACTIVITY_LEVELS, INTENTS
+
+        for group, keys in (("colors", cfg.colors.order), ("intents", INTENTS), ("activity", ACTIVITY_LEVELS)):
             say(f"  {group:<9} " + "  ".join(f"{k} {signals.share(today, group, k):.0%}" for k in keys))
         say("workload: rep, customers, due today, overdue, contacted today")
         for w in signals.workload(today):
@@ -270,5 +278,49 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             say(f"! {j}")
         return 0
 
+    def cmd_spend_curve(args: argparse.Namespace, cfg) -> int:
+        from pathlib import Path
+
+        from wtui.core.config import SYSTEM_CONFIG
+        from wtui.core.text import json_text
+        from wtui.errors import BadInput
+
+        with open_book(args, cfg) as book:
+            curve = book.spend_curve()
+            if args.write is not None:
+                book.require_admin("change the team's spend tiers")
+        s = cfg.spend
+        now = {"order_low_below": s.order_low_below, "order_high_above": s.order_high_above}
+        if args.json:
+            print(json_text({"currency": s.currency, "buckets": [vars(b) for b in curve.buckets],
+                             "suggested": curve.suggestion(), "current": now}))
+        else:
+            if not curve.buckets:
+                say(f"too few buyers to draw the curve (at least {2 * cfg.review.spend_buckets} needed)")
+                return 0 if args.write is None else 2
+            say(f"purchase frequency by average order ({s.currency}), {len(curve.buckets)} equal groups of buyers")
+            top = max(b.frequency for b in curve.buckets) or 1
+            for b in curve.buckets:
+                bar = "█" * round(30 * b.frequency / top)
+                cut = "  <- a tier starts here" if b.low in curve.cuts else ""
+                say(f"  {b.low:>10,.2f}-{b.high:<10,.2f} {b.frequency:5.2f} purchases  {bar}{cut}")
+            said = ", ".join(f"{k} = {v:g}" for k, v in curve.suggestion().items()) or "no drop over " \
+                f"{cfg.review.spend_drop:.0%}: the current tiers stand"
+            say(f"suggested: {said} (now {s.order_low_below:g} / {s.order_high_above:g})")
+        if args.write is not None:
+            if len(curve.cuts) < 2:
+                raise BadInput("the curve suggests fewer than two cuts: nothing to write (the tiers stand)")
+            from wtui.io.config_file import set_keys
+
+            target = Path(args.write) if args.write else SYSTEM_CONFIG
+            try:
+                set_keys(target, "spend", curve.suggestion())
+            except PermissionError:
+                raise BadInput(f"{target}: not writable for you (the team config is root's on a shared server; "
+                               "--write FILE writes another file)") from None
+            say(f"wrote {', '.join(f'{k} = {v:g}' for k, v in curve.suggestion().items())} to [spend] of {target}; "
+                "every colour is recomputed at the next open")
+        return 0
+
     return {"health": cmd_health, "accuracy": cmd_accuracy, "signals": cmd_signals, "audit": cmd_audit,
-            "broadcast": cmd_broadcast}
+            "broadcast": cmd_broadcast, "spend-curve": cmd_spend_curve}

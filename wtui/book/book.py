@@ -39,7 +39,7 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import automation
-    from wtui.core import accuracy, broadcast, health, query
+    from wtui.core import accuracy, broadcast, health, query, spend_curve
     from wtui.core import phone as phones
 
 Clock = Callable[[], datetime]
@@ -1162,7 +1162,7 @@ class Book:
         """Today's distribution and each rep's workload (what a snapshot stores)."""
         from wtui.book import review
 
-        return review.figures(self.conn, self.now(), reads.rep_zone(self.cfg))
+        return review.figures(self.conn, self.now(), reads.rep_zone(self.cfg), tuple(self.cfg.colors.order))
 
     def snapshot(self) -> bool:
         """Store today's snapshot unless this file has one (the first process of the day writes it: the
@@ -1176,8 +1176,8 @@ class Book:
             return False
         try:
             with db.write(self.conn, min(self.busy_wait, 1.0)):
-                return review.store_snapshot(self.conn, day, now, review.figures(self.conn, now, zone),
-                                             self.cfg.review.snapshot_days)
+                figs = review.figures(self.conn, now, zone, tuple(self.cfg.colors.order))
+                return review.store_snapshot(self.conn, day, now, figs, self.cfg.review.snapshot_days)
         except BookBusy:
             return False
 
@@ -1229,6 +1229,15 @@ class Book:
         from wtui.book import review
 
         return review.audit_words(self.conn, audit)
+
+    def spend_curve(self) -> "spend_curve.Curve":
+        """Purchase frequency by average order, and the tier cuts it suggests (core/spend_curve.py)."""
+        from wtui.core import spend_curve
+
+        r = self.cfg.review
+        buyers = [(total / n, n) for n, total in self.conn.execute(
+            "SELECT purchase_count, purchase_total FROM customers WHERE purchase_count > 0")]
+        return spend_curve.curve(buyers, r.spend_buckets, r.spend_drop)
 
     @_writes
     def record_broadcast(self, name: str, members: list[tuple[str, str]]) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from wtui.book import derive
 from wtui.book.db import iso, parse_iso
 from wtui.core.accuracy import Outcome
-from wtui.core.config import Config
+from wtui.core.config import ACTIVITY_LEVELS, INTENTS, Config
 from wtui.core.facts import LOST, WON, summarize
 from wtui.core.queue import end_of_day
 
@@ -39,33 +39,30 @@ def outcomes(conn: sqlite3.Connection, since: datetime, cfg: Config) -> list[Out
 
 # -- the daily snapshot ------------------------------------------------------------------------------
 
-_FIGURES = """SELECT coalesce(owner, ''), color, intent, activity, count(*),
-    total(due_at IS NOT NULL AND due_at < :ends), total(due_at IS NOT NULL AND due_at < :now),
-    total(last_outbound >= :start)
-    FROM customers GROUP BY 1, 2, 3, 4"""
-
-
-def figures(conn: sqlite3.Connection, now: datetime, zone: ZoneInfo) -> dict:
+def figures(conn: sqlite3.Connection, now: datetime, zone: ZoneInfo, colors: tuple[str, ...]) -> dict:
     """The book today: customers per colour, intent and activity, and per rep (owner; "" = unassigned)
-    what is due by the end of the day, overdue now, and contacted since the day began."""
+    what is due by the end of the day, overdue now, and contacted since the day began. One scan grouped
+    by owner alone, each share a conditional sum (a GROUP BY of all four columns sorted 100k rows: 355 ms
+    against ~200)."""
     ends = end_of_day(now, zone)
     start = ends - timedelta(days=1)
-    colors: dict[str, int] = {}
-    intents: dict[str, int] = {}
-    activity: dict[str, int] = {}
-    reps: dict[str, dict[str, int]] = {}
-    total = 0
-    for owner, color, intent, act, n, due, overdue, done in conn.execute(
-            _FIGURES, {"ends": iso(ends), "now": iso(now), "start": iso(start)}):
-        total += n
-        for counts, key in ((colors, color), (intents, intent), (activity, act)):
-            counts[key or ""] = counts.get(key or "", 0) + n
-        rep = reps.setdefault(owner, {"customers": 0, "due": 0, "overdue": 0, "done": 0})
-        rep["customers"] += n
-        rep["due"] += int(due)
-        rep["overdue"] += int(overdue)
-        rep["done"] += int(done)
-    return {"customers": total, "colors": colors, "intents": intents, "activity": activity, "reps": reps}
+    groups = (("colors", "color", colors), ("intents", "intent", INTENTS),
+              ("activity", "activity", ACTIVITY_LEVELS))
+    sums = [f"total({column} = ?)" for _, column, values in groups for _ in values]  # fixed names: ours
+    sql = (f"SELECT coalesce(owner, ''), count(*), {', '.join(sums)}, total(due_at < ?), total(due_at < ?), "
+           "total(last_outbound >= ?) FROM customers GROUP BY 1")
+    params = [v for _, _, values in groups for v in values] + [iso(ends), iso(now), iso(start)]
+    out: dict = {"customers": 0, **{g: dict.fromkeys(values, 0) for g, _, values in groups}, "reps": {}}
+    for owner, n, *rest in conn.execute(sql, params):
+        out["customers"] += n
+        i = 0
+        for group, _, values in groups:
+            for v in values:
+                out[group][v] += int(rest[i])
+                i += 1
+        due, overdue, done = (int(x) for x in rest[i:])
+        out["reps"][owner] = {"customers": n, "due": due, "overdue": overdue, "done": done}
+    return out
 
 
 def snapshot_day(now: datetime, zone: ZoneInfo) -> str:

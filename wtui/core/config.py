@@ -36,6 +36,7 @@ COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (
 DERIVE_VERSION = 6  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
 # 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only; 6: golden hours
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
+ACTIVITY_LEVELS = ("high", "medium", "low", "dormant")  # §4, most active first
 # A reading habit (playbook §8, a weekday-evening reader): the weekday whose evenings they read on.
 HABITS = tuple(f"{day}-evening" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 # Which intent a message shows when it shows several: any question first, then a refusal before a polite
@@ -60,11 +61,13 @@ _HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity",
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
                ("health", "overloaded_share"), ("health", "merge_overlap"), ("review", "false_red_below"),
                ("review", "missed_green_share"), ("review", "close_rate_tolerance"), ("review", "audit_share"),
+               ("review", "spend_drop"),
                ("review", "audit_error_target"), ("broadcast", "delivered_target"), ("broadcast", "read_low"),
                ("broadcast", "read_high"), ("broadcast", "reply_target"),
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
-_POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"), ("sync", "poll_seconds"),
+_POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"),
+                  ("review", "spend_buckets"), ("sync", "poll_seconds"),
                   ("sync", "max_clock_ahead_minutes"), ("sync", "batch_ops"), ("sync", "timeout_seconds"),
                   ("sync", "push_seconds"), ("sync", "offline_retry_seconds"),
                   ("server", "port"), ("server", "max_body_kb"), ("server", "max_push_ops"),
@@ -314,6 +317,8 @@ class Review:
     audit_error_target: float
     routine_weekday: str
     snapshot_days: float
+    spend_buckets: int
+    spend_drop: float
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from wtui.core.config import HABITS, INTENTS
+from wtui.core.config import ACTIVITY_LEVELS, HABITS, INTENTS
 from wtui.core.text import contains, like_contains, visible, width
 from wtui.errors import BadInput
 
@@ -176,7 +176,7 @@ def fields(colors: Sequence[str], interests: Iterable[str], rfm_segments: Iterab
         Field("color", "enum", "c.color", tuple(colors)),
         Field("intent", "enum", "c.intent", INTENTS),
         Field("interest", "enum", "c.interest", tuple(interests)),
-        Field("activity", "enum", "c.activity", ("high", "medium", "low", "dormant")),
+        Field("activity", "enum", "c.activity", ACTIVITY_LEVELS),
         Field("lifecycle", "enum", "c.lifecycle",
               ("lead", "new", "growth-high", "growth-low", "pre-churn", "repeat", "frequent")),
         Field("tier", "enum", "c.spend_tier", ("low", "medium", "high", "vip")),

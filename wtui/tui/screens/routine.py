@@ -24,13 +24,12 @@ from wtui.book.book import Book
 from wtui.book.reads import rep_zone
 from wtui.book.review import snapshot_day
 from wtui.core import accuracy, signals
+from wtui.core.config import ACTIVITY_LEVELS, INTENTS
 from wtui.core.health import Finding
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 from wtui.tui.workers import reader
 
-INTENTS_SHOWN = ("high", "medium", "potential", "none")
-ACTIVITY_SHOWN = ("high", "medium", "low", "dormant")
 ACT_WORDS = {"delete": "enter: delete it", "archive": "enter: archive it", "rename": "enter: rename it",
              "merge": "enter: merge (preview first)"}
 
@@ -175,8 +174,8 @@ class RoutineScreen(Screen):
         t.append(f"{today.get('customers', 0):,} customers on {day}\n", style="bold")
         for a in d.alerts:
             t.append(f"⚠ {a}\n", style=self.wtheme.marks["overdue"])
-        for label, group, keys in (("colour", "colors", cfg.colors.order), ("intent", "intents", INTENTS_SHOWN),
-                                   ("activity", "activity", ACTIVITY_SHOWN)):
+        for label, group, keys in (("colour", "colors", cfg.colors.order), ("intent", "intents", INTENTS),
+                                   ("activity", "activity", ACTIVITY_LEVELS)):
             t.append(f"{label:<9}")
             for k in keys:
                 style = self.wtheme.queue[k] if group == "colors" else ""

@@ -1,0 +1,49 @@
+"""Spend break-points (playbook §7, seed 000; issue #16): where should the order-size tiers cut?
+
+Customers who bought are ranked by their average order and cut into ``buckets`` of equal size; each
+bucket's purchase frequency is its mean purchases per customer. Walking up from the cheapest orders, a
+bucket whose frequency drops more than ``drop`` (20 %) below the bucket before it starts a new tier: the
+first such drop suggests ``spend.order_low_below``, the next ``spend.order_high_above``. Pure: the book
+gives (average order, purchases) per buyer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bucket:
+    low: float  # the smallest average order in it
+    high: float  # the largest
+    customers: int
+    frequency: float  # mean purchases per customer
+
+
+@dataclass(frozen=True)
+class Curve:
+    buckets: list[Bucket]
+    cuts: list[float]  # the suggested thresholds, ascending (0, 1 or 2 of them)
+
+    def suggestion(self) -> dict[str, float]:
+        """The [spend] keys the cuts suggest."""
+        keys = ("order_low_below", "order_high_above")
+        return {k: round(v, 2) for k, v in zip(keys, self.cuts, strict=False)}
+
+
+def curve(buyers: list[tuple[float, int]], buckets: int = 10, drop: float = 0.20) -> Curve:
+    """``buyers``: (average order, purchases) per customer who bought."""
+    rows = sorted((avg, n) for avg, n in buyers if avg > 0 and n > 0)
+    if len(rows) < buckets * 2:  # too few buyers to tell a drop from noise
+        return Curve([], [])
+    out: list[Bucket] = []
+    for i in range(buckets):
+        part = rows[i * len(rows) // buckets:(i + 1) * len(rows) // buckets]
+        out.append(Bucket(part[0][0], part[-1][0], len(part), sum(n for _, n in part) / len(part)))
+    cuts: list[float] = []
+    for before, here in zip(out, out[1:], strict=False):
+        if before.frequency > 0 and (before.frequency - here.frequency) / before.frequency > drop:
+            cuts.append(here.low)
+            if len(cuts) == 2:
+                break
+    return Curve(out, cuts)
