@@ -982,10 +982,35 @@ class QueueScreen(Screen):
 
         tab = "health"
         while True:
-            finding = await self.app.push_screen_wait(RoutineScreen(self.book, self.wtheme, tab))
-            if finding is None:
+            answer = await self.app.push_screen_wait(RoutineScreen(self.book, self.wtheme, tab))
+            if answer is None:
                 return
-            await self._fix_tags(finding.act)
+            if isinstance(answer, dict):  # spend tiers to write
+                tab = "spend"
+                await self._write_tiers(answer)
+            else:
+                tab = "health"
+                await self._fix_tags(answer.act)
+
+    async def _write_tiers(self, cuts: dict[str, float]) -> None:
+        from wtui.core.config import SYSTEM_CONFIG
+        from wtui.io.config_file import set_keys
+
+        said = ", ".join(f"{k} = {v:g}" for k, v in cuts.items())
+        if not await self.app.push_screen_wait(Confirm(Text(f"Write {said} to [spend] of {SYSTEM_CONFIG}? Every "
+                                                            "colour is recomputed at the next open."))):
+            return
+        try:
+            self.book.require_admin("change the team's spend tiers")
+            set_keys(SYSTEM_CONFIG, "spend", cuts)
+        except PermissionError:
+            self.notify(f"{SYSTEM_CONFIG} is not writable for you: `sudo wtui spend-curve --write` on the "
+                        "server", severity="error", markup=False)
+            return
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"wrote {said} to {SYSTEM_CONFIG}", markup=False)
 
     @flow
     async def action_audit(self) -> None:

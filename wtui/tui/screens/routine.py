@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from wtui.book.book import Book
 from wtui.book.reads import rep_zone
 from wtui.book.review import snapshot_day
-from wtui.core import accuracy, signals
+from wtui.core import accuracy, signals, spend_curve
 from wtui.core.config import ACTIVITY_LEVELS, INTENTS
 from wtui.core.health import Finding
 from wtui.tui.text import safe
@@ -44,6 +44,7 @@ class Routine:
     alerts: list[str]
     accuracy: accuracy.Report
     admin: bool
+    curve: spend_curve.Curve
 
 
 def gather(book: Book) -> Routine:
@@ -53,7 +54,8 @@ def gather(book: Book) -> Routine:
     snaps = [s for s in book.snapshots(cfg.review.weeks * 7) if s[0] != day] + [(day, book.figures())]
     now = book.now()
     report = accuracy.report(book.outcomes(now - timedelta(weeks=cfg.review.weeks)), now, rep_zone(cfg), cfg)
-    return Routine(tags, findings, snaps, signals.alerts(snaps, cfg.team), report, book.is_admin())
+    return Routine(tags, findings, snaps, signals.alerts(snaps, cfg.team), report, book.is_admin(),
+                   book.spend_curve())
 
 
 class RoutineScreen(Screen):
@@ -64,6 +66,8 @@ class RoutineScreen(Screen):
         Binding("1", "tab('health')", "Tag health", id="routine.health"),
         Binding("2", "tab('signals')", "Signals", id="routine.signals"),
         Binding("3", "tab('accuracy')", "Accuracy", id="routine.accuracy"),
+        Binding("4", "tab('spend')", "Spend tiers", id="routine.spend"),
+        Binding("w", "write_tiers", "Write the suggested tiers", id="routine.write_tiers"),
     ]
     DEFAULT_CSS = """
     RoutineScreen #routine-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
@@ -73,7 +77,8 @@ class RoutineScreen(Screen):
     RoutineScreen #health-head, RoutineScreen #health-hint { height: auto; }
     RoutineScreen #health-hint { color: $text-muted; }
     RoutineScreen #signals-text { height: auto; }
-    RoutineScreen #trend { height: 1fr; min-height: 8; }
+    RoutineScreen #trend, RoutineScreen #spend-chart { height: 1fr; min-height: 8; }
+    RoutineScreen #spend-text { height: auto; }
     """
 
     def __init__(self, book: Book, theme: WtuiTheme, tab: str = "health") -> None:
@@ -86,7 +91,7 @@ class RoutineScreen(Screen):
     def compose(self) -> ComposeResult:
         from textual_plotext import PlotextPlot  # ~30 ms over textual: only when the routine opens
 
-        yield Static("The weekly routine: 1 tag health · 2 signals · 3 accuracy    esc: back to the queue",
+        yield Static("The weekly routine: 1 tag health · 2 signals · 3 accuracy · 4 spend tiers    esc: back",
                      id="routine-title")
         with TabbedContent(initial=self.first_tab):
             with TabPane("Tag health", id="health"):
@@ -100,6 +105,10 @@ class RoutineScreen(Screen):
             with TabPane("Accuracy", id="accuracy"):
                 with VerticalScroll():
                     yield Static("reading the outcomes…", id="accuracy-text")
+            with TabPane("Spend tiers", id="spend"):
+                with VerticalScroll():
+                    yield Static("reading the purchases…", id="spend-text")
+                    yield PlotextPlot(id="spend-chart")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -118,6 +127,7 @@ class RoutineScreen(Screen):
         self._health(data)
         self._signals(data)
         self._accuracy(data)
+        self._spend(data)
         if self.first_tab == "health":
             self.query_one("#findings", OptionList).focus()
 
@@ -244,6 +254,43 @@ class RoutineScreen(Screen):
             t.append_text(safe(w))
             t.append("\n")
         self.query_one("#accuracy-text", Static).update(t)
+
+    # -- spend tiers -----------------------------------------------------------------------------------
+
+    def _spend(self, d: Routine) -> None:
+        from textual_plotext import PlotextPlot
+
+        s, c = self.book.cfg.spend, d.curve
+        t = Text("purchase frequency by average order, equal groups of buyers\n", style="bold")
+        if not c.buckets:
+            t.append(f"too few buyers to draw it (at least {2 * self.book.cfg.review.spend_buckets})\n",
+                     style="italic")
+        else:
+            cuts = c.suggestion()
+            said = ", ".join(f"{k} = {v:g}" for k, v in cuts.items()) or "no drop: the tiers stand"
+            t.append(f"suggested: {said}   (now {s.order_low_below:g} / {s.order_high_above:g} {s.currency})\n")
+            if len(c.cuts) == 2:
+                t.append("w: write them to the team config (admins)" if d.admin else
+                         "an admin writes them: wtui spend-curve --write", style="italic")
+        self.query_one("#spend-text", Static).update(t)
+        plot = self.query_one("#spend-chart", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if c.buckets:
+            labels = [f"{b.low:,.0f}" + ("*" if b.low in c.cuts else "") for b in c.buckets]
+            plt.bar(labels, [round(b.frequency, 2) for b in c.buckets], marker="█")
+            plt.title(f"purchases per buyer by average order ({s.currency}); * a tier starts")
+        plot.refresh()
+
+    def action_write_tiers(self) -> None:
+        d = self.data
+        if d is None or len(d.curve.cuts) < 2:
+            self.notify("The curve suggests no two cuts: the tiers stand.", markup=False)
+        elif not d.admin:
+            self.notify("Only admins change the team's spend tiers.", severity="warning", markup=False)
+        else:
+            self.dismiss(d.curve.suggestion())
 
     # -- keys ------------------------------------------------------------------------------------------
 
