@@ -6,6 +6,7 @@ workload and the colours' trend; `wtui audit`: the 5 % accuracy audit's sample a
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 
@@ -45,6 +46,16 @@ def add_parsers(sub) -> None:
     sp.add_argument("--write", nargs="?", const="", metavar="CONFIG.toml",
                     help="write the suggested cuts to [spend] of the team config (default /etc/wtui/config.toml; "
                          "admins)")
+
+    tp = sub.add_parser("template", help="message templates: list them, or fill one for a customer (checked "
+                                         "against their cap and window)")
+    tsub = tp.add_subparsers(dest="template_cmd", required=True)
+    tsub.add_parser("list", help="the templates in force, in the order they are tried")
+    tf = tsub.add_parser("fill", help="the customer's template, filled (the first whose `for` matches, or --name)")
+    tf.add_argument("customer", help="a number in any typed form, a uid, or a name only one customer has")
+    tf.add_argument("--name", help="this template rather than the first that matches")
+    tf.add_argument("--link", action="store_true", help="print a wa.me link with the text instead")
+    tf.add_argument("--force", action="store_true", help="fill even at their cap or outside their window")
 
     bc = sub.add_parser("broadcast", help="broadcast results: each send list exported with --broadcast, delivered "
                                           "/ read / replied per A/B group against the playbook's targets")
@@ -322,5 +333,24 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                 "every colour is recomputed at the next open")
         return 0
 
+    def cmd_template(args: argparse.Namespace, cfg) -> int:
+        from wtui.core.templates import wa_link
+        from wtui.errors import BadInput
+
+        with open_book(args, cfg) as book:
+            if args.template_cmd == "list":
+                for t in book.templates().items:
+                    say(f"  {t.name:<22} for {t.match}" + ("  (+ voice script)" if t.voice else ""))
+                return 0
+            uid = book.find(args.customer)
+            filled = book.fill_template(uid, args.name)
+            phone = book.card(uid).phone
+        if filled.refusals and not args.force:
+            raise BadInput(f"not now: {'; '.join(filled.refusals)} (--force to fill it anyway)")
+        for w in filled.warnings:
+            say(f"! {w}", file=sys.stderr)
+        say(wa_link(phone, filled.text) if args.link else filled.text)
+        return 0
+
     return {"health": cmd_health, "accuracy": cmd_accuracy, "signals": cmd_signals, "audit": cmd_audit,
-            "broadcast": cmd_broadcast, "spend-curve": cmd_spend_curve}
+            "broadcast": cmd_broadcast, "spend-curve": cmd_spend_curve, "template": cmd_template}

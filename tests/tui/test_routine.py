@@ -140,3 +140,23 @@ async def test_the_header_reminds_of_the_routine_on_its_day(book_path, day, show
         async with app.run_test(size=(200, 50)) as pilot:
             await started(pilot)
             assert ("H: Monday routine" in shown(app.screen.query_one("#header"))) is shows
+
+
+async def test_y_copies_the_filled_template_or_a_wa_me_link(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        entry = app.screen.table.current
+        filled = book.fill_template(entry.uid)
+        for pick, expect in (("text", filled.text), ("link", "https://wa.me/"), ("number", entry.phone)):
+            await pilot.press("y")
+            await until(pilot, lambda: type(app.screen).__name__ == "Choice")
+            options = app.screen.query_one("#choices")
+            options.highlighted = [o.id for o in options.options].index(pick)
+            await pilot.press("enter")
+            if pick != "number" and filled.refusals:  # their window or cap stands against it: asked first
+                await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+                await pilot.press("y")
+            await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+            await pilot.pause()
+            assert app.clipboard.startswith(expect)

@@ -39,7 +39,7 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import automation
-    from wtui.core import accuracy, broadcast, health, query, spend_curve
+    from wtui.core import accuracy, broadcast, health, query, spend_curve, templates
     from wtui.core import phone as phones
 
 Clock = Callable[[], datetime]
@@ -1229,6 +1229,65 @@ class Book:
         from wtui.book import review
 
         return review.audit_words(self.conn, audit)
+
+    def templates(self) -> "templates.Templates":
+        """The team's message templates (``templates.path``, else the shipped file)."""
+        from wtui.core import templates
+
+        path = Path(self.cfg.templates.path).expanduser() if self.cfg.templates.path else \
+            Path(__file__).resolve().parent.parent / "templates.toml"
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise BadInput(f"{path}: cannot read the templates file ({exc.strerror})") from None
+        from wtui.core import query
+
+        found = templates.parse(text, str(path))
+        for t in found.items:  # every query must parse, or the file is refused whole (a tag this book lacks
+            try:               # is not an error: no customer has it, so the template matches no one)
+                query.parse(t.match, self.query_fields, limits=query.Limits.of(self.cfg))
+            except BadInput as exc:
+                raise BadInput(f"{path}: template {t.name!r}: {exc}") from None
+        return found
+
+    def fill_template(self, uid: str, name: str | None = None) -> "templates.Filled":
+        """The customer's template (``name``, else the first whose query matches them) filled for them, with
+        what stands against sending it now (their cap, their window) and the warnings (too many a week)."""
+        from wtui.book import segments
+        from wtui.core import query, templates
+
+        found = self.templates()
+        cid = self._require(uid)
+        if name is not None:
+            chosen = next((t for t in found.items if t.name.lower() == name.lower()), None)
+            if chosen is None:
+                raise NotFound(f"no template named {name!r} (see `wtui template list`)")
+        else:
+            known = {n.lower() for n in self.tag_names(archived=True)}
+            chosen = next((t for t in found.items if {x.lower() for x in query.tags_in(query.parse(
+                t.match, self.query_fields, limits=query.Limits.of(self.cfg)))} <= known and segments.matches(
+                self.conn, self._node(t.match), self.query_fields, self.now(), self.actor, cid)), None)
+            if chosen is None:
+                raise NotFound("no template's `for` matches this customer: name one, or add a template for them")
+        now = self.now()
+        card = self.card(uid)
+        pref = derive.safe_pref(card.preference or None)
+        language = self.conn.execute("SELECT language FROM customers WHERE id = ?", (cid,)).fetchone()[0] or \
+            (pref.language if pref else "en")
+        state = windows.state(now, card.tz, pref, card.region, self.cfg.windows, self.cfg.regions, card.golden_hour)
+        product = self.conn.execute(
+            "SELECT product FROM interactions WHERE customer_id = ? AND kind = ? AND retracted = 0 AND "
+            "coalesce(product, '') != '' ORDER BY at DESC LIMIT 1", (cid, PURCHASE)).fetchone()
+        fields = {"name": card.name, "first_name": templates.first_name(card.name), "product": product[0] if product
+                  else "", "greeting": templates.greeting(found, language, state.local.hour, self.cfg.templates)}
+        fmt, text = templates.fill(chosen, fields, pref.format if pref else "")
+        sent = self.conn.execute("SELECT count(*) FROM interactions WHERE customer_id = ? AND kind = ? AND "
+                                 "retracted = 0 AND at >= ?", (cid, OUT, db.iso(now - timedelta(days=7)))).fetchone()[0]
+        freq = pref.frequency if pref else None
+        cap, days = (None, 0.0) if freq is None else (1, 30.0) if freq.passive else \
+            (freq.count, {"day": 1.0, "week": 7.0, "month": 30.0}[freq.period])
+        refusals, warnings = templates.judge(sent, cap, days, state.in_window, state.label(now), self.cfg.templates)
+        return templates.Filled(chosen.name, fmt, text, refusals, warnings)
 
     def spend_curve(self) -> "spend_curve.Curve":
         """Purchase frequency by average order, and the tier cuts it suggests (core/spend_curve.py)."""

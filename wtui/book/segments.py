@@ -30,3 +30,9 @@ def select_ids(conn: sqlite3.Connection, node: query.Node, fields: dict, now: da
 def count(conn: sqlite3.Connection, node: query.Node, fields: dict, now: datetime, me: str) -> int:
     sql, params = plan(conn, node, fields, now, me)
     return conn.execute("SELECT count(*) FROM (" + sql + ")", params).fetchone()[0]
+
+
+def matches(conn: sqlite3.Connection, node: query.Node, fields: dict, now: datetime, me: str, cid: int) -> bool:
+    """Does the query match this one customer?"""
+    sql, params = plan(conn, node, fields, now, me)
+    return conn.execute("SELECT 1 FROM (" + sql + ") WHERE id = ? LIMIT 1", (*params, cid)).fetchone() is not None

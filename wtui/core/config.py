@@ -57,7 +57,8 @@ _OPEN_TABLES = (
 )
 
 # Sanity limits (not thresholds): what makes a value meaningless.
-_HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity", "evening_hour")}
+_HOUR_KEYS = {("windows", "quiet_start"), ("windows", "quiet_end"), ("activity", "evening_hour"),
+              ("templates", "afternoon_hour"), ("templates", "evening_hour")}
 _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team", "high_activity_floor"),
                ("health", "overloaded_share"), ("health", "merge_overlap"), ("review", "false_red_below"),
                ("review", "missed_green_share"), ("review", "close_rate_tolerance"), ("review", "audit_share"),
@@ -332,6 +333,14 @@ class BroadcastCfg:
 
 
 @dataclass(frozen=True)
+class TemplatesCfg:
+    path: str
+    warn_per_week: int
+    afternoon_hour: int
+    evening_hour: int
+
+
+@dataclass(frozen=True)
 class QueueCfg:
     limit: int
     scope: str  # "mine" (own customers + unassigned) or "team"
@@ -446,6 +455,7 @@ class Config:
     health: Health
     review: Review
     broadcast: BroadcastCfg
+    templates: TemplatesCfg
     queue: QueueCfg
     ui: Ui
     keys: dict[str, str]
@@ -776,8 +786,8 @@ _SECTION_TYPES: dict[str, type] = {
     c.__name__: c
     for c in (
         Rep, BookCfg, Colors, ColorRules, Team, Intent, Activity, Spend, Lifecycle, Rfm,
-        Windows, Keywords, Tags, Health, Review, BroadcastCfg, QueueCfg, Ui, Imports, Limits, WhatsApp, LinksCfg,
-        RulesCfg, SyncCfg, ServerCfg, Demo,
+        Windows, Keywords, Tags, Health, Review, BroadcastCfg, TemplatesCfg, QueueCfg, Ui, Imports, Limits, WhatsApp,
+        LinksCfg, RulesCfg, SyncCfg, ServerCfg, Demo,
     )
 }
 
@@ -787,7 +797,7 @@ def _fingerprint(cfg: Config) -> str:
 
     # Keywords decide the signals stored with each message when it is read, not the verdicts derived later.
     ignored = ("rep", "book", "queue", "ui", "keys", "quick_tags", "imports", "limits", "whatsapp", "links", "rules",
-               "health", "review", "broadcast", "sync", "server", "demo", "sources", "keywords")
+               "health", "review", "broadcast", "templates", "sync", "server", "demo", "sources", "keywords")
     decisive = {k: v for k, v in asdict(cfg).items() if k not in ignored}
     decisive["derived by"] = DERIVE_VERSION
     blob = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)

@@ -55,7 +55,7 @@ SCREEN_ACTIONS = (
     Action("bulk", "bulk", "Act on everyone filtered"),
     Action("rules", "rules", "Automation rules"),
     Action("import", "import_file", "Import customers from a file"),
-    Action("copy", "copy_number", "Copy the number (OSC 52)"),
+    Action("copy", "copy_number", "Copy the number, the filled template or a wa.me link (OSC 52)"),
     Action("link", "link", "Make a tracked link (copied)"),
     Action("purchase", "purchase", "Record a purchase"),
     Action("won", "won", "Record a deal won"),

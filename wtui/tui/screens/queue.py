@@ -364,11 +364,42 @@ class QueueScreen(Screen):
         who = f"your customers ({self.book.actor}) and the unassigned" if self.model.mine else "the whole team's"
         self.notify(f"showing {who}: {self.model.total:,} due today", markup=False)
 
-    def action_copy_number(self) -> None:
+    @flow
+    async def action_copy_number(self) -> None:
+        """y: copy the number, the customer's filled template, or a wa.me link with it (OSC 52). A template
+        their cap or window stands against is copied only when the rep confirms."""
+        from wtui.core.templates import wa_link
+
         entry = self.table.current
-        if entry:
+        if not entry:
+            return
+        who = visible(entry.name)
+        try:
+            filled = self.book.fill_template(entry.uid)
+        except WtuiError as exc:
+            filled, why = None, str(exc)
+        choices = [("number", Text(f"the number {entry.phone}"))]
+        if filled is not None:
+            choices += [("text", Text(f"the {filled.format} of template {visible(filled.template)}")),
+                        ("link", Text("a wa.me link with it (opens the chat, the text typed in)"))]
+        else:
+            choices.append(("none", Text(f"no template: {visible(why)}", style="italic")))
+        picked = await self.app.push_screen_wait(Choice(f"Copy for {who}", choices,
+                                                        current="text" if filled else "number"))
+        if picked in (None, "none"):
+            return
+        if picked == "number":
             self.app.copy_to_clipboard(entry.phone)
-            self.notify(f"copied {entry.phone} ({visible(entry.name)})", markup=False)
+            self.notify(f"copied {entry.phone} ({who})", markup=False)
+            return
+        if filled.refusals:
+            ask = Text(f"Not now for {who}: " + "; ".join(filled.refusals) + ". Copy it anyway?")
+            if not await self.app.push_screen_wait(Confirm(ask)):
+                return
+        self.app.copy_to_clipboard(filled.text if picked == "text" else wa_link(entry.phone, filled.text))
+        said = "the " + filled.format + " of " + filled.template if picked == "text" else "a wa.me link"
+        self.notify(f"copied {visible(said)} for {who}" + "".join(f"; {w}" for w in filled.warnings),
+                    severity="warning" if filled.warnings else "information", markup=False)
 
     def action_sync_now(self) -> None:
         self.app.action_sync_now()
