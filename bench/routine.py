@@ -8,7 +8,7 @@ On a copy of the synthetic book: 28 days of snapshots and 5,000 won or lost deal
 (the snapshot's one scan) and `Book.snapshot` (scan + write, today's row removed between runs), against
 SQLite's own `count(*) ... GROUP BY color` in the same run; `Book.outcomes` + `accuracy.report`; and in the
 app (headless, 120x40): from H until the routine's figures are shown (tag health, snapshots, accuracy read
-on a worker), then from 2 until the chart is drawn.
+on a worker), then from 2 until the chart is built (its first render; the tab's underline animates on).
 """
 
 from __future__ import annotations
@@ -58,11 +58,21 @@ async def open_routine(path: Path, cfg, now: datetime) -> tuple[float, float]:
             while type(app.screen).__name__ != "RoutineScreen" or app.screen.data is None:
                 await asyncio.sleep(0.005)
             shown = time.perf_counter() - t
+            plot = app.screen.query_one("#trend")
+            drawn: list[float] = []
+            build = plot.render
+
+            def timed():  # plotext builds the chart in render: the first one after the key is the chart shown
+                out = build()
+                drawn.append(time.perf_counter())
+                return out
+
+            plot.render = timed
             t = time.perf_counter()
             await pilot.press("2")
-            await pilot.pause()
-            app.screen.query_one("#trend").render()  # plotext builds the chart in render
-            chart = time.perf_counter() - t
+            while not drawn:
+                await asyncio.sleep(0.002)
+            chart = drawn[0] - t
             await pilot.press("escape")
             await pilot.pause()
     return shown, chart

@@ -54,10 +54,11 @@ def make_demo(path: Path, cfg: Config, *, now: datetime, admins: list[str], cach
 
 
 def _generate(path: Path, cfg: Config, now: datetime, admins: list[str]) -> None:
-    from wtui.book.generate import make_book  # the generator loads only when a book is made
+    from wtui.book.generate import add_routine_history, make_book  # loaded only when a book is made
 
-    make_book(path, cfg, customers=cfg.demo.customers, seed=cfg.demo.seed, now=now, actor=ACTOR,
-              admins=admins).close()
+    with make_book(path, cfg, customers=cfg.demo.customers, seed=cfg.demo.seed, now=now, actor=ACTOR,
+                   admins=admins) as book:
+        add_routine_history(book, cfg.demo.seed)  # so H shows a month's trend and colour accuracy
 
 
 def _build(template: Path, cfg: Config, now: datetime, admins: list[str]) -> None:

@@ -298,3 +298,46 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
                                 {"customers": customers, "seed": seed, "interactions": interactions,
                                  "at": db.iso(now)}, "synthetic book"))
     return book
+
+
+def add_routine_history(book: Book, seed: int, days: int = 28, outcomes: int = 60) -> None:
+    """Demo only: what a team using wtui for a month would have for the weekly routine: a daily snapshot
+    for each of the last ``days`` days (today's figures walked back at random, seeded, so the trend moves)
+    and ``outcomes`` won or lost deals over those weeks, won more often the warmer the colour (the
+    playbook's close rates). Synthetic: make-book's books leave it out."""
+    from wtui.book import review
+    from wtui.book.reads import rep_zone
+
+    rng = random.Random(seed)
+    now, zone, cfg = book.now(), rep_zone(book.cfg), book.cfg
+    today = review.figures(book.conn, now, zone, tuple(cfg.colors.order))
+    figs = json.loads(json.dumps(today))
+    with db.write(book.conn):
+        for back in range(1, days + 1):
+            for group in ("colors", "intents", "activity"):  # a day's drift: a few customers change place
+                keys = list(figs[group])
+                for _ in range(max(1, today["customers"] // 60)):
+                    a, b = rng.sample(keys, 2)
+                    if figs[group][a] > 0:
+                        figs[group][a] -= 1
+                        figs[group][b] += 1
+            at = now - timedelta(days=back)
+            review.store_snapshot(book.conn, review.snapshot_day(at, zone), at, json.loads(json.dumps(figs)),
+                                  cfg.review.snapshot_days)
+    owners = dict(book.conn.execute("SELECT uid, coalesce(owner, '') FROM customers ORDER BY id"))
+    picked = rng.sample(sorted(owners), min(outcomes, len(owners)))
+    maker = book.actor
+    try:
+        for owner in sorted({owners[u] for u in picked}):
+            book.actor = owner or maker  # each rep records their own customers' deals: accuracy per rep
+            with book.batch("demo: a month of won and lost deals"):
+                for uid in (u for u in picked if owners[u] == owner):
+                    won = rng.random() < cfg.colors.close_rate.get(book.card(uid).color, 0.1)
+                    at = now - timedelta(days=rng.uniform(1, days), hours=rng.uniform(0, 8))
+                    if won:
+                        book.record(uid, "won", at, reason="demo")
+                    else:
+                        book.record(uid, "lost", at, text=rng.choice(["price", "went elsewhere", "not now"]),
+                                    reason="demo")
+    finally:
+        book.actor = maker
