@@ -312,7 +312,12 @@ async def test_slash_narrows_the_queue_by_name_number_or_tag(pilot, book):
 async def test_y_copies_the_number_in_e164(pilot, book):
     app = pilot.app
     screen = app.screen
-    await pilot.press("y")
+    await pilot.press("y")  # the number, the filled template or a wa.me link: the number is the first choice
+    await until(pilot, on_screen(app, "Choice"))
+    options = app.screen.query_one("#choices")
+    options.highlighted = 0
+    await pilot.press("enter")
+    await until(pilot, on_screen(app, "QueueScreen"))
     assert app.clipboard == screen.table.current.phone
     assert app.clipboard.startswith("+")
 
