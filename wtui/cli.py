@@ -629,6 +629,8 @@ def cmd_rules(args: argparse.Namespace, cfg) -> int:
                 say(f"the first run creates the tags the book lacks: {', '.join(new)} (an admin's run)")
             return 0
         report = book.run_rules(rules, dry_run=args.dry_run)
+        if not args.dry_run:
+            book.snapshot()  # a scheduled rules run is often the day's first process: the signals' day
         if args.json:
             from dataclasses import asdict
 

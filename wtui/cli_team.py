@@ -254,6 +254,8 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             if bid is None:
                 raise BadInput("no broadcast recorded yet: `wtui export QUERY --broadcast -o FILE.csv` records one")
             if args.broadcast_cmd == "recontact":
+                if book.readonly:
+                    raise BadInput("the book is read-only for you: a re-contact is recorded as a broadcast")
                 at = next((b[2] for b in sent if b[0] == bid), None)
                 if at is None:
                     raise BadInput(f"{bid}: no such broadcast (see `wtui broadcast list`)")
@@ -313,7 +315,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             top = max(b.frequency for b in curve.buckets) or 1
             for b in curve.buckets:
                 bar = "█" * round(30 * b.frequency / top)
-                cut = "  <- a tier starts here" if b.low in curve.cuts else ""
+                cut = "  <- a tier starts here" if b.low in curve.cuts[:1] or b.high in curve.cuts[1:] else ""
                 say(f"  {b.low:>10,.2f}-{b.high:<10,.2f} {b.frequency:5.2f} purchases  {bar}{cut}")
             said = ", ".join(f"{k} = {v:g}" for k, v in curve.suggestion().items()) or "no drop over " \
                 f"{cfg.review.spend_drop:.0%}: the current tiers stand"

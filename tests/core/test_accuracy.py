@@ -45,11 +45,13 @@ def test_missed_green_counts_wins_that_were_neither_red_nor_orange(cfg):
     assert not any("missed green" in w for w in rep.warnings)
     rep = report(outcomes("red", 10, 0) + outcomes("orange", 8, 0) + outcomes("green", 2, 0), NOW, UTC, cfg)
     assert any("missed green: 2 of 20 deals won (10%)" in w for w in rep.warnings)
+    unknown = report(outcomes("red", 10, 0) + outcomes("", 3, 0), NOW, UTC, cfg)  # no colour recorded then
+    assert unknown.team.missed_green == 0
 
 
-def test_red_fatigue_is_the_conversion_from_the_streak_past_the_limit(cfg):
-    limit = cfg.colors.rules.red_fatigue_streak
-    rep = report(outcomes("red", 6, 0, streak=limit) + outcomes("red", 1, 7, streak=limit + 1), NOW, UTC, cfg)
+def test_red_fatigue_is_the_conversion_of_outcomes_the_queue_flagged_fatigued(cfg):
+    limit = cfg.colors.rules.red_fatigue_streak  # follow_up flags fatigue from this streak on: the next red is the 4th
+    rep = report(outcomes("red", 6, 0, streak=limit - 1) + outcomes("red", 1, 7, streak=limit), NOW, UTC, cfg)
     assert rep.team.fatigued == Rate(1, 7)
     assert any(f"the {ordinal(limit + 1)} red in a row or later converts 12% (1 of 8" in w for w in rep.warnings)
     assert ordinal(1) == "1st" and ordinal(2) == "2nd" and ordinal(4) == "4th" and ordinal(11) == "11th"
@@ -94,6 +96,7 @@ def test_a_book_with_known_outcomes(tmp_path, empty_file, cfg, capsys):
         got = sorted((o.won, o.color, o.streak, o.rep) for o in b.outcomes(NOW - timedelta(days=30)))
     assert got.count((True, "red", 0, "ana")) + got.count((True, "red", 1, "ana")) == 6
     assert (True, "red", 5, "ana") in got  # the tired customer, at five red episodes, won
+    assert (True, "", 0, "x") not in got
     assert (True, "yellow", 0, "ana") in got and len(got) == 11
     assert cli.main(["--db", str(path), "--now", NOW.isoformat(), "accuracy", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -189,3 +189,14 @@ def test_the_book_dates_a_campaign_by_its_last_tagging(tmp_path, empty_file, cfg
         assert stats["Stage-Paid"].last_added is None  # not a campaign: never read
         now[0] = NOW
         assert any(f.kind == "campaign" for f in b.tag_health()[1])
+
+
+def test_a_silent_tag_is_a_decision_not_a_one_key_archive(cfg):
+    from wtui.core.health import Uses
+
+    h = cfg.health
+    made = NOW - timedelta(days=h.silent_days + 5)
+    uses = Uses({}, made)
+    found = {f.kind: f for f in check([TagStat("Promo-Quiet", 500, made)] + filler(20), {}, 5000, NOW, cfg.tags, h,
+                                      uses) if f.tags == ("Promo-Quiet",)}
+    assert found["silent"].act == () and found["silent"].fix == ""

@@ -75,3 +75,8 @@ def test_the_snapshot_is_written_once_a_day_and_counts_each_reps_day(tmp_path, e
 def test_workload_puts_the_busiest_first_and_the_unassigned_last():
     rows = signals.workload({"reps": {"": {"due": 50}, "ana": {"due": 3}, "omar": {"due": 9}}})
     assert [w.rep for w in rows] == ["omar", "ana", ""]
+
+
+def test_gray_from_none_to_some_is_a_jump(cfg):
+    said = signals.alerts([("2026-11-16", figs(gray=0)), ("2026-11-23", figs(gray=5))], cfg.team)
+    assert any("gray up from none to 0.5%" in a for a in said)

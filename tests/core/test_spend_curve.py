@@ -28,12 +28,16 @@ def buyers(levels: list[tuple[float, float, int]], per: int = 30) -> list[tuple[
 def test_cuts_fall_where_frequency_drops_more_than_the_share():
     c = curve(buyers([(10, 50, 5), (50, 200, 3), (200, 900, 1)]), buckets=9, drop=0.20)
     assert [round(b.frequency, 2) for b in c.buckets] == [5, 5, 5, 3, 3, 3, 1, 1, 1]
-    assert c.cuts == [50, 200] and c.suggestion() == {"order_low_below": 50, "order_high_above": 200}
+    # low: under order_low_below, so the cut is where the middle tier starts (50); high: over
+    # order_high_above, so the cut is where the middle tier ends (its largest order, just under 200).
+    assert c.cuts[0] == 50 and 195 <= c.cuts[1] < 200
+    assert c.suggestion() == {"order_low_below": 50, "order_high_above": round(c.cuts[1], 2)}
 
 
 def test_a_drop_of_exactly_the_share_is_not_a_cut():
     assert curve(buyers([(10, 50, 5), (50, 200, 4)]), buckets=6, drop=0.20).cuts == []  # 5 -> 4 is 20 %
-    assert curve(buyers([(10, 50, 5), (50, 200, 3.99)]), buckets=6, drop=0.20).cuts == [50]
+    one = curve(buyers([(10, 50, 5), (50, 200, 3.99)]), buckets=6, drop=0.20)
+    assert one.cuts == [50] and one.suggestion() == {}  # one drop alone does not say which tier it bounds
 
 
 def test_too_few_buyers_draw_no_curve():
@@ -72,7 +76,7 @@ def test_the_cli_suggests_and_an_admin_writes(tmp_path, empty_file, cfg, capsys)
     assert cli.main([*at, "spend-curve", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     cut = out["suggested"]  # 3 buyers a group: each cut is the first group that straddles a change of level
-    assert 40 < cut["order_low_below"] <= 50 and 150 < cut["order_high_above"] <= 200
+    assert 40 < cut["order_low_below"] <= 50 and 150 < cut["order_high_above"] < 200
     assert cli.main([*at, "spend-curve", "--write", str(team)]) == 2  # the OS user is not an admin
     assert not team.exists()
     with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as b:

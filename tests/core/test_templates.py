@@ -73,14 +73,18 @@ def test_the_greeting_is_by_their_hour_and_language(cfg):
     assert templates.greeting(found, "ja", 9, t) == "Good morning"  # no Japanese words: English
 
 
-def test_judge_the_cap_the_window_and_the_weekly_warning(cfg):
+def test_judge_the_cap_over_its_own_period_the_window_and_the_weekly_warning(cfg):
     t = cfg.templates
-    assert templates.judge(1, 2, 7, True, "", t) == ([], [])
-    refusals, _ = templates.judge(2, 2, 7, True, "", t)
-    assert refusals == ["at their cap: 2 message(s) in the last 7 days (their note allows 2 per 7 day(s))"]
-    assert templates.judge(0, None, 0, False, "quiet until 09:00", t)[0] == ["outside their window (quiet until 09:00)"]
-    assert templates.judge(t.warn_per_week - 1, None, 0, True, "", t)[1] == []
-    assert "message 6 this week" in templates.judge(t.warn_per_week, None, 0, True, "", t)[1][0]
+    assert templates.judge(1, 1, 2, 7, True, "", t) == ([], [])
+    refusals, _ = templates.judge(2, 2, 2, 7, True, "", t)
+    assert refusals == ["at their cap: 2 message(s) in the last 7 day(s) (their note allows 2)"]
+    # "Max 1/day": one today is the cap, whatever the week holds; "Max 2/month": two in 30 days.
+    assert templates.judge(1, 1, 1, 1, True, "", t)[0] and not templates.judge(0, 3, 1, 1, True, "", t)[0]
+    assert templates.judge(2, 0, 2, 30, True, "", t)[0] and not templates.judge(1, 1, 2, 30, True, "", t)[0]
+    assert templates.judge(0, 0, None, 0, False, "quiet until 09:00", t)[0] == [
+        "outside their window (quiet until 09:00)"]
+    assert templates.judge(0, t.warn_per_week - 1, None, 0, True, "", t)[1] == []
+    assert "message 6 this week" in templates.judge(0, t.warn_per_week, None, 0, True, "", t)[1][0]
 
 
 def test_a_wa_me_link_carries_the_text_encoded():

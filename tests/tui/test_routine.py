@@ -160,3 +160,25 @@ async def test_y_copies_the_filled_template_or_a_wa_me_link(book):
             await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
             await pilot.pause()
             assert app.clipboard.startswith(expect)
+
+
+async def test_leaving_the_audit_after_a_fix_records_it_wrong(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("A")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("y")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        first = app.screen.card
+        right = "none" if first.intent != "none" else "high"
+        await pilot.press("i")
+        await until(pilot, lambda: type(app.screen).__name__ == "Choice")
+        options = app.screen.query_one("#choices")
+        options.highlighted = [o.id for o in options.options].index(right)
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        await pilot.press("escape")  # gone before y: the fix still counts
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+    pos, uid, at, ok = book.audit_items(book.audits()[0][0])[0]
+    assert uid == first.uid and at is not None and ok == {"tags": True, "intent": False, "color": True}

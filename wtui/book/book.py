@@ -1240,12 +1240,15 @@ class Book:
             text = path.read_text("utf-8")
         except OSError as exc:
             raise BadInput(f"{path}: cannot read the templates file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{path}: the templates file is not UTF-8 text") from None
         from wtui.core import query
 
         found = templates.parse(text, str(path))
         for t in found.items:  # every query must parse, or the file is refused whole (a tag this book lacks
             try:               # is not an error: no customer has it, so the template matches no one)
-                query.parse(t.match, self.query_fields, limits=query.Limits.of(self.cfg))
+                if t.match != "*":
+                    query.parse(t.match, self.query_fields, limits=query.Limits.of(self.cfg))
             except BadInput as exc:
                 raise BadInput(f"{path}: template {t.name!r}: {exc}") from None
         return found
@@ -1264,9 +1267,15 @@ class Book:
                 raise NotFound(f"no template named {name!r} (see `wtui template list`)")
         else:
             known = {n.lower() for n in self.tag_names(archived=True)}
-            chosen = next((t for t in found.items if {x.lower() for x in query.tags_in(query.parse(
-                t.match, self.query_fields, limits=query.Limits.of(self.cfg)))} <= known and segments.matches(
-                self.conn, self._node(t.match), self.query_fields, self.now(), self.actor, cid)), None)
+
+            def matches(t: templates.Template) -> bool:
+                if t.match == "*":  # everyone: the last resort of a templates file
+                    return True
+                node = query.parse(t.match, self.query_fields, limits=query.Limits.of(self.cfg))
+                return {x.lower() for x in query.tags_in(node)} <= known and segments.matches(
+                    self.conn, self._node(t.match), self.query_fields, self.now(), self.actor, cid)
+
+            chosen = next((t for t in found.items if matches(t)), None)
             if chosen is None:
                 raise NotFound("no template's `for` matches this customer: name one, or add a template for them")
         now = self.now()
@@ -1281,12 +1290,16 @@ class Book:
         fields = {"name": card.name, "first_name": templates.first_name(card.name), "product": product[0] if product
                   else "", "greeting": templates.greeting(found, language, state.local.hour, self.cfg.templates)}
         fmt, text = templates.fill(chosen, fields, pref.format if pref else "")
-        sent = self.conn.execute("SELECT count(*) FROM interactions WHERE customer_id = ? AND kind = ? AND "
-                                 "retracted = 0 AND at >= ?", (cid, OUT, db.iso(now - timedelta(days=7)))).fetchone()[0]
+        def sent(days: float) -> int:
+            return self.conn.execute("SELECT count(*) FROM interactions WHERE customer_id = ? AND kind = ? AND "
+                                     "retracted = 0 AND at >= ?", (cid, OUT, db.iso(now - timedelta(days=days))))\
+                .fetchone()[0]
+
         freq = pref.frequency if pref else None
         cap, days = (None, 0.0) if freq is None else (1, 30.0) if freq.passive else \
             (freq.count, {"day": 1.0, "week": 7.0, "month": 30.0}[freq.period])
-        refusals, warnings = templates.judge(sent, cap, days, state.in_window, state.label(now), self.cfg.templates)
+        refusals, warnings = templates.judge(sent(days) if cap else 0, sent(7), cap, days, state.in_window,
+                                             state.label(now), self.cfg.templates)
         return templates.Filled(chosen.name, fmt, text, refusals, warnings)
 
     def spend_curve(self) -> "spend_curve.Curve":

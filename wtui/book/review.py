@@ -15,17 +15,18 @@ from wtui.book import derive
 from wtui.book.db import iso, parse_iso
 from wtui.core.accuracy import Outcome
 from wtui.core.config import ACTIVITY_LEVELS, INTENTS, Config
-from wtui.core.facts import LOST, WON, summarize
+from wtui.core.facts import WON, summarize
 from wtui.core.queue import end_of_day
 
+# The kinds written out, as the partial index interactions_outcomes names them (a parameter would not use it).
 _OUTCOMES = """SELECT i.customer_id, i.kind, i.at, coalesce(i.color_at, ''), coalesce(i.actor, '')
-    FROM interactions i WHERE i.kind IN (?, ?) AND i.retracted = 0 AND i.at >= ? ORDER BY i.at"""
+    FROM interactions i WHERE i.kind IN ('won', 'lost') AND i.retracted = 0 AND i.at >= ? ORDER BY i.at"""
 
 
 def outcomes(conn: sqlite3.Connection, since: datetime, cfg: Config) -> list[Outcome]:
     """Every deal won or lost since ``since``, with the colour then and the red streak then (the
     customer's history before the outcome folded as the verdict folds it)."""
-    rows = conn.execute(_OUTCOMES, (WON, LOST, iso(since))).fetchall()
+    rows = conn.execute(_OUTCOMES, (iso(since),)).fetchall()
     history = derive.events_of(conn, sorted({r[0] for r in rows if r[3] == "red"}))  # a streak is only red's
     out = []
     long_visit = cfg.colors.rules.long_visit_minutes

@@ -231,6 +231,8 @@ def _v13(conn: sqlite3.Connection) -> None:
                     customer TEXT NOT NULL, reviewed_at TEXT, tags_ok INTEGER, intent_ok INTEGER, color_ok INTEGER,
                     fixed TEXT NOT NULL DEFAULT '', PRIMARY KEY (audit, pos)) WITHOUT ROWID""")
     conn.execute("ALTER TABLE customers ADD COLUMN golden_hour INTEGER")
+    # Colour accuracy reads the won and lost deals of the last weeks: a few rows among millions.
+    conn.execute("CREATE INDEX interactions_outcomes ON interactions (at) WHERE kind IN ('won', 'lost')")
     # Broadcasts: an export for broadcast is a send batch (who, in which A/B group, from when), so the
     # statuses and replies that come back can be counted against it.
     conn.execute("""CREATE TABLE broadcasts (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, at TEXT NOT NULL,

@@ -9,8 +9,8 @@ gray ~1 %). Three warnings come from it:
   decision stage, so the red list is crying wolf;
 - missed green: deals won while the customer was neither red nor orange: buyers the colours did not
   see coming (a rep with colour discipline misses under 5 % of key customers, §1);
-- red fatigue: the conversion of outcomes at the 4th red in a row or later (``red_fatigue_streak`` + 1:
-  the playbook's ~12 %).
+- red fatigue: the conversion of outcomes the queue flagged fatigued (a red streak of
+  ``red_fatigue_streak`` or more, as ``follow_up`` flags it: the next red is the 4th; the playbook's ~12 %).
 
 Per colour for the team and per rep (who recorded the outcome), and week by week. A cell with fewer than
 ``review.min_outcomes`` decided deals is shown but not judged. Pure: ``Book.outcomes`` gathers.
@@ -82,7 +82,7 @@ def _part(outcomes: Iterable[Outcome], colors: tuple[str, ...], fatigue_at: int)
         per[key] = per.get(key, Rate()).add(o.won)
         if o.won:
             wins += 1
-            missed += o.color not in ("red", "orange")
+            missed += o.color not in ("red", "orange", "")  # a colour not known then is no miss
         if o.color == "red" and o.streak >= fatigue_at:
             fatigued = fatigued.add(o.won)
     return Part(per, wins, missed, fatigued)
@@ -99,7 +99,7 @@ def report(outcomes: list[Outcome], now: datetime, zone: ZoneInfo, cfg) -> Repor
     since = now - timedelta(weeks=r.weeks)
     outcomes = [o for o in outcomes if since <= o.at <= now]
     colors = tuple(cfg.colors.order)
-    fatigue_at = cfg.colors.rules.red_fatigue_streak + 1
+    fatigue_at = cfg.colors.rules.red_fatigue_streak
     team = _part(outcomes, colors, fatigue_at)
     reps = {rep: _part([o for o in outcomes if o.rep == rep], colors, fatigue_at)
             for rep in sorted({o.rep for o in outcomes})}
@@ -123,10 +123,10 @@ def _warnings(team: Part, reps: dict[str, Part], expected: dict[str, float], cfg
         if part.wins >= r.min_outcomes and share is not None and share > r.missed_green_share:
             out.append(f"{who}: missed green: {part.missed_green} of {part.wins} deals won ({share:.0%}) were "
                        f"neither red nor orange (aim under {r.missed_green_share:.0%})")
-    fatigue_at = cfg.colors.rules.red_fatigue_streak + 1
+    fatigue_at = cfg.colors.rules.red_fatigue_streak
     f = team.fatigued
     if f.decided >= r.min_outcomes:
-        out.append(f"team: the {ordinal(fatigue_at)} red in a row or later converts "
+        out.append(f"team: the {ordinal(fatigue_at + 1)} red in a row or later converts "
                    f"{f.rate:.0%} ({f.won} of {f.decided}; red overall {pct(team.per_color.get('red', Rate()))})")
     for c, rate in team.per_color.items():
         want = expected.get(c)

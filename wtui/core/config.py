@@ -68,7 +68,7 @@ _SHARE_KEYS = {("team", "red_share_alert"), ("team", "gray_jump_alert"), ("team"
                ("imports", "warn_failure_share")}
 # Values that must be above zero: a zero would stop an import, a poll or a search dead (every [limits] key too).
 _POSITIVE_KEYS = {("imports", "batch_rows"), ("imports", "parallel_rows"),
-                  ("review", "spend_buckets"), ("sync", "poll_seconds"),
+                  ("review", "spend_buckets"), ("review", "min_outcomes"), ("sync", "poll_seconds"),
                   ("sync", "max_clock_ahead_minutes"), ("sync", "batch_ops"), ("sync", "timeout_seconds"),
                   ("sync", "push_seconds"), ("sync", "offline_retry_seconds"),
                   ("server", "port"), ("server", "max_body_kb"), ("server", "max_push_ops"),

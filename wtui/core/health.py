@@ -119,7 +119,7 @@ def _unused(s: TagStat, uses: Uses, now: datetime, h) -> Finding | None:
             when = f"last used {last:%Y-%m-%d}" if last else "never used"
             return Finding(kind, (s.name,), f"{s.name}: {when} in a filter, a segment, a bulk action, a rule or a "
                                             f"send (over {days:g} days)", "" if kind == "silent"
-                           else f"wtui tags archive {s.name}", ("archive", s.name))
+                           else f"wtui tags archive {s.name}", () if kind == "silent" else ("archive", s.name))
     if watched <= now - timedelta(days=h.rare_days) and 0 < n < h.rare_uses:
         return Finding("rare", (s.name,), f"{s.name}: used {n} time(s) in {h.rare_days:g} days", "")
     return None

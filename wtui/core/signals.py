@@ -44,7 +44,9 @@ def alerts(snaps: list[Snapshot], team_cfg) -> list[str]:
     then = week_before(snaps, day)
     if then is not None:
         was, now = share(then[1], "colors", "gray"), share(figs, "colors", "gray")
-        if was > 0 and (now - was) / was >= team_cfg.gray_jump_alert - 1e-9:  # 10 % to 12 % is +20 %, in floats 19.99..
+        if was == 0 and now > 0:
+            out.append(f"gray up from none to {now:.1%} since {then[0]}: check the product or the offer")
+        elif was > 0 and (now - was) / was >= team_cfg.gray_jump_alert - 1e-9:  # 10 % to 12 %: +19.99.. in floats
             out.append(f"gray up from {was:.1%} to {now:.1%} since {then[0]} (+{(now - was) / was:.0%}): check "
                        "the product or the offer")
     high = share(figs, "activity", "high")

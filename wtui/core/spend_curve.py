@@ -1,6 +1,7 @@
 """Spend break-points (playbook §7, seed 000; issue #16): where should the order-size tiers cut?
 
-Customers who bought are ranked by their average order and cut into ``buckets`` of equal size; each
+Customers who bought are ranked by their average order (over all their purchases: the curve is about
+what a customer spends per order, the tiers decay separately) and cut into ``buckets`` of equal size; each
 bucket's purchase frequency is its mean purchases per customer. Walking up from the cheapest orders, a
 bucket whose frequency drops more than ``drop`` (20 %) below the bucket before it starts a new tier: the
 first such drop suggests ``spend.order_low_below``, the next ``spend.order_high_above``. Pure: the book
@@ -26,9 +27,11 @@ class Curve:
     cuts: list[float]  # the suggested thresholds, ascending (0, 1 or 2 of them)
 
     def suggestion(self) -> dict[str, float]:
-        """The [spend] keys the cuts suggest."""
-        keys = ("order_low_below", "order_high_above")
-        return {k: round(v, 2) for k, v in zip(keys, self.cuts, strict=False)}
+        """The [spend] keys the cuts suggest: both, or none (one drop alone does not say which tier it
+        bounds)."""
+        if len(self.cuts) < 2:
+            return {}
+        return {"order_low_below": round(self.cuts[0], 2), "order_high_above": round(self.cuts[1], 2)}
 
 
 def curve(buyers: list[tuple[float, int]], buckets: int = 10, drop: float = 0.20) -> Curve:
@@ -43,7 +46,9 @@ def curve(buyers: list[tuple[float, int]], buckets: int = 10, drop: float = 0.20
     cuts: list[float] = []
     for before, here in zip(out, out[1:], strict=False):
         if before.frequency > 0 and (before.frequency - here.frequency) / before.frequency > drop:
-            cuts.append(here.low)
+            # "low" is under order_low_below, "high" over order_high_above: the low cut is where the new
+            # tier starts, the high cut where the one before it ends.
+            cuts.append(here.low if not cuts else before.high)
             if len(cuts) == 2:
                 break
     return Curve(out, cuts)

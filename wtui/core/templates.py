@@ -110,13 +110,14 @@ def fill(template: Template, fields: dict[str, str], prefers: str) -> tuple[str,
     return fmt, _FIELD.sub(lambda m: fields[m.group(1)], body)  # one pass: a value is never read again
 
 
-def judge(sent_last_week: int, cap: int | None, cap_period_days: float, in_window: bool, window_label: str,
-          cfg) -> tuple[list[str], list[str]]:
-    """(refusals, warnings) for sending one more message now."""
+def judge(sent_in_period: int, sent_last_week: int, cap: int | None, cap_period_days: float, in_window: bool,
+          window_label: str, cfg) -> tuple[list[str], list[str]]:
+    """(refusals, warnings) for sending one more message now. ``sent_in_period``: our messages in the
+    cap's own period (the last day, 7 days or 30 days)."""
     refusals, warnings = [], []
-    if cap is not None and cap_period_days and sent_last_week >= cap * 7 / cap_period_days:
-        refusals.append(f"at their cap: {sent_last_week} message(s) in the last 7 days (their note allows "
-                        f"{cap} per {cap_period_days:g} day(s))")
+    if cap is not None and cap_period_days and sent_in_period >= cap:
+        refusals.append(f"at their cap: {sent_in_period} message(s) in the last {cap_period_days:g} day(s) (their "
+                        f"note allows {cap})")
     if not in_window:
         refusals.append(f"outside their window ({window_label})")
     if sent_last_week + 1 > cfg.warn_per_week:

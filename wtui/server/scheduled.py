@@ -89,6 +89,7 @@ def run_event_rules(book: Book):
     """On the book's thread: the rules file's event rules, as the team's (None when it has none)."""
     from wtui.book import automation
 
+    book.snapshot()  # the day's signals snapshot, when the server is the day's first (one lookup otherwise)
     rules = [r for r in automation.load(book) if r.on]
     after, upto = book.event_span()
     if not rules or upto <= after:  # nothing happened: no write lock taken, no mark moved

@@ -15,6 +15,7 @@ def reader(book: Book) -> Book:
     return Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor, readonly=True)
 
 
-def writer(book: Book) -> Book:
-    """A Book that may write, on the same file (use it in a ``with``)."""
-    return Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor)
+def writer(book: Book, recompute: bool = True) -> Book:
+    """A Book that may write, on the same file (use it in a ``with``); ``recompute`` False leaves a due
+    whole-book recompute to the app's own worker."""
+    return Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor, recompute=recompute)

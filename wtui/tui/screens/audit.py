@@ -9,6 +9,7 @@ reviews so far are kept). The screen writes nothing: it dismisses with the rep's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -49,8 +50,9 @@ class AuditCard(Screen):
     AuditCard #audit-card { padding: 0 1; }
     """
 
-    def __init__(self, card: Card, place: Place, theme: WtuiTheme, glyphs: dict[str, str]) -> None:
+    def __init__(self, card: Card, place: Place, theme: WtuiTheme, glyphs: dict[str, str], zone: tzinfo) -> None:
         super().__init__()
+        self.zone = zone  # the rep's: message times as the panel shows them
         self.card = card
         self.place = place
         self.wtheme = theme
@@ -99,7 +101,7 @@ class AuditCard(Screen):
         said = [(at, text) for at, kind, text in c.interactions if kind == "in" and text][:5]
         t.append("\nwhat they wrote, newest first\n" if said else "\nthey have written nothing yet\n", style="bold")
         for at, text in said:
-            t.append(f"{at:%Y-%m-%d %H:%M}  ")
+            t.append(f"{at.astimezone(self.zone):%Y-%m-%d %H:%M}  ")
             t.append_text(safe(text))
             t.append("\n")
         t.append("\ny: right as it stands (or done fixing)   t / i / c: fix tags / intent / colour   n: skip   "

@@ -299,10 +299,13 @@ class QueueScreen(Screen):
     @work(thread=True, exclusive=True, group="snapshot")
     def take_snapshot(self) -> None:
         """The day's signals snapshot, when this is the day's first process on the book (weekly routine)."""
-        if self.book.readonly:
+        if self.book.readonly or self.book.recompute_due:  # half-recomputed colours are no day's figures
             return
-        with writer(self.book) as book:
-            book.snapshot()
+        try:
+            with writer(self.book, recompute=False) as book:
+                book.snapshot()
+        except WtuiError:
+            pass  # best effort: the day's next process stores it
 
     def _show_stats(self, stats: Stats) -> None:
         # The figures may come back after the app began to close: the screen, or its widgets, gone.
@@ -313,7 +316,8 @@ class QueueScreen(Screen):
         self._header()
         clocks.first().show(stats.zones, self.book.now())
         day = self.book.now().astimezone(rep_zone(self.book.cfg)).date()
-        if day != self._snapshot_day:  # once a session and a day, after the first figures: never in the first paint
+        # Once a session and a day, after the first figures (never in the first paint), not mid-recompute.
+        if day != self._snapshot_day and not self.book.recompute_due:
             self._snapshot_day = day
             self.take_snapshot()
 
@@ -374,8 +378,13 @@ class QueueScreen(Screen):
         if not entry:
             return
         who = visible(entry.name)
+
+        def fill():  # a template's query may scan the book: off the UI thread, on a reader of its own
+            with reader(self.book) as book:
+                return book.fill_template(entry.uid)
+
         try:
-            filled = self.book.fill_template(entry.uid)
+            filled = await asyncio.to_thread(fill)
         except WtuiError as exc:
             filled, why = None, str(exc)
         choices = [("number", Text(f"the number {entry.phone}"))]
@@ -1073,11 +1082,12 @@ class QueueScreen(Screen):
                 pos += 1
                 continue
             place = Place(pos, len(items), error_rates(i[3] for i in items), frozenset(wrong), reviewed_at is not None)
-            answer = await self.app.push_screen_wait(AuditCard(card, place, self.wtheme, self.book.cfg.colors.glyph))
-            if answer in ("leave", None):
-                break
-            if answer in ("skip", "back", "ok"):
-                if answer == "ok":
+            answer = await self.app.push_screen_wait(AuditCard(card, place, self.wtheme, self.book.cfg.colors.glyph,
+                                                               rep_zone(self.book.cfg)))
+            if answer in ("leave", None, "skip", "back", "ok"):
+                # A fix was written the moment it was made: leaving or moving on records it as a wrong
+                # dimension, or the next A would show the fixed customer as right.
+                if answer == "ok" or wrong:
                     try:
                         self.book.review_audited(audit, pos, {d: d not in wrong for d in DIMENSIONS},
                                                  json.dumps(fixes) if fixes else "")
@@ -1085,6 +1095,8 @@ class QueueScreen(Screen):
                         self.notify(str(exc), severity="error", markup=False)
                         continue
                     items = self.book.audit_items(audit)
+                if answer in ("leave", None):
+                    break
                 pos = max(0, pos - 1) if answer == "back" else pos + 1
                 wrong, fixes = set(), {}
                 continue

@@ -1,5 +1,5 @@
 """The weekly routine (H; issue #16): tag health with each finding's one-key fix, the team's signals with
-the colours' trend as a chart, and colour accuracy from won and lost deals.
+the colours' trend as a chart, colour accuracy from won and lost deals, and the spend tiers' curve.
 
 The figures are read on a worker with a read-only book of its own (tag health takes ~0.5 s on a 100k
 book). The screen writes nothing: enter on a finding dismisses it with the finding, and the queue
@@ -59,7 +59,8 @@ def gather(book: Book) -> Routine:
 
 
 class RoutineScreen(Screen):
-    """Three tabs; esc goes back to the queue. Dismissed with the finding to act on, or None."""
+    """Four tabs; esc goes back to the queue. Dismissed with the finding to act on, the spend tiers to
+    write, or None."""
 
     BINDINGS = [
         Binding("escape,q", "back", "Back to the queue", id="routine.back"),
@@ -278,7 +279,9 @@ class RoutineScreen(Screen):
         plt.clear_data()
         plt.clear_figure()
         if c.buckets:
-            labels = [f"{b.low:,.0f}" + ("*" if b.low in c.cuts else "") for b in c.buckets]
+            marks = [b.low in c.cuts[:1] or (i > 0 and c.buckets[i - 1].high in c.cuts[1:])
+                     for i, b in enumerate(c.buckets)]
+            labels = [f"{b.low:,.0f}" + ("*" if m else "") for b, m in zip(c.buckets, marks, strict=True)]
             plt.bar(labels, [round(b.frequency, 2) for b in c.buckets], marker="█")
             plt.title(f"purchases per buyer by average order ({s.currency}); * a tier starts")
         plot.refresh()
