@@ -42,16 +42,16 @@ def outcomes(conn: sqlite3.Connection, since: datetime, cfg: Config) -> list[Out
 
 def figures(conn: sqlite3.Connection, now: datetime, zone: ZoneInfo, colors: tuple[str, ...]) -> dict:
     """The book today: customers per colour, intent and activity, and per rep (owner; "" = unassigned)
-    what is due by the end of the day, overdue now, and contacted since the day began. One scan grouped
-    by owner alone, each share a conditional sum (a GROUP BY of all four columns sorted 100k rows: 355 ms
-    against ~200)."""
+    what is due by the end of the day, overdue now, and contacted since the day began. One scan of the
+    queue's index (it holds every column counted: no customer row is read), grouped by owner alone, each
+    share a conditional sum (a GROUP BY of all four columns sorted 100k rows: 355 ms)."""
     ends = end_of_day(now, zone)
     start = ends - timedelta(days=1)
     groups = (("colors", "color", colors), ("intents", "intent", INTENTS),
               ("activity", "activity", ACTIVITY_LEVELS))
     sums = [f"total({column} = ?)" for _, column, values in groups for _ in values]  # fixed names: ours
     sql = (f"SELECT coalesce(owner, ''), count(*), {', '.join(sums)}, total(due_at < ?), total(due_at < ?), "
-           "total(last_outbound >= ?) FROM customers GROUP BY 1")
+           "total(last_outbound >= ?) FROM customers INDEXED BY customers_queue GROUP BY 1")
     params = [v for _, _, values in groups for v in values] + [iso(ends), iso(now), iso(start)]
     out: dict = {"customers": 0, **{g: dict.fromkeys(values, 0) for g, _, values in groups}, "reps": {}}
     for owner, n, *rest in conn.execute(sql, params):
