@@ -235,8 +235,8 @@ def _v13(conn: sqlite3.Connection) -> None:
     # the queue's index (rewritten by every verdict write anyway) it reads no customer row (145 ms against
     # 270 ms on 100k customers).
     conn.execute("DROP INDEX IF EXISTS customers_queue")
-    conn.execute("CREATE INDEX customers_queue ON customers (queue_rank, due_at, color, id, owner, name, phone, intent, "
-                 "activity, last_outbound)")
+    conn.execute("CREATE INDEX customers_queue ON customers (queue_rank, due_at, color, id, owner, name, phone, "
+                 "intent, activity, last_outbound)")
     # Colour accuracy reads the won and lost deals of the last weeks: a few rows among millions.
     conn.execute("CREATE INDEX interactions_outcomes ON interactions (at) WHERE kind IN ('won', 'lost')")
     # Broadcasts: an export for broadcast is a send batch (who, in which A/B group, from when), so the
