@@ -117,7 +117,9 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                         "fatigued": {"won": p.fatigued.won, "lost": p.fatigued.lost}}
             print(json_text({"weeks": cfg.review.weeks, "expected": rep.expected, "team": part(rep.team),
                              "reps": {r: part(p) for r, p in rep.reps.items()},
-                             "by_week": {w: part(p) for w, p in rep.weeks}, "warnings": rep.warnings}))
+                             "by_week": {w: part(p) for w, p in rep.weeks},
+                             "rep_by_week": {r: {w: part(p) for w, p in ws} for r, ws in rep.rep_weeks.items()},
+                             "warnings": rep.warnings}))
             return 0
         decided = sum(r.decided for r in rep.team.per_color.values())
         say(f"colour accuracy over {cfg.review.weeks} weeks: {decided} deal(s) decided, {rep.team.wins} won")
@@ -135,10 +137,13 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                 red, orange = p.per_color.get("red", accuracy.Rate()), p.per_color.get("orange", accuracy.Rate())
                 say(f"  {name or '(unknown)':<16} red {accuracy.pct(red):>4} ({red.decided})  orange "
                     f"{accuracy.pct(orange):>4} ({orange.decided})  missed green {p.missed_green}/{p.wins}")
-        say("per week: red conversion (decided)")
+        say("per week: red conversion (decided), the team's then each rep's")
         for week, p in rep.weeks:
             red = p.per_color.get("red", accuracy.Rate())
-            say(f"  {week}  {accuracy.pct(red):>4} ({red.decided})")
+            each = "  ".join(f"{name or '(unknown)'} {accuracy.pct(q.per_color.get('red', accuracy.Rate()))}"
+                             for name, ws in rep.rep_weeks.items() for w, q in ws
+                             if w == week and q.per_color.get("red", accuracy.Rate()).decided)
+            say(f"  {week}  {accuracy.pct(red):>4} ({red.decided})" + (f"   {each}" if each else ""))
         for w in rep.warnings:
             say(f"! {w}")
         return 0

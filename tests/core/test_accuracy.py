@@ -65,6 +65,9 @@ def test_per_rep_and_per_week_and_only_inside_the_window(cfg):
     assert rep.reps["omar"].per_color["red"] == Rate(0, 6)
     assert [w for w, _ in rep.weeks] == ["2026-W46", "2026-W47"]  # Sunday 22 Nov is in week 47
     assert any(w.startswith("omar: false red") for w in rep.warnings)
+    assert [w for w, _ in rep.rep_weeks["omar"]] == ["2026-W46"]
+    assert [w for w, _ in rep.rep_weeks["ana"]] == ["2026-W47"]
+    assert rep.rep_weeks["ana"][0][1].per_color["red"] == Rate(3, 1)
     assert not any(w.startswith("ana: false red") for w in rep.warnings)
 
 

@@ -71,6 +71,7 @@ class Report:
     weeks: list[tuple[str, Part]]  # ("2026-W47", figures), oldest first
     expected: dict[str, float]
     warnings: list[str]
+    rep_weeks: dict[str, list[tuple[str, Part]]] = field(default_factory=dict)  # each rep's weeks, oldest first
 
 
 def _part(outcomes: Iterable[Outcome], colors: tuple[str, ...], fatigue_at: int) -> Part:
@@ -107,8 +108,10 @@ def report(outcomes: list[Outcome], now: datetime, zone: ZoneInfo, cfg) -> Repor
     for o in outcomes:
         by_week.setdefault(week_of(o.at, zone), []).append(o)
     weeks = [(w, _part(by_week[w], colors, fatigue_at)) for w in sorted(by_week)]
+    rep_weeks = {rep: [(w, _part([o for o in by_week[w] if o.rep == rep], colors, fatigue_at))
+                       for w in sorted(by_week) if any(o.rep == rep for o in by_week[w])] for rep in reps}
     expected = dict(cfg.colors.close_rate)
-    return Report(team, reps, weeks, expected, _warnings(team, reps, expected, cfg))
+    return Report(team, reps, weeks, expected, _warnings(team, reps, expected, cfg), rep_weeks)
 
 
 def _warnings(team: Part, reps: dict[str, Part], expected: dict[str, float], cfg) -> list[str]:

@@ -246,10 +246,18 @@ class RoutineScreen(Screen):
                     t.append(f" red {accuracy.pct(red):>4} ({red.decided})  orange {accuracy.pct(orange):>4} "
                              f"({orange.decided})  missed green {p.missed_green}/{p.wins}\n")
             if rep.weeks:
-                t.append("\nper week: red conversion (decided)\n", style="bold")
+                t.append("\nper week: red conversion (decided), the team's then each rep's\n", style="bold")
                 for week, p in rep.weeks:
                     red = p.per_color.get("red", accuracy.Rate())
-                    t.append(f"{week}  {accuracy.pct(red):>4} ({red.decided})\n")
+                    t.append(f"{week}  {accuracy.pct(red):>4} ({red.decided})")
+                    for name, ws in rep.rep_weeks.items():
+                        for w, q in ws:
+                            mine = q.per_color.get("red", accuracy.Rate())
+                            if w == week and mine.decided:
+                                t.append("   ")
+                                t.append_text(safe(name or "(unknown)"))
+                                t.append(f" {accuracy.pct(mine)}")
+                    t.append("\n")
         for w in rep.warnings:
             t.append("⚠ ", style=self.wtheme.marks["overdue"])
             t.append_text(safe(w))
