@@ -28,6 +28,31 @@ def twin_tags(book: Book) -> list[str]:
     return uids
 
 
+async def start_audit(pilot, app) -> None:
+    """A, then y to draw a sample: on the first customer's card."""
+    await pilot.press("A")
+    await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+    await pilot.press("y")
+    await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+
+
+async def fix_intent(pilot, app, card) -> str:
+    """i on an audit card: the intent it did not have; back on the card. Returns the intent chosen."""
+    right = "none" if card.intent != "none" else "high"
+    await pilot.press("i")
+    await pick(pilot, app, right)
+    await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+    return right
+
+
+async def pick(pilot, app, value: str) -> None:
+    """In a Choice dialog: highlight ``value`` and take it."""
+    await until(pilot, lambda: type(app.screen).__name__ == "Choice")
+    options = app.screen.query_one("#choices")
+    options.highlighted = [o.id for o in options.options].index(value)
+    await pilot.press("enter")
+
+
 def has(book: Book, uid: str, tag: str) -> bool:
     return tag.lower() in (t.lower() for t in book.tags_of(uid))
 
@@ -105,21 +130,12 @@ async def test_a_reviews_an_audit_sample_and_a_fix_counts_as_wrong(book):
     app = WtuiApp(book)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
-        await pilot.press("A")
-        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
-        await pilot.press("y")
-        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        await start_audit(pilot, app)
         first = app.screen.card
         await pilot.press("y")  # right as it stands
         await until(pilot, lambda: type(app.screen).__name__ == "AuditCard" and app.screen.card.uid != first.uid)
         second = app.screen.card
-        right = "none" if second.intent != "none" else "high"
-        await pilot.press("i")
-        await until(pilot, lambda: type(app.screen).__name__ == "Choice")
-        options = app.screen.query_one("#choices")
-        options.highlighted = [o.id for o in options.options].index(right)
-        await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        right = await fix_intent(pilot, app, second)
         assert "fixed: counted wrong" in shown(app.screen.query_one("#audit-card"))
         await pilot.press("y")
         await pilot.pause()
@@ -148,13 +164,10 @@ async def test_y_copies_the_filled_template_or_a_wa_me_link(book):
         await started(pilot)
         entry = app.screen.table.current
         filled = book.fill_template(entry.uid)
-        for pick, expect in (("text", filled.text), ("link", "https://wa.me/"), ("number", entry.phone)):
+        for choice, expect in (("text", filled.text), ("link", "https://wa.me/"), ("number", entry.phone)):
             await pilot.press("y")
-            await until(pilot, lambda: type(app.screen).__name__ == "Choice")
-            options = app.screen.query_one("#choices")
-            options.highlighted = [o.id for o in options.options].index(pick)
-            await pilot.press("enter")
-            if pick != "number" and filled.refusals:  # their window or cap stands against it: asked first
+            await pick(pilot, app, choice)
+            if choice != "number" and filled.refusals:  # their window or cap stands against it: asked first
                 await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
                 await pilot.press("y")
             await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
@@ -166,18 +179,9 @@ async def test_leaving_the_audit_after_a_fix_records_it_wrong(book):
     app = WtuiApp(book)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
-        await pilot.press("A")
-        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
-        await pilot.press("y")
-        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        await start_audit(pilot, app)
         first = app.screen.card
-        right = "none" if first.intent != "none" else "high"
-        await pilot.press("i")
-        await until(pilot, lambda: type(app.screen).__name__ == "Choice")
-        options = app.screen.query_one("#choices")
-        options.highlighted = [o.id for o in options.options].index(right)
-        await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "AuditCard")
+        await fix_intent(pilot, app, first)
         await pilot.press("escape")  # gone before y: the fix still counts
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
     pos, uid, at, ok = book.audit_items(book.audits()[0][0])[0]

@@ -1132,7 +1132,8 @@ class QueueScreen(Screen):
                     severity="warning" if over else "information", markup=False, timeout=10)
 
     async def _fix_tags(self, act: tuple[str, ...]) -> None:
-        kind, tag = act[0], act[1]
+        """A tag health finding's fix: asked (a merge previewed), then one batch in a worker, on the undo stack."""
+        kind, tag, v = act[0], act[1], visible(act[1])
         if kind == "merge":
             into = act[2]
             moves = await self._in_worker(f"merging {tag} into {into}: the dry run",
@@ -1142,36 +1143,30 @@ class QueueScreen(Screen):
             gain, lose = moves
             report = Text()
             report.append_text(safe(f"{tag} goes into {into}: "))
-            report.append(f"{lose:,} customer(s) lose {visible(tag)}, {gain:,} of them gain {visible(into)} (the "
-                          f"others have it already); {visible(tag)} is archived. One undo takes it all back.")
-            if await self.app.push_screen_wait(Preview(f"Merge {visible(tag)} into {visible(into)}", report,
+            report.append(f"{lose:,} customer(s) lose {v}, {gain:,} of them gain {visible(into)} (the "
+                          f"others have it already); {v} is archived. One undo takes it all back.")
+            if await self.app.push_screen_wait(Preview(f"Merge {v} into {visible(into)}", report,
                                                        [("m", "merge", "go")])) != "go":
                 return
-            what = f"{visible(tag)} merged into {visible(into)}"
-            done = await self._in_worker(what, lambda book, progress: _batched(
-                book, lambda: book.merge_tag(tag, into, reason="tag health: merge", progress=progress)))
-        elif kind == "rename":
-            new = act[2]
-            if not await self.app.push_screen_wait(Confirm(Text(f"Rename {visible(tag)} to {visible(new)} on "
-                                                                "everyone who has it?"))):
+            what = f"{v} merged into {visible(into)}"
+
+            def run(book: Book, progress) -> object:
+                return book.merge_tag(tag, into, reason="tag health: merge", progress=progress)
+        else:
+            question, what, run = {
+                "rename": (f"Rename {v} to {visible(act[-1])} on everyone who has it?",
+                           f"{v} renamed {visible(act[-1])}",
+                           lambda book, progress: book.merge_tag(tag, act[-1], reason="tag health: archived by rename",
+                                                                 progress=progress)),
+                "delete": (f"Delete {v}: take it off everyone and archive it?", f"{v} deleted",
+                           lambda book, progress: book.delete_tag(tag, reason="tag health: delete", progress=progress)),
+                # archive: the tag stays on its customers, out of the pickers
+                "archive": (f"Archive {v} (it stays on its customers, out of the pickers)?", f"{v} archived",
+                            lambda book, progress: book.set_tag(tag, reason="tag health: archive", archived=True)),
+            }[kind]
+            if not await self.app.push_screen_wait(Confirm(Text(question))):
                 return
-            what = f"{visible(tag)} renamed {visible(new)}"
-            done = await self._in_worker(what, lambda book, progress: _batched(
-                book, lambda: book.merge_tag(tag, new, reason="tag health: archived by rename", progress=progress)))
-        elif kind == "delete":
-            if not await self.app.push_screen_wait(Confirm(Text(f"Delete {visible(tag)}: take it off everyone and "
-                                                                "archive it?"))):
-                return
-            what = f"{visible(tag)} deleted"
-            done = await self._in_worker(what, lambda book, progress: _batched(
-                book, lambda: book.delete_tag(tag, reason="tag health: delete", progress=progress)))
-        else:  # archive: the tag stays on its customers, out of the pickers
-            if not await self.app.push_screen_wait(Confirm(Text(f"Archive {visible(tag)} (it stays on its "
-                                                                "customers, out of the pickers)?"))):
-                return
-            what = f"{visible(tag)} archived"
-            done = await self._in_worker(what, lambda book, progress: _batched(
-                book, lambda: book.set_tag(tag, reason="tag health: archive", archived=True)))
+        done = await self._in_worker(what, lambda book, progress: _batched(book, lambda: run(book, progress)))
         if done is not None:
             batch, moved = done
             self._wrote(batch, what + (f" ({moved:,} customers)" if isinstance(moved, int) else ""))
