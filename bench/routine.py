@@ -5,8 +5,8 @@ and opening the routine screen to its chart.
     python -m bench.routine --size 10000
 
 On a copy of the synthetic book: 28 days of snapshots and 5,000 won or lost deals. Timed: `Book.figures`
-(the snapshot's one scan) and `Book.snapshot` (scan + write, today's row removed between runs), against
-SQLite's own `count(*) ... GROUP BY color` in the same run; `Book.outcomes` + `accuracy.report`; and in the
+(live: the distribution and each rep's workload) and `Book.snapshot` (the distribution + write,
+today's row removed between runs), against SQLite's own `count(*) ... GROUP BY color` in the same run; `Book.outcomes` + `accuracy.report`; and in the
 app (headless, 120x40): from H until the routine's figures are shown (tag health, snapshots, accuracy read
 on a worker), then from 2 until the chart is built (its first render; the tab's underline animates on).
 """
@@ -108,8 +108,8 @@ def main() -> None:
             chart.append(c)
     print(f"{args.size:,}-customer book, 28 days of snapshots, 5,000 outcomes; median of {args.runs} runs")
     for label, took in (("floor: count per colour (SQLite GROUP BY)", floor),
-                        ("the day's figures (one scan: colours, intents, activity, workload)", figures),
-                        ("the daily snapshot, figures + write (target under 200 ms)", snapshot),
+                        ("the day's figures, live (distribution + each rep's workload)", figures),
+                        ("the daily snapshot: distribution + write (target under 200 ms)", snapshot),
                         ("colour accuracy: outcomes (streak then) + report", report),
                         ("app: H until the routine's figures are shown", shown),
                         ("app: 2 until the chart is drawn", chart)):

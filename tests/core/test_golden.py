@@ -80,8 +80,10 @@ def test_the_book_learns_it_and_the_window_check_uses_it_without_a_note(tmp_path
         c = b.card(uid)
         state = windows.state(at_19, c.tz, None, c.region, cfg.windows, cfg.regions, c.golden_hour)
         assert state.best and state.label(at_19).endswith("their golden hour")
+        assert state.short(at_19, 12) == "best now"  # the queue's window column
         state = windows.state(at_16, c.tz, None, c.region, cfg.windows, cfg.regions, c.golden_hour)
         assert not state.best and state.label(at_16).endswith("best at 19:00 their time")
+        assert state.short(at_16, 12) == "best 19:00"
         # Brazil's seed best hours are 19-21: at 20:30 the region would call it best; their own hour does not.
         at_2030 = datetime(2026, 11, 23, 20, 30, tzinfo=SAO_PAULO).astimezone(UTC)
         assert not windows.state(at_2030, c.tz, None, c.region, cfg.windows, cfg.regions, c.golden_hour).best
@@ -91,3 +93,4 @@ def test_the_book_learns_it_and_the_window_check_uses_it_without_a_note(tmp_path
         with_note = windows.state(at_19, c2.tz, safe_pref(c2.preference), c2.region, cfg.windows, cfg.regions,
                                   c2.golden_hour)
         assert with_note.golden is None and "golden" not in with_note.label(at_19)
+        assert with_note.short(at_19, 12) == "open -21:00"

@@ -43,7 +43,7 @@ def test_high_activity_under_the_floor(cfg):
                for a in signals.alerts([("2026-11-23", figs(high=round(1000 * floor) - 1))], cfg.team))
 
 
-def test_the_snapshot_is_written_once_a_day_and_counts_each_reps_day(tmp_path, empty_file, cfg, capsys):
+def test_the_snapshot_is_written_once_a_day_and_the_workload_is_counted_live(tmp_path, empty_file, cfg, capsys):
     now = [NOW]
     path = copy_book(empty_file, tmp_path / "b.db")
     with Book.open(path, cfg, clock=lambda: now[0], actor="ana") as b:
@@ -60,7 +60,10 @@ def test_the_snapshot_is_written_once_a_day_and_counts_each_reps_day(tmp_path, e
         (day, stored), = b.snapshots(7)
         assert day == "2026-11-23" and stored["customers"] == 3  # as of the first write
         assert stored["colors"]["red"] == 1
-        assert stored["reps"]["ana"]["due"] == 1 and stored["reps"]["omar"]["done"] == 1
+        assert "reps" not in stored  # the workload moves all day: counted live, never stored
+        reps = b.figures()["reps"]
+        assert reps["ana"]["due"] == 1 and reps["omar"]["done"] == 1 and reps[""]["customers"] == 2
+        assert sum(b.figures()["colors"].values()) == 4 == b.figures()["customers"]
         now[0] += timedelta(days=1)
         assert b.snapshot() is True
         assert [d for d, _ in b.snapshots(7)] == ["2026-11-23", "2026-11-24"]

@@ -1159,10 +1159,12 @@ class Book:
         return review.outcomes(self.conn, since, self.cfg)
 
     def figures(self) -> dict:
-        """Today's distribution and each rep's workload (what a snapshot stores)."""
+        """Today's distribution (what a snapshot stores) and each rep's workload as of now (``reps``)."""
         from wtui.book import review
 
-        return review.figures(self.conn, self.now(), reads.rep_zone(self.cfg), tuple(self.cfg.colors.order))
+        zone = reads.rep_zone(self.cfg)
+        return {**review.distribution(self.conn, tuple(self.cfg.colors.order)),
+                "reps": review.workload(self.conn, self.now(), zone)}
 
     def snapshot(self) -> bool:
         """Store today's snapshot unless this file has one (the first process of the day writes it: the
@@ -1176,7 +1178,7 @@ class Book:
             return False
         try:
             with db.write(self.conn, min(self.busy_wait, 1.0)):
-                figs = review.figures(self.conn, now, zone, tuple(self.cfg.colors.order))
+                figs = review.distribution(self.conn, tuple(self.cfg.colors.order))
                 return review.store_snapshot(self.conn, day, now, figs, self.cfg.review.snapshot_days)
         except BookBusy:
             return False

@@ -310,7 +310,7 @@ def add_routine_history(book: Book, seed: int, days: int = 28, outcomes: int = 6
 
     rng = random.Random(seed)
     now, zone, cfg = book.now(), rep_zone(book.cfg), book.cfg
-    today = review.figures(book.conn, now, zone, tuple(cfg.colors.order))
+    today = review.distribution(book.conn, tuple(cfg.colors.order))
     figs = json.loads(json.dumps(today))
     with db.write(book.conn):
         for back in range(1, days + 1):

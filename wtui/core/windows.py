@@ -47,7 +47,10 @@ class WindowState:
         return self.state == OPEN
 
     def short(self, now: datetime, cells: int = 0) -> str:
-        """For a queue column: 'open -18:00', 'quiet 6h50', 'closed 1d4h' (whole units within ``cells``)."""
+        """For a queue column: 'open -18:00', 'quiet 6h50', 'closed 1d4h' (whole units within ``cells``);
+        inside the window with a golden hour learned, 'best now' in it, else 'best 19:00' (their time)."""
+        if self.in_window and self.golden is not None:
+            return "best now" if self.best else f"best {self.golden:02d}:00"
         if self.in_window:
             return f"open -{self.closes_at.astimezone(self.local.tzinfo):%H:%M}" if self.closes_at else "open"
         if self.next_open is None:

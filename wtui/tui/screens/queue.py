@@ -437,6 +437,7 @@ class QueueScreen(Screen):
             ("●", "marked: t c d act on every marked row"),
             ("Tue 14:05", "the customer's local time"),
             ("open -22:00", "inside their contact window, until 22:00 their time"),
+            ("best 19:00", "inside it; their answers come fastest at 19:00 their time ('best now': it is that hour)"),
             ("quiet 3h37", "outside it (quiet hours, closed, worst hours): it opens in 3 h 37 m"),
             ("late 11h43", "overdue by 11 h 43 m; 'in 2h' is due in 2 hours"),
         ]
