@@ -6,9 +6,10 @@ and opening the routine screen to its chart.
 
 On a copy of the synthetic book: 28 days of snapshots and 5,000 won or lost deals. Timed: `Book.figures`
 (live: the distribution and each rep's workload) and `Book.snapshot` (the distribution + write,
-today's row removed between runs), against SQLite's own `count(*) ... GROUP BY color` in the same run; `Book.outcomes` + `accuracy.report`; and in the
-app (headless, 120x40): from H until the routine's figures are shown (tag health, snapshots, accuracy read
-on a worker), then from 2 until the chart is built (its first render; the tab's underline animates on).
+today's row removed between runs), against SQLite's own `count(*) ... GROUP BY color` in the same run;
+`Book.outcomes` + `accuracy.report`; and in the app (headless, 120x40): from H until the routine's
+figures are shown (tag health, snapshots, accuracy read on a worker), then from 2 until the chart is
+built (its first render; the tab's underline animates on).
 """
 
 from __future__ import annotations

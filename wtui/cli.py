@@ -162,14 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _percent(text: str) -> tuple[int, ...]:
-    """--split 50 (A 50 %, B the rest) or --split 10,10 (A 10 %, B 10 %, the rest): 1-99 each, 100 at most."""
+    from wtui.io.export import parse_split
+
     try:
-        parts = tuple(int(p) for p in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: percentages like 50 or 10,10") from None
-    if not all(1 <= p <= 99 for p in parts) or sum(parts) > 100 or len(parts) > 26:
-        raise argparse.ArgumentTypeError(f"{text!r}: each group 1 to 99 percent, 100 in all at most")
-    return parts
+        return parse_split(text)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:
@@ -566,7 +564,7 @@ def cmd_tag(args: argparse.Namespace, cfg) -> int:
 
 
 def cmd_export(args: argparse.Namespace, cfg) -> int:
-    from wtui.io.export import COLUMNS, write_csv
+    from wtui.io.export import COLUMNS, send_list, write_csv
     from wtui.io.files import check_target
 
     columns = tuple(c.strip() for c in args.columns.split(",")) if args.columns else COLUMNS
@@ -578,16 +576,15 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
         if args.query.strip():
             book.note_use(_query_tags(book, args.query))  # a send list: the tags it was cut by
-        sent: list[tuple[str, str]] = []
-        n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns,
-                                broadcast=args.broadcast and not args.include_no_consent, sent=sent)
         recorded = ""
         if args.broadcast:  # a send batch: statuses and replies are counted against it (wtui broadcast)
-            if book.readonly:
-                recorded = "; not recorded as a broadcast (the book is read-only for you): no results for it"
-            else:
-                bid = book.record_broadcast(args.name.strip() or Path(args.output).name, sent)
-                recorded = f"; recorded as broadcast {bid} (`wtui broadcast results {bid}`)"
+            n, left_out, bid = send_list(book, ids, args.output, args.name.strip(), split=args.split,
+                                         seed=args.seed, include_no_consent=args.include_no_consent,
+                                         columns=columns)
+            recorded = (f"; recorded as broadcast {bid} (`wtui broadcast results {bid}`)" if bid else
+                        "; not recorded as a broadcast (the book is read-only for you): no results for it")
+        else:
+            n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns)
     kept = args.broadcast and args.include_no_consent
     say(f"wrote {n} customer(s) to {args.output}"
         + (f"; left out {left_out} without marketing consent" if args.broadcast and not kept else "")

@@ -237,12 +237,10 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
         return 0
 
     def cmd_broadcast(args: argparse.Namespace, cfg) -> int:
-        from datetime import timedelta
-
         from wtui.core.broadcast import pct
         from wtui.core.text import json_text
         from wtui.errors import BadInput
-        from wtui.io.export import write_csv
+        from wtui.io.export import recontact
         from wtui.io.files import check_target
 
         if args.broadcast_cmd == "recontact":
@@ -259,20 +257,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             if bid is None:
                 raise BadInput("no broadcast recorded yet: `wtui export QUERY --broadcast -o FILE.csv` records one")
             if args.broadcast_cmd == "recontact":
-                if book.readonly:
-                    raise BadInput("the book is read-only for you: a re-contact is recorded as a broadcast")
-                at = next((b[2] for b in sent if b[0] == bid), None)
-                if at is None:
-                    raise BadInput(f"{bid}: no such broadcast (see `wtui broadcast list`)")
-                ready = at + timedelta(days=cfg.broadcast.recontact_days)
-                if book.now() < ready and not args.force:
-                    raise BadInput(f"{bid} went out {at:%Y-%m-%d %H:%M} UTC: its non-responders may be sent again "
-                                   f"from {ready:%Y-%m-%d %H:%M} UTC ([broadcast] recontact_days = "
-                                   f"{cfg.broadcast.recontact_days:g}); --force to send now")
-                quiet = book.non_responders(bid)
-                members: list[tuple[str, str]] = []
-                n, left_out = write_csv(book, book.ids_of(quiet), args.output, broadcast=True, sent=members)
-                new = book.record_broadcast(f"recontact of {bid}", members)
+                n, left_out, new = recontact(book, bid, args.output, force=args.force)
                 say(f"wrote {n} non-responder(s) of {bid} to {args.output}"
                     + (f"; left out {left_out} who withdrew consent" if left_out else "")
                     + f"; recorded as broadcast {new}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from textual.widgets import TabbedContent
 
 from tests.conftest import NOW
 from tests.tui.conftest import app_cfg, started
@@ -186,3 +187,102 @@ async def test_leaving_the_audit_after_a_fix_records_it_wrong(book):
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
     pos, uid, at, ok = book.audit_items(book.audits()[0][0])[0]
     assert uid == first.uid and at is not None and ok == {"tags": True, "intent": False, "color": True}
+
+
+def csv_rows(path) -> list[dict[str, str]]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def export_via_b(pilot, app, choice: str, target: str) -> None:
+    """b on the filtered queue, ``choice`` in its menu, ``target`` typed into the file prompt."""
+    await pilot.press("b")
+    await pick(pilot, app, choice)
+    await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+    app.screen.query_one("#prompt-input").value = target
+    await pilot.press("enter")
+    await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen" and not app.screen.flowing)
+    await started(pilot)
+
+
+async def test_b_exports_an_ab_split_and_a_broadcast_send_list_recorded_for_its_results(book, tmp_path):
+    with book.batch("test: consent"):
+        everyone = book.select("#Stage-Quoted")
+        refused = book.uids_of(everyone[:3])
+        for uid in refused:
+            book.set_field(uid, "consent", False)
+    willing = sum(bool(r["consent"]) for r in book.rows(everyone))
+    assert 0 < willing < len(everyone) - 2
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("f", *"#Stage-Quoted", "enter")
+        await started(pilot)
+        await export_via_b(pilot, app, "export", f"{tmp_path / 'ab.csv'} 50")  # was a crash: the split's type
+        rows = csv_rows(tmp_path / "ab.csv")
+        assert len(rows) == len(everyone) and {r["group"] for r in rows} == {"A", "B"}
+        assert not book.broadcasts()  # a plain export is no send
+        await export_via_b(pilot, app, "broadcast", f"{tmp_path / 'send.csv'} 10,10")
+        rows = csv_rows(tmp_path / "send.csv")
+        assert len(rows) == willing and {r["group"] for r in rows} <= {"A", "B", "rest"}
+        assert all(r["consent"] == "yes" for r in rows)
+        (bid, name, _, actor, size), = book.broadcasts()
+        assert (name, actor, size) == ("#Stage-Quoted", "ana", willing)
+        left = len(everyone) - willing
+        assert any(f"left out {left:,} without marketing consent; recorded as broadcast {bid}" in str(n.message)
+                   for n in app._notifications)
+        await export_via_b(pilot, app, "export", f"{tmp_path / 'bad.csv'} 7x")
+        assert any("the split '7x': percentages like 50 or 10,10" in str(n.message) for n in app._notifications)
+        assert not (tmp_path / "bad.csv").exists()
+
+
+async def test_the_broadcasts_tab_shows_results_and_enter_recontacts_the_non_responders(tmp_path):
+    from wtui.io.export import send_list
+
+    path, cfg = tmp_path / "b.db", app_cfg()
+    with Book.create(path, cfg, clock=lambda: NOW - timedelta(days=5), actor="ana") as b:
+        members = [b.add_customer(f"+49151234560{i:02d}", f"Kunde {i}", consent=True) for i in range(12)]
+        b.add_customer("+4915123456099", "Ohne Zustimmung")  # no consent: in no send list
+    with Book.open(path, cfg, clock=lambda: NOW - timedelta(days=4), actor="ana") as b:
+        _, _, old = send_list(b, b.all_ids(), tmp_path / "old.csv", "spring sale")
+    with Book.open(path, cfg, clock=lambda: NOW - timedelta(days=3), actor="ana") as b:
+        b.record(members[0], "in", text="yes please")  # one answered
+    with Book.open(path, cfg, clock=lambda: NOW - timedelta(hours=1), actor="ana") as b:
+        _, _, fresh = send_list(b, b.all_ids(), tmp_path / "fresh.csv", "this morning")
+    with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as book:
+        quiet = book.non_responders(old)
+        assert sorted(quiet) == sorted(members[1:])
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            await pilot.press("H")
+            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+            await started(pilot)
+            await pilot.press("5")
+            await pilot.pause()
+            assert [s.bid for s in app.screen.data.sent] == [fresh, old]  # newest first
+            text = shown(app.screen.query_one("#sent-text"))
+            assert "preliminary" in text and "the playbook waits until" in text
+            await pilot.press("enter")  # this morning's: too early, asked first
+            await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+            await pilot.press("n")
+            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+            await started(pilot)
+            assert len(book.broadcasts()) == 2
+            await pilot.press("down")
+            await pilot.pause()
+            text = shown(app.screen.query_one("#sent-text"))
+            assert "final" in text and f"{len(quiet):,} have not written since" in text
+            await pilot.press("enter")
+            await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+            app.screen.query_one("#prompt-input").value = str(tmp_path / "again.csv")
+            await pilot.press("enter")
+            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+            await started(pilot)
+            assert app.screen.query_one(TabbedContent).active == "broadcasts"
+        rows = csv_rows(tmp_path / "again.csv")
+        assert sorted(r["phone"].lstrip("'") for r in rows) == sorted(book.card(u).phone for u in quiet)
+        newest = book.broadcasts()[0]
+        assert newest[1] == f"recontact of {old}" and newest[4] == len(quiet)

@@ -67,9 +67,12 @@ def test_an_empty_book_greets_the_rep_at_80x24(snap_compare, tmp_path):
         assert snap(snap_compare, book, (), (80, 24))
 
 
-def routine_book(path) -> None:
+def routine_book(path, monkeypatch) -> None:
     """Four weeks of daily snapshots (a colour moved by hand each day, so the trend moves), won and lost
-    deals, and a merge candidate: every part of the weekly routine has something to show."""
+    deals, a merge candidate and a broadcast with its statuses and replies: every part of the weekly
+    routine has something to show."""
+    from wtui.io.export import send_list
+
     for days in range(28, 0, -1):
         with Book.open(path, app_cfg(), clock=lambda d=days: NOW - timedelta(days=d), actor="ana") as b:
             entries = b.queue(limit=200).entries
@@ -85,19 +88,31 @@ def routine_book(path) -> None:
             b.add_tag(uid, "Stage-Ordered")
         for i, uid in enumerate(uids[30:90]):
             (b.deal_won(uid, 120.0) if i % 3 == 0 else b.deal_lost(uid, "went elsewhere"))
+        ids = b.ids_of(uids[90:150])
+        with monkeypatch.context() as m:
+            m.setattr("wtui.book.book.secrets.token_hex", lambda n: "5eed00")  # the broadcast's id, shown
+            send_list(b, ids, path.with_name("send.csv"), "#Interest-Beauty AND NOT #Stage-Purchased", split=(50,),
+                      include_no_consent=True)
+    with Book.open(path, app_cfg(), clock=lambda: NOW - timedelta(days=1), actor="ana") as b:
+        for i, uid in enumerate(uids[90:150]):
+            b.record(uid, "failed" if i % 20 == 0 else "read" if i % 4 else "delivered",
+                     NOW - timedelta(days=2) + timedelta(minutes=5 + i))
+            if i % 9 == 0:
+                b.record(uid, "in", NOW - timedelta(days=2) + timedelta(hours=2, minutes=i), text="quero sim")
 
 
 # Each step: a key, and the screen it leads to (waited for: a flow pushes its screens from a worker).
 ROUTINE = {"tag_health": [("H", "RoutineScreen")], "signals_chart": [("H", "RoutineScreen"), ("2", "RoutineScreen")],
            "accuracy": [("H", "RoutineScreen"), ("3", "RoutineScreen")],
+           "broadcasts": [("H", "RoutineScreen"), ("5", "RoutineScreen")],
            "audit_card": [("A", "Confirm"), ("y", "AuditCard")]}
 
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("screen", ROUTINE)
-def test_weekly_routine_snapshot(snap_compare, book_path, screen, size, theme):
-    routine_book(book_path)
+def test_weekly_routine_snapshot(snap_compare, book_path, screen, size, theme, monkeypatch):
+    routine_book(book_path, monkeypatch)
 
     async def run_before(pilot):
         await started(pilot)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import random
+from datetime import timedelta
 from pathlib import Path
 
+from wtui.errors import BadInput
 from wtui.io.files import open_for_writing
 
 COLUMNS = ("name", "phone", "color", "intent", "interest", "activity", "lifecycle", "spend_tier", "rfm", "region",
@@ -22,6 +24,17 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def cell(value) -> str:
     text = "" if value is None else "yes" if value is True else "no" if value is False else str(value)
     return "'" + text if text.startswith(_FORMULA) else text
+
+
+def parse_split(text: str) -> tuple[int, ...]:
+    """'50' (A 50 %, B the rest) or '10,10' (A 10 %, B 10 %, the rest): 1-99 each, 100 at most."""
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise BadInput(f"{text!r}: percentages like 50 or 10,10") from None
+    if not all(1 <= p <= 99 for p in parts) or sum(parts) > 100 or len(parts) > 26:
+        raise BadInput(f"{text!r}: each group 1 to 99 percent, 100 in all at most")
+    return parts
 
 
 def split_groups(n: int, split: tuple[int, ...], seed: int) -> list[str]:
@@ -65,3 +78,37 @@ def write_csv(book, ids: list[int], path: str | Path, *, split: tuple[int, ...] 
             if sent is not None:
                 sent.append((r["uid"], groups[i] if split else ""))
     return len(rows), everyone - len(rows)
+
+
+def send_list(book, ids: list[int], path: str | Path, name: str, *, split: tuple[int, ...] | None = None,
+              seed: int = 0, include_no_consent: bool = False,
+              columns: tuple[str, ...] = COLUMNS) -> tuple[int, int, str | None]:
+    """A broadcast's send list: the consenting customers (all, with ``include_no_consent``) written, and the
+    send recorded as a batch whose statuses and replies are counted (wtui broadcast, the routine's
+    Broadcasts tab). Returns (written, left out for want of consent, the broadcast's id or None when the
+    book is read-only for this user)."""
+    sent: list[tuple[str, str]] = []
+    n, left_out = write_csv(book, ids, path, split=split, seed=seed, columns=columns,
+                            broadcast=not include_no_consent, sent=sent)
+    return n, left_out, None if book.readonly else book.record_broadcast(name or Path(path).name, sent)
+
+
+def recontact_ready(book, bid: str):
+    """When the non-responders of ``bid`` may be sent again (UTC, after ``broadcast.recontact_days``)."""
+    at = next((b[2] for b in book.broadcasts() if b[0] == bid), None)
+    if at is None:
+        raise BadInput(f"{bid}: no such broadcast (see `wtui broadcast list`)")
+    return at + timedelta(days=book.cfg.broadcast.recontact_days)
+
+
+def recontact(book, bid: str, path: str | Path, *, force: bool = False) -> tuple[int, int, str]:
+    """The non-responders of broadcast ``bid`` (no message since it went out) as a new send list, recorded as
+    "recontact of <bid>". Refused before ``recontact_ready`` unless ``force``. Returns what send_list does."""
+    ready = recontact_ready(book, bid)
+    if book.now() < ready and not force:
+        raise BadInput(f"{bid}: its non-responders may be sent again from {ready:%Y-%m-%d %H:%M} UTC ([broadcast] "
+                       f"recontact_days = {book.cfg.broadcast.recontact_days:g}); --force to send now")
+    if book.readonly:
+        raise BadInput("the book is read-only for you: a re-contact is recorded as a broadcast")
+    n, left_out, new = send_list(book, book.ids_of(book.non_responders(bid)), path, f"recontact of {bid}")
+    return n, left_out, new or ""

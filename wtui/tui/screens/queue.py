@@ -932,7 +932,8 @@ class QueueScreen(Screen):
         who = f"{len(ids):,} customers"
         due = f"{self.model.total:,} of them due today" + (" in your queue" if self.model.mine else "")
         what = [("add", Text("add tags")), ("remove", Text("remove tags")), ("colour", Text("set colour")),
-                ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV"))]
+                ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV")),
+                ("broadcast", Text("export a broadcast send list (marketing consent only; its results are tracked)"))]
         action = await self.app.push_screen_wait(Choice(f"Act on the {who} matching {query} ({due})", what))
         change: dict = {}
         if action in ("add", "remove"):
@@ -958,8 +959,8 @@ class QueueScreen(Screen):
             if owner and owner.strip():
                 change = {"owner": owner.strip()}
                 label = f"assigned {who} to {visible(owner.strip())}"
-        elif action == "export":
-            await self._export(ids, who)
+        elif action in ("export", "broadcast"):
+            await self._export(ids, who, query if action == "broadcast" else None)
             return
         if not change:
             return
@@ -972,25 +973,40 @@ class QueueScreen(Screen):
             batch, written = done
             self._wrote(batch, f"{label}: {written:,} changed")
 
-    async def _export(self, ids: list[int], who: str) -> None:
-        target = await self.app.push_screen_wait(Prompt(f"Export {who} to a CSV file (add a number for an A/B split: "
-                                                        "out.csv 50)", "segment.csv"))
+    async def _export(self, ids: list[int], who: str, broadcast: str | None = None) -> None:
+        """The CSV export; with ``broadcast`` (the send's name) a send list: consenting customers only,
+        recorded as a broadcast whose results the routine's Broadcasts tab shows."""
+        from wtui.io.export import parse_split, send_list, write_csv
+
+        title = f"Export {who} as a broadcast send list" if broadcast is not None else f"Export {who}"
+        target = await self.app.push_screen_wait(Prompt(f"{title} to a CSV file (add percentages for an A/B "
+                                                        "split: out.csv 50, or out.csv 10,10)", "segment.csv"))
         if not target or not target.strip():
             return
-        path, _, split = target.strip().partition(" ")
+        path, _, split_text = target.strip().partition(" ")
+        try:
+            split = parse_split(split_text.strip()) if split_text.strip() else None
+        except WtuiError as exc:
+            self.notify(f"the split {exc}", severity="error", markup=False)
+            return
 
-        def job(book: Book, progress) -> int:
-            from wtui.io.export import write_csv
-
-            return write_csv(book, ids, path, split=int(split) if split.strip().isdigit() else None)[0]
+        def job(book: Book, progress) -> tuple[int, int, str | None]:
+            if broadcast is None:
+                return (*write_csv(book, ids, path, split=split), None)
+            return send_list(book, ids, path, broadcast, split=split)
 
         try:
-            n = await self._in_worker(f"exporting {who}", job)
+            done = await self._in_worker(f"exporting {who}", job)
         except OSError as exc:
             self.notify(f"{path}: {exc.strerror}", severity="error", markup=False)
             return
-        if n is not None:
-            self.notify(f"wrote {n:,} customers to {visible(path)}", markup=False)
+        if done is not None:
+            n, left_out, bid = done
+            said = f"wrote {n:,} customers to {visible(path)}"
+            if broadcast is not None:
+                said += (f"; left out {left_out:,} without marketing consent" if left_out else "") + (
+                    f"; recorded as broadcast {bid}: its results are in H, 5" if bid else "")
+            self.notify(said, markup=False, timeout=8)
 
     # -- automation rules ---------------------------------------------------------------
 
@@ -1019,7 +1035,7 @@ class QueueScreen(Screen):
     async def action_routine(self) -> None:
         """Tag health, signals, accuracy; a finding's fix (admins) is previewed, run as one batch (one undo),
         and the routine opens again on its tag health."""
-        from wtui.tui.screens.routine import RoutineScreen
+        from wtui.tui.screens.routine import Recontact, RoutineScreen
 
         tab = "health"
         while True:
@@ -1029,9 +1045,39 @@ class QueueScreen(Screen):
             if isinstance(answer, dict):  # spend tiers to write
                 tab = "spend"
                 await self._write_tiers(answer)
+            elif isinstance(answer, Recontact):
+                tab = "broadcasts"
+                await self._recontact(answer.bid)
             else:
                 tab = "health"
                 await self._fix_tags(answer.act)
+
+    async def _recontact(self, bid: str) -> None:
+        """A broadcast's non-responders as a new send list (after the playbook's wait, or confirmed)."""
+        from wtui.io.export import recontact, recontact_ready
+
+        try:
+            ready = recontact_ready(self.book, bid)
+        except WtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        early = self.book.now() < ready
+        if early and not await self.app.push_screen_wait(Confirm(Text(
+                f"The playbook re-contacts non-responders {self.book.cfg.broadcast.recontact_days:g} days after the "
+                f"send: {bid}'s are due from {ready:%Y-%m-%d %H:%M} UTC. Send again now anyway?"))):
+            return
+        target = await self.app.push_screen_wait(Prompt(f"Export the non-responders of {bid} to a CSV file",
+                                                        "recontact.csv"))
+        if not target or not target.strip():
+            return
+        path = target.strip()
+        done = await self._in_worker(f"exporting the non-responders of {bid}",
+                                     lambda book, progress: recontact(book, bid, path, force=early))
+        if done is not None:
+            n, left_out, new = done
+            self.notify(f"wrote {n:,} non-responders of {bid} to {visible(path)}"
+                        + (f"; left out {left_out:,} who withdrew consent" if left_out else "")
+                        + f"; recorded as broadcast {new}", markup=False, timeout=8)
 
     async def _write_tiers(self, cuts: dict[str, float]) -> None:
         from wtui.core.config import SYSTEM_CONFIG

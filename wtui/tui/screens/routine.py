@@ -1,15 +1,17 @@
 """The weekly routine (H; issue #16): tag health with each finding's one-key fix, the team's signals with
-the colours' trend as a chart, colour accuracy from won and lost deals, and the spend tiers' curve.
+the colours' trend as a chart, colour accuracy from won and lost deals, the spend tiers' curve, and the
+broadcasts' results with the re-contact of their non-responders.
 
 The figures are read on a worker with a read-only book of its own (tag health takes ~0.5 s on a 100k
-book). The screen writes nothing: enter on a finding dismisses it with the finding, and the queue
-screen's flow previews, runs (admins only, one undo) and opens the routine again.
+book). The screen writes nothing: enter on a finding dismisses it with the finding (or on a broadcast
+with ``Recontact``), and the queue screen's flow previews, runs (admins only, one undo) or exports, and
+opens the routine again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -23,15 +25,35 @@ from textual.widgets.option_list import Option
 from wtui.book.book import Book
 from wtui.book.reads import rep_zone
 from wtui.book.review import snapshot_day
-from wtui.core import accuracy, signals, spend_curve
+from wtui.core import accuracy, broadcast, signals, spend_curve
 from wtui.core.config import ACTIVITY_LEVELS, INTENTS
 from wtui.core.health import Finding
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 from wtui.tui.workers import reader
 
+BROADCASTS_SHOWN = 30  # the newest; `wtui broadcast list` has them all
 ACT_WORDS = {"delete": "enter: delete it", "archive": "enter: archive it", "rename": "enter: rename it",
              "merge": "enter: merge (preview first)"}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A recorded broadcast and what came back."""
+
+    bid: str
+    name: str
+    at: datetime
+    actor: str
+    results: broadcast.Results
+    quiet: int  # customers who have not written since it went out
+
+
+@dataclass(frozen=True)
+class Recontact:
+    """What the screen is dismissed with to re-contact a broadcast's non-responders."""
+
+    bid: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,7 @@ class Routine:
     accuracy: accuracy.Report
     admin: bool
     curve: spend_curve.Curve
+    sent: list[Sent]  # newest first
 
 
 def gather(book: Book) -> Routine:
@@ -54,13 +77,15 @@ def gather(book: Book) -> Routine:
     snaps = [s for s in book.snapshots(cfg.review.weeks * 7) if s[0] != day] + [(day, book.figures())]
     now = book.now()
     report = accuracy.report(book.outcomes(now - timedelta(weeks=cfg.review.weeks)), now, rep_zone(cfg), cfg)
+    sent = [Sent(bid, name, at, actor, book.broadcast_results(bid), len(book.non_responders(bid)))
+            for bid, name, at, actor, _ in book.broadcasts()[:BROADCASTS_SHOWN]]
     return Routine(tags, findings, snaps, signals.alerts(snaps, cfg.team), report, book.is_admin(),
-                   book.spend_curve())
+                   book.spend_curve(), sent)
 
 
 class RoutineScreen(Screen):
-    """Four tabs; esc goes back to the queue. Dismissed with the finding to act on, the spend tiers to
-    write, or None."""
+    """Five tabs; esc goes back to the queue. Dismissed with the finding to act on, the spend tiers to
+    write, a broadcast to re-contact, or None."""
 
     BINDINGS = [
         Binding("escape,q", "back", "Back to the queue", id="routine.back"),
@@ -68,6 +93,7 @@ class RoutineScreen(Screen):
         Binding("2", "tab('signals')", "Signals", id="routine.signals"),
         Binding("3", "tab('accuracy')", "Accuracy", id="routine.accuracy"),
         Binding("4", "tab('spend')", "Spend tiers", id="routine.spend"),
+        Binding("5", "tab('broadcasts')", "Broadcasts", id="routine.broadcasts"),
         Binding("w", "write_tiers", "Write the suggested tiers", id="routine.write_tiers"),
     ]
     DEFAULT_CSS = """
@@ -80,6 +106,9 @@ class RoutineScreen(Screen):
     RoutineScreen #signals-text { height: auto; }
     RoutineScreen #trend, RoutineScreen #spend-chart { height: 1fr; min-height: 8; }
     RoutineScreen #spend-text { height: auto; }
+    RoutineScreen #sent { height: 1fr; min-height: 4; border: none; }
+    RoutineScreen #sent-head { height: auto; }
+    RoutineScreen #sent-text { height: auto; }
     """
 
     def __init__(self, book: Book, theme: WtuiTheme, tab: str = "health") -> None:
@@ -92,8 +121,7 @@ class RoutineScreen(Screen):
     def compose(self) -> ComposeResult:
         from textual_plotext import PlotextPlot  # ~30 ms over textual: only when the routine opens
 
-        yield Static("The weekly routine: 1 tag health · 2 signals · 3 accuracy · 4 spend tiers    esc: back",
-                     id="routine-title")
+        yield Static("The weekly routine    1-5: the tabs    esc: back to the queue", id="routine-title")
         with TabbedContent(initial=self.first_tab):
             with TabPane("Tag health", id="health"):
                 yield Static("reading the tags…", id="health-head")
@@ -110,6 +138,10 @@ class RoutineScreen(Screen):
                 with VerticalScroll():
                     yield Static("reading the purchases…", id="spend-text")
                     yield PlotextPlot(id="spend-chart")
+            with TabPane("Broadcasts", id="broadcasts"):
+                yield Static("reading the broadcasts…", id="sent-head")
+                yield OptionList(id="sent")
+                yield Static("", id="sent-text")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -129,8 +161,9 @@ class RoutineScreen(Screen):
         self._signals(data)
         self._accuracy(data)
         self._spend(data)
-        if self.first_tab == "health":
-            self.query_one("#findings", OptionList).focus()
+        self._broadcasts(data)
+        if self.first_tab in ("health", "broadcasts"):
+            self.action_tab(self.first_tab)
 
     # -- tag health ----------------------------------------------------------------------------------
 
@@ -303,12 +336,66 @@ class RoutineScreen(Screen):
         else:
             self.dismiss(d.curve.suggestion())
 
+    # -- broadcasts ------------------------------------------------------------------------------------
+
+    def _broadcasts(self, d: Routine) -> None:
+        c = self.book.cfg.broadcast
+        head = Text(f"{len(d.sent) or 'no'} broadcast(s)", style="bold")
+        head.append("   the send lists exported for broadcast (b, then 'export a broadcast send list', or wtui export "
+                    "--broadcast)" if not d.sent else f"   targets: delivered >= {c.delivered_target:.0%}, read "
+                    f"{c.read_low:.0%}-{c.read_high:.0%}, replied over {c.reply_target:.0%} of the delivered",
+                    style="italic")
+        self.query_one("#sent-head", Static).update(head)
+        box = self.query_one("#sent", OptionList)
+        box.clear_options()
+        for i, b in enumerate(d.sent):
+            t = b.results.total
+            line = Text(f"{b.at:%Y-%m-%d %H:%M}  {t.sent:>6,} sent  {broadcast.pct(t.replied, t.delivered):>5} "
+                        "replied  ")
+            line.append_text(safe(b.name))
+            box.add_option(Option(line, id=str(i)))
+        if d.sent:
+            box.highlighted = 0
+        self._sent_text()
+
+    @on(OptionList.OptionHighlighted, "#sent")
+    def _sent_text(self, event: OptionList.OptionHighlighted | None = None) -> None:
+        d, box = self.data, self.query_one("#sent", OptionList)
+        if d is None or box.highlighted is None or not d.sent:
+            self.query_one("#sent-text", Static).update("")
+            return
+        b = d.sent[box.highlighted]
+        r, c = b.results, self.book.cfg.broadcast
+        t = Text()
+        t.append_text(safe(f"{b.bid} by {b.actor}: "))
+        t.append("final\n" if r.final else f"preliminary (final {c.results_hours:g} h after the send)\n",
+                 style="" if r.final else "italic")
+        t.append(f"{'group':<6} {'sent':>7} {'delivered':>10} {'read':>6} {'replied':>8} {'failed':>7}\n", style="bold")
+        for g, x in list(r.groups.items()) + ([("total", r.total)] if len(r.groups) > 1 else []):
+            t.append(f"{g or 'all':<6} {x.sent:>7,} {broadcast.pct(x.delivered, x.sent):>10} "
+                     f"{broadcast.pct(x.read, x.delivered):>6} {broadcast.pct(x.replied, x.delivered):>8} "
+                     f"{x.failed:>7,}\n")
+        for j in r.judged:
+            t.append(f"⚠ {j}\n", style=self.wtheme.marks["overdue"])
+        ready = b.at + timedelta(days=c.recontact_days)
+        t.append(f"{b.quiet:,} have not written since: enter re-contacts them (a new send list"
+                 + (f"; the playbook waits until {ready:%Y-%m-%d %H:%M} UTC)" if self.book.now() < ready else ")"),
+                 style="italic")
+        self.query_one("#sent-text", Static).update(t)
+
+    @on(OptionList.OptionSelected, "#sent")
+    def _recontact(self, event: OptionList.OptionSelected) -> None:
+        if self.data is not None and self.data.sent:
+            self.dismiss(Recontact(self.data.sent[int(event.option.id or 0)].bid))
+
     # -- keys ------------------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         if tab == "health":
             self.query_one("#findings", OptionList).focus()
+        elif tab == "broadcasts":
+            self.query_one("#sent", OptionList).focus()
 
     def action_back(self) -> None:
         self.dismiss(None)
