@@ -10,6 +10,7 @@ from wtui.book.book import Book
 from wtui.tui.app import WtuiApp
 from wtui.tui.screens.queue import parse_expiry
 from wtui.tui.widgets.customer_panel import CustomerPanel
+from wtui.tui.widgets.queue_table import PAGE
 
 pytestmark = pytest.mark.anyio
 
@@ -1067,3 +1068,38 @@ async def test_after_a_settings_change_the_app_paints_first_and_recomputes_in_a_
     with sqlite3.connect(book_path) as c:
         assert c.execute("SELECT value FROM settings WHERE key = 'derived.with'").fetchone()[0] != '"an older wtui"'
     book.close()
+
+
+async def test_a_poll_during_a_flow_reads_nothing_beside_its_write_and_catches_up_after(book_path, book):
+    """A read beside a flow's bulk write held the write's commit back (a reader's lock) and took its CPU:
+    the poll waits for the flow, which re-reads at its end; a teammate's commit then shows."""
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await started(pilot)
+        uid = screen.table.current.uid
+        with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="omar") as other:
+            other.add_tag(uid, "Spend-VIP", reason="a teammate")
+        screen.flowing = True
+        seen = screen._seen_version
+        screen.poll()
+        await started(pilot)
+        assert screen._seen_version == seen  # not taken in yet: no read started
+        assert "Spend-VIP" not in screen.table.current.tags
+        screen.flowing = False
+        screen.poll()
+        await started(pilot)
+        assert "Spend-VIP" in screen.table.current.tags
+
+
+async def test_a_first_page_ahead_of_its_counts_keeps_the_last_counts_and_the_cursor(pilot, book):
+    screen = pilot.app.screen
+    model = screen.model
+    assert model.counted and model.total > PAGE  # the demo's day is longer than a page
+    screen.table.go(5)
+    keep = screen.table.current.uid
+    total, counts = model.total, dict(model.counts)
+    first = model.read(keep=keep, counts=False)
+    assert not first.counted and first.keep == 5  # found on the first page, without counting
+    screen.table.show(first)
+    assert (model.total, model.counts, model.counted) == (total, counts, True)
+    assert screen.table.cursor == 5 and screen.table.current.uid == keep

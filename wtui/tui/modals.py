@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -451,11 +452,20 @@ class ProgressScreen(Modal):
             self.query_one(".title", Static).update(Text(visible(title)))
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
 
+    class Advanced(Message):
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done, self.total = done, total
+
     def check(self, done: int, total: int) -> None:
-        """A progress callback for a worker thread: moves the bar, and raises ``Cancelled`` after esc."""
+        """A progress callback for a worker thread: moves the bar, and raises ``Cancelled`` after esc.
+        Posted, not called: a job that waited for the UI thread at every chunk ran twice as long."""
         if self.cancelled:
             raise Cancelled
-        self.app.call_from_thread(self.advance, done, total)
+        self.post_message(self.Advanced(done, total))
+
+    def on_progress_screen_advanced(self, message: Advanced) -> None:
+        self.advance(message.done, message.total)
 
     def action_cancel(self) -> None:
         if self.cancellable and not self.cancelled:

@@ -71,18 +71,21 @@ class QueueModel:
         memo = self._windows if now == self.now else {}
         q = book.queue(limit=PAGE, search=self.search, now=now, windows_memo=memo, within=self.query,
                        mine=self.mine, counts=counts)
+        index = next((i for i, e in enumerate(q.entries) if e.uid == keep), None) if keep else None
         if not counts:
-            return QueueView(q.now, len(q.entries), {}, q.entries, None, counted=False)
-        index = None
-        if keep:
-            index = next((i for i, e in enumerate(q.entries) if e.uid == keep), None)
-            if index is None:
-                index = book.position(keep, search=self.search, within=self.query, mine=self.mine)
+            return QueueView(q.now, len(q.entries), {}, q.entries, index, counted=False)
+        if keep and index is None:
+            index = book.position(keep, search=self.search, within=self.query, mine=self.mine)
         return QueueView(q.now, q.total, q.counts, q.entries, index)
 
     def show(self, view: QueueView) -> None:
         if view.now != self.now:
             self._windows = {}
+        if not view.counted and self.counted and len(view.first) == PAGE:
+            # A first page ahead of its counts (a re-read after a write): the last counts stand until the
+            # counted read lands, so the scroll extent and the header do not jump for a moment.
+            self.now, self._pages = view.now, {0: view.first}
+            return
         self.now, self.total, self.counts, self.counted = view.now, view.total, view.counts, view.counted
         self._pages = {0: view.first}
 
@@ -170,11 +173,6 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         index = view.keep if view.keep is not None else self.cursor
         self.cursor = min(index, max(0, self.model.total - 1))
         self.refresh()
-
-    def reload(self, keep: str | None = None) -> None:
-        """Re-read on the main thread (a write's own page: milliseconds)."""
-        current = self.current
-        self.show(self.model.read(keep=keep or (current.uid if current else None)))
 
     @property
     def current(self) -> QueueEntry | None:
