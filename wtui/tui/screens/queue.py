@@ -20,11 +20,11 @@ from datetime import timedelta
 
 from rich.text import Text
 from textual import on, work
-from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from wtui.book.book import Book
 from wtui.book.reads import rep_zone
