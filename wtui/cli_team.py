@@ -121,31 +121,8 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                              "rep_by_week": {r: {w: part(p) for w, p in ws} for r, ws in rep.rep_weeks.items()},
                              "warnings": rep.warnings}))
             return 0
-        decided = sum(r.decided for r in rep.team.per_color.values())
-        say(f"colour accuracy over {cfg.review.weeks} weeks: {decided} deal(s) decided, {rep.team.wins} won")
-        if not decided:
-            say("  no won or lost deals recorded yet: `wtui won` and `wtui lost` (w and x in the app) record them")
-            return 0
-        say(f"  {'colour':<8} {'won/decided':>12} {'converts':>9} {'playbook':>9}")
-        for c, wd, pct, want in accuracy.table(rep.team, rep.expected, cfg.colors.order):
-            say(f"  {c:<8} {wd:>12} {pct:>9} {want:>9}")
-        if rep.team.wins:
-            say(f"  missed green: {rep.team.missed_green} of {rep.team.wins} won deals were neither red nor orange")
-        if len(rep.reps) > 1 or (rep.reps and "" not in rep.reps):
-            say("per rep (who recorded the outcome): red / orange conversion, missed green")
-            for name, p in rep.reps.items():
-                red, orange = p.per_color.get("red", accuracy.Rate()), p.per_color.get("orange", accuracy.Rate())
-                say(f"  {name or '(unknown)':<16} red {accuracy.pct(red):>4} ({red.decided})  orange "
-                    f"{accuracy.pct(orange):>4} ({orange.decided})  missed green {p.missed_green}/{p.wins}")
-        say("per week: red conversion (decided), the team's then each rep's")
-        for week, p in rep.weeks:
-            red = p.per_color.get("red", accuracy.Rate())
-            each = "  ".join(f"{name or '(unknown)'} {accuracy.pct(q.per_color.get('red', accuracy.Rate()))}"
-                             for name, ws in rep.rep_weeks.items() for w, q in ws
-                             if w == week and q.per_color.get("red", accuracy.Rate()).decided)
-            say(f"  {week}  {accuracy.pct(red):>4} ({red.decided})" + (f"   {each}" if each else ""))
-        for w in rep.warnings:
-            say(f"! {w}")
+        for text, tone in accuracy.lines(rep, cfg.review.weeks, cfg.colors.order):
+            say(("! " if tone == "warn" else "") + text)
         return 0
 
     def cmd_signals(args: argparse.Namespace, cfg) -> int:
@@ -237,7 +214,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
         return 0
 
     def cmd_broadcast(args: argparse.Namespace, cfg) -> int:
-        from wtui.core.broadcast import pct
+        from wtui.core import broadcast
         from wtui.core.text import json_text
         from wtui.errors import BadInput
         from wtui.io.export import recontact
@@ -267,18 +244,8 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             print(json_text({"broadcast": bid, "final": r.final, "judged": r.judged,
                              "groups": {g or "all": vars(t) for g, t in r.groups.items()}, "total": vars(r.total)}))
             return 0
-        c = cfg.broadcast
-        say(f"broadcast {bid}: " + ("final" if r.final else f"preliminary (final {c.results_hours:g} h after the "
-                                                                "send)"))
-        say(f"  {'group':<6} {'sent':>7} {'delivered':>10} {'read':>6} {'replied':>8} {'failed':>7}")
-        rows = list(r.groups.items()) + ([("total", r.total)] if len(r.groups) > 1 else [])
-        for g, t in rows:
-            say(f"  {g or 'all':<6} {t.sent:>7,} {pct(t.delivered, t.sent):>10} {pct(t.read, t.delivered):>6} "
-                f"{pct(t.replied, t.delivered):>8} {t.failed:>7,}")
-        say(f"  targets: delivered >= {c.delivered_target:.0%}, read {c.read_low:.0%}-{c.read_high:.0%} and replied "
-            f"over {c.reply_target:.0%} of the delivered")
-        for j in r.judged:
-            say(f"! {j}")
+        for text, tone in broadcast.lines(bid, r, cfg.broadcast):
+            say(("! " if tone == "warn" else "") + text)
         return 0
 
     def cmd_spend_curve(args: argparse.Namespace, cfg) -> int:

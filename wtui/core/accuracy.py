@@ -157,3 +157,34 @@ def table(part: Part, expected: dict[str, float], colors: Iterable[str]) -> list
         rows.append((c, f"{rate.won}/{rate.decided}", pct(rate),
                      f"~{expected[c]:.0%}" if c in expected else ""))
     return rows
+
+
+def lines(rep: Report, weeks: int, colors: Iterable[str]) -> list[tuple[str, str]]:
+    """The report as the CLI prints it and the routine's Accuracy tab shows it: (text, tone) lines, tone
+    "head", "note", "warn", a colour (its table row) or ""."""
+    decided = sum(r.decided for r in rep.team.per_color.values())
+    out = [(f"colour accuracy over {weeks} weeks: {decided} deal(s) decided, {rep.team.wins} won", "head")]
+    if not decided:
+        out.append(("  no won or lost deals recorded yet: `wtui won` and `wtui lost` (w and x in the app) record "
+                    "them", "note"))
+    else:
+        out.append((f"  {'colour':<8} {'won/decided':>12} {'converts':>9} {'playbook':>9}", ""))
+        out += [(f"  {c:<8} {wd:>12} {pct_:>9} {want:>9}", c) for c, wd, pct_, want in table(rep.team, rep.expected,
+                                                                                             colors)]
+        if rep.team.wins:
+            out.append((f"  missed green: {rep.team.missed_green} of {rep.team.wins} won deals were neither red "
+                        "nor orange", ""))
+        if len(rep.reps) > 1 or (rep.reps and "" not in rep.reps):
+            out.append(("per rep (who recorded the outcome): red / orange conversion, missed green", "head"))
+            for name, p in rep.reps.items():
+                red, orange = p.per_color.get("red", Rate()), p.per_color.get("orange", Rate())
+                out.append((f"  {name or '(unknown)':<16} red {pct(red):>4} ({red.decided})  orange "
+                            f"{pct(orange):>4} ({orange.decided})  missed green {p.missed_green}/{p.wins}", ""))
+        out.append(("per week: red conversion (decided), the team's then each rep's", "head"))
+        for week, p in rep.weeks:
+            red = p.per_color.get("red", Rate())
+            each = "  ".join(f"{name or '(unknown)'} {pct(q.per_color.get('red', Rate()))}"
+                             for name, ws in rep.rep_weeks.items() for w, q in ws
+                             if w == week and q.per_color.get("red", Rate()).decided)
+            out.append((f"  {week}  {pct(red):>4} ({red.decided})" + (f"   {each}" if each else ""), ""))
+    return out + [(w, "warn") for w in rep.warnings]

@@ -91,3 +91,17 @@ def judge(t: Tally, cfg) -> list[str]:
 
 def pct(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "-"
+
+
+def lines(bid: str, r: Results, cfg) -> list[tuple[str, str]]:
+    """The results as the CLI prints them and the routine's Broadcasts tab shows them: (text, tone) lines,
+    tone "head", "note", "warn" or ""."""
+    out = [(f"broadcast {bid}: " + ("final" if r.final else f"preliminary (final {cfg.results_hours:g} h after the "
+                                                             "send)"), "head" if r.final else "note"),
+           (f"  {'group':<6} {'sent':>7} {'delivered':>10} {'read':>6} {'replied':>8} {'failed':>7}", "")]
+    for g, t in list(r.groups.items()) + ([("total", r.total)] if len(r.groups) > 1 else []):
+        out.append((f"  {g or 'all':<6} {t.sent:>7,} {pct(t.delivered, t.sent):>10} {pct(t.read, t.delivered):>6} "
+                    f"{pct(t.replied, t.delivered):>8} {t.failed:>7,}", ""))
+    out.append((f"  targets: delivered >= {cfg.delivered_target:.0%}, read {cfg.read_low:.0%}-{cfg.read_high:.0%} "
+                f"and replied over {cfg.reply_target:.0%} of the delivered", "note"))
+    return out + [(j, "warn") for j in r.judged]

@@ -28,6 +28,7 @@ from wtui.book.review import snapshot_day
 from wtui.core import accuracy, broadcast, signals, spend_curve
 from wtui.core.config import ACTIVITY_LEVELS, INTENTS
 from wtui.core.health import Finding
+from wtui.core.text import visible
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 from wtui.tui.workers import reader
@@ -258,44 +259,16 @@ class RoutineScreen(Screen):
 
     def _accuracy(self, d: Routine) -> None:
         cfg = self.book.cfg
-        rep = d.accuracy
-        decided = sum(r.decided for r in rep.team.per_color.values())
-        t = Text(f"colour accuracy over {cfg.review.weeks} weeks: {decided} deal(s) decided, {rep.team.wins} won\n",
-                 style="bold")
-        if not decided:
-            t.append("no won or lost deals recorded yet: w and x on a customer record them\n", style="italic")
-        else:
-            t.append(f"{'colour':<8} {'won/decided':>12} {'converts':>9} {'playbook':>9}\n")
-            for c, wd, pct, want in accuracy.table(rep.team, rep.expected, cfg.colors.order):
-                t.append(f"{c:<8} {wd:>12} {pct:>9} {want:>9}\n", style=self.wtheme.queue[c])
-            t.append(f"missed green: {rep.team.missed_green} of {rep.team.wins} won deals were neither red nor "
-                     "orange\n")
-            if rep.reps:
-                t.append("\nper rep: red, orange conversion (decided), missed green\n", style="bold")
-                for name, p in rep.reps.items():
-                    red = p.per_color.get("red", accuracy.Rate())
-                    orange = p.per_color.get("orange", accuracy.Rate())
-                    t.append_text(safe(f"{name or '(unknown)':<16}"))
-                    t.append(f" red {accuracy.pct(red):>4} ({red.decided})  orange {accuracy.pct(orange):>4} "
-                             f"({orange.decided})  missed green {p.missed_green}/{p.wins}\n")
-            if rep.weeks:
-                t.append("\nper week: red conversion (decided), the team's then each rep's\n", style="bold")
-                for week, p in rep.weeks:
-                    red = p.per_color.get("red", accuracy.Rate())
-                    t.append(f"{week}  {accuracy.pct(red):>4} ({red.decided})")
-                    for name, ws in rep.rep_weeks.items():
-                        for w, q in ws:
-                            mine = q.per_color.get("red", accuracy.Rate())
-                            if w == week and mine.decided:
-                                t.append("   ")
-                                t.append_text(safe(name or "(unknown)"))
-                                t.append(f" {accuracy.pct(mine)}")
-                    t.append("\n")
-        for w in rep.warnings:
-            t.append("⚠ ", style=self.wtheme.marks["overdue"])
-            t.append_text(safe(w))
-            t.append("\n")
-        self.query_one("#accuracy-text", Static).update(t)
+        self.query_one("#accuracy-text", Static).update(
+            self._lines(accuracy.lines(d.accuracy, cfg.review.weeks, cfg.colors.order)))
+
+    def _lines(self, lines: list[tuple[str, str]]) -> Text:
+        """A report's (text, tone) lines (core: the CLI prints the same) in the theme's styles."""
+        styles = {"head": "bold", "note": "italic", "warn": self.wtheme.marks["overdue"], **self.wtheme.queue}
+        t = Text()
+        for text, tone in lines:
+            t.append(("⚠ " if tone == "warn" else "") + visible(text) + "\n", style=styles.get(tone, ""))
+        return t
 
     # -- spend tiers -----------------------------------------------------------------------------------
 
@@ -339,11 +312,9 @@ class RoutineScreen(Screen):
     # -- broadcasts ------------------------------------------------------------------------------------
 
     def _broadcasts(self, d: Routine) -> None:
-        c = self.book.cfg.broadcast
         head = Text(f"{len(d.sent) or 'no'} broadcast(s)", style="bold")
         head.append("   the send lists exported for broadcast (b, then 'export a broadcast send list', or wtui export "
-                    "--broadcast)" if not d.sent else f"   targets: delivered >= {c.delivered_target:.0%}, read "
-                    f"{c.read_low:.0%}-{c.read_high:.0%}, replied over {c.reply_target:.0%} of the delivered",
+                    "--broadcast)" if not d.sent else "   newest first; enter on one re-contacts its non-responders",
                     style="italic")
         self.query_one("#sent-head", Static).update(head)
         box = self.query_one("#sent", OptionList)
@@ -365,18 +336,8 @@ class RoutineScreen(Screen):
             self.query_one("#sent-text", Static).update("")
             return
         b = d.sent[box.highlighted]
-        r, c = b.results, self.book.cfg.broadcast
-        t = Text()
-        t.append_text(safe(f"{b.bid} by {b.actor}: "))
-        t.append("final\n" if r.final else f"preliminary (final {c.results_hours:g} h after the send)\n",
-                 style="" if r.final else "italic")
-        t.append(f"{'group':<6} {'sent':>7} {'delivered':>10} {'read':>6} {'replied':>8} {'failed':>7}\n", style="bold")
-        for g, x in list(r.groups.items()) + ([("total", r.total)] if len(r.groups) > 1 else []):
-            t.append(f"{g or 'all':<6} {x.sent:>7,} {broadcast.pct(x.delivered, x.sent):>10} "
-                     f"{broadcast.pct(x.read, x.delivered):>6} {broadcast.pct(x.replied, x.delivered):>8} "
-                     f"{x.failed:>7,}\n")
-        for j in r.judged:
-            t.append(f"⚠ {j}\n", style=self.wtheme.marks["overdue"])
+        c = self.book.cfg.broadcast
+        t = self._lines(broadcast.lines(b.bid, b.results, c) + [(f"sent by {b.actor}", "note")])
         ready = b.at + timedelta(days=c.recontact_days)
         t.append(f"{b.quiet:,} have not written since: enter re-contacts them (a new send list"
                  + (f"; the playbook waits until {ready:%Y-%m-%d %H:%M} UTC)" if self.book.now() < ready else ")"),
