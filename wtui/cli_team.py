@@ -136,7 +136,8 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
             book.snapshot()  # the day's first process stores it (a read-only book does not)
             day = _today(book)
             today = book.figures()  # now, not as of this morning's snapshot: the workload moves all day
-            snaps = [s for s in book.snapshots(max(args.days, 8)) if s[0] != day] + [(day, today)]
+            # As far back as the routine's screen reads: the week-on-week alert finds its week before
+            snaps = [s for s in book.snapshots(max(args.days, cfg.review.weeks * 7)) if s[0] != day] + [(day, today)]
         alerts = signals.alerts(snaps, cfg.team)
         trend = snaps[-args.days:]
         if args.json:

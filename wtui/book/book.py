@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 
+# Seconds a best-effort write (tag usage, the day's signals snapshot) waits for another process's write
+# before it gives up: the next process of the day writes it, and no key waits on it.
+BEST_EFFORT_WAIT = 1.0
 # Each replica's ops: the highest number and how many there are (equal when none is missing).
 _ORIGINS = "SELECT origin, max(oseq), count(*) FROM ops WHERE oseq IS NOT NULL GROUP BY origin"
 # The last number before the first one missing (an op that arrived out of order leaves a gap).
@@ -1122,7 +1125,7 @@ class Book:
             self.conn.executemany(sql, rows)
             return
         try:
-            with db.write(self.conn, min(self.busy_wait, 1.0)):
+            with db.write(self.conn, min(self.busy_wait, BEST_EFFORT_WAIT)):
                 self.conn.executemany(sql, rows)
         except BookBusy:
             pass
@@ -1177,7 +1180,7 @@ class Book:
         if self.readonly or review.has_snapshot(self.conn, day):
             return False
         try:
-            with db.write(self.conn, min(self.busy_wait, 1.0)):
+            with db.write(self.conn, min(self.busy_wait, BEST_EFFORT_WAIT)):
                 figs = review.distribution(self.conn, tuple(self.cfg.colors.order))
                 return review.store_snapshot(self.conn, day, now, figs, self.cfg.review.snapshot_days)
         except BookBusy:
