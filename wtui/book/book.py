@@ -180,7 +180,9 @@ class Book:
         Opening for writing may recompute stored verdicts; it changes nothing else. After a
         change of wtui or of the team's verdict settings that is every customer (~30 s at 100k,
         a transaction per 5,000, resumed where it stopped): ``recomputing(done, total)`` hears.
-        ``recompute=False`` leaves that for later (``recompute_due``): the app does it in a worker.
+        ``recompute=False`` leaves all verdict work to the caller, which paints first (the app): a
+        whole recompute that is due (``recompute_due``) and the customers time made stale (``refresh_stale``:
+        after a night, thousands on a 100k book, ~1 s) are its workers'.
         """
         p = Path(path)
         if readonly is None:
@@ -195,7 +197,10 @@ class Book:
             conn.close()
             raise
         book = cls(conn, p, cfg, clock, actor or default_actor(cfg), readonly=readonly)
-        book.refresh_stale(recomputing, whole=recompute)
+        if recompute:
+            book.refresh_stale(recomputing)
+        else:
+            book.recompute_due = not readonly and derive.derived_with(conn) != cfg.fingerprint()
         return book
 
     @classmethod

@@ -16,6 +16,6 @@ def reader(book: Book) -> Book:
 
 
 def writer(book: Book, recompute: bool = True) -> Book:
-    """A Book that may write, on the same file (use it in a ``with``); ``recompute`` False leaves a due
-    whole-book recompute to the app's own worker."""
+    """A Book that may write, on the same file (use it in a ``with``); ``recompute`` False leaves the
+    verdicts as stored (a due whole-book recompute and the stale sweep are the app's own workers')."""
     return Book.open(book.path, book.cfg, clock=book.clock, actor=book.actor, recompute=recompute)
