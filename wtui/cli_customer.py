@@ -59,6 +59,8 @@ def add_parsers(sub) -> None:
     lg = sub.add_parser("log", help="the change log: who changed what, when and why (newest first)")
     lg.add_argument("customer", nargs="?", help=CUSTOMER + " (default: the whole book)")
     lg.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    lg.add_argument("--since", help="only changes since then: an ISO time (2026-11-20, 2026-11-20T08:00Z) or a span "
+                                    "back from now (24h, 7d)")
     lg.add_argument("--json", action="store_true", help="JSON, one object a line")
     t = sub.add_parser("tags", help="the book's tags: list them; admins create, recolour, describe, archive, "
                                     "merge, rename and delete them")
@@ -71,13 +73,16 @@ def add_parsers(sub) -> None:
     tc.add_argument("--dimension")
     tc.add_argument("--color", help="#rrggbb (default: the dimension's)")
     tc.add_argument("--description", default="")
+    changes = []
     for name, what in (("recolour", "a tag's colour"), ("describe", "a tag's description")):
-        x = ts.add_parser(name, help=f"change {what}")
-        x.add_argument("name")
-        x.add_argument("value")
+        changes.append(ts.add_parser(name, help=f"change {what}"))
+        changes[-1].add_argument("name")
+        changes[-1].add_argument("value")
+    archives = []
     for name, what in (("archive", "hide a tag from pickers (customers keep it; queries may still name it)"),
                        ("unarchive", "bring an archived tag back")):
-        ts.add_parser(name, help=what).add_argument("name")
+        archives.append(ts.add_parser(name, help=what))
+        archives[-1].add_argument("name")
     tm = ts.add_parser("merge", help="move every customer's FROM to INTO and archive FROM (one batch, one undo)")
     tm.add_argument("source", metavar="FROM")
     tm.add_argument("into", metavar="INTO")
@@ -86,16 +91,19 @@ def add_parsers(sub) -> None:
     tr.add_argument("into", metavar="NEW")
     td = ts.add_parser("delete", help="take a tag off every customer and archive it (one batch, one undo)")
     td.add_argument("name")
-    for x in (tc, tm, tr, td):
+    for x in (tc, tm, tr, td, *changes, *archives):
         x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     sg = sub.add_parser("segment", help="saved queries: list, save, delete")
     ss = sg.add_subparsers(dest="segment_action", metavar="ACTION", required=True)
     ss.add_parser("list", help="every saved segment and its query").add_argument(
         "--json", action="store_true", help="JSON, one object a line")
     sv = ss.add_parser("save", help="name a query (docs/QUERIES.md)")
-    sv.add_argument("name")
+    sv.add_argument("name", help="one word: a query names it @name")
     sv.add_argument("query")
-    ss.add_parser("delete", help="forget a segment").add_argument("name")
+    sd = ss.add_parser("delete", help="forget a segment")
+    sd.add_argument("name")
+    for x in (sv, sd):
+        x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     u = sub.add_parser("undo", help="take back a batch (the id every writing command prints); default: your last")
     u.add_argument("batch", nargs="?", help="a batch id (wtui log shows them)")
     u.add_argument("--dry-run", action="store_true", help="say what would be taken back, change nothing")
@@ -174,21 +182,28 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
     def cmd_quote(args, cfg) -> int:
         from wtui.core import links
 
-        base = link_base(args, cfg) if args.link else ""
         if args.link:
             links.check_url(args.link)
+        try:
+            base = link_base(args, cfg) if args.link else ""
+        except BadInput:
+            base = ""  # no team server to answer a tracked link: the quote goes down with its own address
         made: list[str] = []
 
         def act(book, uid):
             text = "quote sent"
-            if args.link:
+            if args.link and base:
                 made.append(links.short_url(base, book.create_link(uid, args.link, "quote")))
                 text += f": {made[-1]}"
+            elif args.link:
+                text += f": {args.link}"
             book.log_contact(uid, text, reason="a quote")
             tagged = "Stage-Quoted" in book.tag_names()
             if tagged:
                 book.add_tag(uid, "Stage-Quoted", reason="a quote")
-            return "recorded a quote" + (" (Stage-Quoted)" if tagged else "")
+            return "recorded a quote" + (" (Stage-Quoted)" if tagged else "") + (
+                "; its link is not tracked (no team server: --remote URL or links.base_url)"
+                if args.link and not base else "")
         code = written(args, cfg, "quote", act)
         if made and not args.dry_run:
             print(made[-1])
@@ -229,9 +244,10 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
         if not 0 < args.limit <= cfg.limits.make_book_customers:
             raise BadInput(f"--limit {args.limit}: from 1 to {cfg.limits.make_book_customers:,}")
+        since = _since(args.since) if args.since else None
         with open_book(args, cfg) as book:
             uid = book.find(args.customer) if args.customer else None
-            entries = book.change_log(uid, limit=args.limit)
+            entries = book.change_log(uid, limit=args.limit, since=since(book.now()) if since else None)
             whose = [_customer_of(e.payload) for e in entries]
             contacts = book.contacts({u for u in whose if u})
         for e, customer in zip(entries, whose, strict=True):
@@ -281,7 +297,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                         say(f"{t['name']:<28} {t.get('dimension') or '':<12} {t.get('color') or '':<8} "
                             f"{t.get('customers', 0) or 0:>7,}" + ("  (archived)" if t.get("archived") else ""))
                 return 0
-            if act in ("create", "merge", "rename", "delete") and args.dry_run:
+            if args.dry_run:
                 with book.rehearsal():
                     words = _tag_change(book, args)
                 say(f"dry run, nothing written: {words}")
@@ -304,14 +320,13 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                         say(f"{name}: {expr}")
                 return 0
             known = dict(book.segments())
-            if act == "delete":
-                if args.name not in known:
-                    raise BadInput(f"no segment {args.name!r} (wtui segment list)")
-                book.save_segment(args.name, "")
-                say(f"deleted segment {args.name}")
-                return 0
-            book.save_segment(args.name, args.query)
-            say(f"{'replaced' if args.name in known else 'saved'} segment {args.name}: {args.query}")
+            if act == "delete" and args.name not in known:
+                raise BadInput(f"no segment {args.name!r} (wtui segment list)")
+            with (book.rehearsal() if args.dry_run else book.batch(f"wtui segment {act}")):
+                book.save_segment(args.name, "" if act == "delete" else args.query)
+            words = (f"deleted segment {args.name}" if act == "delete" else
+                     f"{'replaced' if args.name in known else 'saved'} segment {args.name}: {args.query}")
+            say(f"dry run, nothing written: {words}" if args.dry_run else words)
         return 0
 
     return {"tags": cmd_tags, "segment": cmd_segment, "contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs,
@@ -399,6 +414,25 @@ def _apply_set(book, uid: str, field: str, value: str) -> str:
         raise BadInput(f"language={value}: a language code like pt, es or zh-Hant")
     book.set_field(uid, field, value)
     return f"{field} {value!r}"
+
+
+def _since(text: str) -> Callable[[datetime], datetime]:
+    """--since: an ISO date or time (a date is its midnight UTC), or a span back from now ('24h', '7d')."""
+    from wtui.core.durations import parse_span
+
+    try:
+        span = parse_span(text, default_unit="d")
+    except ValueError:
+        span = None
+    if span:
+        return lambda now: now - span
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"--since {text!r}: a time like 2026-11-20 or 2026-11-20T08:00Z, or a span like 24h or "
+                       "7d") from None
+    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return lambda now: at.astimezone(timezone.utc)
 
 
 def _instant(text: str) -> datetime:

@@ -86,6 +86,11 @@ def test_bulk_sets_colour_intent_and_owner_with_one_batch_id(tmp_path, cfg):
 def test_saved_segments_are_named_queries(section9):
     section9.save_segment("to contact", "#Interest-Beauty AND #Stage-Purchased EXCLUDE #Product-Lipstick")
     assert section9.segments() == [("to contact", "#Interest-Beauty AND #Stage-Purchased EXCLUDE #Product-Lipstick")]
+    # A name with spaces is named in quotes (it was saved but could not be used in a query).
+    assert section9.count('@"to contact"') == 400
+    assert section9.count('@"to contact" AND NOT #Interest-Beauty') == 0
+    with pytest.raises(QueryError, match="an empty segment name"):
+        section9.count('@""')
     with pytest.raises(QueryError):
         section9.save_segment("broken", "#Interest-Beauty AND")
     section9.save_segment("to contact", "")

@@ -89,7 +89,8 @@ def test_prefs_are_checked_and_kept_canonical(book, cfg, capsys):
     (("purchase", LEA, "10", "--at", "2099-01-01T00:00:00Z"), "future"),
     (("lost", LEA, "--reason", " "), "why the deal was lost"),
     (("won", LEA, "--amount", "nan"), "not an amount"),
-    (("quote", LEA, "--link", "https://shop.example/q"), "team server"),
+    (("quote", LEA, "--link", "javascript:alert(1)"), "link"),
+    (("log", "--since", "last tuesday"), "--since 'last tuesday'"),
     (("contact", "Ana"), "fits 2 customers"),
     (("contact", "+4915100000000"), "no customer with number"),
     (("contact", "Zeynep"), "no customer named"),
@@ -133,6 +134,47 @@ def test_a_quote_with_a_link_makes_a_tracked_link_and_tags_the_stage(book, cfg, 
     got = card(book, cfg)
     assert "Stage-Quoted" in [name for _, name, _ in got.tags]
     assert got.interactions[0][2] == f"quote sent: {link}"
+
+
+def test_a_quote_with_a_link_and_no_team_server_records_the_plain_link(book, cfg, capsys):
+    code, out, _ = run(capsys, "--db", str(book), "quote", LEA, "--link", "https://shop.example/q/7")
+    assert code == 0 and "its link is not tracked (no team server" in out
+    assert card(book, cfg).interactions[0][2] == "quote sent: https://shop.example/q/7"
+
+
+def test_log_since_shows_only_the_changes_from_then(book, cfg, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    with Book.open(book, cfg, actor="ana") as b:
+        b.add_note(b.find(LEA), "three days ago")
+    later = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    at = ("--now", later.isoformat())
+    run(capsys, "--db", str(book), *at, "note", LEA, "just now")
+
+    def notes(out: str) -> list[str]:
+        return [line.split("note: ")[1].split("  [")[0] for line in out.splitlines() if "note: " in line]
+
+    assert notes(run(capsys, "--db", str(book), *at, "log", LEA)[1]) == ["just now", "three days ago"]
+    for since in ("24h", "2d", (later - timedelta(days=1)).isoformat()):
+        code, out, _ = run(capsys, "--db", str(book), *at, "log", LEA, "--since", since)
+        assert code == 0 and notes(out) == ["just now"], since
+    code, out, _ = run(capsys, "--db", str(book), *at, "log", "--since", "7d", "--json")
+    assert code == 0 and {"note: three days ago", "note: just now"} <= {json.loads(x)["what"] for x in out.splitlines()}
+
+
+def test_tags_create_names_dimension_value_and_every_tag_change_has_a_dry_run(book, cfg, capsys):
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])
+    before = ops(book)
+    for bad in ("bad_name", "Interest-", "-Beauty", "Interest--Tea", "Spend-$200+"):
+        code, _, err = run(capsys, "--db", str(book), "tags", "create", "--", bad)
+        assert code == 2 and "name it Dimension-Value" in err and ops(book) == before, bad
+    for argv in (("tags", "archive", "Stage-Quoted"), ("tags", "recolour", "Stage-Quoted", "#aa0000"),
+                 ("tags", "describe", "Stage-Quoted", "sent a quote"), ("tags", "create", "Interest-Tea"),
+                 ("segment", "save", "hot", "intent = high")):
+        code, out, _ = run(capsys, "--db", str(book), *argv, "--dry-run")
+        assert code == 0 and out.startswith("dry run, nothing written") and ops(book) == before, argv
+    assert run(capsys, "--db", str(book), "tags", "create", "Interés-Té")[0] == 0  # any script
 
 
 def test_a_dry_run_says_what_it_would_do_and_writes_nothing(book, capsys):

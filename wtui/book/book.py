@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 
+# A tag an admin creates (playbook §7): Dimension-Value, or one word (a priority tag such as Urgent);
+# letters and digits of any script, parts joined by single hyphens: what a query's #Tag names as typed.
+_TAG_NAME = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 # Seconds a best-effort write (tag usage, the day's signals snapshot) waits for another process's write
 # before it gives up: the next process of the day writes it, and no key waits on it.
 BEST_EFFORT_WAIT = 1.0
@@ -123,8 +126,9 @@ _TAGS_OF = """SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_i
 _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 
 # A customer's ops: those about them, and the import op they arrived by (if any).
-_CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? UNION ALL " + ops.SELECT
-                 + " WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?) ORDER BY hlc DESC LIMIT ?")
+_CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? AND hlc >= ? UNION ALL " + ops.SELECT
+                 + " WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?) AND hlc >= ?"
+                 + " ORDER BY hlc DESC LIMIT ?")
 
 
 @dataclass(frozen=True)
@@ -971,7 +975,12 @@ class Book:
     @_writes
     def create_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
                    reason: str = "") -> None:
+        """A new tag, named as the playbook names them (§7): Dimension-Value, both parts there. Tags an
+        import or the rules bring are taken as their files name them (``_new_tag``)."""
         self.require_admin("create tags")
+        if not _TAG_NAME.fullmatch(name):
+            raise BadInput(f"tag {name!r}: name it Dimension-Value, like Interest-Beauty or Status-PendingPayment "
+                           "(letters and digits, the parts joined by hyphens)")
         self._new_tag(name, dimension, color, description, reason)
 
     def _new_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
@@ -1720,7 +1729,8 @@ class Book:
         with (self.rehearsal() if dry_run else self.batch(reason)) as batch_id:
             for tag in sorted(new_tags):
                 if ops.tag_id(self.conn, tag) is None:
-                    self.create_tag(tag, reason=reason)
+                    self.require_admin("create tags")
+                    self._new_tag(tag, reason=reason)  # as the file names it: the tag health review renames
             # Who changed number is still who they were: found by the number they were created with too.
             existing = {row[0]: row[1:] for sql in _EXISTING for row in db.select_in(
                 self.conn, sql, [r.phone for r in rows])}
@@ -1812,12 +1822,14 @@ class Book:
 
     # -- reading the change log ---------------------------------------------------------
 
-    def change_log(self, uid: str | None = None, limit: int = 50) -> list[ChangeEntry]:
-        """The latest ops, newest first: all of them, or one customer's (the op that imported them included)."""
+    def change_log(self, uid: str | None = None, limit: int = 50, since: datetime | None = None) -> list[ChangeEntry]:
+        """The latest ops, newest first: all of them, or one customer's (the op that imported them included);
+        ``since``: only those stamped then or later."""
+        low = hlc.stamp(int(since.timestamp() * 1000), 0, "") if since else ""
         if uid:
-            cur = self.conn.execute(_CUSTOMER_LOG, (f"customer:{uid}", uid, limit))
+            cur = self.conn.execute(_CUSTOMER_LOG, (f"customer:{uid}", low, uid, low, limit))
         else:
-            cur = self.conn.execute(ops.SELECT + " ORDER BY hlc DESC LIMIT ?", (limit,))
+            cur = self.conn.execute(ops.SELECT + " WHERE hlc >= ? ORDER BY hlc DESC LIMIT ?", (low, limit))
         out = []
         for row in cur:
             op = ops.Op.from_row(row)

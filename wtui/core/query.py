@@ -11,7 +11,7 @@ Grammar (keywords case-insensitive; AND binds tighter than OR):
     and      := unary (("AND" | "EXCLUDE") unary)*        # A EXCLUDE B = A AND NOT B
     unary    := "NOT" unary | "(" expr ")" | tag | condition
     tag      := "#" name | "tag:" (name | "quoted")
-    segment  := "@" name   (a saved query, parsed in place)
+    segment  := "@" name | "@" string   (a saved query, parsed in place)
     condition:= field op value | field "within" duration | field "~" "text"
 
 Times: ``last_inbound > 30d`` is "more than 30 days ago, or never";
@@ -250,9 +250,17 @@ def tokens(text: str) -> list[Token]:
             out.append(Token("TAG", text[i:m.end()], i, m.group()))
             i = m.end()
         elif ch == "@":
+            if text[i + 1:i + 2] == '"':  # @"to contact": a name with spaces, as segment lists show them
+                value, end = _string(text, i + 1)
+                if not value:
+                    raise QueryError(text, i, "an empty segment name", "write @hot (wtui segment list)")
+                out.append(Token("SEGMENT", text[i:end], i, value))
+                i = end
+                continue
             m = _BARE_TAG.match(text, i + 1)
             if not m:
-                raise QueryError(text, i, "a segment name must follow @", "write @hot (wtui segment list)")
+                raise QueryError(text, i, "a segment name must follow @", 'write @hot, or @"to contact" (wtui '
+                                 "segment list)")
             out.append(Token("SEGMENT", text[i:m.end()], i, m.group()))
             i = m.end()
         elif text[i:i + 4].lower() == "tag:":
