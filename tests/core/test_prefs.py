@@ -90,6 +90,9 @@ def test_spellings_reps_type_parse_too(typed, canonical):
      "'Daily 20-23' is a second time: put all the times in one part, separated by commas: "
      "try 'Mr. Wang | Mon-Fri 9-18, Daily 20-23 | Max 1/week'"),
     ("Max 2/week | Max 3/week", "'Max 3/week' is a second limit"),
+    ("Daily 9-11 | Daily 9-11", "'Daily 9-11' is there twice: keep one: try 'Daily 9-11'"),  # said "try ''"
+    ("Mr. Wang | Prefers text | Mon-Fri 9-18 | prefers text",
+     "'prefers text' is there twice: keep one: try 'Mr. Wang | Prefers text | Mon-Fri 9-18'"),
     ("Mr. Wang | | Max 2/week", "there is an empty part between two '|': try 'Mr. Wang | Max 2/week'"),
     ("Mr. Wang | Max 0/week", "'Max 0/week': the limit must be at least 1: try 'Max 1/week', or 'Passive'"),
     ("Mr. Wang | max 2/wk", "'max 2/wk': a limit is a number per day, week or month, or 'Passive': try 'Max 2/week'"),

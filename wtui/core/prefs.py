@@ -354,6 +354,10 @@ def parse_note(text: str) -> Preference:
 
 
 def _second(kind: str, first: str, again: str, parts: list[str]) -> str:
+    if again.casefold() == first.casefold():  # the same part twice: keep one
+        kept = " | ".join(p for i, p in enumerate(parts) if p.casefold() != again.casefold() or
+                          i == next(j for j, q in enumerate(parts) if q.casefold() == again.casefold()))
+        return f"{again!r} is there twice: keep one: try '{kept}'"
     if kind == "time":
         fixed = " | ".join(f"{first}, {again}" if p == first else p for p in parts if p != again)
         return f"{again!r} is a second time: put all the times in one part, separated by commas: try '{fixed}'"
