@@ -35,6 +35,7 @@ from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON
 from wtui.core.keywords import Detector
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.core.queue import Line, end_of_day
+from wtui.core.text import like_contains
 from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
@@ -868,7 +869,7 @@ class Book:
     def _named(self, name: str) -> str:
         if not name:
             raise BadInput("which customer? give a number, a uid or a name")
-        like = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = like_contains(name)
         for sql, arg in (("SELECT uid, name, phone FROM customers WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 11",
                           name),
                          ("SELECT uid, name, phone FROM customers WHERE name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 11",
