@@ -602,6 +602,34 @@ class Book:
             self.conn.execute("INSERT OR REPLACE INTO peers (peer, vector, seen_at) VALUES (?, ?, ?)",
                               (peer, json.dumps(vector, sort_keys=True), db.iso(self.now())))
 
+    def _forked_from(self, other: "Book") -> None:
+        """This book was put back from an older copy of itself and numbered new ops again: both books hold
+        one of its ids' number n as different ops (when as many were written as the restore lost, the
+        counts agree: a sync moved nothing and the two differed for good). Compared at the lower of the two
+        tops, for every id this file has issued under: from the first differing number on, this book's ops
+        are renumbered under a fresh id, so the peer's originals come back and nothing is lost either side."""
+        for origin in sorted(self.own_origins()):
+            top = min(self._own_top(origin), other._own_top(origin))
+            if not top or self._op_at(origin, top) == other._op_at(origin, top):
+                continue
+            sql = "SELECT oseq, op_id FROM ops WHERE origin = ? AND oseq <= ?"
+            theirs = dict(other.conn.execute(sql, (origin, top)))
+            fork = min(n for n, op_id in self.conn.execute(sql, (origin, top)) if theirs.get(n) != op_id)
+            with self.batch("a sync: this book was put back from an older copy of itself"):
+                if self.replica_id() == origin:
+                    self._take_id(origin, self.own_origins())
+                start = self._own_top(self._replica)
+                redo = [op_id for (op_id,) in self.conn.execute(
+                    "SELECT op_id FROM ops WHERE origin = ? AND oseq >= ? ORDER BY oseq", (origin, fork))]
+                self.conn.execute("UPDATE ops SET oseq = NULL WHERE origin = ? AND oseq >= ?", (origin, fork))
+                self.conn.executemany("UPDATE ops SET origin = ?, oseq = ? WHERE op_id = ?",
+                                      [(self._replica, start + n, op_id) for n, op_id in enumerate(redo, 1)])
+                self._oseq = None
+
+    def _op_at(self, origin: str, oseq: int) -> str | None:
+        row = self.conn.execute("SELECT op_id FROM ops WHERE origin = ? AND oseq = ?", (origin, oseq)).fetchone()
+        return row[0] if row else None
+
     def peer_vector(self, peer: str) -> dict[str, int]:
         """What ``peer`` last said it holds ({} if never heard from): a replica offline since knows from it
         how many of its own ops wait to go up."""
@@ -614,6 +642,8 @@ class Book:
     def sync_with(self, other: "Book", *, chunk: int = 500) -> tuple[int, int]:
         """Exchange ops with another book both ways (a laptop copy and the team file): (sent, received).
         Each direction applies whole or not at all; running it again moves nothing."""
+        self._forked_from(other)
+        other._forked_from(self)
         self.heard_from(other.replica_id_or_new(), other.vector())
         other.heard_from(self.replica_id_or_new(), self.vector())
         sent = self.missing_from(other)
