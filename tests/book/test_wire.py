@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 
 import pytest
 from hypothesis import given, settings
@@ -40,6 +41,14 @@ def _every_kind(book):
     book.create_link(uid, "https://shop.example/quote/1", "quote")
     book.import_rows([Row(2, "+4915123456781", "DE", "Europe/Berlin", ("Interest-Beauty",), "Neu Eins", "hi", "",
                           "", None)])
+    # A number changed here onto one another replica created meanwhile: this book logs a customer.merge.
+    book.set_field(uid, "phone", "+4915123456790")
+    made = {"uid": uuid.uuid4().hex, "phone": "+4915123456790", "name": "Lea (li's)", "region": "DE",
+            "tz": "Europe/Berlin", "language": "", "source": "", "owner": "", "consent": False,
+            "created_at": "2026-11-23T11:00:00Z"}
+    book.apply_remote([ops.Op(uuid.uuid4().hex, f"{int(NOW.timestamp() * 1000) - 60_000:013d}.00000.feedfeedfeed",
+                              "li", f"customer:{made['uid']}", "customer.create", made, origin="feedfeedfeed",
+                              oseq=1)])
     return [ops.Op.from_row(r) for r in book.conn.execute(ops.SELECT + " WHERE kind != 'book.seed' ORDER BY seq")]
 
 

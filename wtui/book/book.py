@@ -127,8 +127,8 @@ _TAGS_OF = """SELECT t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_i
 _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 
 # A customer's ops: those about them, and the import op they arrived by (if any).
-_CUSTOMER_LOG = (ops.SELECT + " WHERE entity = ? AND hlc >= ? UNION ALL " + ops.SELECT
-                 + " WHERE op_id = (SELECT created_op FROM customers WHERE uid = ?) AND hlc >= ?"
+_CUSTOMER_LOG = (ops.SELECT + " WHERE entity IN (%s) AND hlc >= ? UNION ALL " + ops.SELECT
+                 + " WHERE op_id IN (SELECT created_op FROM customers WHERE uid IN (%s)) AND hlc >= ?"
                  + " ORDER BY hlc DESC LIMIT ?")
 
 
@@ -544,6 +544,10 @@ class Book:
             self._apply_fresh(fast, recorded=True)
             for op in late:
                 self._mark(op, ops.effect(self.conn, op))
+            for a, b in ops.merge_asks(self.conn):  # numbers that met here: every replica merges the two
+                self._write("customer.merge", f"customer:{ops.resolve(self.conn, a)}", {"uids": [a, b]},
+                            "one number, one customer: a phone change met a customer another replica made")
+                self._touched.add(ops.customer_id(self.conn, a))
             if new:
                 self.mark_refreshed()
         return len(new)
@@ -1858,7 +1862,10 @@ class Book:
         ``since``: only those stamped then or later."""
         low = hlc.stamp(int(since.timestamp() * 1000), 0, "") if since else ""
         if uid:
-            cur = self.conn.execute(_CUSTOMER_LOG, (f"customer:{uid}", low, uid, low, limit))
+            # A merged customer's log holds the history of every uid merged into them.
+            uids = [uid] + [u for (u,) in self.conn.execute("SELECT uid FROM aliases WHERE into_uid = ?", (uid,))]
+            cur = self.conn.execute(_CUSTOMER_LOG % (",".join("?" * len(uids)), ",".join("?" * len(uids))),
+                                    (*(f"customer:{u}" for u in uids), low, *uids, low, limit))
         else:
             cur = self.conn.execute(ops.SELECT + " WHERE hlc >= ? ORDER BY hlc DESC LIMIT ?", (low, limit))
         out = []

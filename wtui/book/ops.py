@@ -190,7 +190,13 @@ def create_one(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op) ->
     if conn.execute(_CREATE_CUSTOMER, [*create_row(p), hlc, p["phone"]]).rowcount == 0:
         if conn.execute("SELECT 1 FROM customers WHERE uid = ?", (uid,)).fetchone():
             return set()
-        return _park(conn, op, f"phone:{p['phone']}")  # another customer changed to this number here
+        # Another customer changed to this number here: one number, one customer. Merged now by the same
+        # rule as twin creations, and a ``customer.merge`` asked for, so replicas that never saw the two
+        # clash (the number moved on before this creation arrived there) merge them too.
+        holder = conn.execute("SELECT uid, coalesce(created_hlc, '') FROM customers WHERE phone = ?",
+                              (p["phone"],)).fetchone()
+        _ask_merge(conn, uid, holder[0])
+        return _merge(conn, p, hlc, op, holder)
     return _arrived(conn, p, hlc, op, uid, [f"customer:{uid}"])
 
 
@@ -217,8 +223,10 @@ def _merge(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, twin: 
     else:  # the customer here merges into the newcomer: the row takes its uid and creation values
         entity, new_entity = f"customer:{other}", f"customer:{uid}"
         clocked = {f for (f,) in conn.execute("SELECT field FROM field_clocks WHERE entity = ?", (entity,))}
-        conn.execute("UPDATE customers SET uid = ?, created_hlc = ?, created_op = NULL WHERE uid = ?",
-                     (uid, hlc, other))
+        # The survivor's creation, number included: a twin by number met later is the survivor's, as
+        # after ``merge_rows`` (the twin of a number the customer here had only changed to is not).
+        conn.execute("UPDATE customers SET uid = ?, created_hlc = ?, created_phone = ?, created_op = NULL "
+                     "WHERE uid = ?", (uid, hlc, p["phone"], other))
         for f in _CREATED_FIELDS:
             if f not in clocked:
                 conn.execute(_SET_CREATED[f], (int(bool(p.get(f))) if f == "consent" else p.get(f), uid))
@@ -297,12 +305,18 @@ def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:
     cid = customer_id(conn, op.payload["uid"])
     if cid is None:
         return _park(conn, op, f"customer:{op.payload['uid']}")
-    at, entity = clock(op), f"customer:{resolve(conn, op.payload['uid'])}"
+    touched = {cid}
     phone = op.payload["fields"].get("phone")
-    if phone and conn.execute("SELECT 1 FROM customers WHERE phone = ? AND id != ?", (phone, cid)).fetchone():
-        # Another customer holds that number here (one created on another replica): never raise inside
-        # apply; the change waits, counted by `wtui sync`, until the two are merged (issue #13, open).
-        return _park(conn, op, f"phone:{phone}")
+    holder = phone and conn.execute("SELECT uid FROM customers WHERE phone = ? AND id != ?", (phone, cid)).fetchone()
+    if holder:
+        # A number changed onto another customer's (one another replica created): one number, one
+        # customer. Merged here (never an error inside apply), and a ``customer.merge`` asked for so every
+        # replica merges the same two, whatever order the ops reach it in.
+        me = resolve(conn, op.payload["uid"])
+        _ask_merge(conn, me, holder[0])
+        touched = merge_rows(conn, me, holder[0])
+        cid = customer_id(conn, me)
+    at, entity = clock(op), f"customer:{resolve(conn, op.payload['uid'])}"
     for field, value in op.payload["fields"].items():
         if field not in CUSTOMER_FIELDS or not _lww(conn, entity, field, at):
             continue
@@ -310,7 +324,83 @@ def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:
             _set_preference(conn, cid, value)
         else:
             conn.execute(_SET_CUSTOMER[field], (value, cid))
-    return {cid}
+    return touched | {cid}
+
+
+def _customer_merge(conn: sqlite3.Connection, op: Op) -> set[int]:
+    """``customer.merge``: two customers one number showed to be one person (a phone change onto a number
+    another replica created). The replica that saw them clash asks for it; every replica merges the same
+    two into the same survivor (``merge_rows``), whenever it arrives; a second ask is a no-op."""
+    a, b = (resolve(conn, u) for u in op.payload["uids"])
+    if a == b:
+        return set()
+    for u in (a, b):
+        if customer_id(conn, u) is None:
+            return _park(conn, op, f"customer:{u}")
+    return merge_rows(conn, a, b)
+
+
+_TAGS_INTO = """INSERT INTO customer_tags (customer_id, tag_id, present, hlc)
+    SELECT ?, tag_id, present, hlc FROM customer_tags WHERE customer_id = ?
+    ON CONFLICT (customer_id, tag_id) DO UPDATE SET present = excluded.present, hlc = excluded.hlc
+    WHERE excluded.hlc > customer_tags.hlc"""
+
+
+def merge_rows(conn: sqlite3.Connection, a: str, b: str) -> set[int]:
+    """Two customers here become one: the lower (creation clock, uid) survives, as in ``_merge``. Each
+    tag by its clock, each field by its clock (a field no set op wrote keeps the survivor's creation
+    value), every note and interaction kept; the other uid becomes an alias, so its ops land on the
+    survivor. The same two always give the same customer, whichever replica merges them when."""
+    rows = {u: conn.execute("SELECT id, coalesce(created_hlc, '') FROM customers WHERE uid = ?", (u,)).fetchone()
+            for u in (a, b)}
+    survivor, loser = sorted((a, b), key=lambda u: (rows[u][1], u))
+    sid, lid = rows[survivor][0], rows[loser][0]
+    conn.execute(_TAGS_INTO, (sid, lid))
+    conn.execute("DELETE FROM customer_tags WHERE customer_id = ?", (lid,))
+    conn.execute("UPDATE notes SET customer_id = ? WHERE customer_id = ?", (sid, lid))
+    conn.execute("UPDATE interactions SET customer_id = ? WHERE customer_id = ?", (sid, lid))
+    mine, theirs = (dict(conn.execute("SELECT field, hlc FROM field_clocks WHERE entity = ?", (f"customer:{u}",)))
+                    for u in (survivor, loser))
+    take = sorted(f for f, h in theirs.items() if f in CUSTOMER_FIELDS and h > mine.get(f, ""))
+    if "phone" in take and conn.execute(
+            "SELECT 1 FROM customers WHERE phone = (SELECT phone FROM customers WHERE id = ?) AND id NOT IN (?, ?)",
+            (lid, sid, lid)).fetchone():
+        take.remove("phone")  # a third customer holds it here: never an error inside apply (rare; see ARCHITECTURE)
+    plain = [f for f in take if f != "preference"]
+    values = conn.execute("SELECT %s FROM customers WHERE id = ?" % ", ".join(plain), (lid,)).fetchone() \
+        if plain else ()  # column names from CUSTOMER_FIELDS only
+    pref = conn.execute("SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?",
+                        (lid,)).fetchone() if "preference" in take else None
+    conn.execute("DELETE FROM preferences WHERE customer_id = ?", (lid,))
+    phones = [r[0] for r in conn.execute("SELECT phone FROM customers WHERE id IN (?, ?)", (sid, lid))]
+    conn.execute("DELETE FROM customers WHERE id = ?", (lid,))  # first: its number is free for the survivor
+    for field, value in zip(plain, values, strict=True):
+        conn.execute(_SET_CUSTOMER[field], (value, sid))
+    if "preference" in take:
+        _set_preference(conn, sid, dict(zip(("note", "format", "time", "frequency"), pref, strict=True))
+                        if pref else None)
+    conn.executemany("INSERT OR REPLACE INTO field_clocks (entity, field, hlc) VALUES (?, ?, ?)",
+                     [(f"customer:{survivor}", f, theirs[f]) for f in take])
+    conn.execute("DELETE FROM field_clocks WHERE entity = ?", (f"customer:{loser}",))
+    conn.execute("UPDATE aliases SET into_uid = ? WHERE into_uid = ?", (survivor, loser))
+    conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (loser, survivor))
+    return {sid} | _unpark(conn, [f"customer:{loser}", f"customer:{survivor}"] + [f"phone:{p}" for p in phones])
+
+
+def _ask_merge(conn: sqlite3.Connection, a: str, b: str) -> None:
+    """Ask the applying book to log a ``customer.merge`` of the two (``merge_asks``): this connection's own
+    scratch table, gone with it, rolled back with the batch."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS merge_asks (a TEXT, b TEXT, PRIMARY KEY (a, b))")
+    conn.execute("INSERT OR IGNORE INTO merge_asks (a, b) VALUES (?, ?)", tuple(sorted((a, b))))
+
+
+def merge_asks(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The merges this connection's applying asked for since the last call (and forgets them)."""
+    if conn.execute("SELECT 1 FROM sqlite_temp_master WHERE name = 'merge_asks'").fetchone() is None:
+        return []
+    asks = conn.execute("SELECT a, b FROM merge_asks ORDER BY a, b").fetchall()
+    conn.execute("DELETE FROM merge_asks")
+    return asks
 
 
 def _set_preference(conn: sqlite3.Connection, cid: int, value: dict[str, str] | None) -> None:
@@ -581,6 +671,7 @@ _HANDLERS = {
     "customer.create": _customer_create,
     "customers.import": lambda c, o: set(insert_customers(c, o)),
     "customer.set": _customer_set,
+    "customer.merge": _customer_merge,
     "tag.add": lambda c, o: _tag_presence(c, o, 1),
     "tag.remove": lambda c, o: _tag_presence(c, o, 0),
     "tag.create": _tag_create,

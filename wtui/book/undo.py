@@ -39,8 +39,8 @@ def tag_present(conn: sqlite3.Connection, cid: int, name: str) -> bool:
 
 
 # What an undo leaves as it is: creations (a customer, a tag, a link) and the team's settings.
-KEPT = frozenset({"customer.create", "customers.import", "tag.create", "link.create", "settings.set", "segment.set",
-                  "book.seed"})
+KEPT = frozenset({"customer.create", "customers.import", "customer.merge", "tag.create", "link.create",
+                  "settings.set", "segment.set", "book.seed"})
 
 
 def inverse(conn: sqlite3.Connection, op: Op) -> tuple[str, str, dict[str, Any]] | None:

@@ -181,6 +181,12 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
     elif kind == "customer.set":
         _match(p.get("uid"), _ID, f"{where}.uid")
         _customer_fields(p.get("fields"), f"{where}.fields")
+    elif kind == "customer.merge":
+        uids = p.get("uids")
+        if not isinstance(uids, list) or len(uids) != 2 or uids[0] == uids[1]:
+            raise BadInput(f"{where}.uids: two different customer uids")
+        for i, u in enumerate(uids):
+            _match(u, _ID, f"{where}.uids[{i}]")
     elif kind in ("tag.add", "tag.remove"):
         _match(p.get("uid"), _ID, f"{where}.uid")
         _text(p.get("tag"), f"{where}.tag", 200)

@@ -11,6 +11,8 @@ def describe(kind: str, payload: dict) -> str:
         return f"added tag {payload.get('tag')}"
     if kind == "tag.remove":
         return f"removed tag {payload.get('tag')}"
+    if kind == "customer.merge":
+        return "merged with " + " and ".join(str(u) for u in payload.get("uids", [])) + " (one number)"
     if kind == "customer.set":
         parts = []
         for field, value in payload.get("fields", {}).items():
