@@ -515,3 +515,33 @@ def test_the_vector_follows_writes_here_and_by_another_process_on_the_file(pair)
         assert one.vector()[one.replica_id()] == after[one.replica_id()] + 1
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("twin_first", [True, False])
+def test_a_twin_of_a_number_whose_customer_was_merged_away_joins_the_survivor_everywhere(tmp_path, cfg, twin_first):
+    """Found by the simulation: A and B were both created with one number (on two replicas), then A's number
+    changed onto C's and A merged into C. Where B arrived after that merge it found no customer created with
+    its number (A's row was gone) and stayed apart; where it arrived before, it had joined A, then C."""
+    one = _replica(tmp_path / "one.db", cfg, Clock(NOW), "ana")
+    for name in ("two", "three"):
+        one.clone(tmp_path / f"{name}.db")
+    two = Book.open(tmp_path / "two.db", cfg, clock=Clock(NOW + timedelta(seconds=1)), actor="omar")
+    three = Book.open(tmp_path / "three.db", cfg, clock=Clock(NOW + timedelta(seconds=2)), actor="li")
+    c = one.add_customer("+4915120000009", "C")
+    a = two.add_customer("+4915120000008", "A")
+    b = three.add_customer("+4915120000008", "B")
+    if twin_first:
+        one.sync_with(three)  # B reaches one before A does
+    two.set_field(a, "phone", "+4915120000009")  # two has not heard of C
+    one.sync_with(two)  # the numbers meet on one: A merges into C (the earlier creation)
+    for _ in range(2):
+        for x in (one, two, three):
+            for y in (one, two, three):
+                if x is not y:
+                    x.sync_with(y)
+    states = [_state(x) for x in (one, two, three)]
+    assert states[0] == states[1] == states[2]
+    for x in (one, two, three):
+        assert {ops.resolve(x.conn, u) for u in (a, b, c)} == {c}
+        assert ops.parked(x.conn) == 0
+        x.close()

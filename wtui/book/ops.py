@@ -175,6 +175,13 @@ def _customer_create(conn: sqlite3.Connection, op: Op) -> set[int]:
     return create_one(conn, op.payload, op.hlc, op)
 
 
+# Who was created with this number: a customer here, or one merged into a customer here (whose
+# survivor it then is). The survivor row's creation clock is the lowest of all merged into it.
+_TWIN = """SELECT uid, coalesce(created_hlc, '') FROM customers WHERE created_phone = ? AND uid != ?
+    UNION SELECT c.uid, coalesce(c.created_hlc, '') FROM aliases a JOIN customers c ON c.uid = a.into_uid
+    WHERE a.created_phone = ? LIMIT 1"""
+
+
 def create_one(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op) -> set[int]:
     """One customer's creation (a ``customer.create``, or an import row that met a customer here).
 
@@ -183,8 +190,7 @@ def create_one(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op) ->
     uid = p["uid"]
     if conn.execute("SELECT 1 FROM aliases WHERE uid = ?", (uid,)).fetchone():
         return set()  # merged into another before: nothing of its own to add
-    twin = conn.execute("SELECT uid, coalesce(created_hlc, '') FROM customers WHERE created_phone = ? AND uid != ?",
-                        (p["phone"], uid)).fetchone()
+    twin = conn.execute(_TWIN, (p["phone"], uid, p["phone"])).fetchone()
     if twin:
         return _merge(conn, p, hlc, op, twin)
     if conn.execute(_CREATE_CUSTOMER, [*create_row(p), hlc, p["phone"]]).rowcount == 0:
@@ -218,11 +224,12 @@ def _merge(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, twin: 
     both are kept. The other uid becomes an alias, so its ops, early or late, land on the survivor."""
     uid, (other, other_hlc) = p["uid"], twin
     if (hlc, uid) > (other_hlc, other):  # the newcomer merges into the customer here
-        conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (uid, other))
+        conn.execute(_ALIAS, (uid, other, p["phone"], hlc))
         survivor = other
     else:  # the customer here merges into the newcomer: the row takes its uid and creation values
         entity, new_entity = f"customer:{other}", f"customer:{uid}"
         clocked = {f for (f,) in conn.execute("SELECT field FROM field_clocks WHERE entity = ?", (entity,))}
+        was = conn.execute("SELECT created_phone, created_hlc FROM customers WHERE uid = ?", (other,)).fetchone()
         # The survivor's creation, number included: a twin by number met later is the survivor's, as
         # after ``merge_rows`` (the twin of a number the customer here had only changed to is not).
         conn.execute("UPDATE customers SET uid = ?, created_hlc = ?, created_phone = ?, created_op = NULL "
@@ -232,7 +239,7 @@ def _merge(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op, twin: 
                 conn.execute(_SET_CREATED[f], (int(bool(p.get(f))) if f == "consent" else p.get(f), uid))
         conn.execute("UPDATE field_clocks SET entity = ? WHERE entity = ?", (new_entity, entity))
         conn.execute("UPDATE aliases SET into_uid = ? WHERE into_uid = ?", (uid, other))
-        conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (other, uid))
+        conn.execute(_ALIAS, (other, uid, *was))
         survivor = uid
     return _arrived(conn, p, hlc, op, survivor, [f"customer:{uid}", f"customer:{other}"])
 
@@ -272,6 +279,7 @@ def insert_customers(conn: sqlite3.Connection, op: Op, derived_columns: tuple[st
         known = {v for sql in ("SELECT uid FROM customers WHERE uid IN (%s)",
                                "SELECT uid FROM aliases WHERE uid IN (%s)") for (v,) in select_in(conn, sql, uids)}
         taken = {v for sql in ("SELECT created_phone FROM customers WHERE created_phone IN (%s)",
+                               "SELECT created_phone FROM aliases WHERE created_phone IN (%s)",
                                "SELECT phone FROM customers WHERE phone IN (%s)")
                  for (v,) in select_in(conn, sql, phones)}
         # A row whose number a customer here already has is merged with them, one at a time (rare).
@@ -373,6 +381,7 @@ def merge_rows(conn: sqlite3.Connection, a: str, b: str) -> set[int]:
                         (lid,)).fetchone() if "preference" in take else None
     conn.execute("DELETE FROM preferences WHERE customer_id = ?", (lid,))
     phones = [r[0] for r in conn.execute("SELECT phone FROM customers WHERE id IN (?, ?)", (sid, lid))]
+    created = conn.execute("SELECT created_phone, created_hlc FROM customers WHERE id = ?", (lid,)).fetchone()
     conn.execute("DELETE FROM customers WHERE id = ?", (lid,))  # first: its number is free for the survivor
     for field, value in zip(plain, values, strict=True):
         conn.execute(_SET_CUSTOMER[field], (value, sid))
@@ -383,8 +392,12 @@ def merge_rows(conn: sqlite3.Connection, a: str, b: str) -> set[int]:
                      [(f"customer:{survivor}", f, theirs[f]) for f in take])
     conn.execute("DELETE FROM field_clocks WHERE entity = ?", (f"customer:{loser}",))
     conn.execute("UPDATE aliases SET into_uid = ? WHERE into_uid = ?", (survivor, loser))
-    conn.execute("INSERT OR REPLACE INTO aliases (uid, into_uid) VALUES (?, ?)", (loser, survivor))
+    conn.execute(_ALIAS, (loser, survivor, *created))
     return {sid} | _unpark(conn, [f"customer:{loser}", f"customer:{survivor}"] + [f"phone:{p}" for p in phones])
+
+
+# A merged-away uid, with the number and clock it was created with (a later twin of that number joins).
+_ALIAS = "INSERT OR REPLACE INTO aliases (uid, into_uid, created_phone, created_hlc) VALUES (?, ?, ?, ?)"
 
 
 def _ask_merge(conn: sqlite3.Connection, a: str, b: str) -> None:

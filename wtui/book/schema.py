@@ -247,9 +247,20 @@ def _v13(conn: sqlite3.Connection) -> None:
                     customer TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (broadcast, customer)) WITHOUT ROWID""")
 
 
+def _v14(conn: sqlite3.Connection) -> None:
+    # A merged-away customer keeps the number and clock they were created with (issue #13): a later
+    # creation of that number on another replica is theirs, so it joins their survivor, whichever way the
+    # merges happened here. The aliases so far came from twin creations: their number is the survivor's.
+    conn.execute("ALTER TABLE aliases ADD COLUMN created_phone TEXT")
+    conn.execute("ALTER TABLE aliases ADD COLUMN created_hlc TEXT")
+    conn.execute("UPDATE aliases SET created_phone = (SELECT c.created_phone FROM customers c "
+                 "WHERE c.uid = aliases.into_uid)")
+    conn.execute("CREATE INDEX aliases_created_phone ON aliases (created_phone)")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
                                                                7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
-                                                               12: _v12, 13: _v13}
+                                                               12: _v12, 13: _v13, 14: _v14}
 
 
 def version(conn: sqlite3.Connection) -> int:
