@@ -277,6 +277,10 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                     + (f"; {skipped} changed by someone since would stay" if skipped else "") + " (dry run)")
                 return 0
             done, skipped = book.undo(batch, why)
+        if not done and not skipped:
+            say(f"batch {batch} holds nothing an undo takes back: new customers and new tags stay (archive a tag "
+                "with wtui tags archive, or change the customer)")
+            return 0
         say(f"took back {done} change(s) of batch {batch}"
             + (f"; {skipped} changed by someone since stayed as they are" if skipped else ""))
         return 0

@@ -94,3 +94,17 @@ def test_the_book_learns_it_and_the_window_check_uses_it_without_a_note(tmp_path
                                   c2.golden_hour)
         assert with_note.golden is None and "golden" not in with_note.label(at_19)
         assert with_note.short(at_19, 12) == "open -21:00"
+
+
+def test_a_golden_hour_the_open_window_does_not_reach_is_not_offered():
+    """Found trying the app: 'best 04:00' shown at 16:30 in a window closing at 22:00 (and it replaced the
+    closing time): an hour in their quiet hours can never become 'best now'."""
+    local = datetime(2026, 11, 24, 16, 30, tzinfo=SAO_PAULO)
+    closes = datetime(2026, 11, 24, 22, 0, tzinfo=SAO_PAULO).astimezone(UTC)
+    now = local.astimezone(UTC)
+    for golden, short, label in ((4, "open -22:00", "in window until 22:00"),
+                                 (19, "best 19:00", "in window until 22:00 · best at 19:00 their time"),
+                                 (23, "open -22:00", "in window until 22:00"),
+                                 (16, "best now", "in window until 22:00 · their golden hour")):
+        state = windows.WindowState(windows.OPEN, local, golden == 16, None, closes, golden)
+        assert (state.short(now, 12), state.label(now)) == (short, label), golden

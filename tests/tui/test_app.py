@@ -1122,3 +1122,33 @@ async def test_the_first_paint_does_not_wait_for_the_nights_stale_verdicts(book_
             assert not derive.stale(book.conn, morning)  # swept in the background
             fresh = book.queue(limit=5, now=morning).entries
             assert [e.uid for e in fresh] == [screen.model.entry(i).uid for i in range(5)]  # and read again
+
+
+async def test_esc_on_the_queue_takes_back_a_kept_narrowing_then_the_filter(pilot, book):
+    """Found trying the app: after / and enter, esc did nothing; the only way out was / then esc."""
+    screen = pilot.app.screen
+    everyone = screen.model.total
+    await pilot.press("f", *"#Stage-Quoted", "enter")
+    await started(pilot)
+    await pilot.press("slash", *"a", "enter")
+    await started(pilot)
+    assert screen.model.search == "a" and screen.model.query is not None
+    await pilot.press("escape")
+    await started(pilot)
+    assert screen.model.search == "" and screen.model.query is not None
+    await pilot.press("escape")
+    await started(pilot)
+    assert screen.model.query is None and screen.model.total == everyone
+
+
+async def test_narrowing_by_a_tag_written_as_the_filter_writes_it_finds_its_customers(pilot, book):
+    """'/#Stage-Quoted' found nobody (the # was part of the text); '/Stage-Quoted' found them."""
+    screen = pilot.app.screen
+    await pilot.press("slash", *"Stage-Quoted", "enter")
+    await started(pilot)
+    plain = screen.model.total
+    await pilot.press("escape")
+    await started(pilot)
+    await pilot.press("slash", *"#Stage-Quoted", "enter")
+    await started(pilot)
+    assert screen.model.total == plain > 0

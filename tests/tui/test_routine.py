@@ -223,6 +223,8 @@ async def test_b_exports_an_ab_split_and_a_broadcast_send_list_recorded_for_its_
         await export_via_b(pilot, app, "export", f"{tmp_path / 'ab.csv'} 50")  # was a crash: the split's type
         rows = csv_rows(tmp_path / "ab.csv")
         assert len(rows) == len(everyone) and {r["group"] for r in rows} == {"A", "B"}
+        groups = {g: sum(r["group"] == g for r in rows) for g in ("A", "B")}
+        assert any(f"(A {groups['A']}, B {groups['B']})" in str(n.message) for n in app._notifications)
         assert not book.broadcasts()  # a plain export is no send
         await export_via_b(pilot, app, "broadcast", f"{tmp_path / 'send.csv'} 10,10")
         rows = csv_rows(tmp_path / "send.csv")
@@ -233,9 +235,31 @@ async def test_b_exports_an_ab_split_and_a_broadcast_send_list_recorded_for_its_
         left = len(everyone) - willing
         assert any(f"left out {left:,} without marketing consent; recorded as broadcast {bid}" in str(n.message)
                    for n in app._notifications)
-        await export_via_b(pilot, app, "export", f"{tmp_path / 'bad.csv'} 7x")
-        assert any("the split '7x': percentages like 50 or 10,10" in str(n.message) for n in app._notifications)
+        # A split written wrong keeps the dialog open, saying what is wrong (it closed and lost the path).
+        await pilot.press("b")
+        await pick(pilot, app, "export")
+        await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+        app.screen.query_one("#prompt-input").value = f"{tmp_path / 'bad.csv'} 7x"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "Prompt"
+        assert "the split '7x': percentages like 50 or 10,10" in shown(app.screen.query_one("#prompt-status"))
+        app.screen.query_one("#prompt-input").value = "~/no-such-folder-here/x.csv"
+        await pilot.pause()
+        assert "no directory" in shown(app.screen.query_one("#prompt-status"))  # ~ expanded, not "-o ~"
+        await pilot.press("escape")
         assert not (tmp_path / "bad.csv").exists()
+        # The same file again: replaced only when the rep says so.
+        before = (tmp_path / "ab.csv").read_text("utf-8-sig")
+        await pilot.press("b")
+        await pick(pilot, app, "export")
+        await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+        app.screen.query_one("#prompt-input").value = f"{tmp_path / 'ab.csv'}"
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("n")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen" and not app.screen.flowing)
+        assert (tmp_path / "ab.csv").read_text("utf-8-sig") == before
 
 
 async def test_the_broadcasts_tab_shows_results_and_enter_recontacts_the_non_responders(tmp_path):
@@ -282,6 +306,13 @@ async def test_the_broadcasts_tab_shows_results_and_enter_recontacts_the_non_res
             await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
             await started(pilot)
             assert app.screen.query_one(TabbedContent).active == "broadcasts"
+            # Again on the same broadcast: asked first, since its non-responders had their re-contact.
+            assert [s.bid for s in app.screen.data.sent][2] == old
+            await pilot.press("down", "down", "enter")
+            await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+            assert "were re-contacted already" in str(app.screen.question)
+            await pilot.press("n")
+            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
         rows = csv_rows(tmp_path / "again.csv")
         assert sorted(r["phone"].lstrip("'") for r in rows) == sorted(book.card(u).phone for u in quiet)
         newest = book.broadcasts()[0]

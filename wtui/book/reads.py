@@ -57,7 +57,7 @@ def _narrow(conn: sqlite3.Connection, search: str, within: tuple[str, list] | No
 
 def _search(conn: sqlite3.Connection, text: str) -> tuple[str, tuple]:
     """The SQL fragment and parameters that narrow the queue to ``text``; none for ''."""
-    text = text.strip()
+    text = text.strip().lstrip("#")  # '#Spend-VIP' as the filter writes a tag: the tag's name
     if not text:
         return "", ()
     like = like_contains(text)

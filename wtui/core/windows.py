@@ -46,10 +46,19 @@ class WindowState:
     def in_window(self) -> bool:
         return self.state == OPEN
 
+    @property
+    def golden_ahead(self) -> bool:
+        """Their golden hour comes later in this open window (before it closes): worth waiting for."""
+        if self.golden is None or not self.in_window or self.best or self.local.hour >= self.golden:
+            return False
+        at = self.local.replace(hour=self.golden, minute=0, second=0, microsecond=0)
+        return self.closes_at is None or at < self.closes_at.astimezone(self.local.tzinfo)
+
     def short(self, now: datetime, cells: int = 0) -> str:
         """For a queue column: 'open -18:00', 'quiet 6h50', 'closed 1d4h' (whole units within ``cells``);
-        inside the window with a golden hour learned, 'best now' in it, else 'best 19:00' (their time)."""
-        if self.in_window and self.golden is not None:
+        inside the window with a golden hour learned, 'best now' in it, or 'best 19:00' (their time) when
+        it comes before the window closes (a golden hour in their quiet hours is no use today)."""
+        if self.in_window and self.golden is not None and (self.best or self.golden_ahead):
             return "best now" if self.best else f"best {self.golden:02d}:00"
         if self.in_window:
             return f"open -{self.closes_at.astimezone(self.local.tzinfo):%H:%M}" if self.closes_at else "open"
@@ -64,7 +73,8 @@ class WindowState:
             until = f" until {self.closes_at.astimezone(zone):%H:%M}" if self.closes_at else ""
             if self.golden is not None:
                 return f"in window{until}" + (" · their golden hour" if self.best else
-                                              f" · best at {self.golden:02d}:00 their time")
+                                              f" · best at {self.golden:02d}:00 their time" if self.golden_ahead
+                                              else "")
             return f"in window{until}" + (" · best hours" if self.best else "")
         if self.next_open is None:
             return f"{self.state}: no window in the coming days"

@@ -64,7 +64,7 @@ SCREEN_ACTIONS = (
     Action("mark_all", "mark_all", "Mark all shown"),
     Action("panel", "toggle_panel", "Show / hide the panel"),
     Action("sync", "sync_now", "Sync with the team server now"),
-    Action("routine", "routine", "The weekly routine: tag health, signals, accuracy"),
+    Action("routine", "routine", "The weekly routine: tag health, signals, accuracy, spend tiers, broadcasts"),
     Action("audit", "audit", "The accuracy audit: review a sample"),
     Action("help", "help", "Keys", True),
     Action("quit", "quit", "Quit", True),

@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -35,7 +36,7 @@ from wtui.core.facts import PURCHASE
 from wtui.core.prefs import format_note, parse_note
 from wtui.core.text import visible
 from wtui.core.traits import INTENTS
-from wtui.errors import BookBusy, WtuiError
+from wtui.errors import BadInput, BookBusy, WtuiError
 from wtui.tui import keys
 from wtui.tui.modals import (
     Cancelled,
@@ -861,6 +862,15 @@ class QueueScreen(Screen):
             box.display = False
             self.table.focus()
             event.stop()
+        elif event.key == "escape" and not self.flowing and (self.model.search or self.model.query is not None):
+            # On the queue, esc takes back what narrows it: the text kept with enter first, then the filter.
+            if self.model.search:
+                search = self.query_one("#search", Input)
+                search.value = ""
+                search.display = False
+            else:
+                self.apply_query("", None)
+            event.stop()
 
     # -- the query filter and segments -----------------------------------------------------
 
@@ -964,39 +974,51 @@ class QueueScreen(Screen):
                 ("broadcast", Text("export a broadcast send list (marketing consent only; its results are tracked)"))]
         action = await self.app.push_screen_wait(Choice(f"Act on the {who} matching {query} ({due})", what))
         change: dict = {}
+        label = asking = created = ""
         if action in ("add", "remove"):
             tags = [TagChoice(t["name"], t["dimension"], t["color"]) for t in self.book.tags() if not t["archived"]]
-            result = await self.app.push_screen_wait(TagPicker(tags, set(), f"{who} ({action})", False))
-            names = tuple(result.add) if result else ()
+            result = await self.app.push_screen_wait(TagPicker(tags, set(), f"{who} ({action})",
+                                                               action == "add" and self.book.is_admin()))
+            created = result.create if result else ""  # an admin's new tag, made just before the bulk
+            names = (created,) if created else tuple(result.add) if result else ()
             if names:
                 change = {action: names}
                 label = _tag_words(names, (), who) if action == "add" else _tag_words((), names, who)
+                asking = (_tag_words(names, (), who, ask=True) if action == "add" else
+                          _tag_words((), names, who, ask=True))
         elif action == "colour":
             picked = await self.ask_colour(f"Colour for {who}")
             if picked:
                 change = {"color": picked[0], "until": picked[1]}
                 label = f"colour {picked[0] or 'automatic'} for {who}"
+                asking = f"set the colour {picked[0] or 'back to automatic'} for {who}"
         elif action == "intent":
             intent = await self.app.push_screen_wait(Choice(f"Intent for {who}", [(i, Text(i)) for i in INTENTS] +
                                                             [("", Text("automatic"))]))
             if intent is not None:
                 change = {"intent": intent}
                 label = f"intent {intent or 'automatic'} for {who}"
+                asking = f"set the intent {intent or 'back to automatic'} for {who}"
         elif action == "owner":
             owner = await self.app.push_screen_wait(Prompt(f"Owner for {who}", self.book.actor))
             if owner and owner.strip():
                 change = {"owner": owner.strip()}
                 label = f"assigned {who} to {visible(owner.strip())}"
+                asking = f"assign {who} to {visible(owner.strip())}"
         elif action in ("export", "broadcast"):
             await self._export(ids, who, query if action == "broadcast" else None)
             return
         if not change:
             return
-        ask = Text(f"{label[:1].upper()}{label[1:]} matching ") + safe(query, "bold") + Text("?")
+        ask = Text(f"{asking[:1].upper()}{asking[1:]} matching ") + safe(query, "bold") + Text("?")
         if not await self.app.push_screen_wait(Confirm(ask)):
             return
-        done = await self._in_worker(label, lambda book, progress: book.bulk(ids, reason="bulk", progress=progress,
-                                                                              **change))
+        def job(book: Book, progress) -> tuple[str, int]:
+            if created:
+                book.create_tag(created, reason="created for a bulk action")
+            return book.bulk(ids, reason="bulk", progress=progress, **change)
+
+        done = await self._in_worker(label, job)
         if done is not None:
             batch, written = done
             self._wrote(batch, f"{label}: {written:,} changed")
@@ -1004,18 +1026,18 @@ class QueueScreen(Screen):
     async def _export(self, ids: list[int], who: str, broadcast: str | None = None) -> None:
         """The CSV export; with ``broadcast`` (the send's name) a send list: consenting customers only,
         recorded as a broadcast whose results the routine's Broadcasts tab shows."""
-        from wtui.io.export import parse_split, send_list, write_csv
+        from collections import Counter
+
+        from wtui.io.export import send_list, split_groups, write_csv
 
         title = f"Export {who} as a broadcast send list" if broadcast is not None else f"Export {who}"
         target = await self.app.push_screen_wait(Prompt(f"{title} to a CSV file (add percentages for an A/B "
-                                                        "split: out.csv 50, or out.csv 10,10)", "segment.csv"))
+                                                        "split: out.csv 50, or out.csv 10,10)", "segment.csv",
+                                                        check=_checked(_csv_target)))
         if not target or not target.strip():
             return
-        path, _, split_text = target.strip().partition(" ")
-        try:
-            split = parse_split(split_text.strip()) if split_text.strip() else None
-        except WtuiError as exc:
-            self.notify(f"the split {exc}", severity="error", markup=False)
+        path, split = _csv_target(target)
+        if not await self._replace_ok(path):
             return
 
         def job(book: Book, progress) -> tuple[int, int, str | None]:
@@ -1030,7 +1052,10 @@ class QueueScreen(Screen):
             return
         if done is not None:
             n, left_out, bid = done
-            said = f"wrote {n:,} customers to {visible(path)}"
+            said = f"wrote {n:,} customers to {visible(str(path))}"
+            if split:
+                groups = sorted(Counter(split_groups(n, split, 0)).items())
+                said += " (" + ", ".join(f"{g} {k:,}" for g, k in groups) + ")"
             if broadcast is not None:
                 said += (f"; left out {left_out:,} without marketing consent" if left_out else "") + (
                     f"; recorded as broadcast {bid}: its results are in H, 5" if bid else "")
@@ -1081,7 +1106,8 @@ class QueueScreen(Screen):
                 await self._fix_tags(answer.act)
 
     async def _recontact(self, bid: str) -> None:
-        """A broadcast's non-responders as a new send list (after the playbook's wait, or confirmed)."""
+        """A broadcast's non-responders as a new send list (after the playbook's wait, or confirmed; a
+        second re-contact of one broadcast is asked about too)."""
         from wtui.io.export import recontact, recontact_ready
 
         try:
@@ -1089,23 +1115,35 @@ class QueueScreen(Screen):
         except WtuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        before = [(b, at) for b, name, at, _, _ in self.book.broadcasts() if name == f"recontact of {bid}"]
+        if before and not await self.app.push_screen_wait(Confirm(Text(
+                f"{bid}'s non-responders were re-contacted already ({before[0][0]}, {before[0][1]:%Y-%m-%d %H:%M} "
+                "UTC). Send them another?"))):
+            return
         early = self.book.now() < ready
         if early and not await self.app.push_screen_wait(Confirm(Text(
                 f"The playbook re-contacts non-responders {self.book.cfg.broadcast.recontact_days:g} days after the "
                 f"send: {bid}'s are due from {ready:%Y-%m-%d %H:%M} UTC. Send again now anyway?"))):
             return
         target = await self.app.push_screen_wait(Prompt(f"Export the non-responders of {bid} to a CSV file",
-                                                        "recontact.csv"))
+                                                        f"recontact-{bid}.csv", check=_checked(_csv_file)))
         if not target or not target.strip():
             return
-        path = target.strip()
+        path = _csv_file(target)
+        if not await self._replace_ok(path):
+            return
         done = await self._in_worker(f"exporting the non-responders of {bid}",
                                      lambda book, progress: recontact(book, bid, path, force=early))
         if done is not None:
             n, left_out, new = done
-            self.notify(f"wrote {n:,} non-responders of {bid} to {visible(path)}"
+            self.notify(f"wrote {n:,} non-responders of {bid} to {visible(str(path))}"
                         + (f"; left out {left_out:,} who withdrew consent" if left_out else "")
                         + f"; recorded as broadcast {new}", markup=False, timeout=8)
+
+    async def _replace_ok(self, path: Path) -> bool:
+        """A file there is replaced only when the rep says so."""
+        return not path.exists() or bool(await self.app.push_screen_wait(Confirm(Text(
+            f"{visible(str(path))} exists. Replace it?"))))
 
     async def _write_tiers(self, cuts: dict[str, float]) -> None:
         from wtui.core.config import SYSTEM_CONFIG
@@ -1331,13 +1369,47 @@ def _routine_day(book: Book) -> str:
     return ""
 
 
-def _tag_words(add, remove, who: str) -> str:
-    """'added Urgent to Ana Lima', 'added A, B and removed C on 12 customers'."""
+def _csv_file(text: str) -> Path:
+    """A CSV file the app may write: '~' expanded, its folder there and writable for this user."""
+    from wtui.io.files import check_target
+
+    return check_target(Path(text.strip()).expanduser(), "the file")
+
+
+def _csv_target(text: str) -> tuple[Path, tuple[int, ...] | None]:
+    """'out.csv', 'my list.csv', '~/out.csv 10,10': the file, and an A/B split when the last word is one
+    (it starts with a digit and has no dot: '7x' is a split written wrong, '2026.csv' a file name)."""
+    from wtui.io.export import parse_split
+
+    head, _, last = text.strip().rpartition(" ")
+    if head.strip() and last[:1].isdigit() and "." not in last:
+        try:
+            return _csv_file(head), parse_split(last)
+        except BadInput as exc:
+            raise BadInput(f"the split {exc}" if "percent" in str(exc) else str(exc)) from None
+    return _csv_file(text), None
+
+
+def _checked(parse: Callable[[str], object]) -> Callable[[str], tuple[bool, str]]:
+    """A Prompt's live check from a parser that raises what is wrong."""
+    def check(text: str) -> tuple[bool, str]:
+        if not text.strip():
+            return False, ""
+        try:
+            parse(text)
+        except WtuiError as exc:
+            return False, str(exc)
+        return True, ""
+    return check
+
+
+def _tag_words(add, remove, who: str, ask: bool = False) -> str:
+    """'added Urgent to Ana Lima', 'added A, B and removed C on 12 customers'; ``ask``: 'add Urgent to ...'."""
     parts = []
     if add:
-        parts.append("added " + ", ".join(add))
+        parts.append(("add " if ask else "added ") + ", ".join(add))
     if remove:
-        parts.append("removed " + ", ".join(remove))
+        parts.append(("remove " if ask else "removed ") + ", ".join(remove))
     joint = " and ".join(parts)
     if add and not remove:
         return f"{joint} to {who}"
