@@ -50,7 +50,8 @@ def add_parsers(sub) -> None:
     tp = sub.add_parser("template", help="message templates: list them, or fill one for a customer (checked "
                                          "against their cap and window)")
     tsub = tp.add_subparsers(dest="template_cmd", required=True)
-    tsub.add_parser("list", help="the templates in force, in the order they are tried")
+    tsub.add_parser("list", help="the templates in force, in the order they are tried").add_argument(
+        "--json", action="store_true", help="JSON, one object a line")
     tf = tsub.add_parser("fill", help="the customer's template, filled (the first whose `for` matches, or --name)")
     tf.add_argument("customer", help="a number in any typed form, a uid, or a name only one customer has")
     tf.add_argument("--name", help="this template rather than the first that matches")
@@ -60,7 +61,8 @@ def add_parsers(sub) -> None:
     bc = sub.add_parser("broadcast", help="broadcast results: each send list exported with --broadcast, delivered "
                                           "/ read / replied per A/B group against the playbook's targets")
     bsub = bc.add_subparsers(dest="broadcast_cmd", required=True)
-    bsub.add_parser("list", help="the recorded broadcasts, newest first")
+    bsub.add_parser("list", help="the recorded broadcasts, newest first").add_argument(
+        "--json", action="store_true", help="JSON, one object a line")
     br = bsub.add_parser("results", help="delivered, read, replied per group (default: the newest broadcast)")
     br.add_argument("broadcast", nargs="?", help="a broadcast id (default: the newest)")
     br.add_argument("--json", action="store_true", help="the results as one JSON object")
@@ -226,10 +228,14 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
         with open_book(args, cfg) as book:
             sent = book.broadcasts()
             if args.broadcast_cmd == "list":
-                if not sent:
+                if not sent and not args.json:
                     say("no broadcast recorded yet: `wtui export QUERY --broadcast -o FILE.csv` records one")
                 for bid, name, at, actor, size in sent:
-                    say(f"  {bid}  {at:%Y-%m-%d %H:%M}  {size:>6,} customer(s)  by {actor}  {name}")
+                    if args.json:
+                        print(json_text({"broadcast": bid, "name": name, "at": at.isoformat(), "by": actor,
+                                         "size": size}, indent=None))
+                    else:
+                        say(f"  {bid}  {at:%Y-%m-%d %H:%M}  {size:>6,} customer(s)  by {actor}  {name}")
                 return 0
             bid = getattr(args, "broadcast", None) or (sent[0][0] if sent else None)
             if bid is None:
@@ -299,8 +305,14 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
 
         with open_book(args, cfg) as book:
             if args.template_cmd == "list":
+                from wtui.core.text import json_text
+
                 for t in book.templates().items:
-                    say(f"  {t.name:<22} for {t.match}" + ("  (+ voice script)" if t.voice else ""))
+                    if args.json:
+                        print(json_text({"name": t.name, "for": t.match, "text": t.text, "voice": t.voice},
+                                        indent=None))
+                    else:
+                        say(f"  {t.name:<22} for {t.match}" + ("  (+ voice script)" if t.voice else ""))
                 return 0
             uid = book.find(args.customer)
             filled = book.fill_template(uid, args.name)

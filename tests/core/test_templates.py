@@ -3,6 +3,7 @@ greeting, refused at their cap or outside their window unless forced, warned ove
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
@@ -123,6 +124,10 @@ def test_the_book_fills_the_first_matching_template_and_the_cli_refuses_at_the_c
     assert cli.main([*cli_cfg, "template", "fill", "+55 11 96123-4567", "--force", "--link"]) == 0
     assert capsys.readouterr().out.strip().startswith("https://wa.me/5511961234567?text=Greet%20Ana")
     assert cli.main([*cli_cfg, "template", "fill", "+55 11 96123-4567", "--name", "nope"]) == 2
+    capsys.readouterr()
+    assert cli.main([*cli_cfg, "template", "list", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [t["name"] for t in listed][:2] == ["buyer", "hello"] and listed[0]["voice"]
 
 
 def test_a_template_whose_query_does_not_parse_is_refused(tmp_path, empty_file, cfg):

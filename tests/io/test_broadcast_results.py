@@ -92,4 +92,7 @@ def test_results_from_recorded_webhook_payloads(tmp_path, empty_file, cfg, capsy
     assert "wrote 34 non-responder(s)" in capsys.readouterr().out  # 38 - 3 replies - 1 who wrote after the window
     assert cli.main([*later, "broadcast", "list"]) == 0
     assert "recontact of " + r["broadcast"] in capsys.readouterr().out
+    assert cli.main([*later, "broadcast", "list", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [b["name"] for b in listed][0] == "recontact of " + r["broadcast"] and listed[0]["size"] == 34
     assert cli.main([*later, "broadcast", "results", "bc-nope"]) == 2

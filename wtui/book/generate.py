@@ -329,7 +329,9 @@ def add_routine_history(book: Book, seed: int, days: int = 28, outcomes: int = 6
     maker = book.actor
     try:
         for owner in sorted({owners[u] for u in picked}):
-            book.actor = owner or maker  # each rep records their own customers' deals: accuracy per rep
+            # Each rep records their own customers' deals (accuracy per rep); an unassigned customer's, the
+            # first rep (not the demo's maker, which showed as a rep called 'wtui --demo').
+            book.actor = owner or OWNERS[0]
             with book.batch("demo: a month of won and lost deals"):
                 for uid in (u for u in picked if owners[u] == owner):
                     won = rng.random() < cfg.colors.close_rate.get(book.card(uid).color, 0.1)
