@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--partial", action="store_true", help="import the good rows even when others fail")
     i.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
     i.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
+    i.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     o = sub.add_parser("import-orders", help="record a shop's orders (CSV) as purchases: one batch, one undo; "
                                              "orders already in the book are skipped")
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--partial", action="store_true", help="record the good rows even when others fail")
     o.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
     o.add_argument("--errors", metavar="FILE.csv", help="write the rejected rows here, with an error column")
+    o.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     c = sub.add_parser("import-chat", help="record a WhatsApp chat export (.txt or .zip) as interactions")
     c.add_argument("file")
@@ -672,8 +674,13 @@ def _rejected(args: argparse.Namespace, checked, report) -> int:
 
     if args.errors and report.failed:
         csv_import.write_errors(checked, args.errors, report.failed)
-    say(*report.lines())
-    if args.errors and report.failed:
+    if args.json:
+        from wtui.core.text import json_text
+
+        print(json_text({**report.as_json(), "errors_file": args.errors if report.failed else None}))
+    else:
+        say(*report.lines())
+    if args.errors and report.failed and not args.json:
         say(f"the {len(report.failed)} rejected row(s) are in {args.errors}, with an error column")
     return 2 if report.failed and not report.applied and not args.dry_run else 0
 

@@ -3,6 +3,7 @@ all or nothing, idempotent, one batch (one undo); every rejected row says where 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -313,5 +314,12 @@ def test_the_command_dry_run_counts_and_writes_nothing(path, capsys):
     assert code == 0 and "new orders 2" in out and "nothing was written (dry run)" in out
     with sqlite3.connect(path) as c:
         assert c.execute("SELECT count(*) FROM ops").fetchone()[0] == before
-    code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "import-orders", str(FIX / "woocommerce.csv")])
-    assert code == 0 and "one batch: wtui undo " in capsys.readouterr().out
+    code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "import-orders", str(FIX / "woocommerce.csv"),
+                     "--json"])
+    got = json.loads(capsys.readouterr().out)
+    assert code == 0 and (got["new"], got["applied"], got["failed"]) == (2, True, []) and got["batch"]
+    code = cli.main(["--db", str(path), "--now", NOW.isoformat(), "import-orders", str(FIX / "hostile.csv"),
+                     "--json"])
+    got = json.loads(capsys.readouterr().out)
+    assert code == 2 and not got["applied"] and {"line": 8, "reason": "date '2027-03-01' is in the future"} in got[
+        "failed"]

@@ -89,6 +89,11 @@ class Report:
     def counts(self) -> str:
         return f"new {self.new:,}, updated {self.updated:,}, skipped {self.skipped:,}"
 
+    def as_json(self) -> dict:
+        return {"read": self.read, "new": self.new, "updated": self.updated, "skipped": self.skipped,
+                "failed": [{"line": f.line, "reason": f.reason} for f in self.failed], "applied": self.applied,
+                "dry_run": self.dry_run}
+
     def lines(self) -> list[str]:
         out = [f"rows read {self.read:,}, {self.counts()}, failed {len(self.failed):,} ({self.failure_rate:.1%})"]
         if self.failure_rate > self.warn_share:

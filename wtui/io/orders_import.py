@@ -73,6 +73,9 @@ class OrdersReport(Report):
         items = f" (and {self.items:,} more item line(s) of those orders)" if self.items else ""
         return f"new orders {self.new:,}{items}, already in the book {self.skipped:,}"
 
+    def as_json(self) -> dict:
+        return {**super().as_json(), "items": self.items, "note": self.note, "batch": self.batch}
+
     def lines(self) -> list[str]:
         done = [f"one batch: wtui undo {self.batch}"] if self.batch else []
         return super().lines() + ([self.note] if self.note else []) + done
