@@ -323,3 +323,20 @@ def test_commands_that_print_data_speak_json(book, capsys):
         assert all(isinstance(p, dict) for p in parsed), argv
     code, out, _ = run(capsys, "--db", str(book), "explain", LEA, "--json")
     assert json.loads(out)["phone"] == LEA and "colour" in json.loads(out)["lines"]
+
+
+def test_money_goes_into_a_book_in_its_own_currency_only(book, cfg, capsys, tmp_path):
+    """Found by an audit: a rep's own config with spend.currency = EUR recorded '100.00 EUR' into a USD
+    book, its amounts then added up with the dollars, unlabelled. The book keeps its currency from the day
+    it was made; money in under another config is refused, nothing written."""
+    with Book.open(book, cfg, readonly=True) as b:
+        assert b.setting("currency") == cfg.spend.currency == "USD"
+    conf = tmp_path / "eur.toml"
+    conf.write_text('[spend]\ncurrency = "EUR"\n', "utf-8")
+    before = ops(book)
+    for argv in (("purchase", LEA, "100"), ("won", LEA, "--amount", "50")):
+        code, _, err = run(capsys, "--config", str(conf), "--db", str(book), *argv)
+        assert code == 2 and "this book counts money in USD, and the config says spend.currency = EUR" in err
+    assert ops(book) == before
+    code, out, _ = run(capsys, "--config", str(conf), "--db", str(book), "note", LEA, "no money: fine")
+    assert code == 0

@@ -190,6 +190,7 @@ class Book:
         after a night, thousands on a 100k book, ~1 s) are its workers'.
         """
         p = Path(path)
+        made = create and not p.exists()
         if readonly is None:
             readonly = p.exists() and not writable(p)
         conn = db.connect(p, create=create and not readonly, readonly=readonly, shared=cfg.book.shared)
@@ -202,6 +203,11 @@ class Book:
             conn.close()
             raise
         book = cls(conn, p, cfg, clock, actor or default_actor(cfg), readonly=readonly)
+        if made:  # a new book counts money in one currency from its first day: the config's now. A row, not
+            # an op: it never changes, and every replica starts from a copy of the book (wtui clone, a snapshot).
+            with db.write(conn):
+                conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('currency', ?)",
+                             (json.dumps(cfg.spend.currency),))
         if recompute:
             book.refresh_stale(recomputing)
         else:
@@ -809,6 +815,16 @@ class Book:
             raise BookBusy(f"{self.path} is busy ({exc}): another process is writing to it") from None
 
     # -- settings -----------------------------------------------------------------
+
+    def _same_currency(self) -> None:
+        """Money goes in in the book's currency (``settings`` 'currency', set when the book was made): a
+        config that says another is refused before anything is written, or amounts in two currencies
+        would add up unlabelled. A book made before it was kept counts in the config's."""
+        book = self.setting("currency")
+        if book and book != self.cfg.spend.currency:
+            raise BadInput(f"this book counts money in {book}, and the config says spend.currency = "
+                           f"{self.cfg.spend.currency}: set it to {book} (with that currency's tiers and "
+                           f"spend.rates), or keep {self.cfg.spend.currency} amounts in a book of their own")
 
     def setting(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
@@ -1473,6 +1489,8 @@ class Book:
         was bought (event rules' tag templates name it)."""
         if kind not in KINDS:
             raise BadInput(f"kind must be one of {', '.join(KINDS)}")
+        if amount:
+            self._same_currency()
         cid = self._require(uid)
         payload: dict[str, Any] = {"uid": ext_id or uuid.uuid4().hex, "customer": uid, "kind": kind,
                                    "at": db.iso(at or self.now())}
@@ -1573,6 +1591,7 @@ class Book:
         (recorded, already in the book, the batch id or ""). An order whose key a purchase has is
         skipped; with ``dry_run`` they are only counted. Written ``imports.batch_rows`` at a time
         (``_commit_point``)."""
+        self._same_currency()
         ids = self.ids_to_write([o.key for o in orders])
         fresh = [o for o in orders if ids[o.key] is not None]
         if dry_run or not fresh:

@@ -293,7 +293,8 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
             rows,
         )
         derive.store_all(conn, facts, now, cfg)
-        conn.execute("INSERT INTO settings (key, value) VALUES ('admins', ?)", (json.dumps(admins or []),))
+        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('admins', ?), ('currency', ?)",
+                     (json.dumps(admins or []), json.dumps(cfg.spend.currency)))
         ops.record(conn, ops.Op(uuid.uuid4().hex, stamp, actor, "book", "book.seed",
                                 {"customers": customers, "seed": seed, "interactions": interactions,
                                  "at": db.iso(now)}, "synthetic book"))
