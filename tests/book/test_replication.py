@@ -545,3 +545,34 @@ def test_a_twin_of_a_number_whose_customer_was_merged_away_joins_the_survivor_ev
         assert {ops.resolve(x.conn, u) for u in (a, b, c)} == {c}
         assert ops.parked(x.conn) == 0
         x.close()
+
+
+def test_a_number_held_for_a_moment_and_overtaken_merges_no_one(tmp_path, cfg):
+    """Found in review: Ana's number went X -> Y -> Z on one replica; Bo was made with Y elsewhere, later.
+    A book that had Bo first met Ana -> Y and merged the two, for good, though Ana had left Y already."""
+    one = _replica(tmp_path / "one.db", cfg, Clock(NOW), "ana")
+    for name in ("two", "hub"):
+        one.clone(tmp_path / f"{name}.db")
+    two = Book.open(tmp_path / "two.db", cfg, clock=Clock(NOW + timedelta(minutes=5)), actor="omar")
+    hub = Book.open(tmp_path / "hub.db", cfg, clock=Clock(NOW), actor="team")
+    ana = one.add_customer("+4915120000001", "Ana")
+    for b in (two, hub):
+        b.sync_with(one)
+    one.set_field(ana, "phone", "+4915120000002")
+    one.clock.now += timedelta(seconds=1)
+    one.set_field(ana, "phone", "+4915120000003")
+    bo = two.add_customer("+4915120000002", "Bo")  # later by the clock than both of Ana's changes
+    hub.sync_with(two)  # Bo first
+    hub.sync_with(one)  # then Ana's changes, in one batch
+    for _ in range(2):
+        for x in (one, two, hub):
+            for y in (one, two, hub):
+                if x is not y:
+                    x.sync_with(y)
+    for b in (one, two, hub):
+        rows = sorted(b.conn.execute("SELECT uid, phone FROM customers").fetchall())
+        assert rows == sorted([(ana, "+4915120000003"), (bo, "+4915120000002")]), b.path
+        assert ops.parked(b.conn) == 0
+    assert _state(one) == _state(two) == _state(hub)
+    for b in (one, two, hub):
+        b.close()

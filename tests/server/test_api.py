@@ -289,3 +289,35 @@ def test_a_longer_wait_than_the_server_allows_is_cut_not_refused(api, server_cfg
                       headers=auth(tokens["ana"]))
     assert got.status_code == 200  # the book has ops: answered at once
     assert client.post("/v1/pull", json={"vector": {}, "wait": -1}, headers=auth(tokens["ana"])).status_code == 400
+
+
+def test_a_rep_cannot_merge_two_customers_who_never_shared_a_number(api, tmp_path, server_cfg):
+    """A merge is irreversible and any replica may send one: the server takes it only where the two
+    customers' numbers met (its book and the push itself tell), or a token could fold anyone into anyone."""
+    client, tokens, path = api
+
+    def forged_merge(book):
+        a, b = book.uids_of(book.all_ids()[:2])
+        book._write("customer.merge", f"customer:{a}", {"uids": sorted([a, b])}, "forged")
+
+    batch = _replica_ops(tmp_path, path, server_cfg, "ana", forged_merge)
+    with Book.open(path, server_cfg, readonly=True) as book:
+        before = len(book.all_ids())
+    answer = client.post("/v1/push", headers=auth(tokens["ana"]), json={"ops": [wire.to_wire(o) for o in batch]})
+    assert answer.status_code == 403 and "never shared a number" in answer.json()["error"]
+    with Book.open(path, server_cfg, readonly=True) as book:
+        assert len(book.all_ids()) == before
+
+
+def test_a_merge_of_a_number_that_met_is_taken_with_the_change_that_met_it(tmp_path, cfg):
+    from tests.book.conftest import Clock
+    from tests.conftest import NOW
+
+    with Book.create(tmp_path / "one.db", cfg, clock=Clock(NOW), actor="ana") as one:
+        lea = one.add_customer("+4915123456789", "Lea")
+        bo = one.add_customer("+4915123456000", "Bo")
+        met = ops.Op("m1", one._stamp(), "ana", f"customer:{bo}", "customer.merge", {"uids": sorted([lea, bo])})
+        assert one.groundless_merges([met]) == [met]  # Lea never had Bo's number
+        moved = ops.Op("s1", one._stamp(), "ana", f"customer:{lea}", "customer.set",
+                       {"uid": lea, "fields": {"phone": "+4915123456000"}})
+        assert one.groundless_merges([moved, met]) == []  # the push holds the change that met it

@@ -114,8 +114,12 @@ _ROWS = """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.wa_id, substr(c.phone
 
 _CONTACTS = "SELECT uid, name, phone FROM customers WHERE uid IN (%s)"
 # An import row's customer, by the number they were created with, then (winning) by their number now.
-_EXISTING = tuple("SELECT %s, id, uid, name, source, owner, consent, consent_at, consent_source FROM customers "
-                  "WHERE %s IN (%%s)" % (col, col) for col in ("created_phone", "phone"))
+# A customer merged into another (an alias keeps the number it was created with) is their survivor; read
+# first, so a customer's own numbers win.
+_EXISTING = ("SELECT a.created_phone, c.id, c.uid, c.name, c.source, c.owner, c.consent, c.consent_at, "
+             "c.consent_source FROM aliases a JOIN customers c ON c.uid = a.into_uid WHERE a.created_phone IN (%s)",
+             ) + tuple("SELECT %s, id, uid, name, source, owner, consent, consent_at, consent_source FROM customers "
+                       "WHERE %s IN (%%s)" % (col, col) for col in ("created_phone", "phone"))
 # What a bulk action may set, as the customer has it now (the op keeps the old value, for undo).
 _BULK_FIELD_NAMES = ("override_color", "override_until", "override_set_at", "override_intent", "owner")
 _BULK_FIELDS = "SELECT id, uid, %s FROM customers WHERE id IN (%%s) ORDER BY id" % ", ".join(_BULK_FIELD_NAMES)
@@ -543,13 +547,18 @@ class Book:
             # plain tag, field and note ops whose customer and tag are here, a statement per kind.
             fast, _ = ops.ready_fresh(self.conn, [op for op in new if ops.fresh_ok(op.kind, op.payload)])
             taken = {op.op_id for op in fast}
-            for op in new:
+            # Number changes last and newest first: a change its customer's later one overtook loses (and
+            # merges no one) rather than meeting a number it held only for a moment.
+            moving = sorted((op for op in new if op.kind == "customer.set" and "phone" in op.payload["fields"]),
+                            key=lambda op: op.hlc, reverse=True)
+            for op in [op for op in new if op not in moving] + moving:
                 if op.op_id not in taken:
                     self._mark(op, ops.effect(self.conn, op))
             fast, late = ops.ready_fresh(self.conn, fast)  # the first ones may have merged a customer away
             self._apply_fresh(fast, recorded=True)
             for op in late:
                 self._mark(op, ops.effect(self.conn, op))
+            self._touched |= ops.retry_numbers(self.conn)
             for a, b in ops.merge_asks(self.conn):  # numbers that met here: every replica merges the two
                 self._write("customer.merge", f"customer:{ops.resolve(self.conn, a)}", {"uids": [a, b]},
                             "one number, one customer: a phone change met a customer another replica made")
@@ -557,6 +566,39 @@ class Book:
             if new:
                 self.mark_refreshed()
         return len(new)
+
+    def groundless_merges(self, batch: list[ops.Op]) -> list[ops.Op]:
+        """The ``customer.merge`` ops of ``batch`` whose two customers never had a number in common, as this
+        book and the batch itself tell (a replica asks for one only where two numbers met): a team server
+        refuses them, so a rep's token cannot fold one customer into another at will."""
+        merges = [op for op in batch if op.kind == "customer.merge"]
+        if not merges:
+            return []
+        told: dict[str, set[str]] = {}
+        for op in batch:
+            p = op.payload
+            if op.kind == "customer.create":
+                told.setdefault(p["uid"], set()).add(p["phone"])
+            elif op.kind == "customer.set" and p["fields"].get("phone"):
+                told.setdefault(p["uid"], set()).add(p["fields"]["phone"])
+            elif op.kind == "customers.import":
+                for r in ops.import_rows(p):
+                    told.setdefault(r["uid"], set()).add(r["phone"])
+
+        def numbers(uid: str) -> set[str]:
+            who = ops.resolve(self.conn, uid)
+            group = {who, uid} | {u for (u,) in self.conn.execute("SELECT uid FROM aliases WHERE into_uid = ?", (who,))}
+            out = {n for u in group for n in told.get(u, ())}
+            out |= {n for row in self.conn.execute("SELECT phone, created_phone FROM customers WHERE uid = ?", (who,))
+                    for n in row if n}
+            out |= {n for (n,) in db.select_in(self.conn, "SELECT created_phone FROM aliases WHERE uid IN (%s)",
+                                                sorted(group)) if n}
+            for (payload,) in db.select_in(self.conn, "SELECT payload FROM ops WHERE kind = 'customer.set' AND "
+                                           "entity IN (%s)", [f"customer:{u}" for u in sorted(group)]):
+                out.add(json.loads(payload)["fields"].get("phone") or "")
+            return out - {""}
+
+        return [op for op in merges if not numbers(op.payload["uids"][0]) & numbers(op.payload["uids"][1])]
 
     def waiting(self) -> int:
         """How many ops from other replicas wait for what they refer to (``ops._park``)."""
@@ -865,8 +907,9 @@ class Book:
 
         p = phone if isinstance(phone, phones.Phone) else phones.normalize(
             phone, self.cfg.book.default_region, {k: r.name for k, r in self.cfg.regions.items()})
-        held = self.conn.execute("SELECT phone FROM customers WHERE phone = ? OR created_phone = ?",
-                                 (p.e164, p.e164)).fetchone()
+        held = self.conn.execute("SELECT phone FROM customers WHERE phone = ? OR created_phone = ? UNION ALL "
+                                 "SELECT c.phone FROM aliases a JOIN customers c ON c.uid = a.into_uid "
+                                 "WHERE a.created_phone = ?", (p.e164, p.e164, p.e164)).fetchone()
         if held:  # a customer created with the number and since moved to another is that customer too
             raise BadInput(f"{p.e164} is already in the book" + (f" (as {held[0]}, the number they changed to)"
                                                                   if held[0] != p.e164 else ""))

@@ -157,6 +157,13 @@ def _unpark(conn: sqlite3.Connection, keys: list[str]) -> set[int]:
     return touched
 
 
+def retry_numbers(conn: sqlite3.Connection) -> set[int]:
+    """Apply again the ops that wait for a number (parked by a version that did not merge customers whose
+    numbers met): they merge now, so a book stuck that way heals at its next sync."""
+    keys = [k for (k,) in conn.execute("SELECT DISTINCT waits_for FROM parked WHERE waits_for LIKE 'phone:%'")]
+    return _unpark(conn, keys)
+
+
 def parked(conn: sqlite3.Connection) -> int:
     """How many ops wait for something that has not arrived."""
     return conn.execute("SELECT count(*) FROM parked").fetchone()[0]
@@ -201,6 +208,8 @@ def create_one(conn: sqlite3.Connection, p: dict[str, Any], hlc: str, op: Op) ->
         # clash (the number moved on before this creation arrived there) merge them too.
         holder = conn.execute("SELECT uid, coalesce(created_hlc, '') FROM customers WHERE phone = ?",
                               (p["phone"],)).fetchone()
+        if holder is None:  # not the number (a row the table refuses): it waits, never raises inside apply
+            return _park(conn, op, f"phone:{p['phone']}")
         _ask_merge(conn, uid, holder[0])
         return _merge(conn, p, hlc, op, holder)
     return _arrived(conn, p, hlc, op, uid, [f"customer:{uid}"])
@@ -315,7 +324,13 @@ def _customer_set(conn: sqlite3.Connection, op: Op) -> set[int]:
         return _park(conn, op, f"customer:{op.payload['uid']}")
     touched = {cid}
     phone = op.payload["fields"].get("phone")
-    holder = phone and conn.execute("SELECT uid FROM customers WHERE phone = ? AND id != ?", (phone, cid)).fetchone()
+    held = conn.execute("SELECT hlc FROM field_clocks WHERE entity = ? AND field = 'phone'",
+                        (f"customer:{resolve(conn, op.payload['uid'])}",)).fetchone()
+    # A change that loses to a newer one of their number never merges (Book.apply_remote applies a batch's
+    # number changes newest first, so one superseded in the same batch loses here too).
+    newest = not held or clock(op) > held[0]
+    holder = phone and newest and conn.execute("SELECT uid FROM customers WHERE phone = ? AND id != ?",
+                                               (phone, cid)).fetchone()
     if holder:
         # A number changed onto another customer's (one another replica created): one number, one
         # customer. Merged here (never an error inside apply), and a ``customer.merge`` asked for so every

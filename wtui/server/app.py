@@ -329,6 +329,10 @@ def _apply_push(book: Book, batch: list[ops.Op], user: str) -> tuple[int, dict[s
         if taken:
             raise PermissionDenied("; ".join(f"replica {o} belongs to {u}" for o, u in sorted(taken.items()))
                                    + f": {user} may push only their own replicas' ops; nothing was applied")
+        groundless = book.groundless_merges(batch)
+        if groundless:
+            raise PermissionDenied("; ".join(f"a merge of {' and '.join(op.payload['uids'])}, who never shared a "
+                                             "number" for op in groundless) + ": nothing was applied")
         applied = book.apply_remote(batch)
     return applied, book.vector()
 

@@ -122,6 +122,7 @@ class QueueScreen(Screen):
         self.flowing = False  # a flow (pick, confirm, run, report) is under way
         self.rest_mounted = False  # the widgets not in the first paint (see compose)
         self._snapshot_day = None  # the day this session last offered the signals snapshot
+        self._swept_once = False  # the stale verdicts of the night recomputed (``sweep``)
 
     def compose(self) -> ComposeResult:
         # The first paint holds only what shows at once; the search box, the query bar, the segment list and
@@ -241,7 +242,8 @@ class QueueScreen(Screen):
                 first = self.model.read(book, keep, counts=False)
                 if worker.is_cancelled:
                     return  # a newer read is on its way: an older one never lands after it
-                self.app.call_from_thread(self._show_queue, first, asked)
+                if keep is None or first.keep is not None:  # else the cursor would sit on someone else
+                    self.app.call_from_thread(self._show_queue, first, asked)
             view = self.model.read(book, keep)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_queue, view, asked, stats)
@@ -308,6 +310,7 @@ class QueueScreen(Screen):
     def _swept(self, recompute_due: bool) -> None:
         if not self.is_attached:
             return
+        self._swept_once = True
         self.book.recompute_due = recompute_due
         if recompute_due and not any(w.group == "recompute" and not w.is_finished for w in self.workers):
             self.recompute()  # another process stored verdicts of other settings: ours again, in the background
@@ -345,8 +348,9 @@ class QueueScreen(Screen):
         self._header()
         clocks.first().show(stats.zones, self.book.now())
         day = self.book.now().astimezone(rep_zone(self.book.cfg)).date()
-        # Once a session and a day, after the first figures (never in the first paint), not mid-recompute.
-        if day != self._snapshot_day and not self.book.recompute_due:
+        # Once a session and a day, after the first figures (never in the first paint), not mid-recompute,
+        # and after this session's first sweep (else the night's stale colours would be stored).
+        if day != self._snapshot_day and not self.book.recompute_due and self._swept_once:
             self._snapshot_day = day
             self.take_snapshot()
 
