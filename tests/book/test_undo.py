@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import NOW, D, H
 from wtui.book import db
+from wtui.errors import BadInput
 
 
 def last_batch(book):
@@ -109,3 +110,17 @@ def test_undo_reports_progress_and_a_cancel_writes_nothing(tmp_path, cfg):
     assert book.undo(batch, progress=lambda *a: seen.append(a)) == (1_200, 0)
     assert seen == [(500, 1_200), (1_000, 1_200), (1_200, 1_200)] and book.count("#Silent") == 1_200
     book.close()
+
+
+def test_an_undo_that_would_give_back_a_number_someone_else_has_now_is_refused_whole(book):
+    """Found in review: the undo's inverse went to the table and raised a raw IntegrityError."""
+    lea = book.add_customer("+4915120000001", "Lea")
+    book.set_field(lea, "phone", "+4915120000002")
+    moved = book.conn.execute("SELECT batch FROM ops ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    dan = book.add_customer("+4915120000003", "Dan")
+    book.set_field(dan, "phone", "+4915120000001")  # Lea's old number, free since she moved
+    before = book.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+    with pytest.raises(BadInput, match=r"\+4915120000001, which another customer has now"):
+        book.undo(moved)
+    assert book.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == before
+    assert book.card(lea).phone == "+4915120000002" and book.card(dan).phone == "+4915120000001"

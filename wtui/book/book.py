@@ -488,6 +488,11 @@ class Book:
                         skipped += op.kind not in undo_ops.KEPT  # a creation stays: not "changed since"
                         continue
                     kind, entity, payload = inverse
+                    number = payload.get("fields", {}).get("phone") if kind == "customer.set" else None
+                    if number and self.conn.execute("SELECT 1 FROM customers WHERE phone = ? AND uid != ?",
+                                                    (number, ops.resolve(self.conn, payload["uid"]))).fetchone():
+                        raise BadInput(f"this undo would give back {number}, which another customer has now: "
+                                       "nothing was taken back")
                     why = reason or f"undo: {op.reason or op.kind}"
                     if ops.fresh_ok(kind, payload):
                         fresh.append(self._op(kind, entity, payload, why, ms))
