@@ -67,6 +67,15 @@ def _state(book) -> tuple:
     )
 
 
+def _exchange_all(books, rounds: int = 2) -> None:
+    """A full exchange: every book syncs with every other, ``rounds`` times."""
+    for _ in range(rounds):
+        for x in books:
+            for y in books:
+                if x is not y:
+                    x.sync_with(y)
+
+
 def test_an_op_that_arrives_before_its_customer_waits_for_it(pair):
     one, two = pair
     shared = len(_ops(one))
@@ -450,11 +459,7 @@ def test_a_replica_that_never_saw_the_numbers_meet_merges_them_when_told(tmp_pat
     order = [one, two] if first == "one" else [two, one]
     for b in order:
         b.sync_with(three)
-    for _ in range(2):
-        for a in (one, two, three):
-            for b in (one, two, three):
-                if a is not b:
-                    a.sync_with(b)
+    _exchange_all((one, two, three))
     states = [_state(b) for b in (one, two, three)]
     assert states[0] == states[1] == states[2]
     for b in (one, two, three):
@@ -534,11 +539,7 @@ def test_a_twin_of_a_number_whose_customer_was_merged_away_joins_the_survivor_ev
         one.sync_with(three)  # B reaches one before A does
     two.set_field(a, "phone", "+4915120000009")  # two has not heard of C
     one.sync_with(two)  # the numbers meet on one: A merges into C (the earlier creation)
-    for _ in range(2):
-        for x in (one, two, three):
-            for y in (one, two, three):
-                if x is not y:
-                    x.sync_with(y)
+    _exchange_all((one, two, three))
     states = [_state(x) for x in (one, two, three)]
     assert states[0] == states[1] == states[2]
     for x in (one, two, three):
@@ -564,11 +565,7 @@ def test_a_number_held_for_a_moment_and_overtaken_merges_no_one(tmp_path, cfg):
     bo = two.add_customer("+4915120000002", "Bo")  # later by the clock than both of Ana's changes
     hub.sync_with(two)  # Bo first
     hub.sync_with(one)  # then Ana's changes, in one batch
-    for _ in range(2):
-        for x in (one, two, hub):
-            for y in (one, two, hub):
-                if x is not y:
-                    x.sync_with(y)
+    _exchange_all((one, two, hub))
     for b in (one, two, hub):
         rows = sorted(b.conn.execute("SELECT uid, phone FROM customers").fetchall())
         assert rows == sorted([(ana, "+4915120000003"), (bo, "+4915120000002")]), b.path

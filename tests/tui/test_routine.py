@@ -29,6 +29,17 @@ def twin_tags(book: Book) -> list[str]:
     return uids
 
 
+async def open_routine(pilot, app, tab: str = "") -> None:
+    """H, then (when given) a tab's key: the routine's figures read."""
+    await started(pilot)
+    await pilot.press("H")
+    await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
+    await started(pilot)
+    if tab:
+        await pilot.press(tab)
+        await pilot.pause()
+
+
 async def start_audit(pilot, app) -> None:
     """A, then y to draw a sample: on the first customer's card."""
     await pilot.press("A")
@@ -116,12 +127,7 @@ async def test_the_signals_tab_draws_the_trend_of_the_stored_snapshots(book_path
     with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as book:
         app = WtuiApp(book)
         async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot)
-            await pilot.press("H")
-            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
-            await started(pilot)
-            await pilot.press("2")
-            await pilot.pause()
+            await open_routine(pilot, app, "2")
             assert [d for d, _ in app.screen.data.snaps] == ["2026-11-09", "2026-11-16", "2026-11-22", "2026-11-23"]
             assert "colours over 4 day(s)" in shown(app.screen.query_one("#signals-text"))
         assert [d for d, _ in book.snapshots(30)][-1] == "2026-11-23"  # the app stored today's, once
@@ -280,12 +286,7 @@ async def test_the_broadcasts_tab_shows_results_and_enter_recontacts_the_non_res
         assert sorted(quiet) == sorted(members[1:])
         app = WtuiApp(book)
         async with app.run_test(size=(120, 40)) as pilot:
-            await started(pilot)
-            await pilot.press("H")
-            await until(pilot, lambda: type(app.screen).__name__ == "RoutineScreen")
-            await started(pilot)
-            await pilot.press("5")
-            await pilot.pause()
+            await open_routine(pilot, app, "5")
             assert [s.bid for s in app.screen.data.sent] == [fresh, old]  # newest first
             text = shown(app.screen.query_one("#sent-text"))
             assert "preliminary" in text and "the playbook waits until" in text
