@@ -573,3 +573,23 @@ def test_a_number_held_for_a_moment_and_overtaken_merges_no_one(tmp_path, cfg):
     assert _state(one) == _state(two) == _state(hub)
     for b in (one, two, hub):
         b.close()
+
+
+def test_an_undo_after_a_merge_takes_back_the_change_on_the_survivor(pair):
+    """Found in review: a tag and an owner set on A, then A merged into C: the undo looked at A's old row
+    and clocks, said "changed by someone since" and left both."""
+    one, two = pair
+    c = one.add_customer("+4915120000009", "C")  # the earlier creation: survives
+    two.clock.now += timedelta(seconds=5)
+    a = two.add_customer("+4915120000008", "A")
+    two.add_tag(a, "Interest-Beauty")
+    tagged = two.conn.execute("SELECT batch FROM ops ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    two.set_field(a, "owner", "omar")
+    owned = two.conn.execute("SELECT batch FROM ops ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    two.set_field(a, "phone", "+4915120000009")  # two has not heard of C
+    _exchange_all((one, two))
+    assert ops.resolve(two.conn, a) == c and two.tags_of(c) == ["Interest-Beauty"] and two.card(c).owner == "omar"
+    assert two.undo(tagged) == (1, 0) and two.tags_of(c) == []
+    assert two.undo(owned) == (1, 0) and two.card(c).owner in ("", None)
+    _exchange_all((one, two))
+    assert _state(one) == _state(two)

@@ -59,8 +59,17 @@ def inverses(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[str, str, 
     The clocks they are checked against are read a chunk of customers at a time, by
     primary key, not op by op: undoing a 10k-customer batch reads a few dozen times.
     """
+    # A customer merged into another since (one number, one customer): their tags and field clocks are the
+    # survivor's now, so the undo reads those.
+    uids = sorted({op.payload["uid"] for op in batch if op.kind in ("tag.add", "tag.remove", "customer.set")})
+    into = dict(select_in(conn, "SELECT uid, into_uid FROM aliases WHERE uid IN (%s)", uids))
+
+    def now_as(uid: str) -> str:
+        return into.get(uid, uid)
+
     tag_ops = [op for op in batch if op.kind in ("tag.add", "tag.remove")]
-    ids = dict(select_in(conn, _CUSTOMER_IDS, sorted({op.payload["uid"] for op in tag_ops})))
+    by_uid = dict(select_in(conn, _CUSTOMER_IDS, sorted({now_as(op.payload["uid"]) for op in tag_ops})))
+    ids = {op.payload["uid"]: by_uid.get(now_as(op.payload["uid"])) for op in tag_ops}
     tag_ids = {name.lower(): tid for tid, name in conn.execute("SELECT id, name FROM tags")}
     wanted: dict[int, set[int]] = {}
     for op in tag_ops:
@@ -69,7 +78,7 @@ def inverses(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[str, str, 
             wanted.setdefault(tid, set()).add(cid)
     tag_clock = {(cid, tid): hlc for tid, cids in wanted.items()
                  for cid, hlc in select_in(conn, _TAG_CLOCKS, sorted(cids), (tid,))}
-    entities = sorted({op.entity for op in batch if op.kind == "customer.set"})
+    entities = sorted({f"customer:{now_as(op.payload['uid'])}" for op in batch if op.kind == "customer.set"})
     field_clock = {(entity, f): hlc for entity, f, hlc in select_in(conn, _FIELD_CLOCKS, entities)}
 
     def one(op: Op) -> tuple[str, str, dict[str, Any]] | None:
@@ -79,14 +88,16 @@ def inverses(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[str, str, 
             if tag_clock.get(key) != clock(op):  # gone, or changed since by someone else
                 return None
             kind = "tag.add" if p.get("was") else "tag.remove"
-            return kind, op.entity, {"uid": p["uid"], "tag": p["tag"], "was": op.kind == "tag.add",
-                                     "reverts": clock(op)}
+            who = now_as(p["uid"])  # the survivor, when they were merged since
+            return kind, f"customer:{who}", {"uid": who, "tag": p["tag"], "was": op.kind == "tag.add",
+                                             "reverts": clock(op)}
         if op.kind == "customer.set":
-            fields = {f: v for f, v in p.get("old", {}).items() if field_clock.get((op.entity, f)) == clock(op)}
+            entity = f"customer:{now_as(p['uid'])}"
+            fields = {f: v for f, v in p.get("old", {}).items() if field_clock.get((entity, f)) == clock(op)}
             if not fields:
                 return None
-            return "customer.set", op.entity, {"uid": p["uid"], "fields": fields,
-                                               "old": {f: p["fields"][f] for f in fields}, "reverts": clock(op)}
+            return "customer.set", entity, {"uid": now_as(p["uid"]), "fields": fields,
+                                            "old": {f: p["fields"][f] for f in fields}, "reverts": clock(op)}
         if op.kind == "tag.set" and p.get("old"):  # a tag's look or archiving (older ops kept no "old")
             entity = "tag:" + p["name"].lower()
             fields = {f: v for f, v in p["old"].items() if conn.execute(
