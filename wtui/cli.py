@@ -120,11 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.add_argument("--phone", metavar="+E164", help="whose chat it is (added to the book if new)")
     c.add_argument("--me", action="append", default=[], metavar="NAME", help="how you appear in the chat (repeatable)")
+    c.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     g = sub.add_parser("ingest", help="record a WhatsApp Cloud API webhook payload (JSON)")
     g.add_argument("file", help="the payload as delivered ('-' reads standard input)")
     g.add_argument("--signature", metavar="HEADER",
                    help="the X-Hub-Signature-256 header (needed when an app secret is set)")
+    g.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     r = sub.add_parser("rules", help="automation rules: check, preview, apply")
     r.add_argument("action", choices=("check", "run", "init"),
@@ -138,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     y = sub.add_parser("sync", help="exchange changes both ways with another book file (a laptop copy and the "
                                     "team file), or with the team server (--remote)")
     y.add_argument("--with", dest="other", metavar="OTHER.db", help="the other book file")
+    y.add_argument("--json", action="store_true", help="with --with: what moved, as one JSON object")
 
     cli_customer.add_parsers(sub)
     cli_team.add_parsers(sub)
@@ -722,7 +725,10 @@ def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
 
     with open_book(args, cfg) as book:
         report = import_chat(book, args.file, phone=args.phone, me=args.me)
-    say(*report.lines())
+    if args.json:
+        _json(vars(report))
+    else:
+        say(*report.lines())
     return 0
 
 
@@ -737,7 +743,10 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         raw = read_capped(args.file, cap, setting)
     with open_book(args, cfg) as book:
         report = ingest(book, raw, args.signature)
-    say(*report.lines())
+    if args.json:
+        _json(vars(report))
+    else:
+        say(*report.lines())
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices
         say(f"wtui: {len(report.rejected)} rejected (the rest is recorded):",
             *(f"  {r}" for r in report.rejected), file=sys.stderr)
@@ -781,9 +790,18 @@ def cmd_sync(args: argparse.Namespace, cfg) -> int:
             raise BadInput(f"--with {other_path} is this book itself")
         sent, received = book.sync_with(other)
         waiting = [b.waiting() for b in (book, other)]
+    if args.json:
+        _json({"sent": sent, "received": received, "waiting_here": waiting[0], "waiting_there": waiting[1]})
+        return 0
     say(f"sent {sent} change(s) to {other_path}, received {received}"
         + (f"; {waiting[0]} here and {waiting[1]} there wait for what they refer to" if any(waiting) else ""))
     return 0
+
+
+def _json(obj) -> None:
+    from wtui.core.text import json_text
+
+    print(json_text(obj))
 
 
 def cmd_clone(args: argparse.Namespace, cfg) -> int:

@@ -319,6 +319,9 @@ def test_the_dump_sees_a_change(book, tmp_path, capsys):
     code, out, _ = main("--db", str(book), "--now", NOW, "ingest", str(tmp_path / "ok.json"), capsys=capsys)
     assert code == 0 and "1 recorded" in out
     assert dump(book) != before
+    code, out, _ = main("--db", str(book), "--now", NOW, "ingest", str(tmp_path / "ok.json"), "--json",
+                        capsys=capsys)
+    assert code == 0 and json.loads(out)["already"] == 1  # the same delivery again: already in the book
 
 
 def test_a_moved_key_still_applies_at_its_new_place(tmp_path):

@@ -320,6 +320,8 @@ def test_clone_then_sync_both_ways_and_again_moves_nothing(tmp_path):
     assert "sent 2 change(s)" in first and "received 1" in first
     again = wtui("--db", str(b), "sync", "--with", str(a)).stdout
     assert "sent 0 change(s)" in again and "received 0" in again
+    assert json.loads(wtui("--db", str(b), "sync", "--with", str(a), "--json").stdout) == {
+        "sent": 0, "received": 0, "waiting_here": 0, "waiting_there": 0}
     for path in (a, b):
         assert wtui("--db", str(path), "find", "purchases >= 0", "--count").stdout.strip() == "2"
 

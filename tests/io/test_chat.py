@@ -172,3 +172,17 @@ def test_morning_and_afternoon_words_turn_the_clock_the_right_way():
     ms = parse_chat("2026/11/13 中午12:05 - 王: 好\n2026/11/13 上午12:05 - 王: 早\n"
                     "13/11/26, 9:05 पूर्वाह्न - Priya: hello\n", ZoneInfo("UTC"))
     assert [m.at.strftime("%H:%M") for m in ms] == ["12:05", "00:05", "09:05"]
+
+
+def test_the_command_says_what_it_recorded_as_json_too(book, capsys):
+    import json
+
+    from wtui import cli
+
+    args = ["--db", str(book.path), "--now", "2026-11-14T12:00:00Z", "import-chat", str(FIX / "android_24h_dmy.txt"),
+            "--phone", "+5511961234567", "--me", "Ana Rep"]
+    book.close()
+    assert cli.main([*args, "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert (got["messages"], got["recorded"], got["created"]) == (4, 4, True)
+    assert cli.main([*args, "--json"]) == 0 and json.loads(capsys.readouterr().out)["recorded"] == 0
