@@ -8,6 +8,7 @@ This is the outermost layer: the only place that reads the clock.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("url", help="where the link leads (http:// or https://)")
     lk.add_argument("--kind", choices=("quote", "catalog", "page"), default="page",
                     help="a quote's opens count toward 'opened the quote more than N times' (default: page)")
+    lk.add_argument("--dry-run", action="store_true", help="say what would be recorded, write nothing")
 
     m = sub.add_parser("make-book", help="write a synthetic book (the demo, or 10k/100k books for benchmarks)")
     m.add_argument("--customers", type=_positive, metavar="N", help="how many customers (default: demo.customers)")
@@ -121,12 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--phone", metavar="+E164", help="whose chat it is (added to the book if new)")
     c.add_argument("--me", action="append", default=[], metavar="NAME", help="how you appear in the chat (repeatable)")
     c.add_argument("--json", action="store_true", help="the report as one JSON object")
+    c.add_argument("--dry-run", action="store_true", help="say what would be recorded, write nothing")
 
     g = sub.add_parser("ingest", help="record a WhatsApp Cloud API webhook payload (JSON)")
     g.add_argument("file", help="the payload as delivered ('-' reads standard input)")
     g.add_argument("--signature", metavar="HEADER",
                    help="the X-Hub-Signature-256 header (needed when an app secret is set)")
     g.add_argument("--json", action="store_true", help="the report as one JSON object")
+    g.add_argument("--dry-run", action="store_true", help="say what would be recorded, write nothing")
 
     r = sub.add_parser("rules", help="automation rules: check, preview, apply")
     r.add_argument("action", choices=("check", "run", "init"),
@@ -457,8 +461,14 @@ def cmd_link(args: argparse.Namespace, cfg) -> int:
     base = link_base(args, cfg)
     with open_book(args, cfg) as book:
         uid = book.find(args.customer)
-        token = book.create_link(uid, args.url, args.kind)
         card = book.card(uid)
+        if args.dry_run:
+            with book.rehearsal():
+                book.create_link(uid, args.url, args.kind)
+            say(f"dry run, nothing written: would make a tracked {args.kind} link for {visible(card.name)} to "
+                f"{visible(args.url)} on {visible(base)}")
+            return 0
+        token = book.create_link(uid, args.url, args.kind)
     print(short_url(base, token))
     say(f"a tracked {args.kind} link for {visible(card.name)}: it works once the server has it "
         f"({'sent' if getattr(args, 'sync_report', None) else 'at the next sync'})", file=sys.stderr)
@@ -724,7 +734,10 @@ def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
     from wtui.io.chat import import_chat
 
     with open_book(args, cfg) as book:
-        report = import_chat(book, args.file, phone=args.phone, me=args.me)
+        with book.rehearsal() if args.dry_run else contextlib.nullcontext():
+            report = import_chat(book, args.file, phone=args.phone, me=args.me)
+    if args.dry_run and not args.json:
+        say("dry run, nothing written:")
     if args.json:
         _json(vars(report))
     else:
@@ -742,7 +755,10 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
     else:
         raw = read_capped(args.file, cap, setting)
     with open_book(args, cfg) as book:
-        report = ingest(book, raw, args.signature)
+        with book.rehearsal() if args.dry_run else contextlib.nullcontext():
+            report = ingest(book, raw, args.signature)
+    if args.dry_run and not args.json:
+        say("dry run, nothing written:")
     if args.json:
         _json(vars(report))
     else:

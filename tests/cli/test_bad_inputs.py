@@ -322,6 +322,11 @@ def test_the_dump_sees_a_change(book, tmp_path, capsys):
     code, out, _ = main("--db", str(book), "--now", NOW, "ingest", str(tmp_path / "ok.json"), "--json",
                         capsys=capsys)
     assert code == 0 and json.loads(out)["already"] == 1  # the same delivery again: already in the book
+    (tmp_path / "new.json").write_text(json.dumps(message(id="wamid.dry", text={"body": "and the blue one?"})), "utf-8")
+    seen = dump(book)
+    code, out, _ = main("--db", str(book), "--now", NOW, "ingest", str(tmp_path / "new.json"), "--dry-run",
+                        capsys=capsys)
+    assert code == 0 and "dry run, nothing written" in out and "1 recorded" in out and dump(book) == seen
 
 
 def test_a_moved_key_still_applies_at_its_new_place(tmp_path):

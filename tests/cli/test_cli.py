@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -339,3 +340,9 @@ def test_link_prints_a_tracked_link_on_the_servers_address_or_says_where_links_l
     assert url.startswith("https://wtui.team.example/l/")
     bad = wtui("--config", str(config), "--db", str(book), "link", first, "javascript:alert(1)", check=False)
     assert bad.returncode == 2 and "http://" in bad.stderr
+    with sqlite3.connect(book) as c:
+        links = c.execute("SELECT count(*) FROM links").fetchone()[0]
+    dry = wtui("--config", str(config), "--db", str(book), "link", first, "https://shop.example/q/2", "--dry-run")
+    assert "dry run, nothing written: would make a tracked page link" in dry.stdout
+    with sqlite3.connect(book) as c:
+        assert c.execute("SELECT count(*) FROM links").fetchone()[0] == links

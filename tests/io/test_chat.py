@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -186,3 +187,19 @@ def test_the_command_says_what_it_recorded_as_json_too(book, capsys):
     got = json.loads(capsys.readouterr().out)
     assert (got["messages"], got["recorded"], got["created"]) == (4, 4, True)
     assert cli.main([*args, "--json"]) == 0 and json.loads(capsys.readouterr().out)["recorded"] == 0
+
+
+def test_a_dry_run_of_a_chat_import_says_what_it_would_record_and_writes_nothing(book, capsys):
+    from wtui import cli
+
+    path = book.path
+    book.close()
+    with sqlite3.connect(path) as c:
+        before = c.execute("SELECT count(*) FROM ops").fetchone()[0]
+    args = ["--db", str(path), "--now", "2026-11-14T12:00:00Z", "import-chat", str(FIX / "android_24h_dmy.txt"),
+            "--phone", "+5511961234567", "--me", "Ana Rep", "--dry-run"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "dry run, nothing written" in out and "4 recorded" in out
+    with sqlite3.connect(path) as c:
+        assert c.execute("SELECT count(*) FROM ops").fetchone()[0] == before
