@@ -90,3 +90,13 @@ def cli_user() -> str:
     from wtui.core import config
 
     return default_actor(config.load(layers=[]))
+
+
+def test_each_bar_has_a_label_of_its_own():
+    """Found trying the app: two bars both read '260*' (groups whose orders round to the same unit)."""
+    from wtui.core.spend_curve import Bucket, Curve
+
+    c = curve(buyers([(10, 50, 5), (50, 200, 3), (200, 900, 1)]), buckets=9, drop=0.20)
+    assert len(set(c.labels())) == 9 and c.labels()[3] == "50*"  # where the middle tier starts
+    alike = Curve([Bucket(259.6, 259.9, 3, 2.0), Bucket(260.1, 260.4, 3, 1.0), Bucket(300, 400, 3, 1.0)], [260.1])
+    assert alike.labels() == ["260 #1", "260* #2", "300 #3"]

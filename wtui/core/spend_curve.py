@@ -33,6 +33,16 @@ class Curve:
             return {}
         return {"order_low_below": round(self.cuts[0], 2), "order_high_above": round(self.cuts[1], 2)}
 
+    def labels(self) -> list[str]:
+        """A bar's label: the group's lowest average order, '*' where a suggested tier starts; groups whose
+        orders round alike are told apart by their place ('260* #3', '260 #4')."""
+        starts = [b.low in self.cuts[:1] or (i > 0 and self.buckets[i - 1].high in self.cuts[1:])
+                  for i, b in enumerate(self.buckets)]
+        out = [f"{b.low:,.0f}" + ("*" if s else "") for b, s in zip(self.buckets, starts, strict=True)]
+        if len({label.rstrip("*") for label in out}) < len(out):
+            out = [f"{label} #{i + 1}" for i, label in enumerate(out)]
+        return out
+
 
 def curve(buyers: list[tuple[float, int]], buckets: int = 10, drop: float = 0.20) -> Curve:
     """``buyers``: (average order, purchases) per customer who bought."""

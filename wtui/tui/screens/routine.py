@@ -293,10 +293,7 @@ class RoutineScreen(Screen):
         plt.clear_data()
         plt.clear_figure()
         if c.buckets:
-            marks = [b.low in c.cuts[:1] or (i > 0 and c.buckets[i - 1].high in c.cuts[1:])
-                     for i, b in enumerate(c.buckets)]
-            labels = [f"{b.low:,.0f}" + ("*" if m else "") for b, m in zip(c.buckets, marks, strict=True)]
-            plt.bar(labels, [round(b.frequency, 2) for b in c.buckets], marker="█")
+            plt.bar(c.labels(), [round(b.frequency, 2) for b in c.buckets], marker="█")
             plt.title(f"purchases per buyer by average order ({s.currency}); * a tier starts")
         plot.refresh()
 
