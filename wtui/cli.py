@@ -422,10 +422,11 @@ def cmd_explain(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
-def link_base(args: argparse.Namespace, cfg) -> str:
-    """Where tracked links are answered: links.base_url, else the team server this wtui syncs with."""
+def link_base(args: argparse.Namespace, cfg, required: bool = True) -> str:
+    """Where tracked links are answered: links.base_url, else the team server this wtui syncs with ('' when
+    there is none and it is not ``required``)."""
     base = cfg.links.base_url or _remote_url(args, cfg)
-    if not base:
+    if not base and required:
         raise BadInput("tracked links are answered by the team server: use --remote URL (or set sync.remote), "
                        "or set links.base_url to the server's public address")
     return base

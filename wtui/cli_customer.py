@@ -184,10 +184,8 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
         if args.link:
             links.check_url(args.link)
-        try:
-            base = link_base(args, cfg) if args.link else ""
-        except BadInput:
-            base = ""  # no team server to answer a tracked link: the quote goes down with its own address
+        # No team server to answer a tracked link: the quote goes down with its own address.
+        base = link_base(args, cfg, required=False) if args.link else ""
         made: list[str] = []
 
         def act(book, uid):
