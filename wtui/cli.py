@@ -734,15 +734,9 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
     from wtui.io.chat import import_chat
 
-    with open_book(args, cfg) as book:
-        with book.rehearsal() if args.dry_run else contextlib.nullcontext():
-            report = import_chat(book, args.file, phone=args.phone, me=args.me)
-    if args.dry_run and not args.json:
-        say("dry run, nothing written:")
-    if args.json:
-        _json(vars(report))
-    else:
-        say(*report.lines())
+    with open_book(args, cfg) as book, _rehearsed(book, args):
+        report = import_chat(book, args.file, phone=args.phone, me=args.me)
+    _say_report(args, report)
     return 0
 
 
@@ -755,15 +749,9 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         raw = read_stream(sys.stdin.buffer, cap, "the payload on standard input", setting)
     else:
         raw = read_capped(args.file, cap, setting)
-    with open_book(args, cfg) as book:
-        with book.rehearsal() if args.dry_run else contextlib.nullcontext():
-            report = ingest(book, raw, args.signature)
-    if args.dry_run and not args.json:
-        say("dry run, nothing written:")
-    if args.json:
-        _json(vars(report))
-    else:
-        say(*report.lines())
+    with open_book(args, cfg) as book, _rehearsed(book, args):
+        report = ingest(book, raw, args.signature)
+    _say_report(args, report)
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices
         say(f"wtui: {len(report.rejected)} rejected (the rest is recorded):",
             *(f"  {r}" for r in report.rejected), file=sys.stderr)
@@ -813,6 +801,21 @@ def cmd_sync(args: argparse.Namespace, cfg) -> int:
     say(f"sent {sent} change(s) to {other_path}, received {received}"
         + (f"; {waiting[0]} here and {waiting[1]} there wait for what they refer to" if any(waiting) else ""))
     return 0
+
+
+def _rehearsed(book, args: argparse.Namespace):
+    """The writes of a command with --dry-run: rolled back when asked (``Book.rehearsal``)."""
+    return book.rehearsal() if args.dry_run else contextlib.nullcontext()
+
+
+def _say_report(args: argparse.Namespace, report) -> None:
+    """A command's report: its lines, or with --json one object; a dry run says nothing was written."""
+    if args.json:
+        _json(vars(report))
+        return
+    if args.dry_run:
+        say("dry run, nothing written:")
+    say(*report.lines())
 
 
 def _json(obj) -> None:
