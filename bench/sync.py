@@ -19,6 +19,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench.run import sized_book
@@ -50,7 +51,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--edits", type=int, default=10_000)
     args, cfg, source = sized_book(ap)
-    applied, floor, exchange, per_edit, bootstrap = [], [], [], [], []
+    applied, floor, exchange, per_edit, bootstrap, compacted, logs = [], [], [], [], [], [], []
+    eager = replace(cfg, sync=replace(cfg.sync, log_keep_days=0))  # compaction keeps nothing for its age
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             peer, me = Path(tmp) / f"peer{run}.db", Path(tmp) / f"me{run}.db"
@@ -80,6 +82,12 @@ def main() -> None:
                 t0 = time.perf_counter()
                 book.sync_with(other)
                 exchange.append(time.perf_counter() - t0)
+            with Book.open(copy, eager, actor="ana") as book:  # the peer heard from: what it holds goes
+                before = book.ops_count()
+                t0 = time.perf_counter()
+                done = book.compact()
+                compacted.append(time.perf_counter() - t0)
+                logs.append((before, done.left))
             # A new replica: a snapshot of the book (wtui clone), then the ops it lacks from a peer.
             snap = Path(tmp) / f"snap{run}.db"
             t0 = time.perf_counter()
@@ -96,6 +104,7 @@ def main() -> None:
     print(f"  sync_with (find what each lacks + apply): {med(exchange):.2f} s")
     print(f"  a new replica: snapshot (wtui clone) + catch-up from a peer: {med(bootstrap):.2f} s")
     print(f"  op payload per edit: {med(per_edit):.0f} bytes")
+    print(f"  compaction of what both hold: {med(compacted):.2f} s, the log {logs[0][0]:,} -> {logs[0][1]:,} ops")
 
 
 if __name__ == "__main__":

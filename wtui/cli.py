@@ -144,7 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     y = sub.add_parser("sync", help="exchange changes both ways with another book file (a laptop copy and the "
                                     "team file), or with the team server (--remote)")
     y.add_argument("--with", dest="other", metavar="OTHER.db", help="the other book file")
-    y.add_argument("--json", action="store_true", help="with --with: what moved, as one JSON object")
+    y.add_argument("--json", action="store_true", help="what moved, as one JSON object")
+
+    cp = sub.add_parser("compact", help="drop from the op log what every peer heard from lately holds and is older "
+                                        "than sync.log_keep_days (a team server does it daily)")
+    cp.add_argument("--dry-run", action="store_true", help="say what would be dropped; write nothing")
+    cp.add_argument("--json", action="store_true", help="the result as one JSON object")
 
     cli_customer.add_parsers(sub)
     cli_team.add_parsers(sub)
@@ -354,14 +359,41 @@ def _remote_book(url: str, args: argparse.Namespace, cfg, clock) -> Iterator:
             path, me = _replica(url, cfg, None, required=True)
             server = None
             say(f"offline: {url} cannot be reached; working on the replica ({path})", file=sys.stderr)
+        if server is not None:
+            args.sync_report = _synced(url, path, cfg, clock, me, server)
         with Book.open(path, cfg, clock=clock, actor=me, recomputing=_recomputing()) as book:
-            if server is not None:
-                args.sync_report = rem.sync(book, server, batch=cfg.sync.batch_ops)
             yield book
             if server is not None:
                 after = rem.sync(book, server, batch=cfg.sync.batch_ops)
                 args.sync_report.sent += after.sent
                 args.sync_report.received += after.received
+
+
+def _synced(url: str, path: Path, cfg, clock, me: str, server):
+    """Sync the replica before a command; one away longer than the server keeps its log is made again."""
+    from wtui.book.book import Book
+    from wtui.io import remote as rem
+
+    with Book.open(path, cfg, clock=clock, actor=me, recomputing=_recomputing()) as book:
+        try:
+            return rem.sync(book, server, batch=cfg.sync.batch_ops)
+        except rem.Away as exc:
+            away = exc
+    _made_again(url, path, server, away.sent)
+    with Book.open(path, cfg, clock=clock, actor=me) as book:
+        report = rem.sync(book, server, batch=cfg.sync.batch_ops)
+    report.sent += away.sent
+    return report
+
+
+def _made_again(url: str, path: Path, server, sent: int) -> None:
+    """A replica away longer than the server keeps its log (its own changes went up first): set aside, and
+    made again from a snapshot. The old file stays, in case a change the server refused is in it."""
+    aside = path.with_name(f"{path.stem}.away-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.db")
+    path.replace(aside)
+    server.snapshot(path)
+    say(f"{url}: this replica was away longer than the server keeps its log: your {sent:,} change(s) went up "
+        f"first, and a fresh copy was made ({aside} keeps the old one)", file=sys.stderr)
 
 
 def _app_on_replica(url: str, args: argparse.Namespace, cfg) -> int:
@@ -384,6 +416,12 @@ def _app_on_replica(url: str, args: argparse.Namespace, cfg) -> int:
                         token_source=lambda: rem.read_token(token_path(), url))
         code = run(book, theme=args.theme, syncer=syncer)
         state = syncer.stop(cfg.sync.timeout_seconds)
+    if state.away and not state.pending:  # its own changes are up: the next start opens a fresh copy
+        try:
+            with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
+                _made_again(url, path, server, 0)
+        except rem.Offline:
+            pass  # made again at the next start that reaches the server
     if state.pending:
         say(f"{url}: {state.line(rep_zone(cfg))}: your {state.pending:,} change(s) are safe in {path} and go up "
             f"at the next `wtui --remote {url}` (or `wtui --remote {url} sync`)", file=sys.stderr)
@@ -784,6 +822,11 @@ def cmd_sync(args: argparse.Namespace, cfg) -> int:
         with open_book(args, cfg) as book:
             waiting = book.waiting()
         report = getattr(args, "sync_report", None)
+        if args.json:
+            _json({"server": args.remote or cfg.sync.remote, "offline": report is None,
+                   "received": report.received if report else 0, "sent": report.sent if report else 0,
+                   "pending": report.pending if report else None, "waiting_here": waiting})
+            return 0 if report else 3
         say(f"{args.remote or cfg.sync.remote}: " + (report.line() if report else "offline, nothing moved")
             + (f"; {waiting} wait for what they refer to" if waiting else ""))
         return 0 if report else 3
@@ -822,6 +865,28 @@ def _json(obj) -> None:
     from wtui.core.text import json_text
 
     print(json_text(obj))
+
+
+def cmd_compact(args: argparse.Namespace, cfg) -> int:
+    with open_book(args, cfg) as book, _rehearsed(book, args):
+        done = book.compact()
+    through = f"{done.through:%Y-%m-%d %H:%M} UTC" if done.through else None
+    if args.json:
+        _json({"dropped": done.dropped, "left": done.left, "through": through, "dry_run": args.dry_run,
+               "waited_for": done.waited_for, "not_waited_for": done.not_waited_for})
+        return 0
+    verb = "would drop" if args.dry_run else "dropped"
+    say(f"{verb} {done.dropped:,} op(s) older than {cfg.sync.log_keep_days:g} days that every peer heard from in "
+        f"{cfg.sync.peer_wait_days:g} days holds; {done.left:,} left"
+        + (f"; the change log now starts after {through}" if through else ""))
+    if done.waited_for:
+        say("waited for: " + ", ".join(done.waited_for))
+    if done.not_waited_for:
+        say("not heard from in " + f"{cfg.sync.peer_wait_days:g} days (they start again from a fresh copy when "
+            "they come back; their own changes go up first): " + ", ".join(done.not_waited_for))
+    if args.dry_run:
+        say("dry run, nothing written")
+    return 0
 
 
 def cmd_clone(args: argparse.Namespace, cfg) -> int:
@@ -868,7 +933,7 @@ COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag":
             "rules": cmd_rules, "import": cmd_import, "import-orders": cmd_import_orders,
             "ingest": cmd_ingest,
             "import-chat": cmd_import_chat, "make-book": cmd_make_book, "locate": cmd_locate, "sync": cmd_sync,
-            "clone": cmd_clone, "serve": cmd_serve, "link": cmd_link, "login": cmd_login,
+            "compact": cmd_compact, "clone": cmd_clone, "serve": cmd_serve, "link": cmd_link, "login": cmd_login,
             None: cmd_app, **cli_customer.commands(open_book, link_base, say), **cli_team.commands(open_book, say)}
 
 

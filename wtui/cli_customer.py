@@ -248,6 +248,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             entries = book.change_log(uid, limit=args.limit, since=since(book.now()) if since else None)
             whose = [_customer_of(e.payload) for e in entries]
             contacts = book.contacts({u for u in whose if u})
+            through = book.compacted_through()
         for e, customer in zip(entries, whose, strict=True):
             name, phone = contacts.get(customer, ("", ""))
             if args.json:
@@ -258,6 +259,8 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                 who = f"{name or '(no name)'} {phone}: " if phone and not args.customer else ""
                 say(f"{e.at:%Y-%m-%d %H:%M}Z  {e.actor}: {who}{describe(e.kind, e.payload)}"
                     + (f"  ({e.reason})" if e.reason else "") + (f"  [{e.batch}]" if e.batch else ""))
+        if through and not args.json and len(entries) < args.limit:  # the log ends here, not at the limit
+            say(f"(changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log: wtui compact)")
         return 0
 
     def cmd_undo(args, cfg) -> int:
@@ -266,7 +269,10 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             if batch is None:
                 raise BadInput(f"{book.actor} has no change left to undo in this book")
             if not book.has_batch(batch):
-                raise BadInput(f"no batch {batch} in this book (wtui log shows each change's batch)")
+                through = book.compacted_through()
+                raise BadInput(f"no batch {batch} in this book (wtui log shows each change's batch)"
+                               + (f"; changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log and "
+                                  "can no longer be undone" if through else ""))
             why = f"undo: batch {batch}"  # so the next plain `wtui undo` goes one further back
             if args.dry_run:
                 with book.rehearsal():

@@ -315,7 +315,7 @@ def test_a_book_of_the_first_version_is_migrated_when_opened(tmp_path, cfg):
         conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
     conn.close()
     with Book.open(path, cfg, clock=lambda: NOW) as b:
-        assert schema.version(b.conn) == db.SCHEMA_VERSION == 14
+        assert schema.version(b.conn) == db.SCHEMA_VERSION == 15
         uid = b.add_customer("+4915123456789", "Lea")
         assert [e.kind for e in b.change_log(uid)] == ["customer.create"]
         indexes = {r[0] for r in b.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}

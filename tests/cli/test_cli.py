@@ -346,3 +346,25 @@ def test_link_prints_a_tracked_link_on_the_servers_address_or_says_where_links_l
     assert "dry run, nothing written: would make a tracked page link" in dry.stdout
     with sqlite3.connect(book) as c:
         assert c.execute("SELECT count(*) FROM links").fetchone()[0] == links
+
+
+def test_compact_drops_old_ops_every_peer_holds_says_so_and_the_books_still_agree(tmp_path):
+    from wtui.book.book import Book
+    from wtui.core import config
+
+    a, b = tmp_path / "team.db", tmp_path / "laptop.db"
+    with Book.create(a, config.load(layers=[]), actor="ana") as book:
+        for n in range(3):
+            book.add_customer(f"+491512345600{n}", f"Lea {n}")
+    wtui("clone", str(a), str(b))
+    wtui("--db", str(b), "sync", "--with", str(a))
+    later = ("--now", "2028-01-10T09:00:00Z")  # past sync.log_keep_days (180) and peer_wait_days (60)
+    dry = json.loads(wtui(*later, "--db", str(a), "compact", "--dry-run", "--json").stdout)
+    assert dry["dropped"] > 0 and dry["dry_run"] and dry["not_waited_for"]
+    assert json.loads(wtui(*later, "--db", str(a), "compact", "--json").stdout)["dropped"] == dry["dropped"]
+    assert "dropped 0 op(s)" in wtui(*later, "--db", str(a), "compact").stdout  # nothing more to drop
+    assert "compacted out of the log" in wtui("--db", str(a), "log").stdout
+    again = wtui("--db", str(b), "sync", "--with", str(a)).stdout  # b holds it all: nothing moves
+    assert "sent 0 change(s)" in again and "received 0" in again
+    for path in (a, b):
+        assert wtui("--db", str(path), "find", "purchases >= 0", "--count").stdout.strip() == "3"

@@ -321,3 +321,52 @@ def test_a_merge_of_a_number_that_met_is_taken_with_the_change_that_met_it(tmp_p
         moved = ops.Op("s1", one._stamp(), "ana", f"customer:{lea}", "customer.set",
                        {"uid": lea, "fields": {"phone": "+4915123456000"}})
         assert one.groundless_merges([moved, met]) == []  # the push holds the change that met it
+
+
+def _compacted_all(path, cfg) -> None:
+    """The server's log compacted as far as it goes: no peer waited for, nothing kept for its age."""
+    keep_none = replace(cfg, sync=replace(cfg.sync, log_keep_days=0, peer_wait_days=0))
+    with Book.open(path, keep_none, actor="boss") as team:
+        assert team.compact().dropped > 0
+
+
+def test_a_pull_names_its_replica_whose_holdings_the_server_keeps_and_no_one_else_may_pull_as_it(
+        api, tmp_path, server_cfg):
+    client, tokens, path = api
+    with Book.open(path, server_cfg, readonly=True) as team:
+        team.clone(tmp_path / "ana.db")
+    with Book.open(tmp_path / "ana.db", server_cfg, actor="ana") as mine:
+        rid, vector = mine.replica_id_or_new(), mine.vector()
+    asked = {"vector": vector, "limit": 5, "replica": rid}
+    assert client.post("/v1/pull", headers=auth(tokens["ana"]), json=asked).status_code == 200
+    with Book.open(path, server_cfg, readonly=True) as team:
+        assert team.peer_vector(f"replica:{rid}") == vector  # compaction waits for what it lacks
+    answer = client.post("/v1/pull", headers=auth(tokens["omar"]), json=asked)
+    assert answer.status_code == 403 and "belongs to ana" in answer.json()["error"]
+
+
+def test_a_replica_away_past_the_servers_log_sends_its_changes_and_is_made_again(api, tmp_path, server_cfg):
+    from wtui import cli
+    from wtui.io import remote as rem
+
+    client, tokens, path = api
+    with Book.open(path, server_cfg, readonly=True) as team:
+        team.clone(tmp_path / "ana.db")
+    with Book.open(tmp_path / "ana.db", server_cfg, actor="ana") as mine:
+        uids = mine.uids_of(mine.all_ids()[:3])
+        for uid in uids:
+            mine.add_note(uid, "while away")
+    with Book.open(path, server_cfg, actor="boss") as team:  # the team moves on, then the log is compacted
+        team.add_note(uids[0], "at the office")
+    _compacted_all(path, server_cfg)
+    answer = client.post("/v1/pull", headers=auth(tokens["ana"]), json={"vector": {}, "limit": 5})
+    assert answer.status_code == 410 and answer.json()["vector"]
+    with rem.Remote("http://testserver", tokens["ana"], retries=0, transport=client._transport) as server:
+        with Book.open(tmp_path / "ana.db", server_cfg, actor="ana") as mine, pytest.raises(rem.Away) as away:
+            rem.sync(mine, server)
+        assert away.value.sent == 3  # its own changes went up first
+        cli._made_again("http://testserver", tmp_path / "ana.db", server, away.value.sent)
+        assert list(tmp_path.glob("ana.away-*.db"))  # the old file kept, in case
+        with Book.open(tmp_path / "ana.db", server_cfg, actor="ana") as fresh:
+            assert rem.sync(fresh, server).received == 0
+            assert ["at the office", "while away"] == sorted(n[2] for n in fresh.notes(uids[0]))

@@ -82,3 +82,22 @@ def test_a_token_kept_for_one_server_is_never_sent_to_another(tmp_path):
         rem.read_token(path, "https://c.example")
     path.write_text("wtui_bare\n")  # a token put in the file by hand: for whichever server
     assert rem.read_token(path, "https://c.example") == "wtui_bare"
+
+
+def test_sync_with_the_team_server_says_what_moved_as_json(server, tmp_path):
+    import json
+
+    srv, tokens = server
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), rem.TOKEN_ENV: tokens["ana"]}
+
+    def sync() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "wtui", "--remote", srv.url, "sync", "--json"],
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    first = sync()  # the replica made from a snapshot, then synced
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"server": srv.url, "offline": False, "received": 0, "sent": 0,
+                                        "pending": 0, "waiting_here": 0}
+    srv.stop()
+    down = sync()  # the replica is there: the command runs on it, and says the server was not reached
+    assert down.returncode == 3 and json.loads(down.stdout)["offline"] is True

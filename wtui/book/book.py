@@ -54,11 +54,21 @@ _TAG_NAME = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 BEST_EFFORT_WAIT = 1.0
 # Each replica's ops: the highest number and how many there are (equal when none is missing).
 _ORIGINS = "SELECT origin, max(oseq), count(*) FROM ops WHERE oseq IS NOT NULL GROUP BY origin"
-# The last number before the first one missing (an op that arrived out of order leaves a gap).
-_FIRST_GAP = """SELECT min(o.oseq) FROM ops o WHERE o.origin = ? AND o.oseq IS NOT NULL
+# One replica's ops above its compaction horizon (``log_horizon``; 0 when none was dropped).
+_ABOVE = "SELECT max(oseq), count(*) FROM ops WHERE origin = ? AND oseq > ?"
+# The last number before the first one missing above the horizon ?2 (an op that arrived out of order leaves
+# a gap); the horizon itself when the number after it is missing.
+_FIRST_GAP = """SELECT coalesce(min(o.oseq), ?2) FROM ops o WHERE o.origin = ?1 AND o.oseq > ?2
                 AND NOT EXISTS (SELECT 1 FROM ops p WHERE p.origin = o.origin AND p.oseq = o.oseq + 1)
-                AND EXISTS (SELECT 1 FROM ops f WHERE f.origin = ? AND f.oseq = 1)"""
+                AND EXISTS (SELECT 1 FROM ops f WHERE f.origin = ?1 AND f.oseq = ?2 + 1)"""
 _SINCE = ops.SELECT + " WHERE origin = ? AND oseq > ?"
+# Compaction (``Book.compact``), one replica's numbers in (?2, ?3]: the first op stamped at or after the
+# cutoff ?4, the newest stamp, and the drop (parked ops stay: they have not taken effect yet).
+_YOUNG = "SELECT min(oseq) FROM ops WHERE origin = ?1 AND oseq > ?2 AND oseq <= ?3 AND hlc >= ?4"
+_NEWEST = "SELECT max(hlc) FROM ops WHERE origin = ? AND oseq > ? AND oseq <= ?"
+_HORIZON = """INSERT INTO log_horizon (origin, oseq, hlc) VALUES (?, ?, ?)
+    ON CONFLICT (origin) DO UPDATE SET oseq = excluded.oseq, hlc = max(hlc, excluded.hlc)"""
+_DROP = "DELETE FROM ops WHERE origin = ? AND oseq > ? AND oseq <= ? AND op_id NOT IN (SELECT op_id FROM parked)"
 
 
 def system_clock() -> datetime:
@@ -134,6 +144,17 @@ _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 _CUSTOMER_LOG = (ops.SELECT + " WHERE entity IN (%s) AND hlc >= ? UNION ALL " + ops.SELECT
                  + " WHERE op_id IN (SELECT created_op FROM customers WHERE uid IN (%s)) AND hlc >= ?"
                  + " ORDER BY hlc DESC LIMIT ?")
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What ``Book.compact`` did: ops dropped and left, the newest dropped change's time, the peers whose
+    vectors held it back, and those not heard from in ``sync.peer_wait_days`` (no longer waited for)."""
+    dropped: int
+    left: int
+    through: datetime | None
+    waited_for: list[str]
+    not_waited_for: list[str]
 
 
 @dataclass(frozen=True)
@@ -476,7 +497,9 @@ class Book:
         """
         rows = self.conn.execute(ops.SELECT + " WHERE batch = ? ORDER BY hlc DESC", (batch_id,)).fetchall()
         if not rows:
-            raise NotFound("nothing to undo")
+            raise NotFound("nothing to undo" + (f" (the log was compacted up to {self._compacted_text()}: a batch "
+                                                "from before then can no longer be undone)"
+                                                if self.compacted_through() else ""))
         done = skipped = seen = 0
         with self.batch():
             for chunk in db.chunks(rows):
@@ -618,11 +641,18 @@ class Book:
         if self._batch is None and self._held is not None and self._held[0] == seen:
             return dict(self._held[1])
         held: dict[str, int] = {}
-        for origin, top, count in self.conn.execute(_ORIGINS):
-            if top == count:  # numbered from 1 with no gap: the usual case, no further read
+        dropped = ops.horizon(self.conn)  # what compaction took out of the log counts as held
+        for origin, top, count in self.conn.execute(_ORIGINS).fetchall():
+            low = dropped.get(origin, 0)
+            if low:
+                top, count = self.conn.execute(_ABOVE, (origin, low)).fetchone()
+                top = top or low
+            if top - low == count:  # numbered from the horizon with no gap: the usual case, no further read
                 held[origin] = top
             else:
-                held[origin] = self.conn.execute(_FIRST_GAP, (origin, origin)).fetchone()[0] or 0
+                held[origin] = self.conn.execute(_FIRST_GAP, (origin, low)).fetchone()[0]
+        for origin, low in dropped.items():
+            held.setdefault(origin, low)
         if self._batch is None:
             self._held = (seen, dict(held))
         return held
@@ -632,6 +662,10 @@ class Book:
         """The numbered ops a peer whose ``vector`` this is lacks, in clock order (so each replica's ops
         arrive in the order it made them, and what an op refers to mostly comes before it); at most
         ``limit`` (the first by clock: of each replica, a run without gaps), of ``origins`` only if given."""
+        dropped = ops.horizon(self.conn)
+        behind = sorted(o for o, low in dropped.items() if vector.get(o, 0) < low and (origins is None or o in origins))
+        if behind:
+            raise ops.Behind(behind, self._compacted_text())
         rows: list = []
         for origin, top, _count in self.conn.execute(_ORIGINS).fetchall():
             if top > vector.get(origin, 0) and (origins is None or origin in origins):
@@ -656,6 +690,12 @@ class Book:
             mine = self.replica_id()
             if vector.get(mine, 0) > self._own_top(mine):
                 self._take_id(mine, self.own_origins())
+            self.acknowledged(peer, vector)
+
+    @_writes
+    def acknowledged(self, peer: str, vector: dict[str, int]) -> None:
+        """Keep what a peer said it holds, and when: compaction (``compact``) waits for it."""
+        with self.batch("a sync"):
             self.conn.execute("INSERT OR REPLACE INTO peers (peer, vector, seen_at) VALUES (?, ?, ?)",
                               (peer, json.dumps(vector, sort_keys=True), db.iso(self.now())))
 
@@ -667,11 +707,12 @@ class Book:
         are renumbered under a fresh id, so the peer's originals come back and nothing is lost either side."""
         for origin in sorted(self.own_origins()):
             top = min(self._own_top(origin), other._own_top(origin))
-            if not top or self._op_at(origin, top) == other._op_at(origin, top):
+            here, there = self._op_at(origin, top), other._op_at(origin, top)
+            if not top or here == there or here is None or there is None:  # None: compacted, nothing to compare
                 continue
             sql = "SELECT oseq, op_id FROM ops WHERE origin = ? AND oseq <= ?"
             theirs = dict(other.conn.execute(sql, (origin, top)))
-            fork = min(n for n, op_id in self.conn.execute(sql, (origin, top)) if theirs.get(n) != op_id)
+            fork = min(n for n, op_id in self.conn.execute(sql, (origin, top)) if theirs.get(n, op_id) != op_id)
             with self.batch("a sync: this book was put back from an older copy of itself"):
                 if self.replica_id() == origin:
                     self._take_id(origin, self.own_origins())
@@ -694,7 +735,9 @@ class Book:
         return json.loads(row[0]) if row else {}
 
     def _own_top(self, origin: str) -> int:
-        return self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?", (origin,)).fetchone()[0] or 0
+        """The highest number of ``origin``'s ops this book has held, compacted ones included."""
+        top = self.conn.execute("SELECT max(oseq) FROM ops WHERE origin = ?", (origin,)).fetchone()[0] or 0
+        return max(top, ops.horizon(self.conn).get(origin, 0))
 
     def sync_with(self, other: "Book", *, chunk: int = 500) -> tuple[int, int]:
         """Exchange ops with another book both ways (a laptop copy and the team file): (sent, received).
@@ -703,6 +746,18 @@ class Book:
         other._forked_from(self)
         self.heard_from(other.replica_id_or_new(), other.vector())
         other.heard_from(self.replica_id_or_new(), self.vector())
+        for behind, ahead in ((self, other), (other, self)):
+            try:
+                ahead.missing_from(behind)
+            except ops.Behind as exc:  # away past the other's log: its changes go there, then it starts anew
+                taken = behind.missing_from(ahead)
+                for part in db.chunks(taken, chunk):
+                    ahead.apply_remote(part)
+                raise ops.Behind(exc.origins, ahead._compacted_text(),
+                                 f"{behind.path} was away longer than {ahead.path} keeps its log (it lacks "
+                                 f"changes compacted there, up to {ahead._compacted_text()}): its "
+                                 f"{len(taken):,} change(s) were taken into {ahead.path}; start it again from "
+                                 f"there: wtui clone {ahead.path} NEW.db") from None
         sent = self.missing_from(other)
         received = other.missing_from(self)
         for part in db.chunks(received, chunk):
@@ -710,6 +765,49 @@ class Book:
         for part in db.chunks(sent, chunk):
             other.apply_remote(part)
         return len(sent), len(received)
+
+    @_writes
+    def compact(self) -> "Compaction":
+        """Drop from the log the ops that every peer heard from in ``sync.peer_wait_days`` holds (their
+        effects are in the tables) and that are older than ``sync.log_keep_days`` (the change log and undo
+        read them until then). A duplicate of a dropped op is known by its number (``log_horizon``); a peer
+        away longer that lacks one is told to start again from a snapshot (``ops.Behind``). Parked ops stay
+        (they have not taken effect). Not an op: each file compacts its own log. ``rehearsal`` for a dry run."""
+        cfg = self.cfg.sync
+        now = self.now()
+        cutoff = hlc.stamp(int((now - timedelta(days=cfg.log_keep_days)).timestamp() * 1000), 0, "")
+        waited = db.iso(now - timedelta(days=cfg.peer_wait_days))
+        with self.batch("log compaction"):
+            peers = self.conn.execute("SELECT peer, vector, seen_at FROM peers ORDER BY peer").fetchall()
+            counted = [json.loads(v) for _, v, seen in peers if seen >= waited]
+            dropped, before = 0, ops.horizon(self.conn)
+            for origin, top in sorted(self.vector().items()):
+                low = before.get(origin, 0)
+                upto = min([top] + [v.get(origin, 0) for v in counted])
+                # Never past an op young enough to keep (a replica numbers its ops in the order it stamps them).
+                young = self.conn.execute(_YOUNG, (origin, low, upto, cutoff)).fetchone()[0]
+                upto = young - 1 if young is not None else upto
+                if upto <= low:
+                    continue
+                newest = self.conn.execute(_NEWEST, (origin, low, upto)).fetchone()[0] or ""
+                dropped += self.conn.execute(_DROP, (origin, low, upto)).rowcount
+                self.conn.execute(_HORIZON, (origin, upto, newest))
+        return Compaction(dropped, self.ops_count(), self.compacted_through(),
+                          sorted(p for p, _, seen in peers if seen >= waited),
+                          sorted(p for p, _, seen in peers if seen < waited))
+
+    def ops_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM ops").fetchone()[0]
+
+    def compacted_through(self) -> datetime | None:
+        """The newest change compaction dropped from this log (None: nothing was): the change log and undo
+        reach back to just after it."""
+        top = self.conn.execute("SELECT max(hlc) FROM log_horizon").fetchone()[0]
+        return datetime.fromtimestamp(hlc.parse(top)[0] / 1000, timezone.utc) if top else None
+
+    def _compacted_text(self) -> str:
+        through = self.compacted_through()
+        return through.strftime("%Y-%m-%d %H:%M UTC") if through else "the start"
 
     def replica_id_or_new(self) -> str:
         """This replica's id, taking one (a write) if it has none yet."""
@@ -766,6 +864,11 @@ class Book:
 
     def user_for_token(self, token: str) -> "users.User | None":
         return users.by_token(self.conn, token)
+
+    def replica_owner(self, origin: str) -> str | None:
+        """The user a replica id is bound to on a team server (None: not bound yet)."""
+        row = self.conn.execute("SELECT user FROM replica_owners WHERE origin = ?", (origin,)).fetchone()
+        return row[0] if row else None
 
     def origins_of_others(self, origins: set[str], user: str) -> dict[str, str]:
         """Of these replica ids, those bound to another user (see ``users.claim``; binds the new ones to

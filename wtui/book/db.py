@@ -36,7 +36,7 @@ from wtui.errors import BookBusy, BookError
 
 BUSY_TIMEOUT_MS = 5000
 WAL_SAFE_RANGES = (((3, 44, 6), (3, 45, 0)), ((3, 50, 7), (3, 51, 0)), ((3, 51, 3), (99, 0, 0)))
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 APPLICATION_ID = 0x77747569  # "wtui": marks the file as a wtui book
 
 

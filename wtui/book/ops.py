@@ -80,9 +80,12 @@ _RECORD = ("INSERT OR IGNORE INTO ops (op_id, hlc, actor, entity, kind, payload,
 
 
 def record(conn: sqlite3.Connection, op: Op) -> bool:
-    """Append the op to the log; False when it was already there. An op under an (origin, number) the log
-    already holds for another op is refused: that replica issued a number twice (its book was restored
-    over itself from an older copy), and taking either silently would lose the other."""
+    """Append the op to the log; False when it was already there (or was, before compaction dropped it).
+    An op under an (origin, number) the log already holds for another op is refused: that replica issued a
+    number twice (its book was restored over itself from an older copy), and taking either silently would
+    lose the other."""
+    if op.oseq is not None and op.oseq <= horizon(conn).get(op.origin, 0):
+        return False
     cur = conn.execute(_RECORD, op.row())
     if cur.rowcount == 1:
         return True
@@ -99,6 +102,24 @@ class ReusedNumber(BadInput):
                          "was replaced by an older copy of itself; start it again from the team book "
                          "(wtui clone) and re-enter what it lost")
         self.origin, self.oseq = origin, oseq
+
+
+class Behind(BadInput):
+    """A peer lacks ops this log no longer holds: compaction dropped them once every peer heard from lately
+    held them, and this one was away longer. It starts again from a snapshot (``wtui clone``), its own
+    changes sent first."""
+
+    def __init__(self, origins: list[str], through: str, message: str = "") -> None:
+        super().__init__(message or f"this replica was away longer than the other side keeps its log: it lacks "
+                         f"ops of {len(origins)} replica(s) compacted away there (up to {through}); send your own "
+                         "changes, then start this replica again from a fresh copy (wtui clone)")
+        self.origins, self.through = origins, through
+
+
+def horizon(conn: sqlite3.Connection) -> dict[str, int]:
+    """Per replica, the number up to which its ops were compacted out of this log (``Book.compact``): their
+    effects are in the tables, so one of them arriving again is one already applied."""
+    return dict(conn.execute("SELECT origin, oseq FROM log_horizon"))
 
 
 def apply(conn: sqlite3.Connection, op: Op) -> set[int]:
@@ -486,9 +507,10 @@ def fresh_ok(kind: str, payload: dict[str, Any]) -> bool:
 def record_many(conn: sqlite3.Connection, batch: list[Op]) -> list[Op]:
     """``record`` for a batch at once: the ops the log did not hold, in batch order (one of each)."""
     held = {r[0] for r in select_in(conn, "SELECT op_id FROM ops WHERE op_id IN (%s)", [op.op_id for op in batch])}
+    dropped = horizon(conn)
     new: list[Op] = []
     for op in batch:
-        if op.op_id not in held:
+        if op.op_id not in held and (op.oseq is None or op.oseq > dropped.get(op.origin, 0)):
             held.add(op.op_id)
             new.append(op)
     before = conn.total_changes

@@ -258,9 +258,16 @@ def _v14(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX aliases_created_phone ON aliases (created_phone)")
 
 
+def _v15(conn: sqlite3.Connection) -> None:
+    # Log compaction (issue #13): per replica, the number up to which its ops were dropped from this log
+    # (their effects are in the tables; every known peer held them). The vector counts from there.
+    conn.execute("""CREATE TABLE log_horizon (origin TEXT NOT NULL PRIMARY KEY, oseq INTEGER NOT NULL,
+                    hlc TEXT NOT NULL) WITHOUT ROWID""")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
                                                                7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
-                                                               12: _v12, 13: _v13, 14: _v14}
+                                                               12: _v12, 13: _v13, 14: _v14, 15: _v15}
 
 
 def version(conn: sqlite3.Connection) -> int:

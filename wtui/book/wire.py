@@ -20,6 +20,7 @@ from wtui.errors import BadInput
 
 MAX_TEXT = 65_536  # WhatsApp's own longest message; every text of an op fits in it
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+REPLICA_ID = _ID  # a replica's id, as ops carry it in ``origin``
 # An interaction's id may be the one it came with (a WhatsApp message id, a chat line's key: sender
 # names in any script, times, colons): any text without controls, bounded.
 _EXT_ID = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,300}\Z")

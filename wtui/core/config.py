@@ -414,6 +414,8 @@ class SyncCfg:
     wait_seconds: float
     push_seconds: float
     offline_retry_seconds: float
+    log_keep_days: float
+    peer_wait_days: float
 
 
 @dataclass(frozen=True)

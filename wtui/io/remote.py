@@ -44,6 +44,15 @@ class Refused(BadInput):
         self.status, self.refused = status, refused or []
 
 
+class Away(Refused):
+    """This replica was away longer than the server keeps its log (410): it lacks ops compacted there.
+    Its own changes still go up (``sync`` pushes them first); then it starts again from a snapshot."""
+
+    def __init__(self, message: str, vector: dict[str, int], sent: int = 0) -> None:
+        super().__init__(410, message)
+        self.vector, self.sent = vector, sent
+
+
 def read_token(path: Path, url: str = "") -> str:
     """``WTUI_TOKEN``, else the OS keyring's entry for ``url`` (when the keyring package and a backend
     are there), else the token file, which must be readable by its owner alone."""
@@ -175,6 +184,8 @@ class Remote:
                 except ValueError:
                     body = {}
                 why = body.get("error") if isinstance(body, dict) else None
+                if answer.status_code == 410 and isinstance(body, dict) and isinstance(body.get("vector"), dict):
+                    raise Away(f"{self.url}: {why}", body["vector"])
                 raise Refused(answer.status_code, f"{self.url} refused ({answer.status_code}): "
                               f"{why or answer.reason_phrase}", body.get("refused") if isinstance(body, dict) else None)
             return answer
@@ -203,8 +214,12 @@ class Remote:
         return self._call("POST", "/v1/push", content=body, headers={
             "Content-Type": "application/json", "Content-Encoding": "gzip", "Idempotency-Key": key}).json()
 
-    def pull(self, vector: dict[str, int], limit: int, wait: float = 0) -> tuple[list[Op], dict[str, int], bool]:
-        data = self._call("POST", "/v1/pull", json={"vector": vector, "limit": limit, "wait": wait}, wait=wait).json()
+    def pull(self, vector: dict[str, int], limit: int, wait: float = 0,
+             replica: str | None = None) -> tuple[list[Op], dict[str, int], bool]:
+        """What a replica holding ``vector`` lacks; ``replica`` (its id) lets the server's log compaction wait
+        for it. A replica away past the server's log raises ``Away``."""
+        body = {"vector": vector, "limit": limit, "wait": wait} | ({"replica": replica} if replica else {})
+        data = self._call("POST", "/v1/pull", json=body, wait=wait).json()
         return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
                 data["more"])
 
@@ -214,7 +229,7 @@ def pull_all(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> tupl
     ``wait``: a first pull with nothing new waits that long for news (long poll)."""
     received, server, more, first = 0, {}, True, True
     while more:
-        got, server, more = remote.pull(book.vector(), batch, wait if first else 0)
+        got, server, more = remote.pull(book.vector(), batch, wait if first else 0, book.replica_id_or_new())
         first = False
         if got:
             received += book.apply_remote(got)
@@ -249,7 +264,11 @@ def pending(book, server: dict[str, int]) -> int:
 def sync(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> SyncReport:
     """Pull what this replica lacks, then push its own ops the server does not hold (``push_all``)."""
     report = SyncReport()
-    report.received, server = pull_all(book, remote, batch=batch, wait=wait)
+    try:
+        report.received, server = pull_all(book, remote, batch=batch, wait=wait)
+    except Away as exc:  # its own changes go up all the same; the caller starts the replica again
+        sent, _ = push_all(book, remote, exc.vector, batch=batch)
+        raise Away(str(exc), exc.vector, sent) from None
     book.heard_from(remote.url, server)
     try:
         report.sent, server = push_all(book, remote, server, batch=batch)

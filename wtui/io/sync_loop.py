@@ -37,6 +37,7 @@ class SyncState:
     rejected: tuple[str, ...] = ()  # why the server refused the last push (its ops stay pending)
     heard: bool = False  # the server answered at least once since the app opened
     received: int = 0  # teammates' ops applied here since the app opened (the app then checks for changes)
+    away: bool = False  # away longer than the server keeps its log: made again from a snapshot on quit
 
     def line(self, zone=None) -> str:
         """The status bar's words: synced 09:12 · 3 pending · offline since 09:12 · rejected (why)."""
@@ -121,6 +122,8 @@ class Syncer:
         """Change the state (``received_more`` adds to ``received``) under the lock; tell the app."""
         with self._lock:
             more = changes.pop("received_more", 0)
+            if self.state.away:  # said until the app quits (and the replica is made again)
+                changes.pop("rejected", None)
             self.state = replace(self.state, **changes, received=self.state.received + more)
             state = self.state
         self.on_change(state)
@@ -154,7 +157,8 @@ class Syncer:
             more = True
             while not self._stopping.is_set():
                 try:
-                    got, vector, more = server.pull(book.vector(), self.cfg.sync.batch_ops, 0 if more else wait)
+                    got, vector, more = server.pull(book.vector(), self.cfg.sync.batch_ops, 0 if more else wait,
+                                                    book.replica_id_or_new())
                     if self._stopping.is_set():
                         return  # stopped during the long poll: apply nothing more
                     self._heard(book, vector, book.apply_remote(got) if got else 0)
@@ -164,6 +168,13 @@ class Syncer:
                     self._nap(delay)
                     delay = min(delay * 2, self.cfg.sync.offline_retry_seconds)
                     more = True
+                except rem.Away as exc:  # the pusher still sends this replica's own changes (it knows the vector)
+                    self._heard(book, exc.vector)
+                    self._set(away=True, rejected=("this replica was away longer than the server keeps its log: "
+                                                   "your changes go up; quit, and the next start makes a fresh "
+                                                   "copy",))
+                    self._wake_push.set()
+                    self._nap(self.cfg.sync.offline_retry_seconds)
                 except rem.Refused as exc:  # a revoked token, a book the server will not serve
                     with self._lock:
                         self._pull_refused = True

@@ -41,7 +41,7 @@ from wtui.errors import BadInput, BookBusy, PermissionDenied, WtuiError
 from wtui.io import webhook
 from wtui.server.host import BookHost
 from wtui.server.openapi import document
-from wtui.server.scheduled import EventRules, RulesSchedule
+from wtui.server.scheduled import EventRules, LogCompaction, RulesSchedule
 
 access_log = logging.getLogger("wtui.access")
 log = logging.getLogger("wtui.serve")
@@ -199,11 +199,16 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         return JSONResponse(answer)
 
     async def pull(request: Request) -> Response:
-        await user_of(request)
+        user = await user_of(request)
         data = await json_of(request)
-        if set(data) - {"vector", "limit", "wait"}:
-            raise Problem(400, f"unknown fields {sorted(set(data) - {'vector', 'limit', 'wait'})}")
+        if set(data) - {"vector", "limit", "wait", "replica"}:
+            raise Problem(400, f"unknown fields {sorted(set(data) - {'vector', 'limit', 'wait', 'replica'})}")
         vector = _vector(data.get("vector", {}))
+        if "replica" in data:  # what this replica holds: log compaction waits for it (bound to its user)
+            replica = data["replica"]
+            if not isinstance(replica, str) or not wire.REPLICA_ID.fullmatch(replica):
+                raise Problem(400, "replica: the pulling replica's id")
+            await host.call(_acknowledged, user.name, replica, vector)
         most = data.get("limit", cfg.sync.batch_ops)
         if type(most) is not int or not 0 < most <= cfg.server.max_push_ops:
             raise Problem(400, f"limit: a whole number from 1 to {cfg.server.max_push_ops}")
@@ -289,9 +294,10 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         await drain_inbox()  # what came in before a crash
         rules = asyncio.create_task(RulesSchedule(host, cfg, book_path).run_forever())
         events = asyncio.create_task(EventRules(host, cfg).run_forever())
+        compaction = asyncio.create_task(LogCompaction(host).run_forever())
         yield
-        rules.cancel()  # a run under way finishes on the book's thread; close() waits for it
-        events.cancel()
+        for task in (rules, events, compaction):
+            task.cancel()  # a run under way finishes on the book's thread; close() waits for it
         await host.close()
 
     async def problem(request: Request, exc: Exception) -> Response:
@@ -338,7 +344,26 @@ def _apply_push(book: Book, batch: list[ops.Op], user: str) -> tuple[int, dict[s
 
 
 def _since(book: Book, vector: dict[str, int], most: int) -> tuple[list[ops.Op], dict[str, int]]:
-    return book.ops_since(vector, most), book.vector()
+    try:
+        return book.ops_since(vector, most), book.vector()
+    except ops.Behind as exc:  # its own ops still go up (push); then it starts again from a snapshot
+        raise Problem(410, f"{exc} (this replica's own changes are still taken: push them, then make a fresh "
+                           "replica from /v1/snapshot)", vector=book.vector()) from None
+
+
+def _acknowledged(book: Book, user: str, replica: str, vector: dict[str, int]) -> None:
+    """Keep what a replica said it holds (``peers``), for compaction; a replica bound to another user is
+    refused, as in a push. Written only when it changed: a long poll repeats the same vector."""
+    owner = book.replica_owner(replica)
+    if owner is not None and owner != user:
+        raise PermissionDenied(f"replica {replica} belongs to {owner}: {user} may not pull as it")
+    if owner == user and book.peer_vector(f"replica:{replica}") == vector:
+        return
+    with book.batch(f"a pull by {user}"):
+        taken = book.origins_of_others({replica}, user)
+        if taken:
+            raise PermissionDenied(f"replica {replica} belongs to {taken[replica]}: {user} may not pull as it")
+        book.acknowledged(f"replica:{replica}", vector)
 
 
 def _vector(value: Any) -> dict[str, int]:

@@ -37,6 +37,8 @@ _OP = {
 def _errors(*codes: int) -> dict[str, Any]:
     reasons = {400: "malformed request", 401: "no token, or a token that is unknown, altered or revoked",
                403: "the user may not do this (the reason says why)", 409: "a replica issued a number twice",
+               410: ("the replica lacks ops compacted out of the server's log: it pushes its own, then starts again "
+                    "from /v1/snapshot (the server's vector comes with it)"),
                413: "the body is too large", 415: "an encoding other than gzip", 429: "too many requests",
                503: "the book is busy, or the feature is not configured"}
     return {str(c): {"description": reasons[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
@@ -93,6 +95,9 @@ def document(cfg: Config) -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False, "properties": {
                         "vector": _VECTOR,
+                        "replica": {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,64}$", "description": (
+                            "the pulling replica's id: what it holds (vector) is kept, and the log keeps every op "
+                            "it lacks until sync.peer_wait_days pass without a word from it")},
                         "limit": {"type": "integer", "minimum": 1, "maximum": most},
                         "wait": {"type": "number", "minimum": 0, "description": (
                             "seconds to wait for news when there is nothing yet; more than "
@@ -101,7 +106,7 @@ def document(cfg: Config) -> dict[str, Any]:
                     "description": "ops, oldest first", "links": _TO_PULL, "content": {"application/json": {
                     "schema": {"type": "object", "required": ["ops", "vector", "more"], "properties": {
                         "ops": {"type": "array", "items": _OP}, "vector": _VECTOR, "more": {"type": "boolean"}}}}}},
-                    **_errors(400, 401, 413, 415, 429, 503)},
+                    **_errors(400, 401, 403, 410, 413, 415, 429, 503)},
             }},
             "/v1/snapshot": {"get": {
                 "summary": "A consistent copy of the book to start a replica from",

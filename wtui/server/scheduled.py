@@ -85,6 +85,29 @@ class EventRules:
                 self.host.announce()
 
 
+class LogCompaction:
+    """Once a day (the first a minute after the start), the op log drops what every replica heard from in
+    ``sync.peer_wait_days`` holds and is older than ``sync.log_keep_days`` (``Book.compact``): the log of a
+    busy team stays bounded, and a snapshot a new replica starts from stays small."""
+
+    FIRST, EVERY = 60.0, 86_400.0
+
+    def __init__(self, host: BookHost) -> None:
+        self.host = host
+
+    async def run_forever(self) -> None:
+        await asyncio.sleep(self.FIRST)
+        while True:
+            try:
+                done = await self.host.call(Book.compact)
+                if done.dropped:
+                    log.info("log compaction: %d op(s) dropped, %d left; waited for %d replica(s)",
+                             done.dropped, done.left, len(done.waited_for))
+            except Exception:  # noqa: BLE001 - logged; tomorrow tries again
+                log.exception("log compaction not run")
+            await asyncio.sleep(self.EVERY)
+
+
 def run_event_rules(book: Book):
     """On the book's thread: the rules file's event rules, as the team's (None when it has none)."""
     from wtui.book import automation
