@@ -370,3 +370,34 @@ def test_a_replica_away_past_the_servers_log_sends_its_changes_and_is_made_again
         with Book.open(tmp_path / "ana.db", server_cfg, actor="ana") as fresh:
             assert rem.sync(fresh, server).received == 0
             assert ["at the office", "while away"] == sorted(n[2] for n in fresh.notes(uids[0]))
+
+
+def test_a_replica_put_back_in_place_that_wrote_as_many_ops_as_it_lost_loses_nothing_either_side(
+        api, tmp_path, server_cfg):
+    import shutil
+
+    from wtui.io import remote as rem
+
+    client, tokens, path = api
+    with Book.open(path, server_cfg, readonly=True) as team:
+        team.clone(tmp_path / "ana.db")
+    mine_path, backup = tmp_path / "ana.db", tmp_path / "backup.db"
+    with rem.Remote("http://testserver", tokens["ana"], retries=0, transport=client._transport) as server:
+        with Book.open(mine_path, server_cfg, actor="ana") as mine:
+            uid = mine.uids_of(mine.all_ids()[:1])[0]
+            mine.add_note(uid, "before the backup")
+            rem.sync(mine, server)
+            shutil.copyfile(mine_path, backup)  # a file backup (no transaction open), identity and all
+            for text in ("lost 1", "lost 2"):
+                mine.add_note(uid, text)
+            rem.sync(mine, server)  # the two are on the server
+        shutil.copyfile(backup, mine_path)  # put back in place: the same file, so the same replica id
+        with Book.open(mine_path, server_cfg, actor="ana") as mine:
+            for text in ("again 1", "again 2"):  # as many as the restore lost: the counts agree
+                mine.add_note(uid, text)
+            rem.sync(mine, server)
+            assert rem.sync(mine, server).sent == 0
+            here = sorted(n[2] for n in mine.notes(uid))
+    with Book.open(path, server_cfg, readonly=True) as team:
+        there = sorted(n[2] for n in team.notes(uid))
+    assert here == there == ["again 1", "again 2", "before the backup", "lost 1", "lost 2"]

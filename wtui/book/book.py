@@ -704,27 +704,48 @@ class Book:
         one of its ids' number n as different ops (when as many were written as the restore lost, the
         counts agree: a sync moved nothing and the two differed for good). Compared at the lower of the two
         tops, for every id this file has issued under: from the first differing number on, this book's ops
-        are renumbered under a fresh id, so the peer's originals come back and nothing is lost either side."""
+        are renumbered under a fresh id (``renumber_from``), so the peer's originals come back and nothing
+        is lost either side."""
         for origin in sorted(self.own_origins()):
             top = min(self._own_top(origin), other._own_top(origin))
-            here, there = self._op_at(origin, top), other._op_at(origin, top)
+            here, there = self.op_at(origin, top), other.op_at(origin, top)
             if not top or here == there or here is None or there is None:  # None: compacted, nothing to compare
                 continue
             sql = "SELECT oseq, op_id FROM ops WHERE origin = ? AND oseq <= ?"
             theirs = dict(other.conn.execute(sql, (origin, top)))
-            fork = min(n for n, op_id in self.conn.execute(sql, (origin, top)) if theirs.get(n, op_id) != op_id)
-            with self.batch("a sync: this book was put back from an older copy of itself"):
-                if self.replica_id() == origin:
-                    self._take_id(origin, self.own_origins())
-                start = self._own_top(self._replica)
-                redo = [op_id for (op_id,) in self.conn.execute(
-                    "SELECT op_id FROM ops WHERE origin = ? AND oseq >= ? ORDER BY oseq", (origin, fork))]
-                self.conn.execute("UPDATE ops SET oseq = NULL WHERE origin = ? AND oseq >= ?", (origin, fork))
-                self.conn.executemany("UPDATE ops SET origin = ?, oseq = ? WHERE op_id = ?",
-                                      [(self._replica, start + n, op_id) for n, op_id in enumerate(redo, 1)])
-                self._oseq = None
+            self.renumber_from(origin, min(n for n, op_id in self.conn.execute(sql, (origin, top))
+                                           if theirs.get(n, op_id) != op_id))
 
-    def _op_at(self, origin: str, oseq: int) -> str | None:
+    def fork_probe(self, origins_tops: dict[str, int]) -> dict[str, tuple[int, int]]:
+        """For each of this file's own ids, the numbers a peer (holding up to ``origins_tops``) may be asked
+        about: (the first this log still holds, the lower of the two tops). A team server's client compares
+        the ops there with the server's (``io.remote.heal_fork``)."""
+        dropped = ops.horizon(self.conn)
+        out = {}
+        for origin in sorted(self.own_origins()):
+            top = min(self._own_top(origin), origins_tops.get(origin, 0))
+            if top > dropped.get(origin, 0) and self.op_at(origin, top) is not None:
+                out[origin] = (dropped.get(origin, 0) + 1, top)
+        return out
+
+    @_writes
+    def renumber_from(self, origin: str, fork: int) -> None:
+        """This book's ops of ``origin`` from number ``fork`` on are not the peer's under those numbers (the
+        book was put back from an older copy of itself): they take a fresh id's next numbers, so the peer's
+        originals come back under the old numbers and these go out as new."""
+        with self.batch("a sync: this book was put back from an older copy of itself"):
+            if self.replica_id() == origin:
+                self._take_id(origin, self.own_origins())
+            start = self._own_top(self._replica)
+            redo = [op_id for (op_id,) in self.conn.execute(
+                "SELECT op_id FROM ops WHERE origin = ? AND oseq >= ? ORDER BY oseq", (origin, fork))]
+            self.conn.execute("UPDATE ops SET oseq = NULL WHERE origin = ? AND oseq >= ?", (origin, fork))
+            self.conn.executemany("UPDATE ops SET origin = ?, oseq = ? WHERE op_id = ?",
+                                  [(self._replica, start + n, op_id) for n, op_id in enumerate(redo, 1)])
+            self._oseq = None
+
+    def op_at(self, origin: str, oseq: int) -> str | None:
+        """The id of ``origin``'s op number ``oseq`` in this log (None: never here, or compacted)."""
         row = self.conn.execute("SELECT op_id FROM ops WHERE origin = ? AND oseq = ?", (origin, oseq)).fetchone()
         return row[0] if row else None
 

@@ -191,6 +191,10 @@ class Remote:
             return answer
         raise AssertionError("unreachable")
 
+    def probe(self, at: dict[str, int]) -> dict[str, str | None]:
+        """The server's op id under each (replica id, number) (None: not held there)."""
+        return self._call("POST", "/v1/probe", json={"at": at}).json()["at"]
+
     def me(self) -> dict[str, str]:
         return self._call("GET", "/v1/me").json()
 
@@ -222,6 +226,30 @@ class Remote:
         data = self._call("POST", "/v1/pull", json=body, wait=wait).json()
         return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
                 data["more"])
+
+
+def heal_fork(book, remote: Remote, server: dict[str, int]) -> bool:
+    """A replica put back from an older copy of itself (in place, so it kept its id) that wrote as many ops
+    as the restore lost agrees with the server on the counts: nothing would move, the two differing for
+    good. For each of its own ids, the op at the lower of the two tops is compared with the server's;
+    where they differ, the first differing number is found (a binary search: before a fork both agree)
+    and this replica's ops from there are renumbered under a fresh id (``Book.renumber_from``). True if
+    so: the server's originals then come down, and these go up as new."""
+    healed = False
+    for origin, (low, top) in book.fork_probe(server).items():
+        if remote.probe({origin: top})[origin] in (None, book.op_at(origin, top)):
+            continue
+        high = top
+        while low < high:
+            mid = (low + high) // 2
+            theirs = remote.probe({origin: mid})[origin]
+            if theirs is None or theirs == book.op_at(origin, mid):
+                low = mid + 1
+            else:
+                high = mid
+        book.renumber_from(origin, low)
+        healed = True
+    return healed
 
 
 def pull_all(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> tuple[int, dict[str, int]]:
@@ -270,6 +298,9 @@ def sync(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> SyncRepo
         sent, _ = push_all(book, remote, exc.vector, batch=batch)
         raise Away(str(exc), exc.vector, sent) from None
     book.heard_from(remote.url, server)
+    if heal_fork(book, remote, server):  # the server's originals come down now, the renumbered go up below
+        received, server = pull_all(book, remote, batch=batch)
+        report.received += received
     try:
         report.sent, server = push_all(book, remote, server, batch=batch)
     except Refused as exc:

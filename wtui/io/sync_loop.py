@@ -83,6 +83,7 @@ class Syncer:
             self._recorded = dict(self._server)  # what the peers table says it held
             self.state = SyncState(url, pending=rem.pending(book, self._server))
         self._pull_refused = False  # the refusal shown came from a pull: the next good pull clears it
+        self._probed = False  # looked for a fork from the server's log (``rem.heal_fork``) this session
 
     # -- the app's side ------------------------------------------------------------
 
@@ -244,6 +245,10 @@ class Syncer:
         if not rem.pending(book, known):
             self._set(pending=0, **({} if self._pull_refused else {"rejected": ()}))
             return
+        if not self._probed:  # once a session: a replica put back in place from an older copy of itself
+            self._probed = True
+            if rem.heal_fork(book, server, known):
+                self._wake_pull.set()  # the server's originals come down
         self._set(pending=rem.pending(book, known))
         sent, after = rem.push_all(book, server, known, batch=self.cfg.sync.batch_ops)
         with self._lock:  # the puller may have heard a newer vector meanwhile: keep the larger of each

@@ -223,6 +223,16 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         return JSONResponse({"ops": [wire.to_wire(op) for op in lacking[:most]], "vector": now_holds,
                              "more": len(lacking) > most})
 
+    async def probe(request: Request) -> Response:
+        """The op id this book holds under each asked (replica, number): a restored replica's client finds
+        where its log forked from the server's (``io.remote.heal_fork``)."""
+        await user_of(request)
+        data = await json_of(request)
+        if set(data) != {"at"}:
+            raise Problem(400, "a probe is {\"at\": {replica id: op number}}")
+        at = _vector(data["at"])
+        return JSONResponse({"at": await host.call(_ids_at, at)})
+
     async def snapshot(request: Request) -> Response:
         await user_of(request)
         folder = Path(tempfile.mkdtemp(prefix="wtui-snapshot-"))
@@ -317,6 +327,7 @@ def make_app(book_path: Path, cfg: Config) -> Starlette:
         Route("/v1/me", me),
         Route("/v1/push", push, methods=["POST"]),
         Route("/v1/pull", pull, methods=["POST"]),
+        Route("/v1/probe", probe, methods=["POST"]),
         Route("/v1/snapshot", snapshot),
         Route("/webhooks/whatsapp", whatsapp, methods=["GET", "POST"]),
         Route("/l/{token}", tracked_link),
@@ -349,6 +360,10 @@ def _since(book: Book, vector: dict[str, int], most: int) -> tuple[list[ops.Op],
     except ops.Behind as exc:  # its own ops still go up (push); then it starts again from a snapshot
         raise Problem(410, f"{exc} (this replica's own changes are still taken: push them, then make a fresh "
                            "replica from /v1/snapshot)", vector=book.vector()) from None
+
+
+def _ids_at(book: Book, at: dict[str, int]) -> dict[str, str | None]:
+    return {origin: book.op_at(origin, n) for origin, n in at.items()}
 
 
 def _acknowledged(book: Book, user: str, replica: str, vector: dict[str, int]) -> None:

@@ -108,6 +108,19 @@ def document(cfg: Config) -> dict[str, Any]:
                         "ops": {"type": "array", "items": _OP}, "vector": _VECTOR, "more": {"type": "boolean"}}}}}},
                     **_errors(400, 401, 403, 410, 413, 415, 429, 503)},
             }},
+            "/v1/probe": {"post": {
+                "summary": "The op id held under each (replica id, number): where a restored replica forked",
+                "security": _AUTH,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "required": ["at"],
+                    "properties": {"at": _VECTOR}}}}},
+                "responses": {"200": {"description": "each asked number's op id, null if not held",
+                                      "content": {"application/json": {"schema": {
+                                          "type": "object", "required": ["at"], "properties": {"at": {
+                                              "type": "object", "additionalProperties": {
+                                                  "type": ["string", "null"]}}}}}}},
+                              **_errors(400, 401, 413, 415, 429, 503)},
+            }},
             "/v1/snapshot": {"get": {
                 "summary": "A consistent copy of the book to start a replica from",
                 "security": _AUTH,
