@@ -405,11 +405,8 @@ def merge_rows(conn: sqlite3.Connection, a: str, b: str) -> set[int]:
     conn.execute("UPDATE interactions SET customer_id = ? WHERE customer_id = ?", (sid, lid))
     mine, theirs = (dict(conn.execute("SELECT field, hlc FROM field_clocks WHERE entity = ?", (f"customer:{u}",)))
                     for u in (survivor, loser))
+    # The loser's number is its own (numbers are unique), so it is free for the survivor once the loser goes.
     take = sorted(f for f, h in theirs.items() if f in CUSTOMER_FIELDS and h > mine.get(f, ""))
-    if "phone" in take and conn.execute(
-            "SELECT 1 FROM customers WHERE phone = (SELECT phone FROM customers WHERE id = ?) AND id NOT IN (?, ?)",
-            (lid, sid, lid)).fetchone():
-        take.remove("phone")  # a third customer holds it here: never an error inside apply (rare; see ARCHITECTURE)
     plain = [f for f in take if f != "preference"]
     values = conn.execute("SELECT %s FROM customers WHERE id = ?" % ", ".join(plain), (lid,)).fetchone() \
         if plain else ()  # column names from CUSTOMER_FIELDS only
