@@ -767,25 +767,30 @@ class Book:
         other._forked_from(self)
         self.heard_from(other.replica_id_or_new(), other.vector())
         other.heard_from(self.replica_id_or_new(), self.vector())
-        for behind, ahead in ((self, other), (other, self)):
-            try:
-                ahead.missing_from(behind)
-            except ops.Behind as exc:  # away past the other's log: its changes go there, then it starts anew
-                taken = behind.missing_from(ahead)
-                for part in db.chunks(taken, chunk):
-                    ahead.apply_remote(part)
-                raise ops.Behind(exc.origins, ahead._compacted_text(),
-                                 f"{behind.path} was away longer than {ahead.path} keeps its log (it lacks "
-                                 f"changes compacted there, up to {ahead._compacted_text()}): its "
-                                 f"{len(taken):,} change(s) were taken into {ahead.path}; start it again from "
-                                 f"there: wtui clone {ahead.path} NEW.db") from None
-        sent = self.missing_from(other)
-        received = other.missing_from(self)
+        try:
+            received = other.missing_from(self)
+        except ops.Behind as exc:
+            self._rejoin(other, exc, chunk)
+        try:
+            sent = self.missing_from(other)
+        except ops.Behind as exc:
+            other._rejoin(self, exc, chunk)
         for part in db.chunks(received, chunk):
             self.apply_remote(part)
         for part in db.chunks(sent, chunk):
             other.apply_remote(part)
         return len(sent), len(received)
+
+    def _rejoin(self, ahead: "Book", exc: "ops.Behind", chunk: int) -> None:
+        """This book was away longer than ``ahead`` keeps its log: its changes go there, then it is told to
+        start again from it (raises)."""
+        taken = self.missing_from(ahead)
+        for part in db.chunks(taken, chunk):
+            ahead.apply_remote(part)
+        raise ops.Behind(exc.origins, exc.through,
+                         f"{self.path} was away longer than {ahead.path} keeps its log (it lacks changes compacted "
+                         f"there, up to {exc.through}): its {len(taken):,} change(s) were taken into {ahead.path}; "
+                         f"start it again from there: wtui clone {ahead.path} NEW.db") from None
 
     @_writes
     def compact(self) -> "Compaction":
