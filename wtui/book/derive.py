@@ -48,8 +48,9 @@ _CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_a
 Loaded = tuple[int, Facts, Preference | None, str]  # a customer's id, facts, preference note and time zone
 _EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions
     WHERE retracted = 0 AND customer_id IN (%s)"""
+# Of a customer's tags only the priority ones weigh in a verdict (``assess``): the rest are not read.
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
-    WHERE ct.present = 1 AND ct.customer_id IN (%s)"""
+    WHERE ct.present = 1 AND t.name IN (%s) AND ct.customer_id IN (%s)"""
 
 
 @lru_cache(maxsize=2048)
@@ -84,11 +85,12 @@ def events_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[Event]
 
 def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterator[Loaded]:
     """Facts for the given customers (with their note and zone), loaded in chunks."""
+    prio = cfg.colors.rules.priority_tags
     for chunk in chunks(ids):
         marks = ",".join("?" * len(chunk))
         events = _histories(conn.execute(_EVENTS % marks, chunk), {i: [] for i in chunk})
         tags: dict[int, set[str]] = {i: set() for i in chunk}
-        for cid, name in conn.execute(_TAGS % marks, chunk):
+        for cid, name in conn.execute(_TAGS % (",".join("?" * len(prio)), marks), (*prio, *chunk)) if prio else ():
             tags[cid].add(name)
         for cid, o_color, o_until, o_set, o_intent, note, tz in conn.execute(_CUSTOMER % marks, chunk):
             over = Overrides(o_color or "", parse_iso(o_until), parse_iso(o_set), o_intent or "")
