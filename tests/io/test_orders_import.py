@@ -3,8 +3,11 @@ all or nothing, idempotent, one batch (one undo); every rejected row says where 
 
 from __future__ import annotations
 
+import csv
 import json
+import random
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -323,3 +326,56 @@ def test_the_command_dry_run_counts_and_writes_nothing(path, capsys):
     got = json.loads(capsys.readouterr().out)
     assert code == 2 and not got["applied"] and {"line": 8, "reason": "date '2027-03-01' is in the future"} in got[
         "failed"]
+
+
+def _orders_file(path: Path, phones: list[str], seed: int) -> Path:
+    """A shop's export with everything a recompute must fold alike: orders in three currencies, ids and none,
+    further item lines, refunds (refused), numbers as typed, for customers with a long history and none."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Order ID", "Phone", "Total", "Currency", "Product", "Created at"])
+        for n in range(120):
+            phone = rng.choice(phones)
+            if rng.random() < 0.3:
+                phone = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
+            order = f"#{n}" if rng.random() < 0.8 else ""
+            total = f"{rng.choice([-1, 1, 1, 1, 1]) * rng.uniform(2, 1500):.2f}"
+            at = (NOW - timedelta(days=rng.uniform(0, 400))).strftime("%Y-%m-%d %H:%M:%S %z")
+            currency = rng.choice(["", "", "EUR", "BRL"])
+            w.writerow([order, phone, total, currency, rng.choice(["Serum", "Scarf", ""]), at])
+            if order and rng.random() < 0.2:  # another item of the order
+                w.writerow([order, phone, "", currency, rng.choice(["Kit", "Lipstick"]), ""])
+    return path
+
+
+def _state(book) -> tuple[list, list]:
+    customers = book.conn.execute("SELECT * FROM customers ORDER BY id").fetchall()
+    bought = book.conn.execute("SELECT uid, customer_id, kind, at, amount, product, coalesce(text, '') FROM "
+                               "interactions WHERE kind = 'purchase' ORDER BY uid").fetchall()
+    return customers, bought
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_an_import_leaves_every_verdict_as_recording_each_purchase_alone_would(demo_file, tmp_path, cfg, seed):
+    """The batch recompute (every named customer at each commit point, histories read a chunk at a time)
+    against the per-customer path: each purchase a write of its own, its customer recomputed alone."""
+    base = copy_book(demo_file, tmp_path / "base.db")
+    newcomers = tmp_path / "new.csv"
+    newcomers.write_text("phone,name\n+5511961234567,Joao\n+4915123456781,Lea\n+79161234567,Olga\n", "utf-8")
+    with Book.open(base, cfg, clock=lambda: NOW, actor="ana") as book:
+        csv_import.import_file(book, newcomers)  # customers with no history yet
+        phones = [p for (p,) in book.conn.execute("SELECT phone FROM customers ORDER BY id")]
+    orders = _orders_file(tmp_path / "orders.csv", phones[::3] + phones[-3:], seed)
+    small = replace(cfg, imports=replace(cfg.imports, batch_rows=7),  # many chunks, each committed and settled
+                    book=replace(cfg.book, transaction_seconds=0))
+    with Book.open(copy_book(base, tmp_path / "batch.db"), small, clock=lambda: NOW, actor="ana") as batch:
+        checked = orders_import.read_and_check(batch, orders)
+        report = orders_import.apply(batch, checked, partial=True)
+        assert report.failed and report.new > 50 and checked.items  # refunds refused, item lines folded in
+        assert {"EUR", "BRL"} <= {o.text[-4:-1] for o in checked.good}
+        after_batch = _state(batch)
+    with Book.open(copy_book(base, tmp_path / "alone.db"), cfg, clock=lambda: NOW, actor="ana") as alone:
+        for o in orders_import.read_and_check(alone, orders).good:
+            alone.record(o.customer, "purchase", o.at, text=o.text, amount=o.amount, ext_id=o.key, product=o.product)
+        assert after_batch == _state(alone)

@@ -1802,7 +1802,8 @@ class Book:
         the key and the next free number (``<key>-2``), since the taken-back row keeps its own id."""
         found = dict(db.select_in(self.conn, "SELECT uid, retracted FROM interactions WHERE uid IN (%s)", keys))
         out: dict[str, str | None] = {k: k for k in keys if k not in found}
-        for key in (k for k in keys if k in found):
+        out.update((k, None) for k in keys if k in found and not found[k])  # held as it is: no family to read
+        for key in (k for k in keys if found.get(k)):  # taken back: written again unless a later copy is held
             again = re.compile(re.escape(key) + r"-\d+")
             family = [found[key], *(gone for uid, gone in self.conn.execute(
                 "SELECT uid, retracted FROM interactions WHERE uid > ? AND uid < ?", (key + "-", key + "-:"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from wtui.core.keywords import Signals
@@ -38,6 +39,9 @@ class Event(NamedTuple):  # a tuple, not a dataclass: a verdict reads a customer
     amount: float = 0.0  # purchase value
     minutes: float = 0.0  # website visit length
     color_at: str = ""  # an outbound message: the customer's colour when it was sent
+
+
+_WHEN = attrgetter("at")
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,10 @@ def summarize(
     tags: frozenset[str] = frozenset(),
 ) -> Facts:
     """Fold a customer's events (any order) into Facts."""
-    f: dict = {"interest_hits": {}, "overrides": overrides, "tags": tags}
+    # Plain locals and unpacked events: every verdict a write recomputes folds the whole history (~17
+    # events a customer), so this loop is most of an import's recompute.
+    first = last = last_read = last_link = last_quote_open = long_visit = None
+    interest_hits: dict[str, int] = {}
     purchases: list[tuple[datetime, float]] = []
     last_out: datetime | None = None
     last_in: datetime | None = None
@@ -110,19 +117,19 @@ def summarize(
     reads: list[datetime] = []
     replies: list[tuple[datetime, float]] = []
 
-    for e in sorted(events, key=lambda e: e.at):
-        if e.kind in _NOT_CONTACT:
+    for kind, at, signals, amount, minutes, color_at in sorted(events, key=_WHEN):
+        if kind in _NOT_CONTACT:
             continue
-        at = e.at
-        f.setdefault("first_contact", at)
-        f["last_interaction"] = at
-        if e.kind == IN:
+        if first is None:
+            first = at
+        last = at
+        if kind == IN:
             if last_out and (last_in is None or last_in < last_out):
                 latency = at - last_out
                 replies.append((last_out, latency.total_seconds()))
             last_in = at
             unanswered = 0
-            s = Signals.decode(e.signals)
+            s = Signals.decode(signals)
             red_trigger = red_trigger or "high" in s.intents or s.compare
             if "high" in s.intents:
                 out_since_high = 0
@@ -133,40 +140,40 @@ def summarize(
             if s.quote:
                 sig["quote"] = at
             for name in s.interests:
-                f["interest_hits"][name] = f["interest_hits"].get(name, 0) + 1
-        elif e.kind == OUT:
+                interest_hits[name] = interest_hits.get(name, 0) + 1
+        elif kind == OUT:
             last_out = at
             out_since_high += 1
             unanswered += 1
-            if e.color_at != "red":
+            if color_at != "red":
                 streak, in_episode = 0, False
             elif not in_episode or red_trigger:
                 streak, in_episode = streak + 1, True
             red_trigger = False
-        elif e.kind in (READ, PLAYED):
-            f["last_read"] = at
+        elif kind == READ or kind == PLAYED:
+            last_read = at
             reads.append(at)
-        elif e.kind == LINK:
-            f["last_link"] = at
-        elif e.kind == QUOTE_OPEN:
+        elif kind == LINK:
+            last_link = at
+        elif kind == QUOTE_OPEN:
             opens += 1
-            f["last_quote_open"] = at
-        elif e.kind == PURCHASE:
-            purchases.append((at, e.amount))
+            last_quote_open = at
+        elif kind == PURCHASE:
+            purchases.append((at, amount))
             opens = 0
             streak, in_episode = 0, False
-        elif e.kind == VISIT and e.minutes > long_visit_minutes:
-            f["long_visit"] = at
+        elif kind == VISIT and minutes > long_visit_minutes:
+            long_visit = at
 
     total = sum(a for _, a in purchases)
     return Facts(
-        first_contact=f.get("first_contact"),
+        first_contact=first,
         last_inbound=last_in,
         last_outbound=last_out,
-        last_read=f.get("last_read"),
-        last_link=f.get("last_link"),
-        last_interaction=f.get("last_interaction"),
-        last_quote_open=f.get("last_quote_open"),
+        last_read=last_read,
+        last_link=last_link,
+        last_interaction=last,
+        last_quote_open=last_quote_open,
         quote_opens=opens,
         sig_high=sig.get("high"),
         sig_medium=sig.get("medium"),
@@ -174,8 +181,8 @@ def summarize(
         sig_none=sig.get("none"),
         sig_compare=sig.get("compare"),
         sig_quote=sig.get("quote"),
-        long_visit=f.get("long_visit"),
-        interest_hits=f["interest_hits"],
+        long_visit=long_visit,
+        interest_hits=interest_hits,
         reply_latency=latency,
         purchase_count=len(purchases),
         purchase_total=total,

@@ -11,12 +11,20 @@ from wtui.errors import BadInput
 MOST = 1e9  # a sanity limit on one amount, not a threshold: more is a typo
 
 
+_DOTTED = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_MARKS_ONLY = re.compile(r"[0-9][0-9.,]*")
+_MARK = re.compile(r"[.,]")
+
+
 def parse_amount(text: str) -> float:
     """A positive amount as reps type it: 120, 120.50, 120,50, 1,250.00, 1.250,00, 1 250, 1'250.
     With both marks, the last one is the decimal mark; one mark followed by three digits groups
     thousands (1,250 and 1.250 are 1250). More than two decimals, or a result under 0.01, is refused."""
-    cleaned = re.sub(r"[\s\u00a0\u202f']", "", text)
-    if not re.fullmatch(r"[0-9][0-9.,]*", cleaned or "x"):
+    if _DOTTED.fullmatch(text):  # most cells: digits, maybe a dot and cents, which the rules below keep as written
+        return _in_range(text, float(text))
+    cleaned = _SPACES.sub("", text)
+    if not _MARKS_ONLY.fullmatch(cleaned or "x"):
         raise BadInput(f"{text!r} is not an amount (like 120, 120.50 or 1.250,00)")
     marks = [c for c in cleaned if c in ".,"]
     decimal = ""
@@ -26,7 +34,7 @@ def parse_amount(text: str) -> float:
         whole, _, frac = cleaned.partition(marks[0])
         decimal = "" if len(frac) == 3 and whole.strip("0") else marks[0]
     whole, frac = (cleaned.rpartition(decimal)[::2] if decimal else (cleaned, ""))
-    groups = re.split(r"[.,]", whole)
+    groups = _MARK.split(whole)
     if len(groups) > 1 and (not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])):
         raise BadInput(f"{text!r}: thousands come in groups of three (like 1,250,000.00)")
     if decimal:
@@ -36,6 +44,10 @@ def parse_amount(text: str) -> float:
         value = float(f"{whole}.{frac}")
     else:
         value = float("".join(groups))
+    return _in_range(text, value)
+
+
+def _in_range(text: str, value: float) -> float:
     if not math.isfinite(value) or value < 0.01 or value > MOST:
         raise BadInput(f"{text!r}: an amount from 0.01 to {MOST:,.0f}")
     return round(value, 2)

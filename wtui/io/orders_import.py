@@ -18,6 +18,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,8 @@ DATE_ORDERS = ("ymd", "dmy", "mdy")
 EARLIEST_YEAR = 1970  # a sanity limit, not a threshold: an earlier "order" is a typo or a spreadsheet's zero date
 MONTH_FIRST_REGIONS = frozenset({"US", "PH", "FM", "MH", "PW"})  # where 03/04 is March 4
 _UID = re.compile(r"[0-9a-f]{32}")
+_CODE = re.compile(r"[A-Z]{3}")
+_YMD = re.compile(r"\d{4}-\d{2}-\d{2}")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SPACED_ZONE = re.compile(r"(?P<at>.*\d)\s*(?:(?P<utc>Z|UTC|GMT)|(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2}))",
                           re.IGNORECASE)
@@ -139,18 +142,17 @@ def parse_when(text: str, order: str, zone: ZoneInfo, now: datetime) -> datetime
 
 def _date_only(raw: str) -> bool:
     m = _NUMERIC.fullmatch(raw)
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) or (m and m["hh"] is None))
+    return bool(_YMD.fullmatch(raw) or (m and m["hh"] is None))
 
 
 def _iso(raw: str, zone: ZoneInfo) -> datetime | None:
-    if not re.match(r"\d{4}-\d{2}-\d{2}", raw):
+    if not _YMD.match(raw):
         return None
     text, tz = raw, None
     m = _SPACED_ZONE.fullmatch(raw)
     if m and len(m["at"]) > 10:  # a time, then its zone: "2026-11-20 15:30:00 -0300", "... UTC"
         text = m["at"]
-        tz = timezone.utc if m["utc"] else timezone((1 if m["sign"] == "+" else -1)
-                                                    * timedelta(hours=int(m["h"]), minutes=int(m["m"])))
+        tz = timezone.utc if m["utc"] else _offset(m["sign"], m["h"], m["m"])
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
@@ -160,6 +162,11 @@ def _iso(raw: str, zone: ZoneInfo) -> datetime | None:
     if tz is not None and at.tzinfo is None:
         at = at.replace(tzinfo=tz)
     return at if at.tzinfo else at.replace(tzinfo=zone)
+
+
+@lru_cache(maxsize=256)
+def _offset(sign: str, hours: str, minutes: str) -> timezone:
+    return timezone((1 if sign == "+" else -1) * timedelta(hours=int(hours), minutes=int(minutes)))
 
 
 def _numeric(raw: str, order: str, zone: ZoneInfo) -> datetime | None:
@@ -192,7 +199,7 @@ def _amount(cell: str, currency_cell: str, spend) -> tuple[float, float, str]:
     carry a symbol or a code ("R$ 1.250,00", "99 EUR"), with the currency column's word."""
     number, marked = money.split_currency(cell)
     given = currency_cell.strip().upper()
-    if given and not re.fullmatch(r"[A-Z]{3}", given):
+    if given and not _CODE.fullmatch(given):
         raise BadInput(f"currency {currency_cell!r}: three letters, like USD or EUR")
     if marked and given and marked != given:
         raise BadInput(f"amount {cell!r} is in {marked} but the currency column says {given}")
@@ -278,6 +285,9 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, dates: s
     out.date_order, out.date_guessed = date_order([cell_text(r.cells, i_date) for r in readable], region, dates)
     who = _Customers(book, table, columns, numbers)
     zone, now, spend = _zone(book), book.now(), book.cfg.spend
+    # Shops repeat prices and dates (a day's orders, a product's price): each distinct cell is read once.
+    amount_of = lru_cache(maxsize=None)(lambda cell, currency: _amount(cell, currency, spend))
+    when = lru_cache(maxsize=None)(lambda cell: parse_when(cell, out.date_order, zone, now))
     # An order seen on an earlier line: (its Order, its products, its amount as paid, currency, id).
     seen: dict[str, tuple[Order, list[str], float, str, str]] = {}
     keyed: dict[str, int] = {}
@@ -297,8 +307,8 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, dates: s
                 out.items += 1
                 continue
             uid = who.of(cells)
-            booked, paid, currency = _amount(amount_cell, cell_text(cells, i_currency), spend)
-            at = parse_when(cell_text(cells, i_date), out.date_order, zone, now)
+            booked, paid, currency = amount_of(amount_cell, cell_text(cells, i_currency))
+            at = when(cell_text(cells, i_date))
         except BadInput as exc:
             out.failed.append(Failure(rec.line, str(exc), cells))
             continue
@@ -365,8 +375,11 @@ def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = Fals
 
 def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = None, dates: str = "",
                    default_region: str = "", progress: Progress | None = None) -> Checked:
+    """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
     with gc_paused():
         limits = book.cfg.limits
         text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)))
-        table = parse_table(path, text, encoding, int(limits.csv_cell_kb * 1024))
-        return check(book, table, mapping=mapping, dates=dates, default_region=default_region, progress=progress)
+        with normalizer(book, default_region, text.count("\n")) as numbers:
+            table = parse_table(path, text, encoding, int(limits.csv_cell_kb * 1024))
+            return check(book, table, mapping=mapping, dates=dates, default_region=default_region, numbers=numbers,
+                         progress=progress)
