@@ -24,6 +24,8 @@ from wtui.tui.theme import load as load_theme
 
 class WtuiApp(App[int]):
     TITLE = "wtui"
+    # The queue screen's rules: it is the default screen (below), whose CSS_PATH Textual does not read.
+    CSS_PATH = "screens/queue.tcss"
     ENABLE_COMMAND_PALETTE = True
     sync_state: reactive[SyncState | None] = reactive(None, always_update=True)
 
@@ -39,8 +41,13 @@ class WtuiApp(App[int]):
         self.theme = self.wtheme.name
         self.set_keymap(keys.keymap(book.cfg))  # refuses a key bound twice, naming both actions
 
+    def get_default_screen(self) -> QueueScreen:
+        # The queue is the app's first screen itself (as Posting's main screen is), not one pushed over an
+        # empty default screen: pushed from on_mount, its first frame was drawn inside Textual's start-up
+        # batch, thrown away, and drawn again.
+        return QueueScreen(self.book, self.wtheme)
+
     def on_mount(self) -> None:
-        self.push_screen(QueueScreen(self.book, self.wtheme))
         if self.syncer is not None:
             self.sync_state = self.syncer.state
             self.syncer.on_change = self._sync_changed

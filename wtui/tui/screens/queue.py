@@ -101,7 +101,6 @@ class Undoable:
 class QueueScreen(Screen):
     """Today's queue, the customer panel, and every action on them."""
 
-    CSS_PATH = "queue.tcss"
     BINDINGS = keys.screen_bindings()
 
     def __init__(self, book: Book, theme: WtuiTheme) -> None:
@@ -169,18 +168,24 @@ class QueueScreen(Screen):
         self._header()
         if self.empty_book:
             self.panel.show(None, Text("No customers yet: see the left.", style="italic"))
-            self.call_after_refresh(self.refresh_stats)
-        else:
-            self.read_queue()  # then the book-wide figures (_show_queue), which need the day's count
-        self.call_after_refresh(self._mount_rest)
+        self.call_after_refresh(self._after_first_paint)
         self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
         self.set_interval(60, self.tick)
+        if getattr(self.app, "syncer", None) is not None:
+            self.watch(self.app, "sync_state", self._synced, init=False)
+
+    def _after_first_paint(self) -> None:
+        """The workers start once the first page is on screen: begun beside it, their threads took the
+        interpreter from the first frame (a worker's Book.open alone is ~25 ms of Python)."""
+        if self.empty_book:
+            self.refresh_stats()
+        else:
+            self.read_queue()  # then the book-wide figures (_show_queue), which need the day's count
         if self.book.recompute_due:
             self.recompute()
         else:
             self.sweep()  # what time made stale since the verdicts were stored: the first paint did not wait
-        if getattr(self.app, "syncer", None) is not None:
-            self.watch(self.app, "sync_state", self._synced, init=False)
+        self._mount_rest()
 
     def _synced(self, state) -> None:
         """Teammates' edits just came down: show them now rather than at the next poll."""
