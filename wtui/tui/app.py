@@ -9,6 +9,8 @@ state in ``sync_state``, which the status bar watches.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.reactive import reactive
@@ -16,10 +18,12 @@ from textual.screen import Screen
 
 from wtui.book.book import Book
 from wtui.core.text import visible
-from wtui.io.sync_loop import Syncer, SyncState
 from wtui.tui import keys
 from wtui.tui.screens.queue import QueueScreen
 from wtui.tui.theme import load as load_theme
+
+if TYPE_CHECKING:  # a replica's app is handed its Syncer (cli imports it); no other app loads the sync loop
+    from wtui.io.sync_loop import Syncer, SyncState
 
 
 class WtuiApp(App[int]):
