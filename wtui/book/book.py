@@ -32,7 +32,6 @@ from wtui.book import undo as undo_ops
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON
-from wtui.core.keywords import Detector
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.core.queue import Line, end_of_day
 from wtui.core.text import like_contains
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from wtui.book import automation
     from wtui.core import accuracy, broadcast, health, query, spend_curve, templates
     from wtui.core import phone as phones
+    from wtui.core.keywords import Detector
 
 Clock = Callable[[], datetime]
 
@@ -900,6 +900,8 @@ class Book:
     @property
     def detector(self) -> Detector:
         if self._detector is None:
+            from wtui.core.keywords import Detector  # loaded with the first message read, not at every open
+
             self._detector = Detector(self.cfg.keywords)
         return self._detector
 

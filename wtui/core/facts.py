@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from wtui.core.keywords import Signals
-
 # Interaction kinds (playbook §1: messages, read receipts, quote opens, link
 # clicks, purchases, website visits).
 IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT = "in", "out", "read", "quote_open", "link", "purchase", "visit"
@@ -95,6 +93,8 @@ def summarize(
     tags: frozenset[str] = frozenset(),
 ) -> Facts:
     """Fold a customer's events (any order) into Facts."""
+    from wtui.core.keywords import Signals  # the keyword machinery loads when facts are first folded, not at start
+
     f: dict = {"interest_hits": {}, "overrides": overrides, "tags": tags}
     purchases: list[tuple[datetime, float]] = []
     last_out: datetime | None = None

@@ -7,6 +7,7 @@ spellings reps type (what ``parse_note`` also reads). The English words live in 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -122,7 +123,14 @@ AR = Words(
 )
 
 LANGUAGES = {w.code: w for w in (RU, IT, ZH, AR)}
-_LIMITS = [(w, re.compile(p)) for w in LANGUAGES.values() for p in w.limit_patterns]
+
+
+@functools.cache
+def _limits() -> list[tuple[Words, re.Pattern]]:
+    # Compiled when a limit is first read, not at import: every start parses notes, few parse a limit (~2 ms).
+    return [(w, re.compile(p)) for w in LANGUAGES.values() for p in w.limit_patterns]
+
+
 # Digits as phones type them in the team's scripts, and the full-width forms of Chinese input.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９：－，", "01234567890123456789" + "0123456789:-,")
 
@@ -153,7 +161,7 @@ def phrase(part: str) -> tuple[str, str, str] | None:
 def limit(part: str) -> tuple[int, str, str] | None:
     """A limit in one of these languages: (count, period, language), else None."""
     k = key(part)
-    for w, pattern in _LIMITS:
+    for w, pattern in _limits():
         m = pattern.fullmatch(k)
         if m and m["period"].strip() in w.period_words:
             return int(m["n"]), w.period_words[m["period"].strip()], w.code
