@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso, select_in
 from wtui.book.derive import safe_pref
-from wtui.core import follow_up, windows
+from wtui.core import windows
 from wtui.core.config import Config
 from wtui.core.queue import Line, breakdown, end_of_day
 from wtui.core.text import like_contains
@@ -155,6 +155,7 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
             states: dict[int, windows.WindowState], zone: ZoneInfo) -> dict[int, tuple[Line, ...]]:
     """The score breakdown of each customer: why they sit where they sit."""
     from wtui.book.derive import load_facts
+    from wtui.core import follow_up
 
     out = {}
     for cid, facts, pref, _ in load_facts(conn, ids, cfg):

@@ -31,12 +31,11 @@ from textual.worker import get_current_worker
 from wtui.book.book import Book
 from wtui.book.reads import rep_zone
 from wtui.core import links, money
-from wtui.core.config import COLORS
+from wtui.core.config import COLORS, INTENTS
 from wtui.core.durations import parse_span
 from wtui.core.facts import PURCHASE
 from wtui.core.prefs import format_note, parse_note
 from wtui.core.text import visible
-from wtui.core.traits import INTENTS
 from wtui.errors import BadInput, BookBusy, WtuiError
 from wtui.tui import keys
 from wtui.tui.text import safe
