@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from wtui.book.book import Book
@@ -131,6 +131,8 @@ class QueueScreen(Screen):
                      f"{cfg.ui.min_width}x{cfg.ui.min_height}. q quits.", id="too-small")
 
     def _mount_rest(self) -> None:
+        from textual.widgets import Footer  # (its module, ~1.5 ms, loads after the first paint too)
+
         if self.rest_mounted:
             return
         self.rest_mounted = True
