@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wtui.book import db, derive, ops, reads, schema, users
+from wtui.book import db, derive, ops, reads, schema
 from wtui.book import undo as undo_ops
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
@@ -38,7 +38,7 @@ from wtui.core.text import like_contains
 from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
-    from wtui.book import automation
+    from wtui.book import automation, users
     from wtui.core import accuracy, broadcast, health, query, spend_curve, templates
     from wtui.core import phone as phones
     from wtui.core.keywords import Detector
@@ -738,12 +738,15 @@ class Book:
         return target
 
     # -- the team server's users (wtui serve; never replicated) ---------------------
+    # Each method imports book.users: only the server calls them, and the app's start does not load it.
 
     @_writes
     def add_user(self, name: str, role: str) -> str:
         """A user of the team server; returns their token (shown once, only its hash is kept). An admin
         is also made an admin of the book (a replicated setting), so every replica's own check agrees
         with the server's. Whoever may write the server's book file manages its users."""
+        from wtui.book import users
+
         with self.batch(f"add user {name}"):
             token = users.add(self.conn, name, role, db.iso(self.now()))
             if role == "admin" and name not in self.admins():
@@ -754,6 +757,8 @@ class Book:
     @_writes
     def revoke_user(self, name: str) -> None:
         """Their token stops working at once; an admin stops being one."""
+        from wtui.book import users
+
         with self.batch(f"revoke user {name}"):
             users.revoke(self.conn, name, db.iso(self.now()))
             if name in self.admins():
@@ -762,14 +767,20 @@ class Book:
                             f"{name}'s server access was revoked")
 
     def list_users(self) -> list["users.User"]:
+        from wtui.book import users
+
         return users.all_users(self.conn)
 
     def user_for_token(self, token: str) -> "users.User | None":
+        from wtui.book import users
+
         return users.by_token(self.conn, token)
 
     def origins_of_others(self, origins: set[str], user: str) -> dict[str, str]:
         """Of these replica ids, those bound to another user (see ``users.claim``; binds the new ones to
         ``user``, inside the caller's batch)."""
+        from wtui.book import users
+
         return users.claim(self.conn, origins, user, db.iso(self.now()))
 
     # -- derived state ------------------------------------------------------------
