@@ -127,7 +127,7 @@ LANGUAGES = {w.code: w for w in (RU, IT, ZH, AR)}
 
 @functools.cache
 def _limits() -> list[tuple[Words, re.Pattern]]:
-    # Compiled when a limit is first read, not at import: every start parses notes, few parse a limit (~2 ms).
+    # Compiled when first used (~2 ms), not at import: a command that reads no preference note skips them.
     return [(w, re.compile(p)) for w in LANGUAGES.values() for p in w.limit_patterns]
 
 
