@@ -92,6 +92,8 @@ def default_actor(cfg: Config) -> str:
 
 @dataclass(frozen=True)
 class ChangeEntry:
+    """One entry of the change log: who changed what, when and why."""
+
     hlc: str
     at: datetime
     actor: str
@@ -138,6 +140,8 @@ _CUSTOMER_LOG = (ops.SELECT + " WHERE entity IN (%s) AND hlc >= ? UNION ALL " + 
 
 @dataclass(frozen=True)
 class Link:
+    """A tracked link made for a customer (``wtui link``), and where it leads."""
+
     token: str
     customer: str  # the uid it was made for
     url: str

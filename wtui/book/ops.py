@@ -50,6 +50,8 @@ _SET_CREATED = {f: "UPDATE customers SET %s = ? WHERE uid = ?" % f for f in _CRE
 
 @dataclass(frozen=True)
 class Op:
+    """One operation of the op log: what a write did, stamped by its replica's clock."""
+
     op_id: str
     hlc: str
     actor: str

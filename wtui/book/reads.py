@@ -71,6 +71,8 @@ _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.
 
 @dataclass(frozen=True)
 class QueueEntry:
+    """A customer as one row of the queue shows them."""
+
     id: int
     uid: str
     name: str
@@ -111,6 +113,8 @@ class QueueEntry:
 
 @dataclass(frozen=True)
 class Queue:
+    """One read of today's queue: its counts and a page of entries."""
+
     now: datetime
     ends: datetime  # the end of the rep's today
     counts: dict[str, int]  # due today, per colour
@@ -250,6 +254,8 @@ def queue_uids(conn: sqlite3.Connection, cfg: Config, now: datetime, *, search: 
 
 @dataclass(frozen=True)
 class Progress:
+    """The rep's day so far: customers contacted and still due."""
+
     done: int  # customers contacted since the rep's day began
     due: int  # still due today
 
@@ -270,6 +276,8 @@ def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zon
 
 @dataclass(frozen=True)
 class TeamSignals:
+    """The team's figures the header alerts on (red share, high activity)."""
+
     customers: int
     red_share: float
     high_activity_share: float

@@ -40,6 +40,8 @@ class Event(NamedTuple):  # a tuple, not a dataclass: a verdict reads a customer
 
 @dataclass(frozen=True)
 class Overrides:
+    """What the rep set by hand over the rules: a colour (until when) and an intent."""
+
     color: str = ""
     color_until: datetime | None = None
     color_set_at: datetime | None = None
@@ -48,6 +50,8 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Facts:
+    """What a customer's history adds up to (``summarize``): the input of every verdict."""
+
     first_contact: datetime | None = None
     last_inbound: datetime | None = None
     last_outbound: datetime | None = None

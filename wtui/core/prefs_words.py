@@ -16,6 +16,8 @@ PERIODS = ("day", "week", "month")
 
 @dataclass(frozen=True)
 class Words:
+    """One language's words for the preference note: what it writes and what it reads."""
+
     code: str
     days: tuple[str, ...]  # Monday first, as written
     day_words: dict[str, int]  # every spelling read (casefolded) -> 0 = Monday

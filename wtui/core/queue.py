@@ -47,6 +47,8 @@ def due_text(due: datetime | None, now: datetime, zone: ZoneInfo) -> str:
 
 @dataclass(frozen=True)
 class Line:
+    """One line of a score breakdown: a factor and what it says."""
+
     label: str
     value: str
 

@@ -21,6 +21,8 @@ from wtui.errors import ConfigError
 
 @dataclass(frozen=True)
 class Action:
+    """An action a key can be bound to (by ``id`` in the keymap)."""
+
     id: str
     action: str  # the Textual action string
     description: str

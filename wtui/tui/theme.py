@@ -32,6 +32,8 @@ def theme_dirs() -> list[Path]:
 
 @dataclass(frozen=True)
 class WtuiTheme:
+    """A theme file loaded: the Textual theme and the queue's own styles."""
+
     name: str
     textual: Theme
     queue: dict[str, Style]  # follow-up colour -> style

@@ -81,6 +81,8 @@ def flow(method):
 
 @dataclass
 class Undoable:
+    """A write of this session that u takes back: its batch, and what it did."""
+
     batch: str
     what: str  # "Urgent added to Ana Lima": what "undone: ..." will say
 

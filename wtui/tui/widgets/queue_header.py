@@ -24,6 +24,8 @@ class Stats:
 
 @dataclass(frozen=True)
 class HeaderState:
+    """What the header line shows: whose queue, the counts, the narrowing, the marks."""
+
     mine: bool
     who: str
     counts: dict[str, int] | None  # None: still counting (the first paint)
