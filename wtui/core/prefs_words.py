@@ -14,7 +14,7 @@ from dataclasses import dataclass
 PERIODS = ("day", "week", "month")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # four constants, never compared: no __eq__/__hash__ to compile
 class Words:
     """One language's words for the preference note: what it writes and what it reads."""
 

@@ -79,7 +79,7 @@ def flow(method):
     return start
 
 
-@dataclass
+@dataclass(eq=False)  # never compared: no __eq__ to compile at start
 class Undoable:
     """A write of this session that u takes back: its batch, and what it did."""
 

@@ -35,7 +35,7 @@ from wtui.tui.theme import WtuiTheme
 PAGE = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # never compared: no __eq__/__hash__ to compile at start
 class QueueView:
     """One read of the queue: what the table shows until the next read."""
 
@@ -47,7 +47,7 @@ class QueueView:
     counted: bool = True  # False: the first page alone (the first paint); total and counts follow
 
 
-@dataclass
+@dataclass(eq=False)
 class QueueModel:
     """Today's queue, narrowed by ``search``, a query and the scope, read a page at a time."""
 
