@@ -25,18 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wtui",
         description="The morning queue for reps who sell over WhatsApp. With no command, opens the app.",
     )
-    p.add_argument("--version", action="version", version=f"wtui {__version__}")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--db", metavar="PATH", help="open this book file (for example the team's shared book)")
-    where.add_argument("--demo", action="store_true",
-                       help="use a fresh throwaway demo book; your own book is not touched")
-    where.add_argument("--remote", metavar="URL",
-                       help="work on a local replica of the team server's book (wtui serve), synced before and after "
-                            "(default: sync.remote in config)")
-    p.add_argument("--config", metavar="PATH", help="read this config file last (overrides every other layer)")
-    p.add_argument("--theme", metavar="NAME", help="colour theme for the app (see themes/)")
-    p.add_argument("--now", metavar="ISO",
-                   help="pretend it is this instant, e.g. 2026-11-23T08:00:00Z (for trying rules)")
+    _add_globals(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     q = sub.add_parser("queue", help="print today's queue: red, then orange, then yellow")
@@ -173,6 +162,50 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("book", help="the book to copy")
     k.add_argument("copy", help="the new file (must not exist)")
     return p
+
+
+def _add_globals(p: argparse.ArgumentParser) -> None:
+    """The options before any command (the app's own)."""
+    p.add_argument("--version", action="version", version=f"wtui {__version__}")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--db", metavar="PATH", help="open this book file (for example the team's shared book)")
+    where.add_argument("--demo", action="store_true",
+                       help="use a fresh throwaway demo book; your own book is not touched")
+    where.add_argument("--remote", metavar="URL",
+                       help="work on a local replica of the team server's book (wtui serve), synced before and after "
+                            "(default: sync.remote in config)")
+    p.add_argument("--config", metavar="PATH", help="read this config file last (overrides every other layer)")
+    p.add_argument("--theme", metavar="NAME", help="colour theme for the app (see themes/)")
+    p.add_argument("--now", metavar="ISO",
+                   help="pretend it is this instant, e.g. 2026-11-23T08:00:00Z (for trying rules)")
+
+
+class _NotTheApp(Exception):
+    pass
+
+
+class _AppParser(argparse.ArgumentParser):
+    """The app's options alone. Building every command's parser costs ~10 ms (argparse looks up a
+    translation of each help text it adds, on disk); opening the app needs none of them. Anything
+    else (a command, -h, an error) goes to the whole parser, which says it as ever."""
+
+    def __init__(self) -> None:
+        super().__init__(prog="wtui", add_help=False)
+        _add_globals(self)
+        self.set_defaults(command=None)
+
+    def error(self, message: str):  # type: ignore[override]
+        raise _NotTheApp
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    try:
+        args, rest = _AppParser().parse_known_args(argv)
+        if not rest:
+            return args
+    except _NotTheApp:
+        pass
+    return build_parser().parse_args(argv)
 
 
 def _percent(text: str) -> tuple[int, ...]:
@@ -569,7 +602,17 @@ def cmd_locate(args: argparse.Namespace, cfg) -> int:
 
 
 def cmd_app(args: argparse.Namespace, cfg) -> int:
-    from wtui.tui.app import run
+    import gc
+
+    # Textual and the app's modules live as long as the process: no cyclic garbage worth a collection
+    # while they load (~100 collections, ~15 ms), and frozen afterwards so that no full collection
+    # rescans them (one cost the first paint ~25 ms).
+    gc.disable()
+    try:
+        from wtui.tui.app import run
+    finally:
+        gc.freeze()
+        gc.enable()
 
     if _remote_url(args, cfg):
         return _app_on_replica(_remote_url(args, cfg), args, cfg)
@@ -938,7 +981,7 @@ COMMANDS = {"queue": cmd_queue, "explain": cmd_explain, "find": cmd_find, "tag":
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         from wtui.core import config
 

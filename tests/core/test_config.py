@@ -121,3 +121,9 @@ def test_the_spend_tiers_are_in_the_books_currency():
     s = config.load(layers=[]).spend
     assert (s.currency, s.order_low_below, s.order_high_above) == ("USD", 50, 200)
     assert s.order_high_above < s.vip_single_order < s.vip_yearly
+
+
+def test_the_shipped_defaults_pass_every_check_so_loading_them_checks_only_the_layers():
+    defaults = config.load_defaults_dict()
+    checked = config.from_dict(defaults, sources=("defaults",))  # from_dict checks every range and meaning
+    assert checked == config.load(layers=[])

@@ -27,21 +27,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wtui.book import db, derive, ops, reads, schema, users
+from wtui.book import db, derive, ops, reads, schema
 from wtui.book import undo as undo_ops
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON
-from wtui.core.keywords import Detector
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
 from wtui.core.queue import Line, end_of_day
 from wtui.core.text import like_contains
 from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
-    from wtui.book import automation
+    from wtui.book import automation, users
     from wtui.core import accuracy, broadcast, health, query, spend_curve, templates
     from wtui.core import phone as phones
+    from wtui.core.keywords import Detector
 
 Clock = Callable[[], datetime]
 
@@ -102,6 +102,8 @@ def default_actor(cfg: Config) -> str:
 
 @dataclass(frozen=True)
 class ChangeEntry:
+    """One entry of the change log: who changed what, when and why."""
+
     hlc: str
     at: datetime
     actor: str
@@ -159,6 +161,8 @@ class Compaction:
 
 @dataclass(frozen=True)
 class Link:
+    """A tracked link made for a customer (``wtui link``), and where it leads."""
+
     token: str
     customer: str  # the uid it was made for
     url: str
@@ -862,12 +866,15 @@ class Book:
         return target
 
     # -- the team server's users (wtui serve; never replicated) ---------------------
+    # Each method imports book.users: only the server calls them, and the app's start does not load it.
 
     @_writes
     def add_user(self, name: str, role: str) -> str:
         """A user of the team server; returns their token (shown once, only its hash is kept). An admin
         is also made an admin of the book (a replicated setting), so every replica's own check agrees
         with the server's. Whoever may write the server's book file manages its users."""
+        from wtui.book import users
+
         with self.batch(f"add user {name}"):
             token = users.add(self.conn, name, role, db.iso(self.now()))
             if role == "admin" and name not in self.admins():
@@ -878,6 +885,8 @@ class Book:
     @_writes
     def revoke_user(self, name: str) -> None:
         """Their token stops working at once; an admin stops being one."""
+        from wtui.book import users
+
         with self.batch(f"revoke user {name}"):
             users.revoke(self.conn, name, db.iso(self.now()))
             if name in self.admins():
@@ -886,9 +895,13 @@ class Book:
                             f"{name}'s server access was revoked")
 
     def list_users(self) -> list["users.User"]:
+        from wtui.book import users
+
         return users.all_users(self.conn)
 
     def user_for_token(self, token: str) -> "users.User | None":
+        from wtui.book import users
+
         return users.by_token(self.conn, token)
 
     def replica_owner(self, origin: str) -> str | None:
@@ -899,6 +912,8 @@ class Book:
     def origins_of_others(self, origins: set[str], user: str) -> dict[str, str]:
         """Of these replica ids, those bound to another user (see ``users.claim``; binds the new ones to
         ``user``, inside the caller's batch)."""
+        from wtui.book import users
+
         return users.claim(self.conn, origins, user, db.iso(self.now()))
 
     # -- derived state ------------------------------------------------------------
@@ -1029,6 +1044,8 @@ class Book:
     @property
     def detector(self) -> Detector:
         if self._detector is None:
+            from wtui.core.keywords import Detector  # loaded with the first message read, not at every open
+
             self._detector = Detector(self.cfg.keywords)
         return self._detector
 

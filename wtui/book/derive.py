@@ -17,9 +17,9 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from wtui.book.db import chunks, iso, parse_iso
-from wtui.core import follow_up, traits
 from wtui.core.config import Config
 from wtui.core.durations import DAY
 from wtui.core.facts import Event, Facts, Overrides, summarize
@@ -27,6 +27,9 @@ from wtui.core.prefs import Preference, parse_note
 from wtui.core.queue import rank
 from wtui.core.windows import zone
 from wtui.errors import PreferenceError
+
+if TYPE_CHECKING:  # the functions that assess import these: opening a book and reading its queue need neither
+    from wtui.core import follow_up, traits
 
 # The stored verdict, column by column, in the order ``_row`` gives the values.
 COLUMNS = (
@@ -99,26 +102,32 @@ def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterato
 
 
 def rfm_breaks(conn: sqlite3.Connection) -> traits.RfmBreaks | None:
+    from wtui.core.traits import RfmBreaks
+
     row = conn.execute("SELECT value FROM settings WHERE key = 'derived.rfm_breaks'").fetchone()
     if not row:
         return None
     r, f, m = json.loads(row[0])
-    return traits.RfmBreaks(tuple(r), tuple(f), tuple(m))
+    return RfmBreaks(tuple(r), tuple(f), tuple(m))
 
 
 def _row(cid: int, f: Facts, v: follow_up.Verdict, rfm: str, tz: str, cfg: Config) -> tuple:
+    from wtui.core.traits import golden_hour, reading_habit  # a module's own name: no package lookup per row
+
     return (
         iso(f.first_contact), iso(f.last_inbound), iso(f.last_outbound), iso(f.last_read), iso(f.last_link),
         iso(f.last_interaction), f.purchase_count, f.purchase_total, iso(f.last_purchase),
         v.color, rank(v.color, bool(v.priority_tags), cfg), iso(v.due), v.reason, iso(v.changes_at),
         v.intent.value, v.interest.value, v.activity.value, v.lifecycle.value, v.spend.value, rfm,
-        f.red_streak, int(v.fatigue), traits.reading_habit(f.reads, zone(tz), cfg) if f.reads else "",
-        traits.golden_hour(f.replies, zone(tz), cfg.activity.golden_min_replies) if f.replies else None, cid,
+        f.red_streak, int(v.fatigue), reading_habit(f.reads, zone(tz), cfg) if f.reads else "",
+        golden_hour(f.replies, zone(tz), cfg.activity.golden_min_replies) if f.replies else None, cid,
     )
 
 
 def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Config) -> int:
     """Recompute and store the verdict of these customers; returns how many."""
+    from wtui.core import follow_up, traits
+
     ids = sorted(set(ids))
     if not ids:
         return 0
@@ -159,6 +168,8 @@ def blank(now: datetime, cfg: Config) -> Callable[[Iterable[str]], tuple]:
     It is the same for all but their priority tags, so it is computed once per
     combination of those that occurs; the values line up with ``COLUMNS``.
     """
+    from wtui.core import follow_up
+
     memo: dict[frozenset[str], tuple] = {}
     prio = frozenset(cfg.colors.rules.priority_tags)
 
@@ -190,6 +201,8 @@ def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config, *, write: 
     ``ALL_CHUNK`` at a time, each chunk in a transaction of its own when ``write`` (a context
     manager) is given, its place kept in ``derived.partial``: a 100k book takes ~30 s, and an
     interrupted recompute goes on where it stopped. ``progress(done, total)`` after each chunk."""
+    from wtui.core import follow_up, traits
+
     write = write or contextlib.nullcontext
     mark = json.dumps(cfg.fingerprint())
     row = conn.execute("SELECT value FROM settings WHERE key = 'derived.partial'").fetchone()
@@ -224,6 +237,8 @@ def _store_breaks(conn: sqlite3.Connection, breaks: traits.RfmBreaks) -> None:
 
 def store_all(conn: sqlite3.Connection, items: Iterable[Loaded], now: datetime, cfg: Config) -> int:
     """Assess every customer given, set the book's RFM quintiles from them, store it all."""
+    from wtui.core import follow_up, traits
+
     assessed = []
     buyers = []
     for cid, facts, pref, tz in items:

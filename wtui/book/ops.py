@@ -55,6 +55,8 @@ _payload_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort
 
 @dataclass(frozen=True)
 class Op:
+    """One operation of the op log: what a write did, stamped by its replica's clock."""
+
     op_id: str
     hlc: str
     actor: str

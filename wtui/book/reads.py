@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso, select_in
 from wtui.book.derive import safe_pref
-from wtui.core import follow_up, windows
+from wtui.core import windows
 from wtui.core.config import Config
 from wtui.core.queue import Line, breakdown, end_of_day
 from wtui.core.text import like_contains
@@ -71,6 +71,8 @@ _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.
 
 @dataclass(frozen=True)
 class QueueEntry:
+    """A customer as one row of the queue shows them."""
+
     id: int
     uid: str
     name: str
@@ -111,6 +113,8 @@ class QueueEntry:
 
 @dataclass(frozen=True)
 class Queue:
+    """One read of today's queue: its counts and a page of entries."""
+
     now: datetime
     ends: datetime  # the end of the rep's today
     counts: dict[str, int]  # due today, per colour
@@ -155,6 +159,7 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
             states: dict[int, windows.WindowState], zone: ZoneInfo) -> dict[int, tuple[Line, ...]]:
     """The score breakdown of each customer: why they sit where they sit."""
     from wtui.book.derive import load_facts
+    from wtui.core import follow_up
 
     out = {}
     for cid, facts, pref, _ in load_facts(conn, ids, cfg):
@@ -249,6 +254,8 @@ def queue_uids(conn: sqlite3.Connection, cfg: Config, now: datetime, *, search: 
 
 @dataclass(frozen=True)
 class Progress:
+    """The rep's day so far: customers contacted and still due."""
+
     done: int  # customers contacted since the rep's day began
     due: int  # still due today
 
@@ -269,6 +276,8 @@ def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zon
 
 @dataclass(frozen=True)
 class TeamSignals:
+    """The team's figures the header alerts on (red share, high activity)."""
+
     customers: int
     red_share: float
     high_activity_share: float

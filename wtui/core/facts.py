@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import NamedTuple
 
-from wtui.core.keywords import Signals
-
 # Interaction kinds (playbook §1: messages, read receipts, quote opens, link
 # clicks, purchases, website visits).
 IN, OUT, READ, QUOTE_OPEN, LINK, PURCHASE, VISIT = "in", "out", "read", "quote_open", "link", "purchase", "visit"
@@ -46,6 +44,8 @@ _WHEN = attrgetter("at")
 
 @dataclass(frozen=True)
 class Overrides:
+    """What the rep set by hand over the rules: a colour (until when) and an intent."""
+
     color: str = ""
     color_until: datetime | None = None
     color_set_at: datetime | None = None
@@ -54,6 +54,8 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Facts:
+    """What a customer's history adds up to (``summarize``): the input of every verdict."""
+
     first_contact: datetime | None = None
     last_inbound: datetime | None = None
     last_outbound: datetime | None = None
@@ -99,6 +101,8 @@ def summarize(
     tags: frozenset[str] = frozenset(),
 ) -> Facts:
     """Fold a customer's events (any order) into Facts."""
+    from wtui.core.keywords import Signals  # the keyword machinery loads when facts are first folded, not at start
+
     # Plain locals and unpacked events: every verdict a write recomputes folds the whole history (~17
     # events a customer), so this loop is most of an import's recompute.
     first = last = last_read = last_link = last_quote_open = long_visit = None

@@ -35,6 +35,8 @@ _DAY_INDEX = {d.lower(): i for i, d in enumerate(DAYS)}
 
 @dataclass(frozen=True)
 class DayRange:
+    """Days of the week, first to last (0 = Monday)."""
+
     first: int  # 0 = Monday
     last: int  # inclusive; may wrap (Sat-Mon)
 
@@ -45,6 +47,8 @@ class DayRange:
 
 @dataclass(frozen=True)
 class Window:
+    """A contact window: on these days, from ``start`` to ``end`` (minutes, local)."""
+
     days: tuple[DayRange, ...]  # empty = every day
     start: int  # minutes after local midnight, 0-1439
     end: int  # 1-1440; end <= start runs past midnight
@@ -57,6 +61,8 @@ class Window:
 
 @dataclass(frozen=True)
 class Frequency:
+    """A preference note's limit: at most ``count`` a ``period``, or passive."""
+
     count: int  # 0 with passive
     period: str  # day, week, month; "" with passive
     passive: bool = False
@@ -69,6 +75,8 @@ class Frequency:
 
 @dataclass(frozen=True)
 class Preference:
+    """A parsed preference note (``parse_note``; ``format_note`` writes it back)."""
+
     name: str = ""
     format: str = ""  # one of FORMATS or ""
     preset: str = ""  # one of PRESETS or "" (then ``windows`` were typed)

@@ -7,14 +7,17 @@ spellings reps type (what ``parse_note`` also reads). The English words live in 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 PERIODS = ("day", "week", "month")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # four constants, never compared: no __eq__/__hash__ to compile
 class Words:
+    """One language's words for the preference note: what it writes and what it reads."""
+
     code: str
     days: tuple[str, ...]  # Monday first, as written
     day_words: dict[str, int]  # every spelling read (casefolded) -> 0 = Monday
@@ -122,7 +125,14 @@ AR = Words(
 )
 
 LANGUAGES = {w.code: w for w in (RU, IT, ZH, AR)}
-_LIMITS = [(w, re.compile(p)) for w in LANGUAGES.values() for p in w.limit_patterns]
+
+
+@functools.cache
+def _limits() -> list[tuple[Words, re.Pattern]]:
+    # Compiled when first used (~2 ms), not at import: a command that reads no preference note skips them.
+    return [(w, re.compile(p)) for w in LANGUAGES.values() for p in w.limit_patterns]
+
+
 # Digits as phones type them in the team's scripts, and the full-width forms of Chinese input.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９：－，", "01234567890123456789" + "0123456789:-,")
 
@@ -153,7 +163,7 @@ def phrase(part: str) -> tuple[str, str, str] | None:
 def limit(part: str) -> tuple[int, str, str] | None:
     """A limit in one of these languages: (count, period, language), else None."""
     k = key(part)
-    for w, pattern in _LIMITS:
+    for w, pattern in _limits():
         m = pattern.fullmatch(k)
         if m and m["period"].strip() in w.period_words:
             return int(m["n"]), w.period_words[m["period"].strip()], w.code

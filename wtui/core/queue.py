@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from wtui.core.config import Config
 from wtui.core.durations import ago
-from wtui.core.follow_up import Verdict
-from wtui.core.windows import WindowState
+
+if TYPE_CHECKING:  # the verdict is read only to explain it: reading the queue does not load it
+    from wtui.core.follow_up import Verdict
+    from wtui.core.windows import WindowState
 
 
 def rank(color: str, has_priority_tag: bool, cfg: Config) -> int:
@@ -44,6 +47,8 @@ def due_text(due: datetime | None, now: datetime, zone: ZoneInfo) -> str:
 
 @dataclass(frozen=True)
 class Line:
+    """One line of a score breakdown: a factor and what it says."""
+
     label: str
     value: str
 

@@ -35,6 +35,8 @@ SHORT_HORIZON_DAYS = 3
 
 @dataclass(frozen=True)
 class WindowState:
+    """Where now falls in a customer's contact window, and when it next opens."""
+
     state: str  # open, closed, quiet, worst
     local: datetime  # now in the customer's zone
     best: bool  # inside the region's active hours, or the customer's golden hour

@@ -9,6 +9,9 @@ state in ``sync_state``, which the status bar watches.
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.reactive import reactive
@@ -16,14 +19,18 @@ from textual.screen import Screen
 
 from wtui.book.book import Book
 from wtui.core.text import visible
-from wtui.io.sync_loop import Syncer, SyncState
 from wtui.tui import keys
 from wtui.tui.screens.queue import QueueScreen
 from wtui.tui.theme import load as load_theme
 
+if TYPE_CHECKING:  # a replica's app is handed its Syncer (cli imports it); no other app loads the sync loop
+    from wtui.io.sync_loop import Syncer, SyncState
+
 
 class WtuiApp(App[int]):
     TITLE = "wtui"
+    # The queue screen's rules: it is the default screen (below), whose CSS_PATH Textual does not read.
+    CSS_PATH = "screens/queue.tcss"
     ENABLE_COMMAND_PALETTE = True
     sync_state: reactive[SyncState | None] = reactive(None, always_update=True)
 
@@ -39,8 +46,13 @@ class WtuiApp(App[int]):
         self.theme = self.wtheme.name
         self.set_keymap(keys.keymap(book.cfg))  # refuses a key bound twice, naming both actions
 
+    def get_default_screen(self) -> QueueScreen:
+        # The queue is the app's first screen itself (as Posting's main screen is), not one pushed over an
+        # empty default screen: pushed from on_mount, its first frame was drawn inside Textual's start-up
+        # batch, thrown away, and drawn again.
+        return QueueScreen(self.book, self.wtheme)
+
     def on_mount(self) -> None:
-        self.push_screen(QueueScreen(self.book, self.wtheme))
         if self.syncer is not None:
             self.sync_state = self.syncer.state
             self.syncer.on_change = self._sync_changed
@@ -103,6 +115,11 @@ def _owner(screen: QueueScreen, binding) -> object:
 
 
 def run(book: Book, theme: str | None = None, syncer: Syncer | None = None) -> int:
+    # Textual hands each finished frame to a writer thread. While this thread goes on drawing (the frames
+    # that settle the first one, a worker's result landing), the writer waited the default 5 ms switch
+    # interval for the interpreter at each step (write, then flush): the first frame reached the terminal
+    # ~15 ms after it was ready. At 1 ms it is there in 1-5 ms; the switches cost threads next to nothing.
+    sys.setswitchinterval(0.001)
     app = WtuiApp(book, theme, syncer)
     result = app.run()
     return result or 0

@@ -19,8 +19,10 @@ from wtui.core.config import Config, load_defaults_dict
 from wtui.errors import ConfigError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by id, never whole: no __eq__/__hash__ to compile at start
 class Action:
+    """An action a key can be bound to (by ``id`` in the keymap)."""
+
     id: str
     action: str  # the Textual action string
     description: str

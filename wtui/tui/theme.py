@@ -30,8 +30,10 @@ def theme_dirs() -> list[Path]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # never compared: no __eq__/__hash__ to compile at start
 class WtuiTheme:
+    """A theme file loaded: the Textual theme and the queue's own styles."""
+
     name: str
     textual: Theme
     queue: dict[str, Style]  # follow-up colour -> style

@@ -7,7 +7,8 @@ text, book-wide counts) runs in a worker on a ``Book`` of its own, behind a
 progress line that esc cancels, so the keys stay live. Each multi-step flow
 (pick, confirm, run, report) is one flat ``@work`` method that awaits its
 modals with ``push_screen_wait``. Widgets report by messages; this screen is
-the one place that writes.
+the one place that writes. Each action imports the dialogs it opens: the first
+paint does not wait for them.
 """
 
 from __future__ import annotations
@@ -24,33 +25,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from wtui.book.book import Book
 from wtui.book.reads import rep_zone
 from wtui.core import links, money
-from wtui.core.config import COLORS
+from wtui.core.config import COLORS, INTENTS
 from wtui.core.durations import parse_span
 from wtui.core.facts import PURCHASE
 from wtui.core.prefs import format_note, parse_note
 from wtui.core.text import visible
-from wtui.core.traits import INTENTS
 from wtui.errors import BadInput, BookBusy, WtuiError
 from wtui.tui import keys
-from wtui.tui.modals import (
-    Cancelled,
-    Choice,
-    Confirm,
-    Help,
-    ImportForm,
-    Preview,
-    ProgressScreen,
-    Prompt,
-    TagChoice,
-    TagPicker,
-    TagResult,
-)
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 from wtui.tui.widgets.customer_panel import CustomerPanel
@@ -92,8 +79,10 @@ def flow(method):
     return start
 
 
-@dataclass
+@dataclass(eq=False)  # never compared: no __eq__ to compile at start
 class Undoable:
+    """A write of this session that u takes back: its batch, and what it did."""
+
     batch: str
     what: str  # "Urgent added to Ana Lima": what "undone: ..." will say
 
@@ -101,7 +90,6 @@ class Undoable:
 class QueueScreen(Screen):
     """Today's queue, the customer panel, and every action on them."""
 
-    CSS_PATH = "queue.tcss"
     BINDINGS = keys.screen_bindings()
 
     def __init__(self, book: Book, theme: WtuiTheme) -> None:
@@ -145,6 +133,8 @@ class QueueScreen(Screen):
                      f"{cfg.ui.min_width}x{cfg.ui.min_height}. q quits.", id="too-small")
 
     def _mount_rest(self) -> None:
+        from textual.widgets import Footer  # (its module, ~1.5 ms, loads after the first paint too)
+
         if self.rest_mounted:
             return
         self.rest_mounted = True
@@ -169,18 +159,24 @@ class QueueScreen(Screen):
         self._header()
         if self.empty_book:
             self.panel.show(None, Text("No customers yet: see the left.", style="italic"))
-            self.call_after_refresh(self.refresh_stats)
-        else:
-            self.read_queue()  # then the book-wide figures (_show_queue), which need the day's count
-        self.call_after_refresh(self._mount_rest)
+        self.call_after_refresh(self._after_first_paint)
         self.set_interval(self.book.cfg.sync.poll_seconds, self.poll)
         self.set_interval(60, self.tick)
+        if getattr(self.app, "syncer", None) is not None:
+            self.watch(self.app, "sync_state", self._synced, init=False)
+
+    def _after_first_paint(self) -> None:
+        """The workers start once the first page is on screen: begun beside it, their threads took the
+        interpreter from the first frame (a worker's Book.open alone is ~25 ms of Python)."""
+        if self.empty_book:
+            self.refresh_stats()
+        else:
+            self.read_queue()  # then the book-wide figures (_show_queue), which need the day's count
         if self.book.recompute_due:
             self.recompute()
         else:
             self.sweep()  # what time made stale since the verdicts were stored: the first paint did not wait
-        if getattr(self.app, "syncer", None) is not None:
-            self.watch(self.app, "sync_state", self._synced, init=False)
+        self._mount_rest()
 
     def _synced(self, state) -> None:
         """Teammates' edits just came down: show them now rather than at the next poll."""
@@ -406,6 +402,7 @@ class QueueScreen(Screen):
         """y: copy the number, the customer's filled template, or a wa.me link with it (OSC 52). A template
         their cap or window stands against is copied only when the rep confirms."""
         from wtui.core.templates import wa_link
+        from wtui.tui.modals import Choice, Confirm
 
         entry = self.table.current
         if not entry:
@@ -450,6 +447,8 @@ class QueueScreen(Screen):
         self.app.exit(0)
 
     def action_help(self) -> None:
+        from wtui.tui.modals import Help
+
         by_id: dict[str, tuple[list[str], str]] = {}
         for active in self.active_bindings.values():
             binding = active.binding
@@ -516,6 +515,8 @@ class QueueScreen(Screen):
         """Run ``job(book, progress)`` on a writer of its own, behind a progress line esc cancels.
 
         Returns the job's result, or None when it was cancelled or failed (and says so)."""
+        from wtui.tui.modals import Cancelled, ProgressScreen
+
         progress = ProgressScreen(title)
         await self.app.push_screen(progress)
         try:
@@ -558,6 +559,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_tags(self) -> None:
+        from wtui.tui.modals import Confirm, TagChoice, TagPicker, TagResult
+
         targets = self._targets()
         if not targets:
             return
@@ -618,6 +621,8 @@ class QueueScreen(Screen):
 
     async def ask_colour(self, title: str, current: str | None = None):
         """A colour and its expiry (checked as it is typed), or None when cancelled."""
+        from wtui.tui.modals import Choice
+
         glyph = self.book.cfg.colors.glyph
         choices = [(c, Text(f"{glyph[c]} {c}", style=self.wtheme.queue[c])) for c in COLORS]
         choices.append(("", Text("automatic (clear the colour set by hand)")))
@@ -640,6 +645,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_intent(self) -> None:
+        from wtui.tui.modals import Choice
+
         targets = self._targets()
         if not targets:
             return
@@ -662,6 +669,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_note(self) -> None:
+        from wtui.tui.modals import Prompt
+
         targets = self._targets()
         if not targets:
             return
@@ -673,6 +682,8 @@ class QueueScreen(Screen):
     @flow
     async def action_link(self) -> None:
         """A tracked link for the customer under the cursor, copied to paste into the chat."""
+        from wtui.tui.modals import Choice
+
         entry = self.table.current
         if entry is None:
             return
@@ -708,6 +719,8 @@ class QueueScreen(Screen):
     @flow
     async def action_purchase(self) -> None:
         """A purchase by the customer under the cursor (what `wtui purchase` records)."""
+        from wtui.tui.modals import Prompt
+
         entry = self.table.current
         if entry is None:
             return
@@ -732,6 +745,8 @@ class QueueScreen(Screen):
     @flow
     async def action_won(self) -> None:
         """A deal won (an outcome with the colour the customer had, and a purchase)."""
+        from wtui.tui.modals import Prompt
+
         entry = self.table.current
         if entry is None:
             return
@@ -755,6 +770,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_lost(self) -> None:
+        from wtui.tui.modals import Prompt
+
         entry = self.table.current
         if entry is None:
             return
@@ -771,6 +788,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_preference(self) -> None:
+        from wtui.tui.modals import Prompt
+
         entry = self.table.current
         if entry is None:
             return
@@ -946,6 +965,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_save_segment(self) -> None:
+        from wtui.tui.modals import Prompt
+
         if not self.query_text:
             self.notify("Filter with f first: a segment is a saved query.", severity="warning")
             return
@@ -961,6 +982,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_bulk(self) -> None:
+        from wtui.tui.modals import Choice, Confirm, Prompt, TagChoice, TagPicker
+
         if not self.query_text or self.model.query is None:
             self.notify("Filter with f first: bulk actions act on everyone the query matches.", severity="warning")
             return
@@ -1033,6 +1056,7 @@ class QueueScreen(Screen):
         from collections import Counter
 
         from wtui.io.export import send_list, split_groups, write_csv
+        from wtui.tui.modals import Prompt
 
         title = f"Export {who} as a broadcast send list" if broadcast is not None else f"Export {who}"
         target = await self.app.push_screen_wait(Prompt(f"{title} to a CSV file (add percentages for an A/B "
@@ -1069,6 +1093,8 @@ class QueueScreen(Screen):
 
     @flow
     async def action_rules(self) -> None:
+        from wtui.tui.modals import Preview
+
         report = await self._in_worker("Rehearsing the automation rules",
                                        lambda book, progress: _rules_text(book, book.run_rules(dry_run=True,
                                                                                                progress=progress)))
@@ -1113,6 +1139,7 @@ class QueueScreen(Screen):
         """A broadcast's non-responders as a new send list (after the playbook's wait, or confirmed; a
         second re-contact of one broadcast is asked about too)."""
         from wtui.io.export import recontact, recontact_ready
+        from wtui.tui.modals import Confirm, Prompt
 
         try:
             ready = recontact_ready(self.book, bid)
@@ -1146,12 +1173,15 @@ class QueueScreen(Screen):
 
     async def _replace_ok(self, path: Path) -> bool:
         """A file there is replaced only when the rep says so."""
+        from wtui.tui.modals import Confirm
+
         return not path.exists() or bool(await self.app.push_screen_wait(Confirm(Text(
             f"{visible(str(path))} exists. Replace it?"))))
 
     async def _write_tiers(self, cuts: dict[str, float]) -> None:
         from wtui.core.config import SYSTEM_CONFIG
         from wtui.io.config_file import set_keys
+        from wtui.tui.modals import Confirm
 
         said = ", ".join(f"{k} = {v:g}" for k, v in cuts.items())
         if not await self.app.push_screen_wait(Confirm(Text(f"Write {said} to [spend] of {SYSTEM_CONFIG}? Every "
@@ -1176,6 +1206,7 @@ class QueueScreen(Screen):
         import json
 
         from wtui.core.audit import DIMENSIONS, error_rates, rate_text
+        from wtui.tui.modals import Choice, Confirm, TagChoice, TagPicker
         from wtui.tui.screens.audit import AuditCard, Place
 
         r = self.book.cfg.review
@@ -1250,6 +1281,8 @@ class QueueScreen(Screen):
 
     async def _fix_tags(self, act: tuple[str, ...]) -> None:
         """A tag health finding's fix: asked (a merge previewed), then one batch in a worker, on the undo stack."""
+        from wtui.tui.modals import Confirm, Preview
+
         kind, tag, v = act[0], act[1], visible(act[1])
         if kind == "merge":
             into = act[2]
@@ -1293,6 +1326,7 @@ class QueueScreen(Screen):
     @flow
     async def action_import_file(self) -> None:
         from wtui.io import csv_import
+        from wtui.tui.modals import Cancelled, ImportForm, Preview, ProgressScreen
 
         request = await self.app.push_screen_wait(ImportForm(self.book.cfg.book.default_region))
         if request is None:

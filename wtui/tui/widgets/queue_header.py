@@ -12,7 +12,7 @@ from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # never compared: no __eq__/__hash__ to compile at start
 class Stats:
     """Book-wide figures, read in a worker: the rep's (or team's) progress, team signals, zones due today."""
 
@@ -22,8 +22,10 @@ class Stats:
     routine: str = ""  # "H: Monday routine" on the team's routine day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HeaderState:
+    """What the header line shows: whose queue, the counts, the narrowing, the marks."""
+
     mine: bool
     who: str
     counts: dict[str, int] | None  # None: still counting (the first paint)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
 from wtui.book.reads import rep_zone
-from wtui.io.sync_loop import SyncState
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
+
+if TYPE_CHECKING:  # the sync loop (httpx's way in) is loaded only by a replica's app
+    from wtui.io.sync_loop import SyncState
 
 
 class SyncStatus(Static):
