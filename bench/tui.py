@@ -199,8 +199,8 @@ def headless_figures(path: Path, runs: int) -> dict:
 
                 show_queue = screen._show_queue
 
-                def timed_show(view, asked):
-                    show_queue(view, asked)
+                def timed_show(view, asked, stats=False):
+                    show_queue(view, asked, stats)
                     if asked == (screen.model.search, screen.model.query, screen.model.mine):
                         _draw(table)
                         shown.append((asked, time.perf_counter()))

@@ -10,6 +10,7 @@ state in ``sync_state``, which the status bar watches.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
@@ -30,7 +31,8 @@ if TYPE_CHECKING:  # a replica's app is handed its Syncer (cli imports it); no o
 class WtuiApp(App[int]):
     TITLE = "wtui"
     # The queue screen's rules: it is the default screen (below), whose CSS_PATH Textual does not read.
-    CSS_PATH = "screens/queue.tcss"
+    # Absolute: a relative one is found beside the module of whichever class subclasses this one.
+    CSS_PATH = Path(__file__).parent / "screens" / "queue.tcss"
     ENABLE_COMMAND_PALETTE = True
     sync_state: reactive[SyncState | None] = reactive(None, always_update=True)
 
