@@ -49,6 +49,11 @@ def _edits(book, n: int = 5) -> list[str]:
     return uids
 
 
+def _synced(book, *peers) -> None:
+    for peer in peers:
+        book.sync_with(peer)
+
+
 def _later(clocks, days: float) -> None:
     for c in clocks:
         c.now += timedelta(days=days)
@@ -58,13 +63,11 @@ def test_what_every_peer_holds_and_is_old_enough_leaves_the_log_and_nothing_else
     (one, two, three), clocks = trio
     _edits(one)
     _edits(two)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     two.sync_with(three)
     before, vector, held = _state(one), one.vector(), _ops(two)
     _later(clocks, 31)
-    for b in (two, three):
-        one.sync_with(b)  # heard from lately: waited for
+    _synced(one, two, three)  # heard from lately: waited for
     done = one.compact()
     assert done.dropped > 0 and sorted(done.waited_for) == sorted([two.replica_id(), three.replica_id()])
     assert _state(one) == before and one.vector() == vector  # the vector counts what was dropped
@@ -77,20 +80,17 @@ def test_what_every_peer_holds_and_is_old_enough_leaves_the_log_and_nothing_else
 def test_ops_younger_than_the_log_keeps_stay_and_go_once_they_are_old(trio):
     (one, two, three), clocks = trio
     _edits(one)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     _later(clocks, 29)
     assert one.compact().dropped == 0  # the change log and undo still reach them
     _later(clocks, 2)
-    for b in (two, three):
-        one.sync_with(b)  # heard from again: not silent
+    _synced(one, two, three)  # heard from again: not silent
     assert one.compact().dropped > 0 and one.compacted_through() is not None
 
 
 def test_compaction_waits_for_a_peer_heard_from_lately_that_lacks_the_ops(trio):
     (one, two, three), clocks = trio
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     _edits(one)
     one.sync_with(two)  # three has not these yet, and was heard from a moment ago
     _later(clocks, 5)
@@ -118,8 +118,7 @@ def test_a_peer_heard_from_lately_keeps_its_missing_ops_in_the_log(trio):
 
 def test_a_replica_away_past_the_horizon_sends_its_changes_then_is_told_to_start_again(trio, tmp_path, short):
     (one, two, three), clocks = trio
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     _edits(one)
     one.sync_with(three)
     mine = _edits(two)  # made offline, never sent
@@ -138,12 +137,10 @@ def test_a_replica_away_past_the_horizon_sends_its_changes_then_is_told_to_start
 def test_a_book_that_dropped_its_own_ops_numbers_on_from_where_it_was(trio, tmp_path, short):
     (one, two, three), clocks = trio
     _edits(one)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     top = one.vector()[one.replica_id()]
     _later(clocks, 31)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     one.compact()
     assert one.conn.execute("SELECT count(*) FROM ops WHERE origin = ?", (one.replica_id(),)).fetchone()[0] == 0
     one.close()
@@ -159,11 +156,9 @@ def test_an_undo_of_a_batch_compaction_dropped_says_why(trio):
     uid = one.add_customer("+4915120009999", "Ana")
     with one.batch("tagging") as batch:
         one.add_tag(uid, "Interest-Beauty")
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     _later(clocks, 31)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     one.compact()
     with pytest.raises(NotFound, match="compacted"):
         one.undo(batch)
@@ -189,11 +184,9 @@ def test_an_op_still_waiting_for_what_it_refers_to_is_never_dropped(trio):
 def test_a_dry_run_of_compaction_drops_nothing(trio):
     (one, two, three), clocks = trio
     _edits(one)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     _later(clocks, 31)
-    for b in (two, three):
-        one.sync_with(b)
+    _synced(one, two, three)
     count = one.ops_count()
     with one.rehearsal():
         assert one.compact().dropped > 0
