@@ -423,6 +423,10 @@ def _made_again(url: str, path: Path, server, sent: int) -> None:
     """A replica away longer than the server keeps its log (its own changes went up first): set aside, and
     made again from a snapshot. The old file stays, in case a change the server refused is in it."""
     aside = path.with_name(f"{path.stem}.away-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.db")
+    for end in ("-wal", "-shm", "-journal"):  # a journal or WAL belongs with its book: moved along, never left
+        side = path.with_name(path.name + end)
+        if side.exists():
+            side.replace(aside.with_name(aside.name + end))
     path.replace(aside)
     server.snapshot(path)
     say(f"{url}: this replica was away longer than the server keeps its log: your {sent:,} change(s) went up "
@@ -449,12 +453,9 @@ def _app_on_replica(url: str, args: argparse.Namespace, cfg) -> int:
                         token_source=lambda: rem.read_token(token_path(), url))
         code = run(book, theme=args.theme, syncer=syncer)
         state = syncer.stop(cfg.sync.timeout_seconds)
-    if state.away and not state.pending:  # its own changes are up: the next start opens a fresh copy
-        try:
-            with rem.Remote(url, token, timeout=cfg.sync.timeout_seconds, retries=cfg.sync.retries) as server:
-                _made_again(url, path, server, 0)
-        except rem.Offline:
-            pass  # made again at the next start that reaches the server
+    if state.away:  # made again by the command below, once nothing of this run holds the file open
+        say(f"{url}: this replica was away longer than the server keeps its log: `wtui --remote {url} sync` "
+            "sends what it still holds and makes a fresh copy", file=sys.stderr)
     if state.pending:
         say(f"{url}: {state.line(rep_zone(cfg))}: your {state.pending:,} change(s) are safe in {path} and go up "
             f"at the next `wtui --remote {url}` (or `wtui --remote {url} sync`)", file=sys.stderr)

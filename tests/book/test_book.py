@@ -340,3 +340,15 @@ def test_a_second_writer_on_the_same_file_and_instant_stamps_after_the_first(tmp
         assert "Urgent" not in one.tags_of(uid)
         one.add_tag(uid, "Urgent")
         assert "Urgent" in one.tags_of(uid)
+
+
+def test_verdicts_stored_for_a_pretend_future_are_redone_at_the_real_time(tmp_path, demo_file, cfg):
+    from tests.conftest import NOW, copy_book
+
+    path = copy_book(demo_file, tmp_path / "b.db")
+    with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as book:
+        before = book.queue().counts
+    with Book.open(path, cfg, clock=lambda: NOW + timedelta(days=400), actor="ana"):
+        pass  # `wtui --now` a year ahead, "for trying rules": its verdicts are stored
+    with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as book:
+        assert book.queue().counts == before

@@ -191,3 +191,31 @@ def test_a_dry_run_of_compaction_drops_nothing(trio):
     with one.rehearsal():
         assert one.compact().dropped > 0
     assert one.ops_count() == count and one.compacted_through() is None
+
+
+def test_a_books_own_ops_no_peer_has_acknowledged_are_never_dropped(trio):
+    (one, two, three), clocks = trio
+    for b in (one, three):
+        two.sync_with(b)
+    _later(clocks, 11)  # the peers fall silent (past peer_wait_days)
+    made = _edits(two)  # offline edits nobody else holds
+    _later(clocks, 31)  # and older than log_keep_days
+    two.compact()
+    assert sum(o.kind == "customer.create" for o in two.ops_since(one.vector())) == len(made)
+    two.sync_with(one)
+    assert all(ops.customer_id(one.conn, u) is not None for u in made)
+
+
+def test_a_second_connection_writes_under_the_id_another_one_took(trio, tmp_path, short):
+    (one, two, three), clocks = trio
+    two.add_note(two.uids_of(two.all_ids()[:1])[0] if two.all_ids() else two.add_customer("+4915120001111"),
+                 "first")
+    with Book.open(tmp_path / "two.db", short, clock=clocks[1], actor="omar") as other:
+        old = other.replica_id_or_new()
+        other.renumber_from(old, 1)  # as a sync does when it finds a fork
+        new = other.replica_id()
+    assert new != old
+    uid = two.add_customer("+4915120002222", "After")
+    row = two.conn.execute("SELECT origin FROM ops WHERE entity = ? AND kind = 'customer.create'",
+                           (f"customer:{uid}",)).fetchone()
+    assert row[0] == new  # never under the old id, whose numbers the peer holds as other ops

@@ -358,6 +358,9 @@ def test_a_replica_away_past_the_servers_log_sends_its_changes_and_is_made_again
             mine.add_note(uid, "while away")
     with Book.open(path, server_cfg, actor="boss") as team:  # the team moves on, then the log is compacted
         team.add_note(uids[0], "at the office")
+        now_holds = team.vector()
+    assert client.post("/v1/pull", headers=auth(tokens["omar"]),  # omar's replica holds it all
+                       json={"vector": now_holds, "limit": 5, "replica": "omarlaptop1"}).status_code == 200
     _compacted_all(path, server_cfg)
     answer = client.post("/v1/pull", headers=auth(tokens["ana"]), json={"vector": {}, "limit": 5})
     assert answer.status_code == 410 and answer.json()["vector"]
@@ -391,7 +394,8 @@ def test_a_replica_put_back_in_place_that_wrote_as_many_ops_as_it_lost_loses_not
             for text in ("lost 1", "lost 2"):
                 mine.add_note(uid, text)
             rem.sync(mine, server)  # the two are on the server
-        shutil.copyfile(backup, mine_path)  # put back in place: the same file, so the same replica id
+    shutil.copyfile(backup, mine_path)  # put back in place: the same file, so the same replica id
+    with rem.Remote("http://testserver", tokens["ana"], retries=0, transport=client._transport) as server:
         with Book.open(mine_path, server_cfg, actor="ana") as mine:
             for text in ("again 1", "again 2"):  # as many as the restore lost: the counts agree
                 mine.add_note(uid, text)

@@ -240,7 +240,8 @@ class Book:
         if recompute:
             book.refresh_stale(recomputing)
         else:
-            book.recompute_due = not readonly and derive.derived_with(conn) != cfg.fingerprint()
+            book.recompute_due = not readonly and (derive.derived_with(conn) != cfg.fingerprint()
+                                                   or derive.ahead(conn, book.now()))
         return book
 
     @classmethod
@@ -353,6 +354,7 @@ class Book:
         whoever wrote it (another process, the app's worker, a clock that ran ahead), under this
         file's replica id (taken at the first stamp: a batch that writes nothing writes no identity)."""
         self._oseq = None  # another process on this file may have written since
+        self._replica = None  # or taken a new id (a sync renumbering a fork, a restore found): read again
         newest = self.conn.execute("SELECT max(hlc) FROM ops").fetchone()[0]
         if newest:
             self._hlc.observe(newest, self._ms())
@@ -810,10 +812,16 @@ class Book:
         with self.batch("log compaction"):
             peers = self.conn.execute("SELECT peer, vector, seen_at FROM peers ORDER BY peer").fetchall()
             counted = [json.loads(v) for _, v, seen in peers if seen >= waited]
+            # This file's own ops go only once some peer, however long ago, said it holds them: nowhere
+            # else has them before (a laptop offline for months keeps its edits).
+            sent = [json.loads(v) for _, v, _ in peers]
+            mine = self.own_origins()
             dropped, before = 0, ops.horizon(self.conn)
             for origin, top in sorted(self.vector().items()):
                 low = before.get(origin, 0)
                 upto = min([top] + [v.get(origin, 0) for v in counted])
+                if origin in mine:
+                    upto = min(upto, max([v.get(origin, 0) for v in sent], default=0))
                 # Never past an op young enough to keep (a replica numbers its ops in the order it stamps them).
                 young = self.conn.execute(_YOUNG, (origin, low, upto, cutoff)).fetchone()[0]
                 upto = young - 1 if young is not None else upto
@@ -906,15 +914,17 @@ class Book:
 
     def replica_owner(self, origin: str) -> str | None:
         """The user a replica id is bound to on a team server (None: not bound yet)."""
-        row = self.conn.execute("SELECT user FROM replica_owners WHERE origin = ?", (origin,)).fetchone()
-        return row[0] if row else None
+        from wtui.book import users
+
+        return users.owner(self.conn, origin)
 
     def origins_of_others(self, origins: set[str], user: str) -> dict[str, str]:
         """Of these replica ids, those bound to another user (see ``users.claim``; binds the new ones to
-        ``user``, inside the caller's batch)."""
+        ``user``, inside the caller's batch). The server's own ids are its own, never a user's."""
         from wtui.book import users
 
-        return users.claim(self.conn, origins, user, db.iso(self.now()))
+        own = {o: "the team server" for o in origins & self.own_origins()}
+        return own | users.claim(self.conn, origins - set(own), user, db.iso(self.now()))
 
     # -- derived state ------------------------------------------------------------
 
@@ -925,7 +935,8 @@ class Book:
         if self.readonly:
             return 0
         now = self.now()
-        self.recompute_due = derive.derived_with(self.conn) != self.cfg.fingerprint()
+        self.recompute_due = (derive.derived_with(self.conn) != self.cfg.fingerprint()
+                              or derive.ahead(self.conn, now))
         if self.recompute_due:
             if not whole:
                 return 0

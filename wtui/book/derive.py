@@ -15,7 +15,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -112,7 +112,8 @@ def rfm_breaks(conn: sqlite3.Connection) -> traits.RfmBreaks | None:
 
 
 def _row(cid: int, f: Facts, v: follow_up.Verdict, rfm: str, tz: str, cfg: Config) -> tuple:
-    from wtui.core.traits import golden_hour, reading_habit  # a module's own name: no package lookup per row
+    # Here, not at the top: opening a book and reading its queue do not load the verdict rules (~1 µs a row).
+    from wtui.core.traits import golden_hour, reading_habit
 
     return (
         iso(f.first_contact), iso(f.last_inbound), iso(f.last_outbound), iso(f.last_read), iso(f.last_link),
@@ -138,6 +139,7 @@ def refresh(conn: sqlite3.Connection, ids: Iterable[int], now: datetime, cfg: Co
         rfm = traits.rfm(facts, now, breaks, cfg).value if breaks else ""
         rows.append(_row(cid, facts, v, rfm, tz, cfg))
     conn.executemany(_UPDATE, rows)
+    conn.execute(_ASOF, (iso(now),))
     return len(rows)
 
 
@@ -227,6 +229,7 @@ def refresh_all(conn: sqlite3.Connection, now: datetime, cfg: Config, *, write: 
     with write():
         conn.execute("DELETE FROM settings WHERE key = 'derived.partial'")
         conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)", (mark,))
+        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.asof', ?)", (iso(now),))
     return len(ids)
 
 
@@ -251,7 +254,21 @@ def store_all(conn: sqlite3.Connection, items: Iterable[Loaded], now: datetime, 
                                for cid, f, v, tz in assessed])
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.with', ?)",
                  (json.dumps(cfg.fingerprint()),))
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('derived.asof', ?)", (iso(now),))
     return len(assessed)
+
+
+# The latest instant a verdict was computed for: `wtui --now` a year ahead ("trying rules") stores
+# verdicts that stay unchanged until then. Back at the real time they are all redone (``ahead``).
+_ASOF = """INSERT INTO settings (key, value) VALUES ('derived.asof', ?1)
+    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)"""
+AHEAD_SLACK = timedelta(minutes=5)  # two processes' clocks on one machine agree closer than this
+
+
+def ahead(conn: sqlite3.Connection, now: datetime) -> bool:
+    """Were verdicts stored for a later time than ``now`` (a pretend clock ran ahead)?"""
+    row = conn.execute("SELECT value FROM settings WHERE key = 'derived.asof'").fetchone()
+    return bool(row) and row[0] > iso(now + AHEAD_SLACK)
 
 
 def derived_with(conn: sqlite3.Connection) -> str | None:

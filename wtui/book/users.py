@@ -82,3 +82,9 @@ def claim(conn: sqlite3.Connection, origins: set[str], user: str, at: str) -> di
         if owner != user:
             taken[origin] = owner
     return taken
+
+
+def owner(conn: sqlite3.Connection, origin: str) -> str | None:
+    """The user a replica id is bound to (None: not yet)."""
+    row = conn.execute("SELECT user FROM replica_owners WHERE origin = ?", (origin,)).fetchone()
+    return row[0] if row else None

@@ -145,6 +145,8 @@ class Remote:
         self._httpx = httpx
         self.url = url.rstrip("/")
         self.retries, self._sleep = retries, sleep
+        self.probed = False  # looked for a fork from the server's log (``heal_fork``) with this connection
+        self._names_replica = True  # a pull says which replica asks (an older server refuses the field)
         self.client = httpx.Client(base_url=self.url, timeout=timeout, transport=transport,
                                    headers={"Authorization": f"Bearer {token}", "User-Agent": "wtui"})
 
@@ -192,8 +194,14 @@ class Remote:
         raise AssertionError("unreachable")
 
     def probe(self, at: dict[str, int]) -> dict[str, str | None]:
-        """The server's op id under each (replica id, number) (None: not held there)."""
-        return self._call("POST", "/v1/probe", json={"at": at}).json()["at"]
+        """The server's op id under each (replica id, number) (None: not held there, or a server older than
+        this wtui, which cannot tell)."""
+        try:
+            return self._call("POST", "/v1/probe", json={"at": at}).json()["at"]
+        except Refused as exc:
+            if exc.status in (404, 405):
+                return {}
+            raise
 
     def me(self) -> dict[str, str]:
         return self._call("GET", "/v1/me").json()
@@ -222,7 +230,16 @@ class Remote:
              replica: str | None = None) -> tuple[list[Op], dict[str, int], bool]:
         """What a replica holding ``vector`` lacks; ``replica`` (its id) lets the server's log compaction wait
         for it. A replica away past the server's log raises ``Away``."""
-        body = {"vector": vector, "limit": limit, "wait": wait} | ({"replica": replica} if replica else {})
+        body = {"vector": vector, "limit": limit, "wait": wait}
+        if replica and self._names_replica:
+            try:
+                data = self._call("POST", "/v1/pull", json=body | {"replica": replica}, wait=wait).json()
+                return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
+                        data["more"])
+            except Refused as exc:  # a server older than this wtui knows no "replica": asked as before
+                if exc.status != 400 or "replica" not in str(exc):
+                    raise
+                self._names_replica = False
         data = self._call("POST", "/v1/pull", json=body, wait=wait).json()
         return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
                 data["more"])
@@ -236,8 +253,12 @@ def heal_fork(book, remote: Remote, server: dict[str, int]) -> bool:
     and this replica's ops from there are renumbered under a fresh id (``Book.renumber_from``). True if
     so: the server's originals then come down, and these go up as new."""
     healed = False
-    for origin, (low, top) in book.fork_probe(server).items():
-        if remote.probe({origin: top})[origin] in (None, book.op_at(origin, top)):
+    asked = book.fork_probe(server)
+    if not asked:
+        return False
+    tops = remote.probe({origin: top for origin, (_, top) in asked.items()})  # one request for every id
+    for origin, (low, top) in asked.items():
+        if tops.get(origin) in (None, book.op_at(origin, top)):
             continue
         high = top
         while low < high:
@@ -298,9 +319,12 @@ def sync(book, remote: Remote, *, batch: int = 500, wait: float = 0) -> SyncRepo
         sent, _ = push_all(book, remote, exc.vector, batch=batch)
         raise Away(str(exc), exc.vector, sent) from None
     book.heard_from(remote.url, server)
-    if heal_fork(book, remote, server):  # the server's originals come down now, the renumbered go up below
-        received, server = pull_all(book, remote, batch=batch)
-        report.received += received
+    if not remote.probed:  # once a run, before its first push (a fork pushed over is found no more)
+        healed = heal_fork(book, remote, server)
+        remote.probed = True
+        if healed:  # the server's originals come down now, the renumbered go up below
+            received, server = pull_all(book, remote, batch=batch)
+            report.received += received
     try:
         report.sent, server = push_all(book, remote, server, batch=batch)
     except Refused as exc:

@@ -172,8 +172,8 @@ class Syncer:
                 except rem.Away as exc:  # the pusher still sends this replica's own changes (it knows the vector)
                     self._heard(book, exc.vector)
                     self._set(away=True, rejected=("this replica was away longer than the server keeps its log: "
-                                                   "your changes go up; quit, and the next start makes a fresh "
-                                                   "copy",))
+                                                   "your changes go up; quit, then `wtui --remote URL sync` makes "
+                                                   "a fresh copy",))
                     self._wake_push.set()
                     self._nap(self.cfg.sync.offline_retry_seconds)
                 except rem.Refused as exc:  # a revoked token, a book the server will not serve
@@ -242,13 +242,16 @@ class Syncer:
     def _push(self, book: Book, server: rem.Remote) -> None:
         with self._lock:
             known = dict(self._server)
+        if not self._probed:  # once a session, before any push: a replica put back in place from an older
+            if not known:  # copy of itself is found by the server's vector, which the puller hears first
+                self._set(pending=rem.pending(book, known))
+                return
+            if rem.heal_fork(book, server, known):  # a failed probe raises: tried again at the next push
+                self._wake_pull.set()  # the server's originals come down
+            self._probed = True
         if not rem.pending(book, known):
             self._set(pending=0, **({} if self._pull_refused else {"rejected": ()}))
             return
-        if not self._probed:  # once a session: a replica put back in place from an older copy of itself
-            self._probed = True
-            if rem.heal_fork(book, server, known):
-                self._wake_pull.set()  # the server's originals come down
         self._set(pending=rem.pending(book, known))
         sent, after = rem.push_all(book, server, known, batch=self.cfg.sync.batch_ops)
         with self._lock:  # the puller may have heard a newer vector meanwhile: keep the larger of each
