@@ -1152,3 +1152,19 @@ async def test_narrowing_by_a_tag_written_as_the_filter_writes_it_finds_its_cust
     await pilot.press("slash", *"#Stage-Quoted", "enter")
     await started(pilot)
     assert screen.model.total == plain > 0
+
+
+async def test_the_customer_kept_after_a_narrowing_is_cleared_is_on_screen(pilot, book):
+    """Found trying the app: / a name far down the queue, enter, esc: the panel showed that customer while
+    the table sat at the top with no row highlighted (the view followed before the queue grew back)."""
+    screen = pilot.app.screen
+    table = screen.table
+    last = table.model.entry(table.model.total - 1)
+    assert table.model.total > table.size.height  # the book is taller than the screen
+    await pilot.press("slash", *last.phone, "enter")
+    await started(pilot)
+    assert table.current.uid == last.uid
+    await pilot.press("escape")
+    await started(pilot)
+    assert table.current.uid == last.uid
+    assert table.scroll_y <= table.cursor < table.scroll_y + table.size.height

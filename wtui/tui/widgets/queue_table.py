@@ -174,6 +174,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         index = view.keep if view.keep is not None else self.cursor
         self.cursor = min(index, max(0, self.model.total - 1))
         self.refresh()
+        # Once the new height is laid out: a queue that grew back (a narrowing cleared) could not scroll
+        # down to the kept customer yet, and the panel showed someone off screen.
+        self.call_after_refresh(self._follow)
 
     @property
     def current(self) -> QueueEntry | None:
