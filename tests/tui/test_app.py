@@ -1168,3 +1168,22 @@ async def test_the_customer_kept_after_a_narrowing_is_cleared_is_on_screen(pilot
     await started(pilot)
     assert table.current.uid == last.uid
     assert table.scroll_y <= table.cursor < table.scroll_y + table.size.height
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+async def test_at_80x24_esc_or_tab_takes_the_rep_from_the_customer_back_to_a_queue_that_moves(pilot, book):
+    """Found trying the app at 80x24: enter filled the screen with the customer; esc did nothing, and tab
+    showed the queue again but Down and enter went nowhere (the hidden table had lost the focus)."""
+    screen = pilot.app.screen
+    table = screen.table
+    for back in ("escape", "tab"):
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert screen.has_class("show-panel") and not table.display or not table.region
+        await pilot.press(back)
+        await pilot.pause()
+        assert not screen.has_class("show-panel") and pilot.app.focused is table
+        before = table.cursor
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.cursor == before + 1

@@ -370,6 +370,13 @@ class QueueScreen(Screen):
             self.toggle_class("show-panel")
         else:
             self.toggle_class("hide-panel")
+        self._back_to_table()
+
+    def _back_to_table(self) -> None:
+        """The table takes the keys again once it shows: hidden behind the narrow layout's panel, it lost
+        the focus, and the movement keys went nowhere."""
+        if not self.has_class("show-panel") or not self.has_class("narrow"):
+            self.call_after_refresh(self.table.focus)
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
@@ -880,7 +887,11 @@ class QueueScreen(Screen):
 
     def on_key(self, event) -> None:
         box = self.focused
-        if event.key == "escape" and isinstance(box, Input) and box.id == "search":
+        if event.key == "escape" and self.has_class("narrow") and self.has_class("show-panel"):
+            self.remove_class("show-panel")  # the narrow layout's panel covers the queue: esc goes back to it
+            self._back_to_table()
+            event.stop()
+        elif event.key == "escape" and isinstance(box, Input) and box.id == "search":
             box.value = ""
             box.display = False
             self.table.focus()
