@@ -20,8 +20,17 @@ from wtui import __version__, cli_customer, cli_team
 from wtui.errors import BadInput, BookError, WtuiError
 
 
+class _Strict(argparse.ArgumentParser):
+    """Options spelled out or refused: `--de` was taken as --demo, and `--no queue` as --now 'queue'. The
+    commands' parsers are of this class too (argparse makes subparsers of their parent's class)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Strict(
         prog="wtui",
         description="The morning queue for reps who sell over WhatsApp. With no command, opens the app.",
     )
@@ -190,7 +199,7 @@ class _AppParser(argparse.ArgumentParser):
     else (a command, -h, an error) goes to the whole parser, which says it as ever."""
 
     def __init__(self) -> None:
-        super().__init__(prog="wtui", add_help=False)
+        super().__init__(prog="wtui", add_help=False, allow_abbrev=False)
         _add_globals(self)
         self.set_defaults(command=None)
 

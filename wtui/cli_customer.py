@@ -267,7 +267,10 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         with open_book(args, cfg) as book:
             batch = args.batch or book.last_batch()
             if batch is None:
-                raise BadInput(f"{book.actor} has no change left to undo in this book")
+                through = book.compacted_through()
+                raise BadInput(f"{book.actor} has no change left to undo in this book"
+                               + (f" (changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log)"
+                                  if through else ""))
             if not book.has_batch(batch):
                 through = book.compacted_through()
                 raise BadInput(f"no batch {batch} in this book (wtui log shows each change's batch)"

@@ -368,3 +368,10 @@ def test_compact_drops_old_ops_every_peer_holds_says_so_and_the_books_still_agre
     assert "sent 0 change(s)" in again and "received 0" in again
     for path in (a, b):
         assert wtui("--db", str(path), "find", "purchases >= 0", "--count").stdout.strip() == "3"
+
+
+def test_an_option_cut_short_is_refused_not_taken_for_another(tmp_path):
+    """`wtui --de queue` ran the demo; `--no queue` was read as --now 'queue'."""
+    for args in (("--de", "queue"), ("--no", "queue"), ("--db", str(tmp_path / "x.db"), "compact", "--dry")):
+        p = wtui(*args, check=False)
+        assert p.returncode == 2 and "unrecognized arguments" in p.stderr
