@@ -244,8 +244,12 @@ class QueueScreen(Screen):
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_queue, view, asked, stats)
 
+    def _gone(self) -> bool:
+        """A worker's result may land after the app began to close: the screen, or its widgets, gone."""
+        return not self.is_attached or not self.query(QueueTable)
+
     def _show_queue(self, view: QueueView, asked: tuple, stats: bool = False) -> None:
-        if not self.is_attached or asked != (self.model.search, self.model.query, self.model.mine):
+        if self._gone() or asked != (self.model.search, self.model.query, self.model.mine):
             return  # the rep typed on: a newer read is on its way
         self.table.show(view)
         self._show_panel()
@@ -282,7 +286,7 @@ class QueueScreen(Screen):
         self.app.call_from_thread(self._recomputed)
 
     def _recomputed(self) -> None:
-        if self.is_attached:
+        if not self._gone():
             self.notify("every customer's colour is recomputed")
             self.tick()
 
@@ -304,7 +308,7 @@ class QueueScreen(Screen):
         self.app.call_from_thread(self._swept, due)
 
     def _swept(self, recompute_due: bool) -> None:
-        if not self.is_attached:
+        if self._gone():
             return
         self._swept_once = True
         self.book.recompute_due = recompute_due
@@ -391,6 +395,8 @@ class QueueScreen(Screen):
         self.app.call_from_thread(self._mark_all, everyone)
 
     def _mark_all(self, everyone: set[str]) -> None:
+        if self._gone():
+            return
         table = self.table
         table.marked = set() if everyone and everyone <= table.marked else everyone
         table.refresh()
