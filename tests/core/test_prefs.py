@@ -84,6 +84,9 @@ def test_spellings_reps_type_parse_too(typed, canonical):
     ("Funday 9-18 | Max 2/week", "'Funday' is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range like Mon-Fri"),
     ("Mnday,Wed 9-18", "'Mnday' is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range like Mon-Fri, or Daily): "
                        "try 'Mon,Wed 9-18'"),
+    # Found trying the app: the suggestion kept the wrong hours ("try 'Mon-Sun 25-99'", itself refused).
+    ("Mon-Funday 25-99", "; and '25' is not a time of day: hours go from 0 to 24 and minutes from 0 to 59: "
+                         "try 'Mon-Sun 9-18'"),
     ("Mr. Wang | Prefers text | Prefers voice", "'Prefers voice' is a second format: a note has one, "
                                                 "so keep 'Prefers text' or 'Prefers voice'"),
     ("Mr. Wang | Mon-Fri 9-18 | Daily 20-23 | Max 1/week",

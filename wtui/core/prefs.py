@@ -451,7 +451,15 @@ def _days_problem(days: str, span: str) -> str:
             _parse_day(piece)
         except ValueError:
             close = _close(piece.lower(), list(_FULL_DAYS))
-            fix = f": try '{days.replace(piece, DAYS[_FULL_DAYS.index(close)])} {span}'" if close else ""
+            fix = ""
+            if close:
+                fixed = days.replace(piece, DAYS[_FULL_DAYS.index(close)])
+                try:  # never a suggestion that is itself refused: hours that are wrong too are said as well
+                    parse_window(f"{fixed} {span}")
+                    fix = f": try '{fixed} {span}'"
+                except ValueError:
+                    hours = _hours_problem(fixed, span)
+                    fix = f"; and {hours}" + ("" if "try '" in hours else f": try '{fixed} 9-18'")
             return f"{piece!r} is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range like Mon-Fri, or Daily){fix}"
     return f"{days!r} is not a list of days: write them like 'Mon-Fri', 'Mon,Wed,Fri' or 'Daily'"
 
