@@ -230,17 +230,16 @@ class Remote:
              replica: str | None = None) -> tuple[list[Op], dict[str, int], bool]:
         """What a replica holding ``vector`` lacks; ``replica`` (its id) lets the server's log compaction wait
         for it. A replica away past the server's log raises ``Away``."""
-        body = {"vector": vector, "limit": limit, "wait": wait}
+        body, data = {"vector": vector, "limit": limit, "wait": wait}, None
         if replica and self._names_replica:
             try:
                 data = self._call("POST", "/v1/pull", json=body | {"replica": replica}, wait=wait).json()
-                return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
-                        data["more"])
             except Refused as exc:  # a server older than this wtui knows no "replica": asked as before
                 if exc.status != 400 or "replica" not in str(exc):
                     raise
                 self._names_replica = False
-        data = self._call("POST", "/v1/pull", json=body, wait=wait).json()
+        if data is None:
+            data = self._call("POST", "/v1/pull", json=body, wait=wait).json()
         return ([wire.from_wire(item, f"ops[{i}]") for i, item in enumerate(data["ops"])], data["vector"],
                 data["more"])
 
