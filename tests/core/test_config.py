@@ -127,3 +127,29 @@ def test_the_shipped_defaults_pass_every_check_so_loading_them_checks_only_the_l
     defaults = config.load_defaults_dict()
     checked = config.from_dict(defaults, sources=("defaults",))  # from_dict checks every range and meaning
     assert checked == config.load(layers=[])
+
+
+def test_the_shipped_toml_is_kept_parsed_and_read_again_once_the_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setattr(config.sys, "dont_write_bytecode", False)
+    src = tmp_path / "defaults.toml"
+    src.write_text('[keys]\nquit = "q"\n', "utf-8")
+    assert config.toml_file(src) == {"keys": {"quit": "q"}}
+    kept = list((tmp_path / "__pycache__").iterdir())
+    assert len(kept) == 1
+    # Read from the kept copy: the file's text is not parsed again while its size and mtime match.
+    monkeypatch.setattr(Path, "read_text", lambda *a, **k: pytest.fail("parsed again"))
+    assert config.toml_file(src) == {"keys": {"quit": "q"}}
+    monkeypatch.undo()
+    monkeypatch.setattr(config.sys, "dont_write_bytecode", False)
+    src.write_text('[keys]\nquit = "x"\nhelp = "?"\n', "utf-8")  # another size: the kept copy is stale
+    assert config.toml_file(src) == {"keys": {"quit": "x", "help": "?"}}
+    kept[0].write_bytes(b"not marshal")  # a broken copy is parsed past, never trusted
+    assert config.toml_file(src) == {"keys": {"quit": "x", "help": "?"}}
+
+
+def test_the_parsed_toml_is_not_written_where_bytecode_may_not_be(tmp_path, monkeypatch):
+    monkeypatch.setattr(config.sys, "dont_write_bytecode", True)
+    src = tmp_path / "defaults.toml"
+    src.write_text('[keys]\nquit = "q"\n', "utf-8")
+    assert config.toml_file(src) == {"keys": {"quit": "q"}}
+    assert not (tmp_path / "__pycache__").exists()

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import NOW, copy_book
 from wtui.book.book import Book
-from wtui.book.derive import safe_pref
 from wtui.core import windows
 from wtui.core.facts import IN, OUT, Event, summarize
+from wtui.core.prefs import safe_pref
 from wtui.core.traits import golden_hour
 
 UTC = timezone.utc

@@ -70,3 +70,32 @@ def test_any_note_round_trips_in_any_language(pref, language):
     pref = replace(pref, language=language if said else "en", name=NAMES[language] if pref.name else "")
     text = format_note(pref)
     assert parse_note(text) == pref and format_note(parse_note(text)) == text
+
+
+_LIMIT_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.builds(lambda lead, n, gap, period: f"{lead}{n}{gap}{period}",
+              st.sampled_from(["", "max ", "Макс ", "每周最多", "حد أقصى ", "massimo "]), st.integers(0, 99),
+              st.sampled_from(["", " ", " раз в ", " volte ", "/", " في ", "次"]),
+              st.sampled_from([w for lang in LANGUAGES.values() for w in lang.period_words] + ["week", "semana"])),
+)
+
+
+@given(_LIMIT_TEXT)
+def test_a_limit_is_read_as_trying_every_pattern_would(text):
+    """The period-word test that skips a language's patterns never turns away a limit they would read."""
+    import re
+
+    from wtui.core import prefs_words
+
+    k = prefs_words.key(text)
+    expected = None
+    for lang in LANGUAGES.values():
+        for pattern in lang.limit_patterns:
+            m = re.fullmatch(pattern, k)
+            if m and m["period"].strip() in lang.period_words:
+                expected = int(m["n"]), lang.period_words[m["period"].strip()], lang.code
+                break
+        if expected:
+            break
+    assert prefs_words.limit(text) == expected

@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +37,8 @@ from wtui.core.text import like_contains
 from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
-    from wtui.book import automation, users
+    from wtui.book import around, automation, users
+    from wtui.book.records import ChangeEntry, Compaction, Link
     from wtui.core import accuracy, broadcast, health, query, spend_curve, templates
     from wtui.core import phone as phones
     from wtui.core.keywords import Detector
@@ -100,19 +100,6 @@ def default_actor(cfg: Config) -> str:
         return os.environ.get("USER", "rep")
 
 
-@dataclass(frozen=True)
-class ChangeEntry:
-    """One entry of the change log: who changed what, when and why."""
-
-    hlc: str
-    at: datetime
-    actor: str
-    kind: str
-    payload: dict[str, Any]
-    reason: str
-    batch: str | None
-
-
 # The plain record of a customer (``Book.rows``), by id.
 _ROW_COLUMNS = ("id", "uid", "name", "phone", "wa_id", "region", "tz", "language", "source", "owner", "consent",
                 "consent_at", "consent_source", "color",
@@ -146,29 +133,6 @@ _TAG_NAMES_IN_USE = "SELECT name FROM tags WHERE archived = 0 ORDER BY name"
 _CUSTOMER_LOG = (ops.SELECT + " WHERE entity IN (%s) AND hlc >= ? UNION ALL " + ops.SELECT
                  + " WHERE op_id IN (SELECT created_op FROM customers WHERE uid IN (%s)) AND hlc >= ?"
                  + " ORDER BY hlc DESC LIMIT ?")
-
-
-@dataclass(frozen=True)
-class Compaction:
-    """What ``Book.compact`` did: ops dropped and left, the newest dropped change's time, the peers whose
-    vectors held it back, and those not heard from in ``sync.peer_wait_days`` (no longer waited for)."""
-    dropped: int
-    left: int
-    through: datetime | None
-    waited_for: list[str]
-    not_waited_for: list[str]
-
-
-@dataclass(frozen=True)
-class Link:
-    """A tracked link made for a customer (``wtui link``), and where it leads."""
-
-    token: str
-    customer: str  # the uid it was made for
-    url: str
-    kind: str
-    created_at: datetime
-    created_by: str
 
 
 class Book:
@@ -799,7 +763,7 @@ class Book:
                          f"start it again from there: wtui clone {ahead.path} NEW.db") from None
 
     @_writes
-    def compact(self) -> "Compaction":
+    def compact(self) -> Compaction:
         """Drop from the log the ops that every peer heard from in ``sync.peer_wait_days`` holds (their
         effects are in the tables) and that are older than ``sync.log_keep_days`` (the change log and undo
         read them until then). A duplicate of a dropped op is known by its number (``log_horizon``); a peer
@@ -830,6 +794,8 @@ class Book:
                 newest = self.conn.execute(_NEWEST, (origin, low, upto)).fetchone()[0] or ""
                 dropped += self.conn.execute(_DROP, (origin, low, upto)).rowcount
                 self.conn.execute(_HORIZON, (origin, upto, newest))
+        from wtui.book.records import Compaction
+
         return Compaction(dropped, self.ops_count(), self.compacted_through(),
                           sorted(p for p, _, seen in peers if seen >= waited),
                           sorted(p for p, _, seen in peers if seen < waited))
@@ -978,17 +944,23 @@ class Book:
         return reads.position(self.conn, self.cfg, self.now(), uid, search=search,
                               within=self.compile(within) if within else None, mine=self.actor if mine else None)
 
-    def card(self, uid: str) -> "reads.Card":
-        found = reads.card(self.conn, uid)
+    def card(self, uid: str) -> "around.Card":
+        from wtui.book import around
+
+        found = around.card(self.conn, uid)
         if found is None:
             raise NotFound(f"no customer {uid!r}")
         return found
 
-    def progress(self, due: int, mine: bool = False) -> "reads.Progress":
-        return reads.progress(self.conn, self.cfg, self.now(), due, mine=self.actor if mine else None)
+    def progress(self, due: int, mine: bool = False) -> "around.Progress":
+        from wtui.book import around
 
-    def team_signals(self) -> "reads.TeamSignals":
-        return reads.team_signals(self.conn, self.cfg)
+        return around.progress(self.conn, self.cfg, self.now(), due, mine=self.actor if mine else None)
+
+    def team_signals(self) -> "around.TeamSignals":
+        from wtui.book import around
+
+        return around.team_signals(self.conn, self.cfg)
 
     def queue_zones(self) -> list[str]:
         return reads.queue_zones(self.conn, self.cfg, end_of_day(self.now(), reads.rep_zone(self.cfg)))
@@ -1748,6 +1720,8 @@ class Book:
             return None
         row = self.conn.execute("SELECT token, customer, url, kind, created_at, created_by FROM links "
                                 "WHERE token = ?", (token,)).fetchone()
+        from wtui.book.records import Link
+
         return Link(*row[:4], datetime.fromisoformat(row[4]), row[5]) if row else None
 
     def links_of(self, uid: str) -> list[Link]:
@@ -1757,6 +1731,8 @@ class Book:
             "SELECT token, customer, url, kind, created_at, created_by FROM links WHERE customer IN "
             "(SELECT uid FROM customers WHERE id = ?1 UNION SELECT a.uid FROM aliases a JOIN customers c "
             "ON c.uid = a.into_uid WHERE c.id = ?1) ORDER BY created_at DESC", (cid,))
+        from wtui.book.records import Link
+
         return [Link(*r[:4], datetime.fromisoformat(r[4]), r[5]) for r in rows]
 
     @_writes
@@ -1771,7 +1747,9 @@ class Book:
 
     def notes(self, uid: str) -> list[tuple[datetime, str, str]]:
         """All of a customer's notes, newest first, as (at, author, text)."""
-        return list(reads.notes(self.conn, self._require(uid)))
+        from wtui.book import around
+
+        return list(around.notes(self.conn, self._require(uid)))
 
     def current_uids(self, uids: list[str]) -> dict[str, str]:
         """Of these uids, the ones the book knows: each to the uid the customer goes by now (a customer
@@ -2085,6 +2063,8 @@ class Book:
     def change_log(self, uid: str | None = None, limit: int = 50, since: datetime | None = None) -> list[ChangeEntry]:
         """The latest ops, newest first: all of them, or one customer's (the op that imported them included);
         ``since``: only those stamped then or later."""
+        from wtui.book.records import ChangeEntry
+
         low = hlc.stamp(int(since.timestamp() * 1000), 0, "") if since else ""
         if uid:
             # A merged customer's log holds the history of every uid merged into them.

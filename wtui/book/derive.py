@@ -16,17 +16,15 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wtui.book.db import chunks, iso, parse_iso
 from wtui.core.config import Config
 from wtui.core.durations import DAY
 from wtui.core.facts import Event, Facts, Overrides, summarize
-from wtui.core.prefs import Preference, parse_note
+from wtui.core.prefs import Preference, safe_pref
 from wtui.core.queue import rank
 from wtui.core.windows import zone
-from wtui.errors import PreferenceError
 
 if TYPE_CHECKING:  # the functions that assess import these: opening a book and reading its queue need neither
     from wtui.core import follow_up, traits
@@ -54,17 +52,6 @@ _EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FR
 # Of a customer's tags only the priority ones weigh in a verdict (``assess``): the rest are not read.
 _TAGS = """SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
     WHERE ct.present = 1 AND t.name IN (%s) AND ct.customer_id IN (%s)"""
-
-
-@lru_cache(maxsize=2048)
-def safe_pref(note: str | None) -> Preference | None:
-    """The parsed note (notes repeat across a book, so parsing is cached)."""
-    if not note:
-        return None
-    try:
-        return parse_note(note)
-    except PreferenceError:
-        return None  # stored notes were validated on write; an old one must not stop the queue
 
 
 def _histories(rows: Iterable[tuple], out: dict[int, list[Event]]) -> dict[int, list[Event]]:

@@ -11,14 +11,14 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso, select_in
-from wtui.book.derive import safe_pref
 from wtui.core import windows
 from wtui.core.config import Config
+from wtui.core.prefs import safe_pref
 from wtui.core.queue import Line, breakdown, end_of_day
 from wtui.core.text import like_contains
 
@@ -43,7 +43,7 @@ _TAG_IDS = "SELECT id FROM tags WHERE name LIKE ? ESCAPE '\\'"
 _MINE = " AND (c.owner = ? OR c.owner IS NULL OR c.owner = '')"
 
 
-def _narrow(conn: sqlite3.Connection, search: str, within: tuple[str, list] | None,
+def narrow(conn: sqlite3.Connection, search: str, within: tuple[str, list] | None,
             mine: str | None = None) -> tuple[str, tuple]:
     where, params = _search(conn, search)
     if mine is not None:
@@ -180,7 +180,7 @@ def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 
     zone = zone or rep_zone(cfg)
     ends = end_of_day(now, zone)
     cutoff = iso(ends)
-    where, params = _narrow(conn, search, within, mine)
+    where, params = narrow(conn, search, within, mine)
     per_color = {c: 0 for c in cfg.colors.order}
     if counts:
         ranks = range(len(cfg.colors.order) + 1)
@@ -233,7 +233,7 @@ def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, 
     cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))
     if row is None or row[1] is None or row[1] >= cutoff:
         return None
-    where, params = _narrow(conn, search, within, mine)
+    where, params = narrow(conn, search, within, mine)
     if where and not conn.execute(
             "SELECT 1 FROM customers c WHERE c.uid = ?" + where, (uid, *params)).fetchone():
         return None
@@ -243,59 +243,9 @@ def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, 
 def queue_uids(conn: sqlite3.Connection, cfg: Config, now: datetime, *, search: str = "",
                within: tuple[str, list] | None = None, mine: str | None = None) -> list[str]:
     """Every uid in today's (narrowed) queue, in queue order: marking all without building rows."""
-    where, params = _narrow(conn, search, within, mine)
+    where, params = narrow(conn, search, within, mine)
     cutoff = iso(end_of_day(now, rep_zone(cfg)))
     return [r[0] for r in conn.execute(_UIDS % where, (cutoff, *params))]
-
-
-# ---------------------------------------------------------------------------
-# What the app shows around the queue.
-
-
-@dataclass(frozen=True)
-class Progress:
-    """The rep's day so far: customers contacted and still due."""
-
-    done: int  # customers contacted since the rep's day began
-    due: int  # still due today
-
-    @property
-    def total(self) -> int:
-        return self.done + self.due
-
-
-def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zone: ZoneInfo | None = None,
-             mine: str | None = None) -> Progress:
-    """Contacted since the rep's day began (their own and the unassigned with ``mine``), against what is still due."""
-    start = end_of_day(now, zone or rep_zone(cfg)) - timedelta(days=1)
-    where, params = _narrow(conn, "", None, mine)
-    done = conn.execute("SELECT count(*) FROM customers c WHERE last_outbound >= ?" + where,
-                        (iso(start), *params)).fetchone()[0]
-    return Progress(done, due)
-
-
-@dataclass(frozen=True)
-class TeamSignals:
-    """The team's figures the header alerts on (red share, high activity)."""
-
-    customers: int
-    red_share: float
-    high_activity_share: float
-    alerts: tuple[str, ...]
-
-
-def team_signals(conn: sqlite3.Connection, cfg: Config) -> TeamSignals:
-    """Playbook §1, §4: red share over 15 % (more hands), high activity under 15 %."""
-    n, red, high = conn.execute(
-        "SELECT count(*), total(color = 'red'), total(activity = 'high') FROM customers").fetchone()
-    red_share = red / n if n else 0.0
-    high_share = high / n if n else 0.0
-    alerts = []
-    if n and red_share > cfg.team.red_share_alert:
-        alerts.append(f"{red_share:.0%} red: more hands today")
-    if n and high_share < cfg.team.high_activity_floor:
-        alerts.append(f"only {high_share:.0%} highly active")
-    return TeamSignals(n, red_share, high_share, tuple(alerts))
 
 
 def queue_zones(conn: sqlite3.Connection, cfg: Config, ends: datetime) -> list[str]:
@@ -307,64 +257,3 @@ def queue_zones(conn: sqlite3.Connection, cfg: Config, ends: datetime) -> list[s
         (*ranks, iso(ends)),
     ).fetchall()
     return [z for z, _ in rows if z]
-
-
-@dataclass(frozen=True)
-class Card:
-    """Everything the customer panel shows."""
-
-    uid: str
-    name: str
-    phone: str
-    tz: str
-    region: str
-    owner: str
-    consent: bool
-    color: str
-    reason: str
-    due: datetime | None
-    intent: str
-    interest: str
-    activity: str
-    lifecycle: str
-    spend_tier: str
-    rfm: str
-    preference: str
-    tags: tuple[tuple[str, str, str], ...]  # (dimension, name, colour)
-    interactions: tuple[tuple[datetime, str, str], ...]  # newest first: (at, kind, text)
-    notes: tuple[tuple[datetime, str, str], ...]  # (at, author, text)
-    consent_at: datetime | None = None  # when consent last changed, and where that came from
-    consent_source: str = ""
-    habit: str = ""  # a reading habit: "wed-evening" (traits.reading_habit)
-    golden_hour: int | None = None  # the hour (their time) of our messages they answer fastest
-
-
-def card(conn: sqlite3.Connection, uid: str, *, recent: int = 8) -> Card | None:
-    row = conn.execute(
-        """SELECT c.id, c.uid, c.name, c.phone, COALESCE(c.tz_override, c.tz), c.region, c.owner, c.consent, c.color,
-                  c.reason, c.due_at, c.intent, c.interest, c.activity, c.lifecycle, c.spend_tier, c.rfm, p.note,
-                  c.consent_at, c.consent_source, c.habit, c.golden_hour
-           FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.uid = ?""", (uid,)).fetchone()
-    if row is None:
-        return None
-    cid = row[0]
-    tags = tuple(conn.execute(
-        """SELECT t.dimension, t.name, t.color FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
-           WHERE ct.customer_id = ? AND ct.present = 1 ORDER BY t.dimension, t.name""", (cid,)))
-    events = tuple(
-        (parse_iso(at), kind, text or "") for at, kind, text in conn.execute(
-            "SELECT at, kind, text FROM interactions WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC LIMIT ?",
-            (cid, recent)))
-    (_, uid, name, phone, tz, region, owner, consent, color, reason, due, intent, interest, activity, lifecycle,
-     spend, rfm, note, consent_at, consent_source, habit, golden) = row
-    return Card(uid, name, phone, tz or "UTC", region or "", owner or "", bool(consent), color or "", reason or "",
-                parse_iso(due), intent or "", interest or "", activity or "", lifecycle or "", spend or "", rfm or "",
-                note or "", tags, events, notes(conn, cid, recent), parse_iso(consent_at), consent_source or "",
-                habit or "", golden)
-
-
-def notes(conn: sqlite3.Connection, cid: int, limit: int = -1) -> tuple[tuple[datetime, str, str], ...]:
-    """A customer's notes, newest first, as (at, author, text); ``limit`` -1 is all of them."""
-    return tuple((parse_iso(at), author or "", text) for at, author, text in conn.execute(
-        "SELECT at, author, text FROM notes WHERE customer_id = ? AND retracted = 0 ORDER BY at DESC, id DESC LIMIT ?",
-        (cid, limit)))

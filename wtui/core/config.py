@@ -13,8 +13,9 @@ import copy
 import functools
 import hashlib
 import json
+import marshal
 import os
-import tomllib
+import sys
 from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -583,11 +584,46 @@ def load_defaults_dict() -> dict[str, Any]:
     return copy.deepcopy(_parsed_defaults())
 
 
+def defaults_section(name: str) -> dict[str, Any]:
+    """One table of the shipped defaults, as a dict of the caller's own (no copy of the rest)."""
+    return copy.deepcopy(_parsed_defaults()[name])
+
+
 @functools.cache
 def _parsed_defaults() -> dict[str, Any]:
-    # Parsed once a process (~4 ms; the app's key bindings read it too, and a copy takes ~0.4 ms).
-    # A plain path, not importlib.resources: that import alone costs ~10 ms at every start.
-    return tomllib.loads((Path(__file__).parent.parent / DEFAULTS_NAME).read_text("utf-8"))
+    # Read once a process (the app's key bindings read it too). A plain path, not importlib.resources:
+    # that import alone costs ~10 ms at every start.
+    return toml_file(Path(__file__).parent.parent / DEFAULTS_NAME)
+
+
+def toml_file(path: Path, keep: bool = True) -> dict[str, Any]:
+    """A shipped TOML file, parsed; a bad one raises ValueError (TOMLDecodeError, UnicodeDecodeError).
+
+    tomllib is pure Python: with its import, ~6 ms of every start for the defaults. So the parsed
+    tables are kept beside the package's bytecode, as Python keeps a module's (same trust: whoever can
+    write there can change the code), and used while the file's size and mtime match. Where that
+    folder cannot be written, or ``keep`` is false (a user's own file), the file is parsed each time."""
+    st = path.stat()
+    stamp = (st.st_mtime_ns, st.st_size)
+    cache = path.parent / "__pycache__" / f"{path.name}.{sys.implementation.cache_tag}.marshal"
+    try:
+        kept_stamp, data = marshal.loads(cache.read_bytes())
+        if tuple(kept_stamp) == stamp and isinstance(data, dict):
+            return data
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # none yet, or from another version of the file
+    import tomllib
+
+    data = tomllib.loads(path.read_text("utf-8"))
+    if keep and not sys.dont_write_bytecode:
+        try:
+            cache.parent.mkdir(exist_ok=True)
+            part = cache.with_name(f"{cache.name}.{os.getpid()}")
+            part.write_bytes(marshal.dumps((stamp, data)))
+            os.replace(part, cache)  # whole or not at all: another process may be reading it
+        except (OSError, ValueError):
+            pass  # read-only install, or a value marshal cannot keep: parsed again next time
+    return data
 
 
 def load(explicit: str | os.PathLike[str] | None = None, *, layers: list[tuple[str, Path]] | None = None) -> Config:
@@ -599,6 +635,8 @@ def load(explicit: str | os.PathLike[str] | None = None, *, layers: list[tuple[s
             if label in ("--config", ENV_CONFIG):
                 raise ConfigError(str(path), "", "file not found")
             continue
+        import tomllib  # (only when a layer exists: the defaults come from toml_file)
+
         try:
             override = tomllib.loads(path.read_text("utf-8"))
         except UnicodeDecodeError:

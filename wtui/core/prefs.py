@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wtui.core import prefs_words as words
 from wtui.errors import PreferenceError
@@ -498,3 +499,15 @@ def preset_windows(pref: Preference, presets: dict[str, str]) -> tuple[Window, .
     if pref.preset:
         return parse_windows(presets[pref.preset])
     return pref.windows
+
+
+@lru_cache(maxsize=2048)
+def safe_pref(note: str | None) -> Preference | None:
+    """A stored note, parsed (notes repeat across a book, so parsing is cached); None when it is empty or
+    no longer parses: stored notes were validated on write, and an old one must not stop the queue."""
+    if not note:
+        return None
+    try:
+        return parse_note(note)
+    except PreferenceError:
+        return None

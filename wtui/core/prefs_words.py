@@ -128,9 +128,10 @@ LANGUAGES = {w.code: w for w in (RU, IT, ZH, AR)}
 
 
 @functools.cache
-def _limits() -> list[tuple[Words, re.Pattern]]:
-    # Compiled when first used (~2 ms), not at import: a command that reads no preference note skips them.
-    return [(w, re.compile(p)) for w in LANGUAGES.values() for p in w.limit_patterns]
+def _limits(code: str) -> tuple[re.Pattern, ...]:
+    # Compiled when a part first could be this language's limit (all four: ~2 ms), not at import: the
+    # app's first page reads a dozen notes, most in English.
+    return tuple(re.compile(p) for p in LANGUAGES[code].limit_patterns)
 
 
 # Digits as phones type them in the team's scripts, and the full-width forms of Chinese input.
@@ -163,10 +164,15 @@ def phrase(part: str) -> tuple[str, str, str] | None:
 def limit(part: str) -> tuple[int, str, str] | None:
     """A limit in one of these languages: (count, period, language), else None."""
     k = key(part)
-    for w, pattern in _limits():
-        m = pattern.fullmatch(k)
-        if m and m["period"].strip() in w.period_words:
-            return int(m["n"]), w.period_words[m["period"].strip()], w.code
+    for w in LANGUAGES.values():
+        # A match names one of the language's periods (checked below), so a part holding none of its
+        # period words is not its limit: no pattern of it runs, or is compiled.
+        if not any(word in k for word in w.period_words):
+            continue
+        for pattern in _limits(w.code):
+            m = pattern.fullmatch(k)
+            if m and m["period"].strip() in w.period_words:
+                return int(m["n"]), w.period_words[m["period"].strip()], w.code
     return None
 
 

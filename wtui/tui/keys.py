@@ -15,7 +15,7 @@ from functools import cache
 
 from textual.binding import Binding
 
-from wtui.core.config import Config, load_defaults_dict
+from wtui.core.config import Config, defaults_section
 from wtui.errors import ConfigError
 
 
@@ -78,7 +78,7 @@ QUICK = tuple(str(n) for n in range(1, 10))  # quick_1 .. quick_9: the number ke
 
 @cache
 def _default_keys() -> dict[str, str]:
-    return load_defaults_dict()["keys"]
+    return defaults_section("keys")
 
 
 def _bindings(actions: tuple[Action, ...]) -> list[Binding]:

@@ -7,14 +7,13 @@ installed ``<prefix>/share/wtui/themes/``, and the source tree's ``themes/``.
 from __future__ import annotations
 
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.style import Style
 from textual.theme import BUILTIN_THEMES, Theme
 
-from wtui.core.config import COLORS, user_config_dir
+from wtui.core.config import COLORS, toml_file, user_config_dir
 from wtui.errors import ConfigError
 
 MARKS = ("overdue", "outside", "marked", "dim", "day", "night")
@@ -54,9 +53,9 @@ def load(name: str) -> WtuiTheme:
     if name not in files:
         raise ConfigError("ui.theme", "", f"no theme {name!r}; there are {', '.join(sorted(files)) or 'none'}")
     path = files[name]
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    try:  # the shipped themes are kept parsed, as the defaults are; a rep's own is read each time
+        data = toml_file(path, keep=not path.is_relative_to(user_config_dir()))
+    except ValueError as exc:  # not TOML, or not UTF-8
         raise ConfigError(str(path), "", f"not a valid theme file: {exc}") from None
     return parse(data, str(path))
 

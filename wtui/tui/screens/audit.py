@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from wtui.book.reads import Card
+from wtui.book.around import Card
 from wtui.core.audit import DIMENSIONS, Rates, rate_text
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme

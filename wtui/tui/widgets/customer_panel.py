@@ -11,10 +11,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wtui.book.book import Book
-from wtui.book.derive import safe_pref
 from wtui.book.reads import rep_zone
 from wtui.core import windows
 from wtui.core.changes import describe
+from wtui.core.prefs import safe_pref
 from wtui.core.text import visible
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
-from wtui.book.reads import Progress, TeamSignals
 from wtui.tui.text import safe
 from wtui.tui.theme import WtuiTheme
+
+if TYPE_CHECKING:  # the header's figures come from a worker, after the first paint; so does their module
+    from wtui.book.around import Progress, TeamSignals
 
 
 @dataclass(frozen=True, eq=False)  # never compared: no __eq__/__hash__ to compile at start
