@@ -1187,3 +1187,22 @@ async def test_at_80x24_esc_or_tab_takes_the_rep_from_the_customer_back_to_a_que
         await pilot.press("down")
         await pilot.pause()
         assert table.cursor == before + 1
+
+
+async def test_d_moves_on_to_the_next_customer_when_the_contacted_one_stays_due_today(book_path):
+    # Red's next touch 1.2 h after a contact: the customer logged at noon is due again tonight, further down.
+    cfg = app_cfg(colors={"cadence_days": {"red": 0.05}})
+    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await started(pilot)
+            # A red customer with no note, inside their window: nothing holds their next touch past tonight.
+            at = next(i for i in range(screen.model.total) if (e := screen.model.entry(i)).color == "red"
+                      and not e.preference and e.window.in_window)
+            await pilot.press(*["down"] * at)
+            first, second = screen.model.entry(at), screen.model.entry(at + 1)
+            await pilot.press("d")
+            await started(pilot)
+            assert first.uid in book.queue_uids()  # still due today: it moved down, the rep moves on
+            assert screen.table.current.uid == second.uid
+            assert screen.table.cursor == at

@@ -825,17 +825,23 @@ class QueueScreen(Screen):
         targets = self._targets()
         if not targets:
             return
+        # Logged, a customer moves down the queue (or leaves it): the rep moves on to whoever came next,
+        # who now stands where they stood.
         index = self.table.cursor
+        after = next((e.uid for i in range(index + 1, self.model.total)
+                      if (e := self.model.entry(i)) and e.uid not in targets), None)
         await self._each(targets, "contacted", f"logged contact with {self._who(targets)}",
-                         lambda book, uid: book.log_contact(uid, reason="contacted"))
-        if self.table.current is None or self.table.current.uid in targets:
-            self.table.go(index)  # the row moved on or left the queue: stay at the same place
+                         lambda book, uid: book.log_contact(uid, reason="contacted"), keep=after)
+        if after is None and (self.table.current is None or self.table.current.uid in targets):
+            self.table.go(index)  # no one after them: stay at the same place
 
-    async def _each(self, targets: list[str], reason: str, what: str, fn: Callable[[Book, str], None]) -> None:
-        """One write per customer as one batch: on the main thread for few, in a worker for many."""
+    async def _each(self, targets: list[str], reason: str, what: str, fn: Callable[[Book, str], None],
+                    keep: str | None = None) -> None:
+        """One write per customer as one batch: on the main thread for few, in a worker for many. The
+        cursor then stays on ``keep``, or on the one customer written."""
         if len(targets) <= MANY:
             self._write(reason, what, lambda book: [fn(book, uid) for uid in targets],
-                        keep=targets[0] if len(targets) == 1 else None)
+                        keep=keep or (targets[0] if len(targets) == 1 else None))
             return
 
         def job(book: Book, progress) -> str:
@@ -848,7 +854,7 @@ class QueueScreen(Screen):
 
         batch = await self._in_worker(what, job)
         if batch is not None:
-            self._wrote(batch, what)
+            self._wrote(batch, what, keep)
 
     @flow
     async def action_undo(self) -> None:
