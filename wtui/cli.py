@@ -858,14 +858,14 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
 
 
 def print_rules_report(book, report) -> None:
-    from wtui.core.text import visible
+    from wtui.core.text import counted, visible
 
     verb = "would change" if report.dry_run else "changed"
     if report.new_tags:
         say(f"{'would create' if report.dry_run else 'created'} tag(s) the rules name: "
             f"{visible(', '.join(report.new_tags))}")
     for rule in report.summary(book, samples=20):
-        say(f"{rule.name}: {rule.matched} match, {verb} {rule.changed}")
+        say(f"{rule.name}: {counted(rule.matched, 'match', 'matches')}, {verb} {rule.changed:,}")
         for sample in rule.samples:
             print(f"   {visible(sample.name)}  {visible(sample.phone)}: {visible(', '.join(sample.changes))}")
         if rule.more:

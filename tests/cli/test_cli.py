@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -259,6 +260,10 @@ def test_rules_check_and_dry_run(book_path):
     assert "ok  order placed: on purchase -> +Bought-<yyyy-mm>-<product>, -Cart-Abandoned" in out
     dry = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--dry-run").stdout
     assert "dormant after 30 days:" in dry and "dry run: nothing written" in dry
+    # each rule's count in the number it takes ("2 match" read wrong), thousands separated
+    counts = re.findall(r"^[^:\n]+: ([\d,]+) (match|matches), would change [\d,]+$", dry, re.M)
+    assert counts and all((word == "match") == (n == "1") for n, word in counts), dry
+    assert any(word == "matches" for _, word in counts)
     events = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--events", "--dry-run").stdout
     assert "order placed:" in events and "dormant after 30 days" not in events
 
