@@ -277,9 +277,11 @@ def default_book_path(cfg) -> Path:
 
 
 @contextmanager
-def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True) -> Iterator:
+def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: bool = False) -> Iterator:
     """The book this invocation works on: --db, a throwaway demo, or the configured one. ``recompute``
-    False: a whole-book recompute that is due is left to the app (it does it in a worker)."""
+    False: a whole-book recompute that is due is left to the app (it does it in a worker). ``create``:
+    the configured book is started when it is not there yet (the app's first run, an import); any other
+    command refuses, saying where it looked, rather than answer from an empty book it just made."""
     from wtui.book.book import Book
 
     clock = _clock(args)
@@ -313,8 +315,12 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True) -> Itera
                             f"`wtui make-book -o {path}`, or open the book you meant")
     else:
         path = default_book_path(cfg)
-        create = True  # a rep's first run starts an empty book at the default place
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if create:  # a rep's first run starts an empty book at the default place
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        elif not path.exists():
+            raise BookError(f"no book at {path} (where book.path in the config, or else the default place, puts it; "
+                            "`wtui locate` lists where wtui looks). Start it with `wtui import contacts.csv` or by "
+                            "opening the app (`wtui`), name another with --db FILE, or try wtui --demo")
     with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing(), recompute=recompute) as b:
         yield b
 
@@ -626,7 +632,8 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
 
     if _remote_url(args, cfg):
         return _app_on_replica(_remote_url(args, cfg), args, cfg)
-    with open_book(args, cfg, recompute=False) as book:  # the app paints first, recomputes in a worker
+    # the app paints first, recomputes in a worker; its first run starts the rep's book (a greeting says what next)
+    with open_book(args, cfg, recompute=False, create=True) as book:
         return run(book, theme=args.theme)
 
 
@@ -798,7 +805,7 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         from wtui.io.files import check_target
 
         check_target(args.errors, "--errors")  # before the import writes anything, not after
-    with open_book(args, cfg) as book:
+    with open_book(args, cfg, create=True) as book:
         checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
                                             create_tags=args.create_tags, progress=_bar("checking"))
         counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
@@ -814,7 +821,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
     mapping = _mapping(args.map)
     if args.errors:
         check_target(args.errors, "--errors")
-    with open_book(args, cfg) as book:
+    with open_book(args, cfg, create=True) as book:
         checked = orders_import.read_and_check(book, args.file, mapping=mapping, dates=args.dates,
                                                default_region=args.default_region, progress=_bar("checking"))
         report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
@@ -825,7 +832,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
     from wtui.io.chat import import_chat
 
-    with open_book(args, cfg) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=True) as book, _rehearsed(book, args):
         report = import_chat(book, args.file, phone=args.phone, me=args.me)
     _say_report(args, report)
     return 0
@@ -840,7 +847,7 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         raw = read_stream(sys.stdin.buffer, cap, "the payload on standard input", setting)
     else:
         raw = read_capped(args.file, cap, setting)
-    with open_book(args, cfg) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=True) as book, _rehearsed(book, args):
         report = ingest(book, raw, args.signature)
     _say_report(args, report)
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices
@@ -851,14 +858,14 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
 
 
 def print_rules_report(book, report) -> None:
-    from wtui.core.text import visible
+    from wtui.core.text import counted, visible
 
     verb = "would change" if report.dry_run else "changed"
     if report.new_tags:
         say(f"{'would create' if report.dry_run else 'created'} tag(s) the rules name: "
             f"{visible(', '.join(report.new_tags))}")
     for rule in report.summary(book, samples=20):
-        say(f"{rule.name}: {rule.matched} match, {verb} {rule.changed}")
+        say(f"{rule.name}: {counted(rule.matched, 'match', 'matches')}, {verb} {rule.changed:,}")
         for sample in rule.samples:
             print(f"   {visible(sample.name)}  {visible(sample.phone)}: {visible(', '.join(sample.changes))}")
         if rule.more:

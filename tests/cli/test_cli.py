@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -259,6 +260,10 @@ def test_rules_check_and_dry_run(book_path):
     assert "ok  order placed: on purchase -> +Bought-<yyyy-mm>-<product>, -Cart-Abandoned" in out
     dry = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--dry-run").stdout
     assert "dormant after 30 days:" in dry and "dry run: nothing written" in dry
+    # each rule's count in the number it takes ("2 match" read wrong), thousands separated
+    counts = re.findall(r"^[^:\n]+: ([\d,]+) (match|matches), would change [\d,]+$", dry, re.M)
+    assert counts and all((word == "match") == (n == "1") for n, word in counts), dry
+    assert any(word == "matches" for _, word in counts)
     events = wtui("--db", str(book_path), "--now", NOW, "rules", "run", "--events", "--dry-run").stdout
     assert "order placed:" in events and "dormant after 30 days" not in events
 
@@ -375,3 +380,23 @@ def test_an_option_cut_short_is_refused_not_taken_for_another(tmp_path):
     for args in (("--de", "queue"), ("--no", "queue"), ("--db", str(tmp_path / "x.db"), "compact", "--dry")):
         p = wtui(*args, check=False)
         assert p.returncode == 2 and "unrecognized arguments" in p.stderr
+
+
+def test_a_read_without_a_book_says_where_it_looked_and_creates_nothing(tmp_path):
+    """`wtui queue` with no --db used to make an empty book at the default place and say nothing is due."""
+    data = tmp_path / "data"
+    p = wtui("queue", env={"XDG_DATA_HOME": str(data)}, check=False)
+    assert p.returncode == 2 and p.stdout == ""
+    assert f"no book at {data / 'wtui' / 'book.db'}" in p.stderr
+    assert "wtui import" in p.stderr and "--db" in p.stderr and "--demo" in p.stderr
+    assert not (data / "wtui" / "book.db").exists()
+
+
+def test_an_import_without_a_book_starts_one_at_the_default_place(tmp_path):
+    """The documented first run: the app or an import starts the rep's book where `wtui locate` says."""
+    data = tmp_path / "data"
+    rows = tmp_path / "contacts.csv"
+    rows.write_text("phone,name\n+5511961234567,Ana Lima\n", "utf-8")
+    wtui("import", str(rows), env={"XDG_DATA_HOME": str(data)})
+    out = wtui("find", "name ~ Ana", env={"XDG_DATA_HOME": str(data)}).stdout
+    assert "Ana Lima" in out and (data / "wtui" / "book.db").exists()

@@ -77,7 +77,14 @@ def test_prefs_are_checked_and_kept_canonical(book, cfg, capsys):
     code, _, err = run(capsys, "--db", str(book), "prefs", LEA, "Mon-Fri 9-25")
     assert code == 2 and "not a time of day" in err and ops(book) == before
     code, out, _ = run(capsys, "--db", str(book), "prefs", LEA, "mr. wang | prefers TEXT | mon-fri 09:00-18:00")
-    assert code == 0 and "'mr. wang | Prefers text | Mon-Fri 9-18'" in out
+    assert code == 0 and "set the preference note to: mr. wang | Prefers text | Mon-Fri 9-18 for" in out
+
+
+def test_set_confirms_a_hostile_name_made_visible_not_as_a_python_repr(book, cfg, capsys):
+    code, out, _ = run(capsys, "--db", str(book), "set", LEA, "name=\x1b[31mred")
+    assert code == 0 and card(book, cfg).name == "\x1b[31mred"  # stored as typed
+    assert out.startswith("set name ␛[31mred for Lea Schäfer +4915123456789; one batch: wtui undo ")
+    assert "\x1b" not in out and "\\x1b" not in out and "'" not in out
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -114,6 +114,22 @@ def test_manual_colour_holds_until_it_expires(cfg):
     assert color_of(f, cfg, now=NOW + H) == color_of(f0, cfg, now=NOW + H) == "orange"
 
 
+def test_the_breakdown_gives_a_hand_set_colours_expiry_in_the_reps_zone(cfg):
+    """The stored reason (shared by the team, printed by the CLI) says UTC; the panel's breakdown says the
+    rep's own time, as it does for the due time."""
+    from zoneinfo import ZoneInfo
+
+    from wtui.core.queue import breakdown
+    from wtui.core.windows import state
+
+    over = Overrides(color="green", color_until=NOW + D + 4 * H, color_set_at=NOW - H)  # Tue 16:00 UTC
+    v = assess(facts(("in", NOW - 2 * D, "potential"), overrides=over), NOW, cfg)
+    assert v.reason == "set by hand until 2026-11-24 16:00 UTC"
+    rome = ZoneInfo("Europe/Rome")
+    lines = breakdown(v, state(NOW, "UTC", None, "", cfg.windows, cfg.regions), NOW, rome, cfg)
+    assert [line.value for line in lines if line.label == "reason"] == ["set by hand until Tue 17:00"]
+
+
 def test_fourth_red_in_a_row_is_flagged(cfg):
     hist = []
     for k in (4, 3, 2):

@@ -53,6 +53,13 @@ def test_the_canonical_text_parses_back_to_the_same_tree(F):
     ("#Intrest-Beauty", 0, "did you mean #Interest-Beauty?"),
     ("#Urgent AND #Intrest-Beauty", 12, "unknown tag #Intrest-Beauty"),
     ("colr = red", 0, "did you mean color?"),
+    # field:value, as other search boxes take it, gets the form this language takes
+    ("name:Ethan", 0, "did you mean name ~ Ethan?"),
+    ("name: Ethan", 0, "did you mean name ~ Ethan?"),
+    ('name:"Ethan Wilson"', 0, 'did you mean name ~ "Ethan Wilson"?'),
+    ("color:red", 0, "did you mean color = red?"),
+    ("last_inbound:30d", 0, "did you mean last_inbound within 30d?"),
+    ("Name:", 0, "did you mean name ~ text?"),
     ("color = blu", 8, "'blu' is not a color"),
     ("color > red", 6, "color takes = !="),
     ("last_read > soon", 12, "write 30d, 12h, 2w or 45m"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wtui.core.text import fit, visible, width
+from wtui.core.text import counted, fit, visible, width
 
 
 def test_escape_sequences_and_bidi_overrides_become_visible():
@@ -103,3 +104,12 @@ def test_json_text_keeps_letters_of_every_script_readable():
 
     got = json_text({"name": "王小明 Мария مريم\x9b\u202e"}, indent=None)
     assert got == '{"name": "王小明 Мария مريم\\u009b\\u202e"}'
+
+
+@pytest.mark.parametrize("n, expected", [(0, "0 matches"), (1, "1 match"), (2, "2 matches"), (12345, "12,345 matches")])
+def test_a_count_takes_the_word_in_its_number_with_thousands_separators(n, expected):
+    assert counted(n, "match", "matches") == expected
+
+
+def test_a_regular_plural_adds_an_s():
+    assert (counted(1, "customer"), counted(3, "customer")) == ("1 customer", "3 customers")

@@ -7,9 +7,11 @@ import pytest
 from tests.conftest import NOW, H
 from tests.tui.conftest import app_cfg, started
 from wtui.book.book import Book
+from wtui.core.text import visible
 from wtui.tui.app import WtuiApp
 from wtui.tui.screens.queue import parse_expiry
 from wtui.tui.widgets.customer_panel import CustomerPanel
+from wtui.tui.widgets.query_bar import QueryBar
 from wtui.tui.widgets.queue_table import PAGE
 
 pytestmark = pytest.mark.anyio
@@ -178,6 +180,51 @@ async def test_c_sets_the_colour_by_hand_with_an_expiry(pilot, book):
     assert (color, until) == ("green", "2026-11-23T16:00:00Z")
     assert ops_of(book, uid, "customer.set")[0].payload["fields"]["override_color"] == "green"
     assert uid not in {screen.model.entry(i).uid for i in range(screen.model.total)}  # green: due in 72 h
+
+
+async def test_the_colour_dialogs_expiry_is_in_the_status_and_the_panel_in_the_reps_time(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    current = screen.table.current
+    assert current.color == "red"
+    await pilot.press("c")
+    await pilot.pause()
+    app.screen.query_one("#choice-field").value = "4h"
+    await pilot.press("enter")  # red, the colour it has: held by hand for 4 h
+    await started(pilot)
+    assert screen.table.current.uid == current.uid
+    assert [str(n.message) for n in app._notifications] == [
+        f"colour red for {visible(current.name)} until 16:00 (in 4 h)"]
+    await pilot.pause(0.1)
+    assert "reason     set by hand until 16:00 (in 4 h)" in panel_text(app)
+    assert "UTC" not in panel_text(app)
+
+
+async def test_a_colour_that_takes_the_customer_off_todays_queue_says_so_and_when_they_are_due(pilot, book):
+    """Green is handled within 72 h: the row leaves today's queue at once, and the rep is told why, not left to
+    wonder where the change went (the override stays: the book still holds it)."""
+    app = pilot.app
+    screen = app.screen
+    current = screen.table.current
+    await pilot.press("c")
+    await pilot.pause()
+    await pilot.press("down", "down", "down", "enter")  # green
+    await started(pilot)
+    messages = [str(n.message) for n in app._notifications]
+    assert messages[0] == f"colour green for {visible(current.name)} until Tue 12:00"  # the default 24 h
+    assert messages[-1] == f"{visible(current.name)} is off today's queue: green now, next due Thu 12:00"
+    assert book.conn.execute("SELECT override_color FROM customers WHERE uid = ?", (current.uid,)).fetchone() == (
+        "green",)
+
+
+async def test_a_write_that_keeps_the_customer_in_todays_queue_says_only_what_it_did(pilot, book):
+    app = pilot.app
+    current = app.screen.table.current
+    await pilot.press("n")
+    await pilot.pause()
+    await pilot.press(*"hi", "enter")
+    await started(pilot)
+    assert [str(n.message) for n in app._notifications] == [f"note added for {visible(current.name)}"]
 
 
 @pytest.mark.parametrize("text, expected", [("4h", H * 4), ("2d", H * 48), ("30m", H / 2), ("", None), ("0", None)])
@@ -450,7 +497,7 @@ async def test_f_filters_the_queue_by_a_query_counting_as_you_type(pilot, book):
     assert "did you mean #Stage-Quoted?" in status
     await pilot.press("backspace", "e", "d")
     await pilot.pause(0.3)
-    assert f"{book.count('#Stage-Quoted'):,} match in the book" in shown(screen.query_one("#query-status"))
+    assert f"{book.count('#Stage-Quoted'):,} matches in the book" in shown(screen.query_one("#query-status"))
     await pilot.press("enter")
     await pilot.pause()
     assert 0 < screen.model.total < total
@@ -458,6 +505,32 @@ async def test_f_filters_the_queue_by_a_query_counting_as_you_type(pilot, book):
     await pilot.press("f", "escape")
     await pilot.pause()
     assert screen.model.total == total
+
+
+async def test_f_says_when_everyone_a_filter_matches_is_not_due_today(pilot, book):
+    """'2 matches in the book' and then an empty queue left the rep guessing: the count says how many are due."""
+    app = pilot.app
+    screen = app.screen
+    assert book.count("name ~ Gabriel") == 2 and book.queue(within="name ~ Gabriel").total == 0
+    await pilot.press("f", *"name ~ Gabriel")
+    await until(pilot, lambda: not screen.query_one(QueryBar).status_text.startswith("counting"))
+    assert screen.query_one(QueryBar).status_text == "2 matches in the book, none due today; enter applies, esc clears"
+    await pilot.press("enter")
+    await started(pilot)
+    assert screen.model.total == 0
+    hint = "No one due today matches the filter: f changes it (esc in it clears it)."
+    assert hint in [str(n.message) for n in app._notifications]
+    assert panel_text(app) == hint
+
+
+async def test_the_live_count_of_one_customer_is_singular_and_says_they_are_due(pilot, book):
+    app = pilot.app
+    screen = app.screen
+    name = next(e.name for e in book.queue(limit=100).entries if e.name.replace(" ", "").isascii())
+    assert book.count(f'name = "{name}"') == 1
+    await pilot.press("f", *f'name = "{name}"')
+    await until(pilot, lambda: not screen.query_one(QueryBar).status_text.startswith("counting"))
+    assert screen.query_one(QueryBar).status_text == "1 match in the book, 1 due today; enter applies, esc clears"
 
 
 async def test_the_query_bar_completes_tags_and_fields(book):
@@ -1046,8 +1119,10 @@ async def test_dollar_w_and_x_record_a_purchase_a_deal_won_and_one_lost(pilot, b
     # (a purchase moves the customer out of today's queue: the next keys act on whoever is under the cursor)
     kinds = [k for (k,) in book.conn.execute("SELECT kind FROM interactions ORDER BY rowid DESC LIMIT 4")]
     assert kinds == ["lost", "purchase", "won", "purchase"]
-    assert [str(n.message).split(" ")[:2] for n in app._notifications][-3:] == [
+    said = [str(n.message) for n in app._notifications]
+    assert [m.split(" ")[:2] for m in said if "off today's queue" not in m][-3:] == [
         ["purchase", "of"], ["deal", "won"], ["deal", "lost"]]
+    assert any(m.endswith("is off today's queue: green now, next due Thu 12:00") for m in said)  # and why it left
 
 
 async def test_after_a_settings_change_the_app_paints_first_and_recomputes_in_a_worker(book_path):

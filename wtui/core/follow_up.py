@@ -44,6 +44,7 @@ class Verdict:
     cadence_why: str
     priority_tags: tuple[str, ...]
     due_rule: str = ""  # §2's rule when it set the due time ("price within 1 h"); else the colour's handling
+    hand_until: datetime | None = None  # the expiry of a colour set by hand (the reason says it in UTC)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,12 @@ def _after(a: datetime | None, b: datetime | None) -> bool:
     return a is not None and (b is None or a > b)
 
 
+def until_utc(t: datetime) -> str:
+    """A hand-set colour's expiry as the stored reason says it: in UTC, the same for every rep of a team
+    (``queue.breakdown`` says it in the rep's own zone)."""
+    return f" until {t:%Y-%m-%d %H:%M} UTC"
+
+
 def colour(f: Facts, now: datetime, cfg: Config) -> _Colour:
     r = cfg.colors.rules
     ttl = r.signal_ttl_hours * HOUR
@@ -70,7 +77,7 @@ def colour(f: Facts, now: datetime, cfg: Config) -> _Colour:
     watch: list[datetime | None] = []
 
     if o.color and (o.color_until is None or o.color_until > now):
-        until = f" until {o.color_until:%Y-%m-%d %H:%M} UTC" if o.color_until else ""
+        until = until_utc(o.color_until) if o.color_until else ""
         return _Colour(o.color, f"set by hand{until}", o.color_set_at, o.color_until)
 
     # Red: the critical decision stage, signals newer than the last purchase.
@@ -229,5 +236,6 @@ def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None)
         color=color, reason=reason, since=col.since, due=due, changes_at=changes, fatigue=fatigue,
         intent=intent, interest=interest, activity=activity, lifecycle=lifecycle, spend=spend,
         cadence=step, cadence_why=why, priority_tags=prio, due_rule=rule,
+        hand_until=f.overrides.color_until if by_hand else None,
     )
 

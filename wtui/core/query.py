@@ -447,8 +447,10 @@ class _Parser:
         fname = name_tok.text.lower()
         field = self.fields.get(fname)
         if field is None:
-            close = _close(fname, list(self.fields))
-            hint = f"did you mean {close[0]}?" if close else f"fields: {', '.join(sorted(self.fields))}"
+            hint = self._colon_hint(name_tok)
+            if not hint:
+                close = _close(fname, list(self.fields))
+                hint = f"did you mean {close[0]}?" if close else f"fields: {', '.join(sorted(self.fields))}"
             raise self.fail(name_tok, f"unknown field {name_tok.text!r}", hint)
         op_tok = self.take()
         op = "within" if op_tok.kind == "WITHIN" else op_tok.text if op_tok.kind == "OP" else ""
@@ -458,6 +460,19 @@ class _Parser:
             raise self.fail(op_tok, f"{field.name} takes {' '.join(allowed)}", self._example(field))
         val_tok = self.take()
         return Cond(field.name, op, self.value(field, op, val_tok), name_tok.pos)
+
+    def _colon_hint(self, tok: Token) -> str:
+        """``name:Ethan`` (as other search boxes take it) gets the form this language takes, ``name ~ Ethan``:
+        the field, the operator its kind reads most naturally with, and the value typed after the colon."""
+        head, colon, rest = tok.text.partition(":")
+        field = self.fields.get(head.lower()) if colon else None
+        if field is None:
+            return ""
+        if not rest and self.peek().kind in ("WORD", "STRING"):
+            rest = self.peek().text  # name: Ethan, name:"Ethan Wilson"
+        op = {"time": "within", "text": "~", "message": "~"}.get(field.kind, "=")
+        example = {"time": "30d", "number": "3"}.get(field.kind) or (field.values[0] if field.values else "text")
+        return f"did you mean {field.name} {op} {rest or example}?"
 
     def value(self, field: Field, op: str, tok: Token) -> Any:
         if tok.kind not in ("WORD", "STRING"):

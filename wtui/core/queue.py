@@ -62,7 +62,12 @@ def breakdown(v: Verdict, window: WindowState, now: datetime, rep_zone: ZoneInfo
     rate = cfg.colors.close_rate[v.color]
     position = f"queue position {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)}"
     lines.append(Line("colour", f"{v.color} ({position}), closes ~{rate:.0%}"))
-    lines.append(Line("reason", v.reason))
+    reason = v.reason
+    if v.hand_until is not None:  # the stored reason's UTC expiry, in the rep's zone as every time here
+        from wtui.core.follow_up import until_utc  # loaded already: the verdict being explained comes from it
+
+        reason = reason.replace(until_utc(v.hand_until), f" until {due_text(v.hand_until, now, rep_zone)}", 1)
+    lines.append(Line("reason", reason))
     when = v.due_rule or (f"handle within {handle:g} h" if handle else "")
     lines.append(Line("due", due_text(v.due, now, rep_zone) + (f"; {when}" if when else "")))
     if v.fatigue:

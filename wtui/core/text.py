@@ -103,3 +103,9 @@ def json_text(obj: Any, *, indent: int | None = 1) -> str:
 
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """'1 match', '2 matches', '12,000 customers': the number with thousands separators and the word
+    in the number it takes (``many`` defaults to ``one`` + 's')."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"

@@ -17,7 +17,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
@@ -35,7 +35,9 @@ from wtui.core.config import COLORS, INTENTS
 from wtui.core.durations import parse_span
 from wtui.core.facts import PURCHASE
 from wtui.core.prefs import format_note, parse_note
-from wtui.core.text import visible
+from wtui.core.queue import due_text as due_words
+from wtui.core.queue import end_of_day
+from wtui.core.text import counted, visible
 from wtui.errors import BadInput, BookBusy, WtuiError
 from wtui.tui import keys
 from wtui.tui.text import safe
@@ -103,6 +105,7 @@ class QueueScreen(Screen):
         self.undo_stack: list[Undoable] = []
         self.stats: Stats | None = None
         self.query_text = ""  # the query narrowing the queue, as typed
+        self._tell_empty = False  # a filter was just applied: say so if it leaves the queue empty
         self.empty_book = False
         self._seen_version = book.data_version()
         self._panel_timer = None
@@ -217,22 +220,40 @@ class QueueScreen(Screen):
         self._panel_timer = None
         if not self.empty_book:
             current = self.table.current
-            self.panel.show(current.uid if current else None)
+            self.panel.show(current.uid if current else None, None if current else self._empty_why())
 
-    def reload(self, keep: str | None = None) -> None:
+    def _empty_why(self) -> Text:
+        """What an empty queue means: nothing due at all, or nothing due that the filter, the search or
+        the scope lets through (and how to widen it)."""
+        model = self.model
+        if model.query is not None:
+            why = "No one due today matches the filter: f changes it (esc in it clears it)."
+        elif model.search:
+            why = "No one due today matches the search: / changes it (esc in it clears it)."
+        elif model.mine:
+            why = "Nothing is due in your queue: m shows the whole team's."
+        else:
+            why = "Nothing is due: the queue is empty."
+        return Text(why, style="italic")
+
+    def reload(self, keep: str | None = None, written: bool = False) -> None:
         """After a write or a change of what the queue shows: its first page, then its counts, read in a
         worker (a narrowed count scans the day's queue: 100-200 ms on a 100k book), the cursor staying on
-        ``keep`` (default: the customer under it); then the book-wide figures."""
+        ``keep`` (default: the customer under it); then the book-wide figures. ``written``: a write to
+        ``keep`` came first, and if it took them out of what the queue shows, the rep is told why."""
         current = self.table.current
-        self.read_queue(keep or (current.uid if current else None), first_page=True, stats=True)
+        self.read_queue(keep or (current.uid if current else None), first_page=True, stats=True,
+                        written=written and keep is not None)
 
     @work(thread=True, exclusive=True, group="queue")
-    def read_queue(self, keep: str | None = None, first_page: bool = False, stats: bool = False) -> None:
+    def read_queue(self, keep: str | None = None, first_page: bool = False, stats: bool = False,
+                   written: bool = False) -> None:
         """Re-read the queue off the UI thread; with ``first_page`` the first page is shown before the
         counts are read (it repaints the rows a write changed at once); with ``stats`` the book-wide
         figures are read after it (not beside it: two scans at once slow both)."""
         asked = (self.model.search, self.model.query, self.model.mine)
         worker = get_current_worker()
+        left = ""
         with reader(self.book) as book:
             if first_page:
                 first = self.model.read(book, keep, counts=False)
@@ -241,8 +262,35 @@ class QueueScreen(Screen):
                 if keep is None or first.keep is not None:  # else the cursor would sit on someone else
                     self.app.call_from_thread(self._show_queue, first, asked)
             view = self.model.read(book, keep)
+            if written and keep and view.keep is None:
+                left = self._why_gone(book, keep)
+        if left:  # true of the book whatever read lands next: said even if a newer read replaces this one
+            self.app.call_from_thread(self._say, left)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_queue, view, asked, stats)
+
+    def _why_gone(self, book: Book, uid: str) -> str:
+        """Why a customer a write just changed is no longer in the queue shown: a row must not vanish
+        unexplained (a colour set by hand, an intent, a contact move the due time past today)."""
+        rows = book.rows(book.ids_of([uid]))
+        if not rows:
+            return ""
+        row = rows[0]
+        who = visible(row["name"]) or row["phone"]
+        now, zone = book.now(), rep_zone(book.cfg)
+        due = datetime.fromisoformat(row["due_at"].replace("Z", "+00:00")) if row["due_at"] else None
+        if due is None:
+            return f"{who} is off today's queue: {row['color']} now, not due (no active contact)"
+        if due >= end_of_day(now, zone):
+            return f"{who} is off today's queue: {row['color']} now, next due {due_words(due, now, zone)}"
+        if self.model.query is None and not self.model.search:
+            return f"{who} is off your queue: assigned to {visible(row['owner'] or '') or 'someone else'}"
+        shown = "the filter" if self.model.query is not None else "the search"
+        return f"{who} no longer matches {shown}: {row['color']} now, due {due_words(due, now, zone)}"
+
+    def _say(self, text: str) -> None:
+        if not self._gone():
+            self.notify(text, markup=False)
 
     def _gone(self) -> bool:
         """A worker's result may land after the app began to close: the screen, or its widgets, gone."""
@@ -254,6 +302,10 @@ class QueueScreen(Screen):
         self.table.show(view)
         self._show_panel()
         self._header()
+        if view.counted and self._tell_empty:
+            self._tell_empty = False
+            if not view.total:  # the panel says it too, but the narrow layout hides the panel
+                self.notify(self._empty_why().plain, severity="warning", markup=False)
         if stats or (self.stats is None and view.counted):
             self.refresh_stats()
 
@@ -401,7 +453,8 @@ class QueueScreen(Screen):
         table.marked = set() if everyone and everyone <= table.marked else everyone
         table.refresh()
         self._header()
-        self.notify(f"marked {len(table.marked):,} customers" if table.marked else "marks cleared", markup=False)
+        self.notify(f"marked {counted(len(table.marked), 'customer')}" if table.marked else "marks cleared",
+                    markup=False)
 
     def action_scope(self) -> None:
         self.model.mine = not self.model.mine
@@ -509,7 +562,7 @@ class QueueScreen(Screen):
         if self.book.batch_changed(batch):
             self.undo_stack.append(Undoable(batch, what))
         self.table.marked.clear()
-        self.reload(keep)
+        self.reload(keep, written=True)
         self.notify(what, markup=False)
         if getattr(self.app, "syncer", None) is not None:
             self.app.syncer.nudge()  # up to the team server now, not at the pusher's next look
@@ -624,8 +677,16 @@ class QueueScreen(Screen):
         if picked is None:
             return
         color, until = picked
-        what = f"colour {color or 'automatic'} for {self._who(targets)}"
+        what = f"colour {color or 'automatic'} for {self._who(targets)}{self._until_words(color, until)}"
         await self._change(targets, what, "set by hand", color=color, until=until)
+
+    def _until_words(self, color: str, until) -> str:
+        """' until 16:00 (in 4 h)', in the rep's zone as the panel says times; ' until cleared' for good."""
+        if not color:
+            return ""
+        if until is None:
+            return " until cleared"
+        return f" until {due_words(until, self.book.now(), rep_zone(self.book.cfg))}"
 
     def _current_of(self, targets: list[str], field: str) -> str | None:
         """The value a dialog starts on: the one customer's, or none for several."""
@@ -922,7 +983,7 @@ class QueueScreen(Screen):
 
     def action_filter(self) -> None:
         self._mount_rest()
-        self.query_one(QueryBar).open(self.query_text)
+        self.query_one(QueryBar).open(self.query_text, mine=self.model.mine)
 
     @on(QueryBar.Applied)
     def _query_applied(self, event: QueryBar.Applied) -> None:
@@ -940,6 +1001,7 @@ class QueueScreen(Screen):
         self.model.query = node
         self.query_text = text if node is not None else ""
         self.table.marked.clear()
+        self._tell_empty = node is not None
         self.reload()
         if node is not None:
             self._used(node)
@@ -1017,7 +1079,7 @@ class QueueScreen(Screen):
                 return book.select(node)
 
         ids = await asyncio.to_thread(matching)
-        who = f"{len(ids):,} customers"
+        who = counted(len(ids), "customer")
         due = f"{self.model.total:,} of them due today" + (" in your queue" if self.model.mine else "")
         what = [("add", Text("add tags")), ("remove", Text("remove tags")), ("colour", Text("set colour")),
                 ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV")),
@@ -1040,7 +1102,7 @@ class QueueScreen(Screen):
             picked = await self.ask_colour(f"Colour for {who}")
             if picked:
                 change = {"color": picked[0], "until": picked[1]}
-                label = f"colour {picked[0] or 'automatic'} for {who}"
+                label = f"colour {picked[0] or 'automatic'} for {who}{self._until_words(*picked)}"
                 asking = f"set the colour {picked[0] or 'back to automatic'} for {who}"
         elif action == "intent":
             intent = await self.app.push_screen_wait(Choice(f"Intent for {who}", [(i, Text(i)) for i in INTENTS] +
@@ -1487,7 +1549,7 @@ def _rules_text(book: Book, report) -> tuple[Text, int]:
     for rule in report.summary(book, samples=5):
         text.append(visible(rule.name), style="bold")
         text.append(f"  {visible(rule.when)} -> {visible(rule.actions)}\n", style="dim")
-        text.append(f"  {rule.matched:,} match, {rule.changed:,} would change\n")
+        text.append(f"  {counted(rule.matched, 'match', 'matches')}, {rule.changed:,} would change\n")
         for sample in rule.samples:
             text.append("    ")
             text.append_text(safe(sample.name))

@@ -17,7 +17,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from wtui.book.book import Book
-from wtui.core.text import visible
+from wtui.core.text import counted, visible
 from wtui.errors import WtuiError
 from wtui.tui.workers import reader
 
@@ -79,6 +79,7 @@ class QueryBar(Vertical):
         self.book = book
         self._timer = None
         self.status_text = ""  # what the status line says, as plain text
+        self.mine = False  # the queue shows my customers and the unassigned (the due count says so)
 
     def compose(self) -> ComposeResult:
         yield Static(id="query-status")
@@ -89,8 +90,9 @@ class QueryBar(Vertical):
     def input(self) -> Input:
         return self.query_one("#query", Input)
 
-    def open(self, text: str) -> None:
+    def open(self, text: str, mine: bool = False) -> None:
         self.display = True
+        self.mine = mine
         self.input.value = text
         self.screen.set_focus(self.input)  # now, so the keys typed right after f land in the box
         self.check(text)
@@ -123,13 +125,23 @@ class QueryBar(Vertical):
 
     @work(thread=True, exclusive=True, group="query-count")
     def count(self, text: str) -> None:
+        """How many the query matches in the book, and how many of them the queue would show today: a
+        filter of customers none of whom is due must not look like a broken one."""
+        mine = self.mine
         with reader(self.book) as book:
-            n = book.count(book.parse_query(text))
-        self.app.call_from_thread(self._counted, text, n)
+            node = book.parse_query(text)
+            n = book.count(node)
+            due = book.queue(limit=1, within=node, mine=mine).total if n else 0
+        self.app.call_from_thread(self._counted, text, n, due, mine)
 
-    def _counted(self, text: str, n: int) -> None:
-        if text == self.input.value:  # a count for what is still typed
-            self._say(f"{n:,} match in the book; enter applies, esc clears")
+    def _counted(self, text: str, n: int, due: int, mine: bool = False) -> None:
+        if text != self.input.value:  # a count for what is no longer typed
+            return
+        found = counted(n, "match", "matches") + " in the book"
+        if n:
+            found += ", " + ("none" if not due else "all" if due == n and n > 1 else f"{due:,}") + " due today"
+            found += " in your queue" if mine else ""
+        self._say(f"{found}; enter applies, esc clears")
 
     @on(Input.Changed, "#query")
     def _changed(self, event: Input.Changed) -> None:
