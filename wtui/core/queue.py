@@ -60,8 +60,9 @@ def breakdown(v: Verdict, window: WindowState, now: datetime, rep_zone: ZoneInfo
         lines.append(Line("priority", f"tagged {', '.join(v.priority_tags)}: before every colour"))
     handle = cfg.colors.handle_within_hours[v.color]
     rate = cfg.colors.close_rate[v.color]
-    position = f"queue position {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)}"
-    lines.append(Line("colour", f"{v.color} ({position}), closes ~{rate:.0%}"))
+    # The colour's place in the queue order, not the customer's place in the queue.
+    order = f"colour {cfg.colors.rank(v.color) + 1} of {len(cfg.colors.order)} in queue order"
+    lines.append(Line("colour", f"{v.color} ({order}), closes ~{rate:.0%}"))
     reason = v.reason
     if v.hand_until is not None:  # the stored reason's UTC expiry, in the rep's zone as every time here
         from wtui.core.follow_up import until_utc  # loaded already: the verdict being explained comes from it
