@@ -805,7 +805,7 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         from wtui.io.files import check_target
 
         check_target(args.errors, "--errors")  # before the import writes anything, not after
-    with open_book(args, cfg, create=True) as book:
+    with open_book(args, cfg, create=not args.dry_run) as book:
         checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
                                             create_tags=args.create_tags, progress=_bar("checking"))
         counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
@@ -821,7 +821,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
     mapping = _mapping(args.map)
     if args.errors:
         check_target(args.errors, "--errors")
-    with open_book(args, cfg, create=True) as book:
+    with open_book(args, cfg, create=not args.dry_run) as book:
         checked = orders_import.read_and_check(book, args.file, mapping=mapping, dates=args.dates,
                                                default_region=args.default_region, progress=_bar("checking"))
         report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
@@ -832,7 +832,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
     from wtui.io.chat import import_chat
 
-    with open_book(args, cfg, create=True) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=not args.dry_run) as book, _rehearsed(book, args):
         report = import_chat(book, args.file, phone=args.phone, me=args.me)
     _say_report(args, report)
     return 0
@@ -847,7 +847,7 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         raw = read_stream(sys.stdin.buffer, cap, "the payload on standard input", setting)
     else:
         raw = read_capped(args.file, cap, setting)
-    with open_book(args, cfg, create=True) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=not args.dry_run) as book, _rehearsed(book, args):
         report = ingest(book, raw, args.signature)
     _say_report(args, report)
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices

@@ -281,8 +281,8 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             if args.dry_run:
                 with book.rehearsal():
                     done, skipped = book.undo(batch, why)
-                say(f"would take back {done} change(s) of batch {batch}"
-                    + (f"; {skipped} changed by someone since would stay" if skipped else "") + " (dry run)")
+                kept = f"; {skipped} changed again since (by you or a teammate) would stay" if skipped else ""
+                say(f"would take back {done} change(s) of batch {batch}{kept} (dry run)")
                 return 0
             done, skipped = book.undo(batch, why)
         if not done and not skipped:
@@ -290,7 +290,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                 "with wtui tags archive, or change the customer)")
             return 0
         say(f"took back {done} change(s) of batch {batch}"
-            + (f"; {skipped} changed by someone since stayed as they are" if skipped else ""))
+            + (f"; {skipped} changed again since (by you or a teammate) stayed as they are" if skipped else ""))
         return 0
 
     def cmd_tags(args, cfg) -> int:

@@ -930,7 +930,7 @@ class QueueScreen(Screen):
             return
         reverted, skipped = done
         self.reload()
-        extra = f"; {skipped:,} changed since by someone else: kept" if skipped else ""
+        extra = f"; {skipped:,} changed again since (by you or a teammate): kept" if skipped else ""
         changes = f"{reverted:,} change" + ("" if reverted == 1 else "s")
         self.notify(f"undone: {last.what} ({changes}{extra})", markup=False)
 
