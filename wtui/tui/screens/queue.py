@@ -557,17 +557,20 @@ class QueueScreen(Screen):
             return visible(self.book.names([targets[0]]).get(targets[0], "")) or "1 customer"
         return f"{len(targets):,} customers"
 
-    def _wrote(self, batch: str, what: str, keep: str | None = None) -> None:
-        """After a batch: remember it for undo (when it changed anything), redraw, say what happened."""
+    def _wrote(self, batch: str, what: str, keep: str | None = None, written: bool = True) -> None:
+        """After a batch: remember it for undo (when it changed anything), redraw, say what happened.
+        ``written``: ``keep`` is the customer written to (said why, if the write took them off the queue),
+        not only where the cursor goes next."""
         if self.book.batch_changed(batch):
             self.undo_stack.append(Undoable(batch, what))
         self.table.marked.clear()
-        self.reload(keep, written=True)
+        self.reload(keep, written=written)
         self.notify(what, markup=False)
         if getattr(self.app, "syncer", None) is not None:
             self.app.syncer.nudge()  # up to the team server now, not at the pusher's next look
 
-    def _write(self, reason: str, what: str, fn: Callable[[Book], None], keep: str | None = None) -> None:
+    def _write(self, reason: str, what: str, fn: Callable[[Book], None], keep: str | None = None,
+               written: bool = True) -> None:
         """A quick write on the main thread, as one batch."""
         try:
             with self.book.batch(reason) as batch:
@@ -575,7 +578,7 @@ class QueueScreen(Screen):
         except WtuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self._wrote(batch, what, keep)
+        self._wrote(batch, what, keep, written)
 
     async def _in_worker(self, title: str, job: Callable[[Book, Callable[[int, int], None]], object]):
         """Run ``job(book, progress)`` on a writer of its own, behind a progress line esc cancels.
@@ -902,7 +905,7 @@ class QueueScreen(Screen):
         cursor then stays on ``keep``, or on the one customer written."""
         if len(targets) <= MANY:
             self._write(reason, what, lambda book: [fn(book, uid) for uid in targets],
-                        keep=keep or (targets[0] if len(targets) == 1 else None))
+                        keep=keep or (targets[0] if len(targets) == 1 else None), written=keep is None)
             return
 
         def job(book: Book, progress) -> str:
@@ -915,7 +918,7 @@ class QueueScreen(Screen):
 
         batch = await self._in_worker(what, job)
         if batch is not None:
-            self._wrote(batch, what, keep)
+            self._wrote(batch, what, keep, written=keep is None)
 
     @flow
     async def action_undo(self) -> None:
