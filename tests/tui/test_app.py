@@ -1281,3 +1281,24 @@ async def test_d_moves_on_to_the_next_customer_when_the_contacted_one_stays_due_
             assert first.uid in book.queue_uids()  # still due today: it moved down, the rep moves on
             assert screen.table.current.uid == second.uid
             assert screen.table.cursor == at
+
+
+async def test_after_b_the_cursor_stays_at_its_row_not_with_a_customer_the_bulk_moved(pilot, book):
+    """A bulk reorders the queue: the cursor keeps its row (the first page repaints at once), rather than
+    chasing the customer it was on to wherever the bulk sent them."""
+    app = pilot.app
+    screen = app.screen
+    await pilot.press("f", *"#Stage-Quoted", "enter")
+    await started(pilot)
+    # The row on screen whose customer a priority tag will lift to the top: not the first.
+    rows = [screen.model.entry(i) for i in range(min(screen.model.total, 30))]
+    at = next(i for i, e in enumerate(rows) if i > 0 and "Urgent" not in e.tags)
+    await pilot.press(*["down"] * at)
+    assert screen.table.cursor == at
+    await pilot.press("b", "enter")
+    await pilot.pause()
+    await pilot.press(*"urgent", "space", "enter")
+    await pilot.pause()
+    await pilot.press("y")
+    await started(pilot)
+    assert screen.table.cursor == at

@@ -236,14 +236,20 @@ class QueueScreen(Screen):
             why = "Nothing is due: the queue is empty."
         return Text(why, style="italic")
 
-    def reload(self, keep: str | None = None, written: bool = False) -> None:
+    def reload(self, keep: str | None = None, written: bool = False, follow: bool = True) -> None:
         """After a write or a change of what the queue shows: its first page, then its counts, read in a
         worker (a narrowed count scans the day's queue: 100-200 ms on a 100k book), the cursor staying on
         ``keep`` (default: the customer under it); then the book-wide figures. ``written``: a write to
-        ``keep`` came first, and if it took them out of what the queue shows, the rep is told why."""
+        ``keep`` came first, and if it took them out of what the queue shows, the rep is told why.
+        ``follow`` False: the cursor stays at its row, whoever is there now (after a bulk action, which
+        reorders the queue: the first page then shows at once, without first finding where the customer
+        under the cursor went, ~0.2 s on a 100k book)."""
         current = self.table.current
-        self.read_queue(keep or (current.uid if current else None), first_page=True, stats=True,
-                        written=written and keep is not None)
+        if not follow:
+            keep = None
+        elif keep is None and current is not None:
+            keep, written = current.uid, False
+        self.read_queue(keep, first_page=True, stats=True, written=written and keep is not None)
 
     @work(thread=True, exclusive=True, group="queue")
     def read_queue(self, keep: str | None = None, first_page: bool = False, stats: bool = False,
@@ -557,14 +563,15 @@ class QueueScreen(Screen):
             return visible(self.book.names([targets[0]]).get(targets[0], "")) or "1 customer"
         return f"{len(targets):,} customers"
 
-    def _wrote(self, batch: str, what: str, keep: str | None = None, written: bool = True) -> None:
+    def _wrote(self, batch: str, what: str, keep: str | None = None, written: bool = True,
+               follow: bool = True) -> None:
         """After a batch: remember it for undo (when it changed anything), redraw, say what happened.
         ``written``: ``keep`` is the customer written to (said why, if the write took them off the queue),
         not only where the cursor goes next."""
         if self.book.batch_changed(batch):
             self.undo_stack.append(Undoable(batch, what))
         self.table.marked.clear()
-        self.reload(keep, written=written)
+        self.reload(keep, written=written, follow=follow)
         self.notify(what, markup=False)
         if getattr(self.app, "syncer", None) is not None:
             self.app.syncer.nudge()  # up to the team server now, not at the pusher's next look
@@ -624,7 +631,7 @@ class QueueScreen(Screen):
             book.ids_of(targets), reason=reason, progress=progress, **bulk))
         if done is not None:
             batch, written = done
-            self._wrote(batch, f"{what} ({written:,} changes)")
+            self._wrote(batch, f"{what} ({written:,} changes)", follow=False)
 
     @flow
     async def action_tags(self) -> None:
@@ -1136,7 +1143,7 @@ class QueueScreen(Screen):
         done = await self._in_worker(label, job)
         if done is not None:
             batch, written = done
-            self._wrote(batch, f"{label}: {written:,} changed")
+            self._wrote(batch, f"{label}: {written:,} changed", follow=False)
 
     async def _export(self, ids: list[int], who: str, broadcast: str | None = None) -> None:
         """The CSV export; with ``broadcast`` (the send's name) a send list: consenting customers only,
