@@ -1302,3 +1302,20 @@ async def test_after_b_the_cursor_stays_at_its_row_not_with_a_customer_the_bulk_
     await pilot.press("y")
     await started(pilot)
     assert screen.table.cursor == at
+
+
+async def test_typing_a_search_that_leaves_out_the_customer_under_the_cursor_starts_at_the_top(pilot, book):
+    """The narrowed first page shows at once: from its top when the customer under the cursor is not on it
+    (the cursor no longer lands on whoever happens to stand at its old row once the count comes)."""
+    screen = pilot.app.screen
+    table = screen.table
+    await pilot.press(*["down"] * 4)
+    here = table.current
+    uids = set(book.queue_uids())
+    # Two letters of a name, matching several due customers but not the one under the cursor.
+    text = next(t for e in (screen.model.entry(i) for i in range(screen.model.total))
+                if len(t := e.name[:2].strip()) == 2 and t.isalpha()
+                and here.uid not in (found := set(book.queue_uids(search=t))) and len(found & uids) >= 6)
+    await pilot.press("slash", *text)
+    await started(pilot)
+    assert table.cursor == 0 and table.current.uid in book.queue_uids(search=text)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -253,10 +253,12 @@ class QueueScreen(Screen):
 
     @work(thread=True, exclusive=True, group="queue")
     def read_queue(self, keep: str | None = None, first_page: bool = False, stats: bool = False,
-                   written: bool = False) -> None:
+                   written: bool = False, narrowing: bool = False) -> None:
         """Re-read the queue off the UI thread; with ``first_page`` the first page is shown before the
         counts are read (it repaints the rows a write changed at once); with ``stats`` the book-wide
-        figures are read after it (not beside it: two scans at once slow both)."""
+        figures are read after it (not beside it: two scans at once slow both). ``narrowing``: a
+        keystroke that narrows the search, whose first page shows at once, on ``keep`` if it is there, else
+        from its top (a broad prefix's count is most of the wait: "A" on a 100k book, ~0.4 s)."""
         asked = (self.model.search, self.model.query, self.model.mine)
         worker = get_current_worker()
         left = ""
@@ -265,6 +267,8 @@ class QueueScreen(Screen):
                 first = self.model.read(book, keep, counts=False)
                 if worker.is_cancelled:
                     return  # a newer read is on its way: an older one never lands after it
+                if narrowing and keep is not None and first.keep is None:
+                    keep, first = None, replace(first, keep=0)  # not on the first page: the top, and stay
                 if keep is None or first.keep is not None:  # else the cursor would sit on someone else
                     self.app.call_from_thread(self._show_queue, first, asked)
             view = self.model.read(book, keep)
@@ -954,9 +958,12 @@ class QueueScreen(Screen):
 
     @on(Input.Changed, "#search")
     def _narrow(self, event: Input.Changed) -> None:
+        # Typing on only shrinks the queue: its first page shows at once. Widening it (a letter taken
+        # back, esc) keeps the rep on their customer, wherever the wider queue puts them.
+        narrower = event.value.startswith(self.model.search)
         self.model.search = event.value
         current = self.table.current
-        self.read_queue(current.uid if current else None)
+        self.read_queue(current.uid if current else None, first_page=True, narrowing=narrower)
 
     @on(Input.Submitted, "#search")
     def _narrowed(self) -> None:
