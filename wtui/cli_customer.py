@@ -149,9 +149,11 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
     def cmd_prefs(args, cfg) -> int:
         def act(book, uid):
+            from wtui.core.text import visible
+
             canonical = book.set_preference(uid, args.note)
-            # said as text (``say`` makes any control visible), not as a Python repr with quotes and \x escapes
-            return f"set the preference note to: {canonical}" if canonical else "cleared the preference note"
+            # Made visible, not a Python repr (a note is one line: parse_note refuses a newline)
+            return f"set the preference note to: {visible(canonical)}" if canonical else "cleared the preference note"
         return written(args, cfg, "prefs", act)
 
     def cmd_set(args, cfg) -> int:
@@ -425,7 +427,10 @@ def _apply_set(book, uid: str, field: str, value: str) -> str:
     if field == "language" and not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", value):
         raise BadInput(f"language={value}: a language code like pt, es or zh-Hant")
     book.set_field(uid, field, value)
-    return f"{field} {value}" if value else f"{field} cleared"  # say() makes a hostile value visible, not a repr
+    from wtui.core.text import visible
+
+    # Made visible here, not as a repr: say() shows controls but keeps a newline (a forged second line).
+    return f"{field} {visible(value)}" if value else f"{field} cleared"
 
 
 def _since(text: str) -> Callable[[datetime], datetime]:

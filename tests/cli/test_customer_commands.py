@@ -347,3 +347,10 @@ def test_money_goes_into_a_book_in_its_own_currency_only(book, cfg, capsys, tmp_
     assert ops(book) == before
     code, out, _ = run(capsys, "--config", str(conf), "--db", str(book), "note", LEA, "no money: fine")
     assert code == 0
+
+
+def test_set_confirms_a_name_with_a_newline_on_one_line(book, cfg, capsys):
+    """Found in review: say() split the confirmation at the newline, printing a forged line of its own."""
+    code, out, _ = run(capsys, "--db", str(book), "set", LEA, "name=Bob\nwtui: fake line")
+    assert code == 0 and card(book, cfg).name == "Bob\nwtui: fake line"
+    assert len(out.splitlines()) == 1 and not any(line.startswith("wtui: fake") for line in out.splitlines())

@@ -1319,3 +1319,28 @@ async def test_typing_a_search_that_leaves_out_the_customer_under_the_cursor_sta
     await pilot.press("slash", *text)
     await started(pilot)
     assert table.cursor == 0 and table.current.uid in book.queue_uids(search=text)
+
+
+async def test_d_on_marked_customers_leaves_the_cursor_on_its_own_customer(pilot, book):
+    """Found in review: with rows 0 and 1 marked and the cursor on row 4, d moved the cursor to row 5."""
+    screen = pilot.app.screen
+    table = screen.table
+    await pilot.press("space", "space")  # marks rows 0 and 1 (space marks and moves down)
+    await pilot.press("down", "down")
+    here = table.current
+    assert here.uid not in table.marked
+    await pilot.press("d")
+    await started(pilot)
+    assert table.current.uid == here.uid
+
+
+async def test_d_says_why_the_customer_left_the_queue(pilot, book):
+    """The notice a write gives when it takes its customer off the queue: d too, not only on the last row."""
+    app = pilot.app
+    uid = app.screen.table.current.uid
+    name = app.screen.table.current.name
+    await pilot.press("d")
+    await started(pilot)
+    assert uid not in book.queue_uids()
+    said = [n.message for n in app._notifications]
+    assert any(m.startswith(f"{name} is off today's queue") for m in said), said

@@ -17,7 +17,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from rich.text import Text
@@ -29,6 +29,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from wtui.book.book import Book
+from wtui.book.db import parse_iso
 from wtui.book.reads import rep_zone
 from wtui.core import links, money
 from wtui.core.config import COLORS, INTENTS
@@ -236,11 +237,11 @@ class QueueScreen(Screen):
             why = "Nothing is due: the queue is empty."
         return Text(why, style="italic")
 
-    def reload(self, keep: str | None = None, written: bool = False, follow: bool = True) -> None:
+    def reload(self, keep: str | None = None, gone: str | None = None, follow: bool = True) -> None:
         """After a write or a change of what the queue shows: its first page, then its counts, read in a
         worker (a narrowed count scans the day's queue: 100-200 ms on a 100k book), the cursor staying on
-        ``keep`` (default: the customer under it); then the book-wide figures. ``written``: a write to
-        ``keep`` came first, and if it took them out of what the queue shows, the rep is told why.
+        ``keep`` (default: the customer under it); then the book-wide figures. ``gone``: a customer just
+        written to; if the write took them out of what the queue shows, the rep is told why.
         ``follow`` False: the cursor stays at its row, whoever is there now (after a bulk action, which
         reorders the queue: the first page then shows at once, without first finding where the customer
         under the cursor went, ~0.2 s on a 100k book)."""
@@ -248,12 +249,12 @@ class QueueScreen(Screen):
         if not follow:
             keep = None
         elif keep is None and current is not None:
-            keep, written = current.uid, False
-        self.read_queue(keep, first_page=True, stats=True, written=written and keep is not None)
+            keep = current.uid
+        self.read_queue(keep, first_page=True, stats=True, gone=gone)
 
     @work(thread=True, exclusive=True, group="queue")
     def read_queue(self, keep: str | None = None, first_page: bool = False, stats: bool = False,
-                   written: bool = False, narrowing: bool = False) -> None:
+                   gone: str | None = None, narrowing: bool = False) -> None:
         """Re-read the queue off the UI thread; with ``first_page`` the first page is shown before the
         counts are read (it repaints the rows a write changed at once); with ``stats`` the book-wide
         figures are read after it (not beside it: two scans at once slow both). ``narrowing``: a
@@ -272,30 +273,34 @@ class QueueScreen(Screen):
                 if keep is None or first.keep is not None:  # else the cursor would sit on someone else
                     self.app.call_from_thread(self._show_queue, first, asked)
             view = self.model.read(book, keep)
-            if written and keep and view.keep is None:
-                left = self._why_gone(book, keep)
+            if gone and (view.keep is None if gone == keep else book.position(
+                    gone, search=asked[0], within=asked[1], mine=asked[2]) is None):
+                left = self._why_gone(book, gone, asked)
         if left:  # true of the book whatever read lands next: said even if a newer read replaces this one
             self.app.call_from_thread(self._say, left)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_queue, view, asked, stats)
 
-    def _why_gone(self, book: Book, uid: str) -> str:
-        """Why a customer a write just changed is no longer in the queue shown: a row must not vanish
-        unexplained (a colour set by hand, an intent, a contact move the due time past today)."""
+    def _why_gone(self, book: Book, uid: str, asked: tuple) -> str:
+        """Why a customer a write just changed is no longer in the queue shown (``asked``: the search,
+        query and scope it was read with): a row must not vanish unexplained (a colour set by hand, an
+        intent, a contact move the due time past today)."""
         rows = book.rows(book.ids_of([uid]))
         if not rows:
             return ""
         row = rows[0]
+        search, query, mine = asked
         who = visible(row["name"]) or row["phone"]
         now, zone = book.now(), rep_zone(book.cfg)
-        due = datetime.fromisoformat(row["due_at"].replace("Z", "+00:00")) if row["due_at"] else None
+        due = parse_iso(row["due_at"])
         if due is None:
             return f"{who} is off today's queue: {row['color']} now, not due (no active contact)"
         if due >= end_of_day(now, zone):
             return f"{who} is off today's queue: {row['color']} now, next due {due_words(due, now, zone)}"
-        if self.model.query is None and not self.model.search:
-            return f"{who} is off your queue: assigned to {visible(row['owner'] or '') or 'someone else'}"
-        shown = "the filter" if self.model.query is not None else "the search"
+        if query is None and not search:
+            owner = row["owner"] or ""
+            return f"{who} is off your queue: assigned to {visible(owner)}" if mine and owner != book.actor else ""
+        shown = "the filter" if query is not None else "the search"
         return f"{who} no longer matches {shown}: {row['color']} now, due {due_words(due, now, zone)}"
 
     def _say(self, text: str) -> None:
@@ -567,21 +572,21 @@ class QueueScreen(Screen):
             return visible(self.book.names([targets[0]]).get(targets[0], "")) or "1 customer"
         return f"{len(targets):,} customers"
 
-    def _wrote(self, batch: str, what: str, keep: str | None = None, written: bool = True,
+    def _wrote(self, batch: str, what: str, keep: str | None = None, gone: str | None = None,
                follow: bool = True) -> None:
         """After a batch: remember it for undo (when it changed anything), redraw, say what happened.
-        ``written``: ``keep`` is the customer written to (said why, if the write took them off the queue),
-        not only where the cursor goes next."""
+        ``keep``: where the cursor goes; ``gone``: the one customer written to, told about if the write
+        took them off the queue (default: ``keep``)."""
         if self.book.batch_changed(batch):
             self.undo_stack.append(Undoable(batch, what))
         self.table.marked.clear()
-        self.reload(keep, written=written, follow=follow)
+        self.reload(keep, gone=gone or keep, follow=follow)
         self.notify(what, markup=False)
         if getattr(self.app, "syncer", None) is not None:
             self.app.syncer.nudge()  # up to the team server now, not at the pusher's next look
 
     def _write(self, reason: str, what: str, fn: Callable[[Book], None], keep: str | None = None,
-               written: bool = True) -> None:
+               gone: str | None = None) -> None:
         """A quick write on the main thread, as one batch."""
         try:
             with self.book.batch(reason) as batch:
@@ -589,7 +594,7 @@ class QueueScreen(Screen):
         except WtuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self._wrote(batch, what, keep, written)
+        self._wrote(batch, what, keep, gone)
 
     async def _in_worker(self, title: str, job: Callable[[Book, Callable[[int, int], None]], object]):
         """Run ``job(book, progress)`` on a writer of its own, behind a progress line esc cancels.
@@ -902,9 +907,10 @@ class QueueScreen(Screen):
             return
         # Logged, a customer moves down the queue (or leaves it): the rep moves on to whoever came next,
         # who now stands where they stood.
-        index = self.table.cursor
-        after = next((e.uid for i in range(index + 1, self.model.total)
-                      if (e := self.model.entry(i)) and e.uid not in targets), None)
+        index, current = self.table.cursor, self.table.current
+        after = None
+        if current is not None and current.uid in targets:  # (marked others: the cursor stays on its own)
+            after = self.model.next_shown(index, set(targets))
         await self._each(targets, "contacted", f"logged contact with {self._who(targets)}",
                          lambda book, uid: book.log_contact(uid, reason="contacted"), keep=after)
         if after is None and (self.table.current is None or self.table.current.uid in targets):
@@ -916,7 +922,8 @@ class QueueScreen(Screen):
         cursor then stays on ``keep``, or on the one customer written."""
         if len(targets) <= MANY:
             self._write(reason, what, lambda book: [fn(book, uid) for uid in targets],
-                        keep=keep or (targets[0] if len(targets) == 1 else None), written=keep is None)
+                        keep=keep or (targets[0] if len(targets) == 1 else None),
+                        gone=targets[0] if len(targets) == 1 else None)
             return
 
         def job(book: Book, progress) -> str:
@@ -929,7 +936,7 @@ class QueueScreen(Screen):
 
         batch = await self._in_worker(what, job)
         if batch is not None:
-            self._wrote(batch, what, keep, written=keep is None)
+            self._wrote(batch, what, keep)
 
     @flow
     async def action_undo(self) -> None:

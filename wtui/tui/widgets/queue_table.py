@@ -101,6 +101,18 @@ class QueueModel:
         i = index - page * PAGE
         return rows[i] if i < len(rows) else None
 
+    def next_shown(self, index: int, skip: set[str]) -> str | None:
+        """The first customer after row ``index`` not in ``skip``, among the rows already read (no read
+        here: it runs on the UI thread, and a page past them costs a query)."""
+        for i in range(index + 1, self.total):
+            page = self._pages.get(i // PAGE)
+            if page is None or i - (i // PAGE) * PAGE >= len(page):
+                return None
+            uid = page[i - (i // PAGE) * PAGE].uid
+            if uid not in skip:
+                return uid
+        return None
+
     def uids(self, book: Book | None = None) -> list[str]:
         """Every uid in the narrowed queue, in order (for marking all)."""
         return (book or self.book).queue_uids(self.search, self.query, self.mine, now=self.now)
