@@ -131,20 +131,52 @@ def test_the_shipped_defaults_pass_every_check_so_loading_them_checks_only_the_l
 
 def test_the_shipped_toml_is_kept_parsed_and_read_again_once_the_file_changes(tmp_path, monkeypatch):
     monkeypatch.setattr(config.sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(config.sys, "pycache_prefix", None)
     src = tmp_path / "defaults.toml"
     src.write_text('[keys]\nquit = "q"\n', "utf-8")
     assert config.toml_file(src) == {"keys": {"quit": "q"}}
     kept = list((tmp_path / "__pycache__").iterdir())
-    assert len(kept) == 1
-    # Read from the kept copy: the file's text is not parsed again while its size and mtime match.
-    monkeypatch.setattr(Path, "read_text", lambda *a, **k: pytest.fail("parsed again"))
+    assert len(kept) == 1  # the kept copy, and no part file left over
+    # Read from the kept copy: tomllib is not asked again while the bytes are the same.
+    import tomllib
+
+    monkeypatch.setattr(tomllib, "loads", lambda *a, **k: pytest.fail("parsed again"))
     assert config.toml_file(src) == {"keys": {"quit": "q"}}
     monkeypatch.undo()
     monkeypatch.setattr(config.sys, "dont_write_bytecode", False)
-    src.write_text('[keys]\nquit = "x"\nhelp = "?"\n', "utf-8")  # another size: the kept copy is stale
-    assert config.toml_file(src) == {"keys": {"quit": "x", "help": "?"}}
+    monkeypatch.setattr(config.sys, "pycache_prefix", None)
+    stat = src.stat()
+    src.write_text('[keys]\nquit = "x"\n', "utf-8")  # same size, the old mtime put back: still read anew
+    import os
+
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert config.toml_file(src) == {"keys": {"quit": "x"}}
     kept[0].write_bytes(b"not marshal")  # a broken copy is parsed past, never trusted
-    assert config.toml_file(src) == {"keys": {"quit": "x", "help": "?"}}
+    assert config.toml_file(src) == {"keys": {"quit": "x"}}
+
+
+def test_a_reps_own_toml_is_neither_kept_nor_read_from_a_kept_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(config.sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(config.sys, "pycache_prefix", None)
+    src = tmp_path / "mine.toml"
+    src.write_text('a = 1\n', "utf-8")
+    config.toml_file(src)  # kept
+    src.write_text('a = 2\n', "utf-8")
+    assert config.toml_file(src, keep=False) == {"a": 2}
+    assert config.toml_file(src) == {"a": 2}
+
+
+def test_every_shipped_toml_can_be_kept(tmp_path):
+    """marshal keeps no datetime: a shipped file holding one would be parsed at every start, silently."""
+    import marshal
+
+    from wtui.core.keywords import SHIPPED
+    from wtui.tui.theme import available
+
+    for path in [Path(config.__file__).parent.parent / config.DEFAULTS_NAME, SHIPPED, *available().values()]:
+        import tomllib
+
+        marshal.dumps(tomllib.loads(path.read_text("utf-8")))
 
 
 def test_the_parsed_toml_is_not_written_where_bytecode_may_not_be(tmp_path, monkeypatch):

@@ -222,3 +222,16 @@ def test_a_contact_while_not_red_ends_the_streak_of_red_episodes(cfg):
         hist += [("in", NOW - k * D, "high"), ("out", NOW - k * D + H, "red"), ("out", NOW - k * D + 2 * H, "red")]
     assert facts(*hist).red_streak == 3
     assert facts(*hist, ("out", NOW - 2 * D, "yellow")).red_streak == 0
+
+
+def test_a_due_time_past_the_week_names_its_date_not_only_a_weekday():
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from wtui.core.queue import due_text
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)  # a Tuesday
+    zone = ZoneInfo("UTC")
+    assert due_text(now + timedelta(hours=3), now, zone) == "15:00 (in 3 h)"
+    assert due_text(now + timedelta(days=6), now, zone) == "Mon 12:00"
+    assert due_text(now + timedelta(days=14), now, zone) == "Tue 8 Dec 12:00"  # not "Tue": that is next week too

@@ -31,7 +31,7 @@ from wtui.book import undo as undo_ops
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON
-from wtui.core.prefs import format_frequency, format_note, format_time, parse_note
+from wtui.core.prefs import format_frequency, format_note, format_time, parse_note, safe_pref
 from wtui.core.queue import Line, end_of_day
 from wtui.core.text import like_contains
 from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
@@ -973,7 +973,7 @@ class Book:
                LEFT JOIN preferences p ON p.customer_id = c.id WHERE c.id = ?""", (cid,)).fetchone()
         now = self.now()
         zone = reads.rep_zone(self.cfg)
-        state = windows.state(now, row[0] or "UTC", derive.safe_pref(row[2]), row[1] or "", self.cfg.windows,
+        state = windows.state(now, row[0] or "UTC", safe_pref(row[2]), row[1] or "", self.cfg.windows,
                               self.cfg.regions, row[3])
         return list(reads.explain(self.conn, self.cfg, now, [cid], {cid: state}, zone)[cid])
 
@@ -1527,7 +1527,7 @@ class Book:
                 raise NotFound("no template's `for` matches this customer: name one, or add a template for them")
         now = self.now()
         card = self.card(uid)
-        pref = derive.safe_pref(card.preference or None)
+        pref = safe_pref(card.preference or None)
         language = self.conn.execute("SELECT language FROM customers WHERE id = ?", (cid,)).fetchone()[0] or \
             (pref.language if pref else "en")
         state = windows.state(now, card.tz, pref, card.region, self.cfg.windows, self.cfg.regions, card.golden_hour)

@@ -44,7 +44,7 @@ _MINE = " AND (c.owner = ? OR c.owner IS NULL OR c.owner = '')"
 
 
 def narrow(conn: sqlite3.Connection, search: str, within: tuple[str, list] | None,
-            mine: str | None = None) -> tuple[str, tuple]:
+           mine: str | None = None) -> tuple[str, tuple]:
     where, params = _search(conn, search)
     if mine is not None:
         where += _MINE

@@ -9,6 +9,7 @@ keys that exist there, with a value of the same type. Tables listed in
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -16,6 +17,7 @@ import json
 import marshal
 import os
 import sys
+import threading
 from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -600,30 +602,43 @@ def toml_file(path: Path, keep: bool = True) -> dict[str, Any]:
     """A shipped TOML file, parsed; a bad one raises ValueError (TOMLDecodeError, UnicodeDecodeError).
 
     tomllib is pure Python: with its import, ~6 ms of every start for the defaults. So the parsed
-    tables are kept beside the package's bytecode, as Python keeps a module's (same trust: whoever can
-    write there can change the code), and used while the file's size and mtime match. Where that
-    folder cannot be written, or ``keep`` is false (a user's own file), the file is parsed each time."""
-    st = path.stat()
-    stamp = (st.st_mtime_ns, st.st_size)
-    cache = path.parent / "__pycache__" / f"{path.name}.{sys.implementation.cache_tag}.marshal"
-    try:
-        kept_stamp, data = marshal.loads(cache.read_bytes())
-        if tuple(kept_stamp) == stamp and isinstance(data, dict):
-            return data
-    except (OSError, ValueError, EOFError, TypeError):
-        pass  # none yet, or from another version of the file
+    tables are kept as marshal where Python keeps the package's bytecode (same trust: whoever can write
+    there can change the code), and used while the file's bytes hash the same. Where that folder cannot
+    be written, or ``keep`` is false (a rep's own file), the file is parsed each time."""
+    raw = path.read_bytes()
+    digest = hashlib.blake2b(raw, digest_size=16).digest()
+    cache = _kept_at(path)
+    if keep:
+        try:
+            kept, data = marshal.loads(cache.read_bytes())
+            if kept == digest and isinstance(data, dict):
+                return data
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # none yet, or of another version of the file
     import tomllib
 
-    data = tomllib.loads(path.read_text("utf-8"))
+    data = tomllib.loads(raw.decode("utf-8"))
     if keep and not sys.dont_write_bytecode:
+        part = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}")
         try:
-            cache.parent.mkdir(exist_ok=True)
-            part = cache.with_name(f"{cache.name}.{os.getpid()}")
-            part.write_bytes(marshal.dumps((stamp, data)))
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(marshal.dumps((digest, data)))
             os.replace(part, cache)  # whole or not at all: another process may be reading it
         except (OSError, ValueError):
-            pass  # read-only install, or a value marshal cannot keep: parsed again next time
+            pass  # read-only install, or a value marshal cannot keep (a test holds the shipped files to it)
+        finally:
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
     return data
+
+
+def _kept_at(path: Path) -> Path:
+    """Where ``toml_file`` keeps a file parsed: its folder's __pycache__, or under PYTHONPYCACHEPREFIX
+    as Python puts bytecode there."""
+    name = f"{path.name}.{sys.implementation.cache_tag}.marshal"
+    if sys.pycache_prefix:
+        return Path(sys.pycache_prefix, *path.resolve().parent.parts[1:], name)
+    return path.parent / "__pycache__" / name
 
 
 def load(explicit: str | os.PathLike[str] | None = None, *, layers: list[tuple[str, Path]] | None = None) -> Config:

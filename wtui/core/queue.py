@@ -34,15 +34,19 @@ def end_of_day(now: datetime, rep_zone: ZoneInfo) -> datetime:
 
 
 def due_text(due: datetime | None, now: datetime, zone: ZoneInfo) -> str:
-    """'overdue 2 h 5 m', '14:30 (in 3 h)' today, or 'Tue 09:30' on a later day."""
+    """'overdue 2 h 5 m', '14:30 (in 3 h)' today, 'Tue 09:30' within the week, 'Tue 8 Dec 09:30' later
+    (a weekday alone would name the wrong week)."""
     if due is None:
         return "not due"
     if due <= now:
         return f"overdue {ago(now - due)}"
     local = due.astimezone(zone)
-    if local.date() == now.astimezone(zone).date():
+    today = now.astimezone(zone).date()
+    if local.date() == today:
         return f"{local:%H:%M} (in {ago(due - now)})"
-    return f"{local:%a %H:%M}"
+    if (local.date() - today).days < 7:
+        return f"{local:%a %H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 @dataclass(frozen=True)

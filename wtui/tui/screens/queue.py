@@ -221,7 +221,9 @@ class QueueScreen(Screen):
         self._panel_timer = None
         if not self.empty_book:
             current = self.table.current
-            self.panel.show(current.uid if current else None, None if current else self._empty_why())
+            # "Empty" only once counted: a first page ahead of its count may leave the cursor past its end.
+            empty = current is None and self.model.counted and not self.model.total
+            self.panel.show(current.uid if current else None, self._empty_why() if empty else None)
 
     def _empty_why(self) -> Text:
         """What an empty queue means: nothing due at all, or nothing due that the filter, the search or
