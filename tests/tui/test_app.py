@@ -1344,3 +1344,23 @@ async def test_d_says_why_the_customer_left_the_queue(pilot, book):
     assert uid not in book.queue_uids()
     said = [n.message for n in app._notifications]
     assert any(m.startswith(f"{name} is off today's queue") for m in said), said
+
+
+async def test_marks_a_search_hides_are_not_acted_on(pilot, book):
+    """Found trying the app: mark three, / another name, c: the three hidden customers changed colour."""
+    screen = pilot.app.screen
+    table = screen.table
+    marked = [screen.model.entry(i).uid for i in range(2)]
+    await pilot.press("space", "space")
+    assert table.marked == set(marked)
+    other = next(e for e in (screen.model.entry(i) for i in range(5, screen.model.total)) if e.name.isascii())
+    await pilot.press("slash", *other.name, "enter")
+    await started(pilot)
+    assert not table.marked
+    here = table.current.uid
+    await pilot.press("d")
+    await started(pilot)
+    contacted = {u for u in marked + [here] if book.conn.execute(
+        "SELECT count(*) FROM interactions i JOIN customers c ON c.id = i.customer_id WHERE c.uid = ? AND "
+        "i.kind = 'out' AND i.at = '2026-11-23T12:00:00Z'", (u,)).fetchone()[0]}
+    assert contacted == {here}

@@ -971,6 +971,10 @@ class QueueScreen(Screen):
         # back, esc) keeps the rep on their customer, wherever the wider queue puts them.
         narrower = event.value.startswith(self.model.search)
         self.model.search = event.value
+        if self.table.marked:  # as a filter or the scope does: marks the search hides must not be acted on
+            self.notify(f"marks cleared ({counted(len(self.table.marked), 'customer')}): the search shows other "
+                        "customers", markup=False)
+            self.table.marked.clear()
         current = self.table.current
         self.read_queue(current.uid if current else None, first_page=True, narrowing=narrower)
 
