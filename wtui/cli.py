@@ -278,12 +278,14 @@ def default_book_path(cfg) -> Path:
 
 @contextmanager
 def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: bool = False,
-              dry_run: bool = False) -> Iterator:
+              dry_run: bool = False, at_db: bool = False) -> Iterator:
     """The book this invocation works on: --db, a throwaway demo, or the configured one. ``recompute``
     False: a whole-book recompute that is due is left to the app (it does it in a worker). ``create``:
     the configured book is started when it is not there yet (the app's first run, an import); any other
     command refuses, saying where it looked, rather than answer from an empty book it just made. With
-    ``dry_run`` too, a book not there yet is not started: the rehearsal runs on an empty throwaway one."""
+    ``dry_run`` too, a book not there yet is not started: the rehearsal runs on an empty throwaway one.
+    ``at_db``: an import starts a new book at a --db path too (the app does not: a mistyped path would
+    open an empty book)."""
     from wtui.book.book import Book
 
     clock = _clock(args)
@@ -308,23 +310,25 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: 
         yield from _remote_book(remote, args, cfg, clock)
         return
     if args.db:
-        path, create = Path(args.db), False
+        path = Path(args.db)
+        create = create and at_db and not path.exists()
         if path.is_dir():
             raise BookError(f"{path} is a directory, not a book file")
         if path.is_file() and path.stat().st_size == 0:
             # An empty file (a `touch`, a failed copy) is not silently made into a book.
-            raise BookError(f"{path} is empty (0 bytes): not a wtui book. Remove it, then make a book there with "
-                            f"`wtui make-book -o {path}`, or open the book you meant")
+            raise BookError(f"{path} is empty (0 bytes): not a wtui book. Remove it, then start a book there with "
+                            f"`wtui --db {path} import contacts.csv`, or open the book you meant")
     else:
         path = default_book_path(cfg)
-        if create and dry_run and not path.exists():
-            import tempfile
+    if create and dry_run and not path.exists():
+        import tempfile
 
-            say(f"wtui: no book at {path} yet: the dry run checks against an empty one", file=sys.stderr)
-            with tempfile.TemporaryDirectory(prefix="wtui-dry-run-") as tmp, \
-                    Book.open(Path(tmp) / "book.db", cfg, clock=clock, create=True) as b:
-                yield b
-            return
+        say(f"wtui: no book at {path} yet: the dry run checks against an empty one", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="wtui-dry-run-") as tmp, \
+                Book.open(Path(tmp) / "book.db", cfg, clock=clock, create=True) as b:
+            yield b
+        return
+    if not args.db:
         if create:  # a rep's first run starts an empty book at the default place
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         elif not path.exists():
@@ -815,7 +819,7 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         from wtui.io.files import check_target
 
         check_target(args.errors, "--errors")  # before the import writes anything, not after
-    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book:
+    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book:
         checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
                                             create_tags=args.create_tags, progress=_bar("checking"))
         counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
@@ -831,7 +835,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
     mapping = _mapping(args.map)
     if args.errors:
         check_target(args.errors, "--errors")
-    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book:
+    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book:
         checked = orders_import.read_and_check(book, args.file, mapping=mapping, dates=args.dates,
                                                default_region=args.default_region, progress=_bar("checking"))
         report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
@@ -842,7 +846,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
     from wtui.io.chat import import_chat
 
-    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book, _rehearsed(book, args):
         report = import_chat(book, args.file, phone=args.phone, me=args.me)
     _say_report(args, report)
     return 0
@@ -857,7 +861,7 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         raw = read_stream(sys.stdin.buffer, cap, "the payload on standard input", setting)
     else:
         raw = read_capped(args.file, cap, setting)
-    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book, _rehearsed(book, args):
         report = ingest(book, raw, args.signature)
     _say_report(args, report)
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices

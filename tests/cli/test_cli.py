@@ -414,3 +414,18 @@ def test_a_dry_run_without_a_book_rehearses_on_an_empty_one_and_creates_none(tmp
     assert not (data / "wtui").exists()
     if command == "import":
         assert p.returncode == 0 and "1" in p.stdout
+
+
+def test_an_import_starts_a_book_at_a_new_db_path_and_the_app_does_not(tmp_path):
+    """Found trying the app: no command could start an empty book at a chosen path; the hint pointed to
+    make-book, which writes synthetic customers."""
+    rows = tmp_path / "contacts.csv"
+    rows.write_text("phone,name\n+5511961234567,Ana Lima\n", "utf-8")
+    new = tmp_path / "team" / "book.db"
+    new.parent.mkdir()
+    p = wtui("--db", str(new), "find", "name ~ Ana", check=False)
+    assert p.returncode == 2 and f"wtui --db {new} import" in p.stderr and not new.exists()
+    wtui("--db", str(new), "import", str(rows), "--dry-run")
+    assert not new.exists()
+    wtui("--db", str(new), "import", str(rows))
+    assert "Ana Lima" in wtui("--db", str(new), "find", "name ~ Ana").stdout

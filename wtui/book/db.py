@@ -80,7 +80,8 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False,
     made with ``create_file`` (0600, or 0660 for the group when ``shared``)."""
     p = Path(path)
     if not create and not p.exists():
-        raise BookError(f"{p}: no such book (make one with `wtui make-book -o {p}`)")
+        raise BookError(f"{p}: no such book (start one there with `wtui --db {p} import contacts.csv`, or try "
+                        f"`wtui --demo`)")
     if create and not p.exists():
         create_file(p, shared)
     try:
