@@ -480,6 +480,24 @@ def test_every_shipped_theme_loads():
     assert load("wtui-ansi").textual.ansi
 
 
+async def test_no_color_draws_in_the_terminals_own_colours_and_a_tag_as_plain_text(book, monkeypatch):
+    """Found trying the app with NO_COLOR=1: the dark theme's colours became greys by luminance, and the red
+    Complaint-Open and Urgent tags were dark grey on a near-black panel."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = WtuiApp(book)
+    assert app.wtheme.name == "wtui-ansi" and app.no_color
+    async with app.run_test(size=(120, 36)) as pilot:
+        await started(pilot)
+        uid = next(u for u in book.queue_uids() if book.card(u).tags)
+        app.screen.panel.show(uid)
+        await pilot.pause()
+        group = app.screen.panel.query_one("#card-tags").content  # the heading, then the tags' Text
+        spans = [span for text in group.renderables[1:] for span in text.spans]
+        from rich.style import Style
+
+        assert spans and all(Style.normalize(s.style) and Style.parse(str(s.style)).color is None for s in spans)
+
+
 def test_an_unknown_theme_names_the_ones_there_are(book):
     from wtui.errors import ConfigError
 

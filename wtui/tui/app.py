@@ -9,6 +9,7 @@ state in ``sync_state``, which the status bar watches.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ from wtui.tui import keys
 from wtui.tui.screens.queue import QueueScreen
 from wtui.tui.theme import load as load_theme
 
+ANSI_THEME = "wtui-ansi"  # the terminal's own colours (themes/wtui-ansi.toml)
+
 if TYPE_CHECKING:  # a replica's app is handed its Syncer (cli imports it); no other app loads the sync loop
     from wtui.io.sync_loop import Syncer, SyncState
 
@@ -37,7 +40,11 @@ class WtuiApp(App[int]):
     sync_state: reactive[SyncState | None] = reactive(None, always_update=True)
 
     def __init__(self, book: Book, theme: str | None = None, syncer: Syncer | None = None) -> None:
-        wtheme = load_theme(theme or book.cfg.ui.theme)
+        # NO_COLOR (read before Textual, which takes it out of the environment): the 16-colour theme, whose
+        # colours are the terminal's own. Any other theme turned into greys by luminance drew dark text on
+        # dark ground (a red tag, the queue's dim columns) where NO_COLOR wants the terminal's plain text.
+        no_color = os.environ.get("NO_COLOR") is not None
+        wtheme = load_theme(theme or (ANSI_THEME if no_color else book.cfg.ui.theme))
         # Said before Textual picks its NO_COLOR filter: with the terminal's own 16 colours it must be the
         # one that keeps the terminal's default colours, not greyscale (which drew black on black).
         super().__init__(ansi_color=True if wtheme.textual.ansi else None)

@@ -140,7 +140,8 @@ class TagPicker(Modal):
             for t in by_dim[dim]:
                 mark = "[x]" if t.name in self.chosen else "[ ]"
                 label = Text(f" {mark} ")
-                label.append(visible(t.name), style=t.colour or "")
+                # (NO_COLOR: a tag's colour would be a grey as dark as the list; drawn as text is instead)
+                label.append(visible(t.name), style="" if self.app.no_color else t.colour or "")
                 options.add_option(Option(label, id=f"tag:{t.name}"))
         exact = any(t.name.lower() == query.lower() for t in self.tags)
         hint = self.query_one("#tag-hint", Static)

@@ -96,7 +96,10 @@ class CustomerPanel(VerticalScroll):
         for dim, items in by_dim.items():
             tag_text.append(f"{visible(dim)}: ", style="bold")
             for i, (name, col) in enumerate(items):
-                tag_text.append(("  " if i else "") + visible(name), style=_colour_style(col))
+                # NO_COLOR turns a tag's colour into a grey by its luminance: a dark red one vanished on the
+                # dark panel. Without colours a tag is drawn as text is.
+                style = Style() if self.app.no_color else _colour_style(col)
+                tag_text.append(("  " if i else "") + visible(name), style=style)
             tag_text.append("\n")
         tag_text.rstrip()
         tag_lines = [_heading("Tags"), tag_text if c.tags else Text("no tags", style="italic")]
