@@ -30,6 +30,12 @@ MODAL_CSS = """
 .modal .hint { color: $text-muted; }
 .modal .error { color: $error; }
 .modal OptionList { height: auto; max-height: 20; border: none; }
+/* The terminal's own colours: Textual's cursor there is the default ground (no cursor was seen, or bright
+   yellow on white), and its reverse swaps two defaults. Bright white on the palette's blue instead. */
+App:ansi .modal OptionList > .option-list--option-highlighted,
+App:ansi .modal OptionList:focus > .option-list--option-highlighted {
+    color: ansi_bright_white; background: ansi_blue; text-style: bold;
+}
 .modal Input { margin-bottom: 1; }
 """
 
