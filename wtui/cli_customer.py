@@ -262,6 +262,9 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                 who = f"{name or '(no name)'} {phone}: " if phone and not args.customer else ""
                 say(f"{e.at:%Y-%m-%d %H:%M}Z  {e.actor}: {who}{describe(e.kind, e.payload)}"
                     + (f"  ({e.reason})" if e.reason else "") + (f"  [{e.batch}]" if e.batch else ""))
+        if not entries and not args.json:  # (--json writes one line a change: none is no line)
+            say("no changes" + (f" to {args.customer}" if args.customer else "")
+                + (f" since {args.since}" if args.since else "") + " in the log")
         if through and not args.json and len(entries) < args.limit:  # the log ends here, not at the limit
             say(f"(changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log: wtui compact)")
         return 0

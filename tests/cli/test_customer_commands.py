@@ -354,3 +354,12 @@ def test_set_confirms_a_name_with_a_newline_on_one_line(book, cfg, capsys):
     code, out, _ = run(capsys, "--db", str(book), "set", LEA, "name=Bob\nwtui: fake line")
     assert code == 0 and card(book, cfg).name == "Bob\nwtui: fake line"
     assert len(out.splitlines()) == 1 and not any(line.startswith("wtui: fake") for line in out.splitlines())
+
+
+def test_log_with_nothing_to_show_says_so_and_json_stays_empty(book, capsys):
+    """Found trying the CLI: `wtui log CUSTOMER` with no changes printed nothing at all."""
+    later = ("--now", "2031-01-01T00:00:00+00:00")  # the fixture's book was made now: a year on, nothing new
+    code, out, _ = run(capsys, "--db", str(book), *later, "log", LEA, "--since", "1h")
+    assert code == 0 and out.strip() == f"no changes to {LEA} since 1h in the log"
+    code, out, _ = run(capsys, "--db", str(book), *later, "log", LEA, "--since", "1h", "--json")
+    assert code == 0 and out == ""
