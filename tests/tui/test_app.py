@@ -1382,3 +1382,20 @@ async def test_marks_a_search_hides_are_not_acted_on(pilot, book):
         "SELECT count(*) FROM interactions i JOIN customers c ON c.id = i.customer_id WHERE c.uid = ? AND "
         "i.kind = 'out' AND i.at = '2026-11-23T12:00:00Z'", (u,)).fetchone()[0]}
     assert contacted == {here}
+
+
+async def test_progress_counts_a_customer_contacted_and_due_again_today_once(book_path):
+    """Found trying the app: 'done 0/79', d on a customer due again tonight, 'done 1/80'."""
+    cfg = app_cfg(colors={"cadence_days": {"red": 0.05}})
+    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await started(pilot)
+            at = next(i for i in range(screen.model.total) if (e := screen.model.entry(i)).color == "red"
+                      and not e.preference and e.window.in_window)
+            total = screen.model.total
+            assert f"done 0/{total:,}" in shown(screen.query_one("#header"))
+            await pilot.press(*["down"] * at, "d")
+            await started(pilot)
+            assert screen.model.total == total  # still due today
+            assert f"done 1/{total:,}" in shown(screen.query_one("#header"))

@@ -21,20 +21,28 @@ class Progress:
 
     done: int  # customers contacted since the rep's day began
     due: int  # still due today
+    again: int = 0  # of the done, those due again today (counted once in the total)
 
     @property
     def total(self) -> int:
-        return self.done + self.due
+        return self.done + self.due - self.again
 
 
 def progress(conn: sqlite3.Connection, cfg: Config, now: datetime, due: int, zone: ZoneInfo | None = None,
              mine: str | None = None) -> Progress:
-    """Contacted since the rep's day began (their own and the unassigned with ``mine``), against what is still due."""
-    start = end_of_day(now, zone or rep_zone(cfg)) - timedelta(days=1)
+    """Contacted since the rep's day began (their own and the unassigned with ``mine``), against what is still due.
+    A customer contacted today and due again tonight is one of the day's customers, not two ('done 1/80'
+    after a contact in a queue of 79)."""
+    ends = end_of_day(now, zone or rep_zone(cfg))
+    start = ends - timedelta(days=1)
     where, params = narrow(conn, "", None, mine)
     done = conn.execute("SELECT count(*) FROM customers c WHERE last_outbound >= ?" + where,
                         (iso(start), *params)).fetchone()[0]
-    return Progress(done, due)
+    ranks = range(len(cfg.colors.order) + 1)
+    again = conn.execute(
+        "SELECT count(*) FROM customers c WHERE queue_rank IN (%s) AND due_at < ? AND last_outbound >= ?%s"
+        % (",".join("?" * len(ranks)), where), (*ranks, iso(ends), iso(start), *params)).fetchone()[0] if done else 0
+    return Progress(done, due, again)
 
 
 @dataclass(frozen=True)
