@@ -37,6 +37,9 @@ def add_parsers(sub) -> None:
     s = customer_command("set", "set fields: color=red:24h intent=high owner=ana tz=Asia/Dubai name=... "
                                 "language=pt (color=auto / intent=auto go back to automatic)")
     s.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    s.add_argument("--new-owner", action="store_true",
+                   help="owner= may name a rep the book does not know yet (else refused: a typo would take the "
+                        "customer out of every rep's queue)")
     pu = customer_command("purchase", "record a purchase (in the book's currency unless --currency)")
     pu.add_argument("amount", help="like 120 or 120.50")
     pu.add_argument("--currency", help="three letters, converted by spend.rates (default: spend.currency)")
@@ -162,6 +165,8 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         def act(book, uid):
             done = []
             for field, value in changes:
+                if field == "owner" and value and not args.new_owner:
+                    _known_rep(book, value)
                 done.append(_apply_set(book, uid, field, value))
             return "set " + ", ".join(done)
         return written(args, cfg, "set", act)
@@ -392,6 +397,22 @@ def _assignment(text: str) -> tuple[str, str]:
     if not eq or field not in SETTABLE:
         raise BadInput(f"{text!r}: write FIELD=VALUE, FIELD one of {', '.join(SETTABLE)}")
     return field, value.strip()
+
+
+def _known_rep(book, name: str) -> None:
+    """An owner the book has never seen is most often a typo, and it takes the customer out of every
+    rep's "my queue" (they are no longer unassigned either): refused unless --new-owner says it is meant."""
+    import difflib
+
+    from wtui.core.text import visible
+
+    reps = book.reps()
+    if name in reps:
+        return
+    close = difflib.get_close_matches(name, sorted(reps), n=1)
+    raise BadInput(f"owner={visible(name)}: no rep of that name in this book"
+                   + (f" (did you mean {close[0]}?)" if close else "")
+                   + "; for a rep new to the book, add --new-owner")
 
 
 def _apply_set(book, uid: str, field: str, value: str) -> str:

@@ -59,12 +59,12 @@ def test_contact_logs_it_with_a_note_and_undo_takes_the_batch_back(book, cfg, ca
 
 def test_set_changes_several_fields_in_one_batch_or_none_when_one_is_bad(book, cfg, capsys):
     before = ops(book)
-    code, _, err = run(capsys, "--db", str(book), "set", LEA, "owner=omar", "tz=Mars/Base")
+    code, _, err = run(capsys, "--db", str(book), "set", LEA, "owner=omar", "tz=Mars/Base", "--new-owner")
     assert code == 2 and "not a time zone" in err and ops(book) == before
     code, _, err = run(capsys, "--db", str(book), "set", LEA, "shoe=42")
     assert code == 2 and "FIELD one of" in err and ops(book) == before
     code, out, _ = run(capsys, "--db", str(book), "set", LEA, "color=red:24h", "intent=high", "owner=omar",
-                       "tz=Asia/Dubai")
+                       "tz=Asia/Dubai", "--new-owner")
     assert code == 0 and "colour red for 24h" in out
     got = card(book, cfg)
     assert (got.color, got.intent, got.owner, got.tz) == ("red", "high", "omar", "Asia/Dubai")
@@ -363,3 +363,16 @@ def test_log_with_nothing_to_show_says_so_and_json_stays_empty(book, capsys):
     assert code == 0 and out.strip() == f"no changes to {LEA} since 1h in the log"
     code, out, _ = run(capsys, "--db", str(book), *later, "log", LEA, "--since", "1h", "--json")
     assert code == 0 and out == ""
+
+
+def test_set_owner_refuses_a_rep_the_book_does_not_know_unless_asked(book, cfg, capsys):
+    """Found trying the CLI: owner=anna (for ana) took the customer out of every rep's queue, exit 0."""
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_field(b.find(LEA), "owner", "ana")
+    code, _, err = run(capsys, "--db", str(book), "set", LEA, "owner=anna")
+    assert code == 2 and "no rep of that name" in err and "did you mean ana?" in err and "--new-owner" in err
+    assert card(book, cfg).owner == "ana"  # nothing written
+    code, _, _ = run(capsys, "--db", str(book), "set", LEA, "owner=bruno", "--new-owner")
+    assert code == 0 and card(book, cfg).owner == "bruno"
+    code, _, _ = run(capsys, "--db", str(book), "set", LEA, "owner=ana")  # a rep the book knows
+    assert code == 0 and card(book, cfg).owner == "ana"

@@ -878,6 +878,13 @@ class Book:
 
         return users.by_token(self.conn, token)
 
+    def reps(self) -> set[str]:
+        """Every rep this book knows: owners of its customers, its admins and team-server users, and
+        whoever is writing now (so a new rep may take a customer)."""
+        known = {o for (o,) in self.conn.execute("SELECT DISTINCT owner FROM customers WHERE owner != ''")}
+        known |= {n for (n,) in self.conn.execute("SELECT name FROM users WHERE revoked_at IS NULL")}
+        return known | set(self.admins()) | {self.actor}
+
     def replica_owner(self, origin: str) -> str | None:
         """The user a replica id is bound to on a team server (None: not bound yet)."""
         from wtui.book import users
