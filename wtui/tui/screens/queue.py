@@ -1075,7 +1075,8 @@ class QueueScreen(Screen):
             self.notify(f"segment {visible(name)}: {exc}", severity="error", markup=False)
             return
         self.apply_query(expr, node)
-        self.notify(f"segment {visible(name)}: {self.model.total:,} due today", markup=False)
+        # (no count here: the re-read is still on its way; the header counts it when it lands)
+        self.notify(f"segment {visible(name)}: {visible(expr)}", markup=False)
         self.table.focus()
 
     @flow
