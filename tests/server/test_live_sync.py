@@ -170,6 +170,10 @@ def test_the_app_tells_the_rep_what_the_server_refused(server, tmp_path, live_cf
                 async with app.run_test(size=(100, 30)) as pilot:
                     shown = await _status_saying(pilot, "rejected")
                     assert "rejected: only an admin may make a tag.create" in shown and "1 pending" in shown
+                    for _ in range(DEADLINE * 10):  # the notice comes with the state's message, on a loaded
+                        if any("refused your change" in str(n.message) for n in app._notifications):
+                            break  # machine a moment after the status line
+                        await pilot.pause(0.1)
                     assert any("refused your change" in str(n.message) for n in app._notifications)
             finally:
                 syncer.stop(5)

@@ -551,6 +551,22 @@ async def test_the_live_count_of_one_customer_is_singular_and_says_they_are_due(
     assert screen.query_one(QueryBar).status_text == "1 match in the book, 1 due today; enter applies, esc clears"
 
 
+async def test_the_live_due_count_is_of_what_enter_will_show_with_a_search_on(pilot, book):
+    """Found in review: with / narrowing the queue, f's 'N due today' counted past the search."""
+    from wtui.tui.widgets.query_bar import QueryBar
+
+    screen = pilot.app.screen
+    name = next(e.name for e in book.queue(limit=100).entries if e.name.replace(" ", "").isascii())
+    await pilot.press("slash", *name, "enter")
+    await started(pilot)
+    query = "#Stage-Quoted OR NOT #Stage-Quoted"  # everyone: only the search narrows what enter shows
+    await pilot.press("f", *query)
+    await until(pilot, lambda: not screen.query_one(QueryBar).status_text.startswith("counting"))
+    due = book.queue(within=query, search=name).total
+    assert due < book.queue(within=query).total
+    assert f", {due:,} due today and matching '{name}';" in screen.query_one(QueryBar).status_text
+
+
 async def test_the_query_bar_completes_tags_and_fields(book):
     from wtui.tui.widgets.query_bar import QuerySuggester
 

@@ -1013,7 +1013,7 @@ class QueueScreen(Screen):
 
     def action_filter(self) -> None:
         self._mount_rest()
-        self.query_one(QueryBar).open(self.query_text, mine=self.model.mine)
+        self.query_one(QueryBar).open(self.query_text, mine=self.model.mine, search=self.model.search)
 
     @on(QueryBar.Applied)
     def _query_applied(self, event: QueryBar.Applied) -> None:

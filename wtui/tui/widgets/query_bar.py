@@ -80,6 +80,7 @@ class QueryBar(Vertical):
         self._timer = None
         self.status_text = ""  # what the status line says, as plain text
         self.mine = False  # the queue shows my customers and the unassigned (the due count says so)
+        self.search = ""  # the text the queue is narrowed by too (the due count is of what enter will show)
 
     def compose(self) -> ComposeResult:
         yield Static(id="query-status")
@@ -90,9 +91,9 @@ class QueryBar(Vertical):
     def input(self) -> Input:
         return self.query_one("#query", Input)
 
-    def open(self, text: str, mine: bool = False) -> None:
+    def open(self, text: str, mine: bool = False, search: str = "") -> None:
         self.display = True
-        self.mine = mine
+        self.mine, self.search = mine, search
         self.input.value = text
         self.screen.set_focus(self.input)  # now, so the keys typed right after f land in the box
         self.check(text)
@@ -127,20 +128,21 @@ class QueryBar(Vertical):
     def count(self, text: str) -> None:
         """How many the query matches in the book, and how many of them the queue would show today: a
         filter of customers none of whom is due must not look like a broken one."""
-        mine = self.mine
+        mine, search = self.mine, self.search
         with reader(self.book) as book:
             node = book.parse_query(text)
             n = book.count(node)
-            due = book.queue(limit=1, within=node, mine=mine).total if n else 0
-        self.app.call_from_thread(self._counted, text, n, due, mine)
+            due = book.queue(limit=1, within=node, mine=mine, search=search).total if n else 0
+        self.app.call_from_thread(self._counted, text, n, due, mine, search)
 
-    def _counted(self, text: str, n: int, due: int, mine: bool = False) -> None:
+    def _counted(self, text: str, n: int, due: int, mine: bool = False, search: str = "") -> None:
         if text != self.input.value:  # a count for what is no longer typed
             return
         found = counted(n, "match", "matches") + " in the book"
         if n:
             found += ", " + ("none" if not due else "all" if due == n and n > 1 else f"{due:,}") + " due today"
             found += " in your queue" if mine else ""
+            found += f" and matching '{visible(search)}'" if search else ""
         self._say(f"{found}; enter applies, esc clears")
 
     @on(Input.Changed, "#query")
