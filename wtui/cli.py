@@ -278,14 +278,12 @@ def default_book_path(cfg) -> Path:
 
 @contextmanager
 def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: bool = False,
-              dry_run: bool = False, at_db: bool = False) -> Iterator:
+              dry_run: bool = False) -> Iterator:
     """The book this invocation works on: --db, a throwaway demo, or the configured one. ``recompute``
     False: a whole-book recompute that is due is left to the app (it does it in a worker). ``create``:
     the configured book is started when it is not there yet (the app's first run, an import); any other
     command refuses, saying where it looked, rather than answer from an empty book it just made. With
-    ``dry_run`` too, a book not there yet is not started: the rehearsal runs on an empty throwaway one.
-    ``at_db``: an import starts a new book at a --db path too (the app does not: a mistyped path would
-    open an empty book)."""
+    ``dry_run`` too, a book not there yet is not started: the rehearsal runs on an empty throwaway one."""
     from wtui.book.book import Book
 
     clock = _clock(args)
@@ -311,7 +309,7 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: 
         return
     if args.db:
         path = Path(args.db)
-        create = create and at_db and not path.exists()
+        create = create and not path.exists()
         if path.is_dir():
             raise BookError(f"{path} is a directory, not a book file")
         if path.is_file() and path.stat().st_size == 0:
@@ -646,8 +644,9 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
 
     if _remote_url(args, cfg):
         return _app_on_replica(_remote_url(args, cfg), args, cfg)
-    # the app paints first, recomputes in a worker; its first run starts the rep's book (a greeting says what next)
-    with open_book(args, cfg, recompute=False, create=True) as book:
+    # The app paints first and recomputes in a worker. Its first run starts the rep's book at the default
+    # place (a greeting says what next); a --db path must exist: a mistyped one would open an empty book.
+    with open_book(args, cfg, recompute=False, create=not args.db) as book:
         return run(book, theme=args.theme)
 
 
@@ -819,7 +818,7 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         from wtui.io.files import check_target
 
         check_target(args.errors, "--errors")  # before the import writes anything, not after
-    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book:
+    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book:
         checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
                                             create_tags=args.create_tags, progress=_bar("checking"))
         counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
@@ -835,7 +834,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
     mapping = _mapping(args.map)
     if args.errors:
         check_target(args.errors, "--errors")
-    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book:
+    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book:
         checked = orders_import.read_and_check(book, args.file, mapping=mapping, dates=args.dates,
                                                default_region=args.default_region, progress=_bar("checking"))
         report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
@@ -846,7 +845,7 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
 def cmd_import_chat(args: argparse.Namespace, cfg) -> int:
     from wtui.io.chat import import_chat
 
-    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book, _rehearsed(book, args):
         report = import_chat(book, args.file, phone=args.phone, me=args.me)
     _say_report(args, report)
     return 0
@@ -861,7 +860,7 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         raw = read_stream(sys.stdin.buffer, cap, "the payload on standard input", setting)
     else:
         raw = read_capped(args.file, cap, setting)
-    with open_book(args, cfg, create=True, dry_run=args.dry_run, at_db=True) as book, _rehearsed(book, args):
+    with open_book(args, cfg, create=True, dry_run=args.dry_run) as book, _rehearsed(book, args):
         report = ingest(book, raw, args.signature)
     _say_report(args, report)
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 
 from tests.conftest import NOW, H
@@ -1298,23 +1300,30 @@ async def test_at_80x24_esc_or_tab_takes_the_rep_from_the_customer_back_to_a_que
         assert table.cursor == before + 1
 
 
-async def test_d_moves_on_to_the_next_customer_when_the_contacted_one_stays_due_today(book_path):
-    # Red's next touch 1.2 h after a contact: the customer logged at noon is due again tonight, further down.
+@asynccontextmanager
+async def due_again_tonight(book_path):
+    """The app on a book where red's next touch is 1.2 h after a contact (a customer logged at noon is due
+    again tonight, further down), with the row of a red customer with no note, inside their window:
+    nothing holds their next touch past tonight. Yields (book, pilot, screen, that row)."""
     cfg = app_cfg(colors={"cadence_days": {"red": 0.05}})
     with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
         app = WtuiApp(book)
         async with app.run_test(size=(120, 36)) as pilot:
             screen = await started(pilot)
-            # A red customer with no note, inside their window: nothing holds their next touch past tonight.
             at = next(i for i in range(screen.model.total) if (e := screen.model.entry(i)).color == "red"
                       and not e.preference and e.window.in_window)
-            await pilot.press(*["down"] * at)
-            first, second = screen.model.entry(at), screen.model.entry(at + 1)
-            await pilot.press("d")
-            await started(pilot)
-            assert first.uid in book.queue_uids()  # still due today: it moved down, the rep moves on
-            assert screen.table.current.uid == second.uid
-            assert screen.table.cursor == at
+            yield book, pilot, screen, at
+
+
+async def test_d_moves_on_to_the_next_customer_when_the_contacted_one_stays_due_today(book_path):
+    async with due_again_tonight(book_path) as (book, pilot, screen, at):
+        await pilot.press(*["down"] * at)
+        first, second = screen.model.entry(at), screen.model.entry(at + 1)
+        await pilot.press("d")
+        await started(pilot)
+        assert first.uid in book.queue_uids()  # still due today: it moved down, the rep moves on
+        assert screen.table.current.uid == second.uid
+        assert screen.table.cursor == at
 
 
 async def test_after_b_the_cursor_stays_at_its_row_not_with_a_customer_the_bulk_moved(pilot, book):
@@ -1402,16 +1411,10 @@ async def test_marks_a_search_hides_are_not_acted_on(pilot, book):
 
 async def test_progress_counts_a_customer_contacted_and_due_again_today_once(book_path):
     """Found trying the app: 'done 0/79', d on a customer due again tonight, 'done 1/80'."""
-    cfg = app_cfg(colors={"cadence_days": {"red": 0.05}})
-    with Book.open(book_path, cfg, clock=lambda: NOW, actor="ana") as book:
-        app = WtuiApp(book)
-        async with app.run_test(size=(120, 36)) as pilot:
-            screen = await started(pilot)
-            at = next(i for i in range(screen.model.total) if (e := screen.model.entry(i)).color == "red"
-                      and not e.preference and e.window.in_window)
-            total = screen.model.total
-            assert f"done 0/{total:,}" in shown(screen.query_one("#header"))
-            await pilot.press(*["down"] * at, "d")
-            await started(pilot)
-            assert screen.model.total == total  # still due today
-            assert f"done 1/{total:,}" in shown(screen.query_one("#header"))
+    async with due_again_tonight(book_path) as (_, pilot, screen, at):
+        total = screen.model.total
+        assert f"done 0/{total:,}" in shown(screen.query_one("#header"))
+        await pilot.press(*["down"] * at, "d")
+        await started(pilot)
+        assert screen.model.total == total  # still due today
+        assert f"done 1/{total:,}" in shown(screen.query_one("#header"))

@@ -17,7 +17,6 @@ import json
 import marshal
 import os
 import sys
-import threading
 from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -619,6 +618,8 @@ def toml_file(path: Path, keep: bool = True) -> dict[str, Any]:
 
     data = tomllib.loads(raw.decode("utf-8"))
     if keep and not sys.dont_write_bytecode:
+        import threading  # (only to write: a CLI command that reads the kept copy never loads it)
+
         part = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}")
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -578,11 +578,11 @@ class QueueScreen(Screen):
                follow: bool = True) -> None:
         """After a batch: remember it for undo (when it changed anything), redraw, say what happened.
         ``keep``: where the cursor goes; ``gone``: the one customer written to, told about if the write
-        took them off the queue (default: ``keep``)."""
+        took them off the queue (None: ``keep``; "": no one, as when ``keep`` is only where to go next)."""
         if self.book.batch_changed(batch):
             self.undo_stack.append(Undoable(batch, what))
         self.table.marked.clear()
-        self.reload(keep, gone=gone or keep, follow=follow)
+        self.reload(keep, gone=keep if gone is None else gone, follow=follow)
         self.notify(what, markup=False)
         if getattr(self.app, "syncer", None) is not None:
             self.app.syncer.nudge()  # up to the team server now, not at the pusher's next look
@@ -925,7 +925,7 @@ class QueueScreen(Screen):
         if len(targets) <= MANY:
             self._write(reason, what, lambda book: [fn(book, uid) for uid in targets],
                         keep=keep or (targets[0] if len(targets) == 1 else None),
-                        gone=targets[0] if len(targets) == 1 else None)
+                        gone=targets[0] if len(targets) == 1 else "")
             return
 
         def job(book: Book, progress) -> str:
@@ -938,7 +938,7 @@ class QueueScreen(Screen):
 
         batch = await self._in_worker(what, job)
         if batch is not None:
-            self._wrote(batch, what, keep)
+            self._wrote(batch, what, keep, gone="")  # many written: none told about one by one
 
     @flow
     async def action_undo(self) -> None:

@@ -105,12 +105,11 @@ class QueueModel:
         """The first customer after row ``index`` not in ``skip``, among the rows already read (no read
         here: it runs on the UI thread, and a page past them costs a query)."""
         for i in range(index + 1, self.total):
-            page = self._pages.get(i // PAGE)
-            if page is None or i - (i // PAGE) * PAGE >= len(page):
+            rows = self._pages.get(i // PAGE)
+            if rows is None or i % PAGE >= len(rows):
                 return None
-            uid = page[i - (i // PAGE) * PAGE].uid
-            if uid not in skip:
-                return uid
+            if rows[i % PAGE].uid not in skip:
+                return rows[i % PAGE].uid
         return None
 
     def uids(self, book: Book | None = None) -> list[str]:
