@@ -352,3 +352,18 @@ def test_verdicts_stored_for_a_pretend_future_are_redone_at_the_real_time(tmp_pa
         pass  # `wtui --now` a year ahead, "for trying rules": its verdicts are stored
     with Book.open(path, cfg, clock=lambda: NOW, actor="ana") as book:
         assert book.queue().counts == before
+
+
+def test_the_panel_and_the_queue_agree_on_a_new_leads_due_time_hours_later(empty_book, cfg):
+    # The explanation recomputed the due time from now (now + 24 h) while the row kept the stored one:
+    # "due Thu 12:00" beside "late 6h31". Both are the time they came in plus the colour's handling.
+    from wtui.core.queue import due_text
+
+    when = [NOW]
+    with Book.open(empty_book, cfg, clock=lambda: when[0], actor="ana") as book:
+        uid = book.add_customer("+4915123456789", "Lea Weber")
+        color, stored = book.conn.execute("SELECT color, due_at FROM customers WHERE uid = ?", (uid,)).fetchone()
+        when[0] = NOW + timedelta(hours=6, minutes=31)
+        due = {line.label: line.value for line in book.explain(uid)}["due"]
+    assert stored == db.iso(NOW + cfg.colors.handle_within_hours[color] * H)
+    assert due.startswith(due_text(db.parse_iso(stored), when[0], reads.rep_zone(cfg)))

@@ -235,3 +235,15 @@ def test_a_due_time_past_the_week_names_its_date_not_only_a_weekday():
     assert due_text(now + timedelta(hours=3), now, zone) == "15:00 (in 3 h)"
     assert due_text(now + timedelta(days=6), now, zone) == "Mon 12:00"
     assert due_text(now + timedelta(days=14), now, zone) == "Tue 8 Dec 12:00"  # not "Tue": that is next week too
+
+
+@pytest.mark.parametrize("later", [0 * H, 6 * H, 30 * H])
+def test_a_lead_never_contacted_is_due_from_when_they_came_in_whenever_it_is_assessed(cfg, later):
+    # Was now + 24 h at every assessment: a due time that never came, and a panel that disagreed with the row.
+    from dataclasses import replace
+
+    added = NOW - 2 * H
+    f = replace(facts(cfg=cfg), added=added)
+    v = assess(f, NOW + later, cfg)
+    assert v.due == added + cfg.colors.handle_within_hours[v.color] * H
+    assert v.reason == "lead: no signal yet"

@@ -44,7 +44,7 @@ _UPDATE = "UPDATE customers SET %s WHERE id = ?" % ", ".join(f"{c} = ?" for c in
 VERDICT_FIELDS = frozenset({"override_color", "override_until", "override_set_at", "override_intent", "preference",
                             "tz", "tz_override"})  # the zone: the reading habit is read in it
 _CUSTOMER = """SELECT c.id, c.override_color, c.override_until, c.override_set_at, c.override_intent, p.note,
-    coalesce(c.tz_override, c.tz, 'UTC') FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id
+    coalesce(c.tz_override, c.tz, 'UTC'), c.created_at FROM customers c LEFT JOIN preferences p ON p.customer_id = c.id
     WHERE c.id IN (%s)"""
 Loaded = tuple[int, Facts, Preference | None, str]  # a customer's id, facts, preference note and time zone
 _EVENTS = """SELECT customer_id, kind, at, signals, amount, minutes, color_at FROM interactions
@@ -82,9 +82,10 @@ def load_facts(conn: sqlite3.Connection, ids: list[int], cfg: Config) -> Iterato
         tags: dict[int, set[str]] = {i: set() for i in chunk}
         for cid, name in conn.execute(_TAGS % (",".join("?" * len(prio)), marks), (*prio, *chunk)) if prio else ():
             tags[cid].add(name)
-        for cid, o_color, o_until, o_set, o_intent, note, tz in conn.execute(_CUSTOMER % marks, chunk):
+        for cid, o_color, o_until, o_set, o_intent, note, tz, added in conn.execute(_CUSTOMER % marks, chunk):
             over = Overrides(o_color or "", parse_iso(o_until), parse_iso(o_set), o_intent or "")
-            facts = summarize(events[cid], cfg.colors.rules.long_visit_minutes, over, frozenset(tags[cid]))
+            facts = summarize(events[cid], cfg.colors.rules.long_visit_minutes, over, frozenset(tags[cid]),
+                              parse_iso(added))
             yield cid, facts, safe_pref(note), tz
 
 
@@ -165,7 +166,7 @@ def blank(now: datetime, cfg: Config) -> Callable[[Iterable[str]], tuple]:
     def verdict(tags: Iterable[str]) -> tuple:
         key = prio.intersection(tags)
         if key not in memo:
-            facts = Facts(tags=key)
+            facts = Facts(tags=key, added=now)  # they come into the book now
             memo[key] = _row(0, facts, follow_up.assess(facts, now, cfg), "", "UTC", cfg)[:-1]
         return memo[key]
 

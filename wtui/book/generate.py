@@ -285,8 +285,9 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
                     (c.id, format_note(pref), pref.format, format_time(pref) if (pref.preset or pref.windows) else "",
                      format_frequency(pref.frequency) if pref.frequency else ""),
                 )
-            facts.append((c.id, summarize(events, cfg.colors.rules.long_visit_minutes, tags=frozenset(c.tags)), pref,
-                          c.tz))
+            added = db.parse_iso(db.iso(c.events[0][1] if c.events else now))  # as created_at stores it
+            facts.append((c.id, summarize(events, cfg.colors.rules.long_visit_minutes, tags=frozenset(c.tags),
+                                          added=added), pref, c.tz))
         conn.executemany(
             """INSERT INTO interactions (uid, customer_id, kind, at, text, signals, amount, minutes, color_at, actor)
                VALUES (?,?,?,?,?,?,?,?,?,'seed')""",

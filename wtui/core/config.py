@@ -36,8 +36,9 @@ ENV_CONFIG = "WTUI_CONFIG"
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
 # Bump when the code that derives a verdict from facts changes (core.facts, traits, follow_up): books
 # recompute their stored verdicts on the next open, as they do when the config that decides them changes.
-DERIVE_VERSION = 6  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
-# 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only; 6: golden hours
+DERIVE_VERSION = 7  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
+# 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only; 6: golden hours;
+# 7: a lead never contacted is due from when they came into the book
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
 ACTIVITY_LEVELS = ("high", "medium", "low", "dormant")  # §4, most active first
 # A reading habit (playbook §8, a weekday-evening reader): the weekday whose evenings they read on.

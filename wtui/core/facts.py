@@ -86,6 +86,7 @@ class Facts:
     replies: tuple[tuple[datetime, float], ...] = ()  # (our message, seconds until their answer), oldest first
     overrides: Overrides = Overrides()
     tags: frozenset[str] = frozenset()
+    added: datetime | None = None  # when they came into the book: a lead with no contact is due from then
 
     def spend_since(self, since: datetime) -> float:
         return sum(a for at, a in self.purchases if at >= since)
@@ -99,8 +100,9 @@ def summarize(
     long_visit_minutes: float,
     overrides: Overrides = Overrides(),
     tags: frozenset[str] = frozenset(),
+    added: datetime | None = None,
 ) -> Facts:
-    """Fold a customer's events (any order) into Facts."""
+    """Fold a customer's events (any order) into Facts; ``added``: when the customer came into the book."""
     from wtui.core.keywords import Signals  # the keyword machinery loads when facts are first folded, not at start
 
     # Plain locals and unpacked events: every verdict a write recomputes folds the whole history (~17
@@ -201,4 +203,5 @@ def summarize(
         replies=tuple(replies),
         overrides=overrides,
         tags=tags,
+        added=added,
     )

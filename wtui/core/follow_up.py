@@ -125,9 +125,10 @@ def colour(f: Facts, now: datetime, cfg: Config) -> _Colour:
                        _future(now, *watch, last_touch + quiet))
 
     lead = cfg.colors.lead_color
-    since = f.first_contact
-    why = "lead: no signal yet" if since is None else f"lead since {ago(now - since)}"
-    return _Colour(lead, why, since, _future(now, *watch))
+    why = "lead: no signal yet" if f.first_contact is None else f"lead since {ago(now - f.first_contact)}"
+    # A lead never contacted is due from when they came into the book, not from now: a due time
+    # that moved with the clock would never come (and the panel would disagree with the row).
+    return _Colour(lead, why, f.first_contact or f.added, _future(now, *watch))
 
 
 def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pref: Preference | None,

@@ -470,9 +470,7 @@ class _Parser:
             return ""
         if not rest and self.peek().kind in ("WORD", "STRING"):
             rest = self.peek().text  # name: Ethan, name:"Ethan Wilson"
-        op = {"time": "within", "text": "~", "message": "~"}.get(field.kind, "=")
-        example = {"time": "30d", "number": "3"}.get(field.kind) or (field.values[0] if field.values else "text")
-        return f"did you mean {field.name} {op} {rest or example}?"
+        return f"did you mean {_form(field, rest)}?"
 
     def value(self, field: Field, op: str, tok: Token) -> Any:
         if tok.kind not in ("WORD", "STRING"):
@@ -521,14 +519,24 @@ class _Parser:
 
     @staticmethod
     def _example(field: Field) -> str:
-        return {
-            "time": f"e.g. {field.name} > 30d, {field.name} within 7d, {field.name} != never",
-            "number": f"e.g. {field.name} >= 2000",
-            "enum": f"e.g. {field.name} = {field.values[0] if field.values else 'value'}",
-            "bool": f"e.g. {field.name} = yes",
-            "text": f'e.g. {field.name} ~ "text"',
-            "message": 'e.g. message ~ "compar"',
-        }[field.kind]
+        more = f", {field.name} > 30d, {field.name} != never" if field.kind == "time" else ""
+        return f"e.g. {_form(field)}{more}"
+
+
+# Each kind of field: the operator it reads most naturally with and a value to show (None: the field's first
+# value). One table for the examples a mistake gets and for what ``name:Ethan`` (as other search boxes take
+# it) becomes.
+_FORMS: dict[str, tuple[str, str | None]] = {
+    "time": ("within", "7d"), "number": (">=", "2000"), "enum": ("=", None), "bool": ("=", "yes"),
+    "text": ("~", '"text"'), "message": ("~", '"compar"')}
+
+
+def _form(field: Field, value: str = "") -> str:
+    """``field op value`` in the form its kind takes; with no value, an example one."""
+    op, example = _FORMS[field.kind]
+    if (field.kind == "time" and value.lower() == "never") or (field.kind == "number" and value):
+        op = "="  # last_read:never: it never happened (within takes a duration); purchases:3: just that
+    return f"{field.name} {op} {value or example or (field.values[0] if field.values else 'value')}"
 
 
 def _close(word: str, options: list[str]) -> list[str]:
