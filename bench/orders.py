@@ -22,7 +22,6 @@ import argparse
 import csv
 import random
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from bench.run import sized_book
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.io import orders_import
 
 PRODUCTS = ["Serum", "Night cream", "Lipstick Rosa", "Perfume 50ml", "Kit presente", "Scarf", "Sunscreen SPF50"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from wtui.book.engine import sqlite3
 from wtui.core import config
 from wtui.core.facts import Event, Overrides, summarize
 

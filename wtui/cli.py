@@ -607,9 +607,8 @@ def cmd_make_book(args: argparse.Namespace, cfg) -> int:
 
 
 def cmd_locate(args: argparse.Namespace, cfg) -> int:
-    import sqlite3
-
     from wtui.book.db import journal_mode, world_readable
+    from wtui.book.engine import sqlite3
     from wtui.core.config import config_paths
 
     say("config layers (later wins):", "  defaults      (inside the package)")

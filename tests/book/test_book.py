@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ import pytest
 from tests.conftest import NOW, D, H
 from wtui.book import db, derive, ops, reads
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.core import config, hlc
 from wtui.errors import BadInput, BookError, NotFound, PermissionDenied, PreferenceError
 

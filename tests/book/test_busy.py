@@ -7,13 +7,13 @@ rules run, a bulk action, an undo) used to lock everyone else out after the
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import pytest
 
 from tests.conftest import NOW
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.book.generate import make_book
 from wtui.core import config
 from wtui.errors import BookBusy

@@ -11,13 +11,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import sqlite3
 import traceback
 
 import pytest
 
 from tests.conftest import NOW
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.book.generate import make_book
 from wtui.core import config
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from tests.conftest import NOW, D, copy_book
 from wtui.book import db, derive, ops, schema
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.core import config
 from wtui.errors import BookError, ReadOnlyBook
 

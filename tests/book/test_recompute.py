@@ -4,7 +4,6 @@ one stopped, and ending where a recompute in one piece would."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from tests.conftest import NOW, copy_book
 from wtui.book import derive
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 
 VERDICT = ", ".join(derive.COLUMNS)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_book
+from wtui.book.engine import sqlite3
 
 NOW = "2026-11-23T12:00:00Z"
 PHONE = "5511961234567"

@@ -6,7 +6,6 @@ import itertools
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_book
+from wtui.book.engine import sqlite3
 
 NOW = "2026-11-23T12:00:00Z"
 RANK = {"red": 0, "orange": 1, "yellow": 2, "green": 3, "gray": 4}
@@ -199,7 +199,8 @@ def test_find_counts_lists_and_explains_errors(book_path):
 
 def test_tag_dry_run_changes_nothing_and_the_run_is_one_batch(tmp_path, book_path):
     import shutil
-    import sqlite3
+
+    from wtui.book.engine import sqlite3
 
     path = tmp_path / "copy.db"
     shutil.copy(book_path, path)

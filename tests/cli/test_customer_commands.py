@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import getpass
 import json
-import sqlite3
 
 import pytest
 
 from tests.conftest import copy_book
 from wtui import cli
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 
 LEA, LEA_NAME = "+4915123456789", "Lea Schäfer"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import NOW
 from wtui.book import db, schema
+from wtui.book.engine import sqlite3
 from wtui.core import query
 from wtui.core.query import NEVER, And, Cond, Not, Or, QueryError, Tag, evaluate, format_query, parse
 

@@ -65,8 +65,7 @@ def test_durations_read_naturally_and_compactly():
 
 
 def test_a_like_pattern_matches_percent_underscore_and_backslash_only_literally():
-    import sqlite3
-
+    from wtui.book.engine import sqlite3
     from wtui.core.text import like_contains
 
     conn = sqlite3.connect(":memory:")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.core import config
 from wtui.errors import BadInput
 from wtui.io.chat import import_chat, parse_chat, read_chat_text

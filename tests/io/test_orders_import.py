@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from tests.conftest import NOW, copy_book
 from wtui import cli
 from wtui.book.book import Book
+from wtui.book.engine import sqlite3
 from wtui.core import money
 from wtui.errors import BadInput
 from wtui.io import csv_import, orders_import

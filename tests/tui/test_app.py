@@ -726,9 +726,8 @@ async def test_I_shows_a_file_name_with_brackets_literally(book, tmp_path):
 
 def book_state(path) -> dict:
     """Everything a rep or a teammate wrote, with the stored verdict cache (derive.COLUMNS) left out."""
-    import sqlite3
-
     from wtui.book.derive import COLUMNS
+    from wtui.book.engine import sqlite3
 
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -1000,7 +999,7 @@ async def test_figures_that_come_back_after_the_app_closed_are_dropped(book):
 async def test_a_key_on_a_book_another_process_holds_says_busy_and_writes_nothing(pilot, book, book_path):
     """The UI thread waits ui.write_wait_seconds for another rep's write, then says so: it never freezes
     for the whole book.busy_wait_seconds, and nothing is half-written."""
-    import sqlite3
+    from wtui.book.engine import sqlite3
 
     app = pilot.app
     uid = app.screen.table.current.uid
@@ -1162,7 +1161,7 @@ async def test_dollar_w_and_x_record_a_purchase_a_deal_won_and_one_lost(pilot, b
 
 
 async def test_after_a_settings_change_the_app_paints_first_and_recomputes_in_a_worker(book_path):
-    import sqlite3
+    from wtui.book.engine import sqlite3
 
     with sqlite3.connect(book_path) as c:  # as if wtui or the team's verdict settings had changed
         c.execute("UPDATE settings SET value = '\"an older wtui\"' WHERE key = 'derived.with'")

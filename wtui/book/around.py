@@ -4,12 +4,12 @@ records are classes the app would otherwise build before its first paint."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso
+from wtui.book.engine import sqlite3
 from wtui.book.reads import narrow, rep_zone
 from wtui.core.config import Config
 from wtui.core.queue import end_of_day

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import secrets
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from wtui.book import db, derive, ops, reads, schema
 from wtui.book import undo as undo_ops
+from wtui.book.engine import sqlite3
 from wtui.core import hlc, links, windows
 from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import quote
 
 from wtui import __version__
 from wtui.book.db import SCHEMA_VERSION, create_file
+from wtui.book.engine import sqlite3
 from wtui.core.config import Config
 
 ACTOR = "wtui --demo"
@@ -67,6 +67,8 @@ def _build(template: Path, cfg: Config, now: datetime, admins: list[str]) -> Non
     part = template.with_name(f".{template.stem}-{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         _generate(part, cfg, now, admins)
+        with closing(sqlite3.connect(part)) as conn:  # kept as a plain file: reading it (mode=ro) leaves no -wal
+            conn.execute("PRAGMA journal_mode = DELETE")
         os.replace(part, template)
     finally:
         for leftover in (part, *(part.with_name(part.name + end) for end in ("-journal", "-wal", "-shm"))):

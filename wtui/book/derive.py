@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from wtui.book.db import chunks, iso, parse_iso
+from wtui.book.engine import sqlite3
 from wtui.core.config import Config
 from wtui.core.durations import DAY
 from wtui.core.facts import Event, Facts, Overrides, summarize

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import operator
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from wtui.book.db import chunks, select_in
+from wtui.book.engine import sqlite3
 from wtui.errors import BadInput
 
 CUSTOMER_FIELDS = frozenset({

@@ -8,7 +8,6 @@ whole book.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,6 +15,7 @@ from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from wtui.book.db import iso, parse_iso, select_in
+from wtui.book.engine import sqlite3
 from wtui.core import windows
 from wtui.core.config import Config
 from wtui.core.prefs import safe_pref

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from wtui.book import derive
 from wtui.book.db import iso, parse_iso
+from wtui.book.engine import sqlite3
 from wtui.core.accuracy import Outcome
 from wtui.core.config import ACTIVITY_LEVELS, INTENTS, Config
 from wtui.core.facts import WON, summarize

@@ -9,11 +9,11 @@ anything is written.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
 
 from wtui.book.db import APPLICATION_ID, SCHEMA_VERSION, write
+from wtui.book.engine import sqlite3
 from wtui.errors import BookError
 
 TEXT, INT, REAL = str, int, float

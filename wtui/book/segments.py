@@ -7,9 +7,9 @@ transaction, one batch id, one undo).
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
+from wtui.book.engine import sqlite3
 from wtui.core import query
 
 _TAG_SIZE = """SELECT count(*) FROM customer_tags WHERE present = 1

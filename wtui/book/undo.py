@@ -10,10 +10,10 @@ seen yet still wins on every replica when it arrives.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from wtui.book.db import select_in
+from wtui.book.engine import sqlite3
 from wtui.book.ops import CUSTOMER_FIELDS, Op, clock, tag_id
 
 _PREFERENCE = "SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?"

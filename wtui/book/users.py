@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
+from wtui.book.engine import sqlite3
 from wtui.errors import BadInput
 
 ROLES = ("admin", "rep")
