@@ -256,7 +256,12 @@ _EARLIEST, _LATEST = 2000, 9000  # what --now may pretend: dates far enough from
 def _clock(args: argparse.Namespace):
     if args.now:
         pinned = _now(args)
-        return lambda: pinned
+
+        def pretend() -> datetime:
+            return pinned
+
+        pretend.pretend = True  # type: ignore[attr-defined]  # Book.pretending: no day's record stored
+        return pretend
     return lambda: datetime.now(timezone.utc)
 
 

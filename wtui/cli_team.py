@@ -135,8 +135,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
         if args.days < 1:
             raise BadInput("--days: at least 1")
         with open_book(args, cfg) as book:
-            book.snapshot()  # the day's first process stores it (a read-only book does not)
-            day = _today(book)
+            day = _today(book)  # a read command: today's snapshot is the day's first writer's to store
             today = book.figures()  # now, not as of this morning's snapshot: the workload moves all day
             # As far back as the routine's screen reads: the week-on-week alert finds its week before
             snaps = [s for s in book.snapshots(max(args.days, cfg.review.weeks * 7)) if s[0] != day] + [(day, today)]

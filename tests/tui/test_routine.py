@@ -130,7 +130,33 @@ async def test_the_signals_tab_draws_the_trend_of_the_stored_snapshots(book_path
             await open_routine(pilot, app, "2")
             assert [d for d, _ in app.screen.data.snaps] == ["2026-11-09", "2026-11-16", "2026-11-22", "2026-11-23"]
             assert "colours over 4 day(s)" in shown(app.screen.query_one("#signals-text"))
-        assert [d for d, _ in book.snapshots(30)][-1] == "2026-11-23"  # the app stored today's, once
+        # Today's figures are shown live; opening the app and reading stored nothing (it never changes the book).
+        assert [d for d, _ in book.snapshots(30)][-1] == "2026-11-22"
+
+
+def today(book: Book) -> list:
+    return [d for d, _ in book.snapshots(30) if d == "2026-11-23"]
+
+
+async def test_opening_the_app_stores_no_snapshot_and_the_days_first_write_does(book_path):
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        async with WtuiApp(book).run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            await pilot.pause(0.3)
+            assert today(book) == []  # it was written once a day at open: the book changed on a look
+            await pilot.press("d")  # the first customer contacted: the rep's first write of the day
+            await until(pilot, lambda: bool(today(book)))
+        assert len(today(book)) == 1
+
+
+def test_a_pretend_clock_stores_no_days_record(book_path):
+    def pretend():
+        return NOW + timedelta(days=400)
+
+    pretend.pretend = True
+    with Book.open(book_path, app_cfg(), clock=pretend, actor="ana") as book:
+        assert not book.snapshot()
+        assert book.snapshots(1000) == []
 
 
 async def test_a_reviews_an_audit_sample_and_a_fix_counts_as_wrong(book):

@@ -226,6 +226,12 @@ class Book:
     def now(self) -> datetime:
         return self.clock()
 
+    @property
+    def pretending(self) -> bool:
+        """Is the clock a pretend one (``wtui --now``, trying rules)? Then no day's record is stored
+        (the signals snapshot): a pretend day's figures would stand in the real trend."""
+        return bool(getattr(self.clock, "pretend", False))
+
     def _ms(self) -> int:
         return int(self.now().timestamp() * 1000)
 
@@ -1419,14 +1425,15 @@ class Book:
                 "reps": review.workload(self.conn, self.now(), zone)}
 
     def snapshot(self) -> bool:
-        """Store today's snapshot unless this file has one (the first process of the day writes it: the
-        server, a rules run, an app). True when this call wrote it. Best effort like tag usage: a
-        read-only book, or one busy past a moment, skips it (the next process of the day writes it)."""
+        """Store today's snapshot unless this file has one (the first process of the day that writes
+        stores it: the server, a rules run, an app after its first write). True when this call wrote it.
+        Best effort like tag usage: a read-only book, a pretend clock, or a book busy past a moment skips
+        it (the next process of the day writes it)."""
         from wtui.book import review
 
         now, zone = self.now(), reads.rep_zone(self.cfg)
         day = review.snapshot_day(now, zone)
-        if self.readonly or review.has_snapshot(self.conn, day):
+        if self.readonly or self.pretending or review.has_snapshot(self.conn, day):
             return False
         try:
             with db.write(self.conn, min(self.busy_wait, BEST_EFFORT_WAIT)):

@@ -399,7 +399,7 @@ class QueueScreen(Screen):
 
     @work(thread=True, exclusive=True, group="snapshot")
     def take_snapshot(self) -> None:
-        """The day's signals snapshot, when this is the day's first process on the book (weekly routine)."""
+        """The day's signals snapshot, when this is the day's first writer on the book (weekly routine)."""
         if self.book.readonly or self.book.recompute_due:  # half-recomputed colours are no day's figures
             return
         try:
@@ -416,9 +416,12 @@ class QueueScreen(Screen):
         self.stats = stats
         self._header()
         clocks.first().show(stats.zones, self.book.now())
+
+    def _offer_snapshot(self) -> None:
+        """After a write of the rep's: the day's signals snapshot, once a session and a day (opening the app
+        never changes the book), not mid-recompute, and after this session's first sweep (else the night's
+        stale colours would be stored)."""
         day = self.book.now().astimezone(rep_zone(self.book.cfg)).date()
-        # Once a session and a day, after the first figures (never in the first paint), not mid-recompute,
-        # and after this session's first sweep (else the night's stale colours would be stored).
         if day != self._snapshot_day and not self.book.recompute_due and self._swept_once:
             self._snapshot_day = day
             self.take_snapshot()
@@ -581,6 +584,7 @@ class QueueScreen(Screen):
         took them off the queue (None: ``keep``; "": no one, as when ``keep`` is only where to go next)."""
         if self.book.batch_changed(batch):
             self.undo_stack.append(Undoable(batch, what))
+            self._offer_snapshot()
         self.table.marked.clear()
         self.reload(keep, gone=keep if gone is None else gone, follow=follow)
         self.notify(what, markup=False)
