@@ -338,8 +338,16 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: 
             raise BookError(f"no book at {path} (where book.path in the config, or else the default place, puts it; "
                             "`wtui locate` lists where wtui looks). Start it with `wtui import contacts.csv` or by "
                             "opening the app (`wtui`), name another with --db FILE, or try wtui --demo")
-    with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing(), recompute=recompute) as b:
-        yield b
+    new = create and not path.exists()
+    try:
+        with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing(),
+                       recompute=recompute) as b:
+            yield b
+    except BaseException:
+        if new:  # a book this command started, for a write that failed: not left behind empty
+            for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
 
 
 def _recomputing():

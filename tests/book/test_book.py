@@ -367,3 +367,19 @@ def test_the_panel_and_the_queue_agree_on_a_new_leads_due_time_hours_later(empty
         due = {line.label: line.value for line in book.explain(uid)}["due"]
     assert stored == db.iso(NOW + cfg.colors.handle_within_hours[color] * H)
     assert due.startswith(due_text(db.parse_iso(stored), when[0], reads.rep_zone(cfg)))
+
+
+def test_a_number_typed_without_its_country_code_finds_the_one_customer_it_ends(empty_book, cfg):
+    # `wtui contact 11961004500` said "no customer named '11961004500'" on a book imported with --default-region BR.
+    with Book.open(empty_book, cfg, clock=lambda: NOW, actor="ana") as book:
+        maria = book.add_customer("+5511961004500", "Maria")
+        book.add_customer("+5521961004501", "Joana")
+        assert book.find("11961004500") == maria
+        assert book.find("(11) 96100-4500") == maria
+        assert book.find("011 96100 4500") == maria  # the national trunk 0
+        book.add_customer("+5531961004500", "Rita")  # the same number in another area code
+        with pytest.raises(BadInput, match="fits 2 customers' numbers"):
+            book.find("961004500")
+    with Book.open(empty_book, cfg, clock=lambda: NOW, actor="ana") as book:
+        with pytest.raises(NotFound, match="no country code"):
+            book.find("31 99999 0000")

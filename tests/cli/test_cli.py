@@ -430,3 +430,13 @@ def test_an_import_starts_a_book_at_a_new_db_path_and_the_app_does_not(tmp_path)
     assert not new.exists()
     wtui("--db", str(new), "import", str(rows))
     assert "Ana Lima" in wtui("--db", str(new), "find", "name ~ Ana").stdout
+
+
+def test_an_import_that_fails_on_a_new_db_path_leaves_no_empty_book_behind(tmp_path):
+    # `import --create-tags` by a rep who is no admin said so (exit 2) and left an empty book.db there.
+    rows = tmp_path / "contacts.csv"
+    rows.write_text("phone,name,tags\n+5511961234567,Ana Lima,Source-Fair\n", "utf-8")
+    new = tmp_path / "book.db"
+    p = wtui("--db", str(new), "import", str(rows), "--create-tags", check=False)
+    assert p.returncode == 2 and "admin" in p.stderr
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["contacts.csv"]

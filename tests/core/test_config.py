@@ -58,6 +58,9 @@ def test_a_missing_explicit_config_is_an_error(tmp_path):
     ("[colors]\norder = [\"red\", \"red\"]\n", "colors.order", "each of"),
     ("[colors.rules]\nred_fatigue_action = \"shout\"\n", "colors.rules.red_fatigue_action", "one of warn, demote"),
     ("[regions.brazil]\nname = \"Brazil\"\n", "regions.brazil", "two capital letters"),
+    ("[zones]\nRU = \"Mars/Olympus\"\n", "zones.RU", "not a time zone"),
+    ("[zones]\nRU = \"../../etc/passwd\"\n", "zones.RU", "not a time zone"),
+    ("[zones]\nrussia = \"Europe/Moscow\"\n", "zones.russia", "two capital letters"),
     ("[rfm]\nsegments = [[\"x\", 9, 1, 1]]\n", "rfm.segments[0]", "scores 1-5"),
     ("colors = 3\n", "colors", "expected a table"),
 ])

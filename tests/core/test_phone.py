@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from wtui.core import phone
 from wtui.core.phone import display, normalize
 from wtui.errors import PhoneError
 
 VALID = {
     "AE": ("+971 50 123 4567", "+971501234567", "Asia/Dubai"),
-    "IN": ("+91 81234 56789", "+918123456789", "Asia/Calcutta"),
+    "IN": ("+91 81234 56789", "+918123456789", "Asia/Kolkata"),
     "BR": ("+55 11 96123-4567", "+5511961234567", "America/Sao_Paulo"),
     "TW": ("+886 912 345 678", "+886912345678", "Asia/Taipei"),
     "SA": ("+966 51 234 5678", "+966512345678", "Asia/Riyadh"),
@@ -89,7 +90,8 @@ def _reference(typed: str, region: str | None):
     num = phonenumbers.parse(typed, region)
     if not phonenumbers.is_valid_number(num):
         return None
-    zones = tuple(z for z in timezone.time_zones_for_number(num) if z != timezone.UNKNOWN_TIMEZONE)
+    renamed = phone._RENAMED  # the old spellings phonenumbers answers, as the tz database spells them now
+    zones = tuple(renamed.get(z, z) for z in timezone.time_zones_for_number(num) if z != timezone.UNKNOWN_TIMEZONE)
     return (phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164),
             phonenumbers.region_code_for_number(num), zones)
 
@@ -125,3 +127,38 @@ def test_normalize_answers_what_phonenumbers_answers_for_every_region_and_type()
         except PhoneError:
             got = None
         assert got == want, typed
+
+
+@pytest.mark.parametrize("number, zone", [
+    ("+79161234567", "Europe/Moscow"),  # a Russian mobile: 16 candidates, Asia/Almaty first (2 h off Moscow)
+    ("+61412345678", "Australia/Sydney"),  # an Australian mobile: Adelaide first
+    ("+34612345678", "Europe/Madrid"),  # a Spanish mobile: Atlantic/Canary first
+    ("+351912345678", "Europe/Lisbon"),  # a Portuguese mobile: Atlantic/Azores first
+    ("+12684641234", "America/Antigua"),  # a +1 island's mobile: every zone of the plan, America/Adak first
+    ("+4915123456789", "Europe/Berlin"),  # one candidate: kept
+    ("+73832123456", "Asia/Novosibirsk"),  # a number that tells its zone (Novosibirsk's area code) keeps it
+    ("+919876543210", "Asia/Kolkata"),  # phonenumbers says Asia/Calcutta, the name the tz database retired
+])
+def test_a_number_that_does_not_tell_its_zone_gets_its_countrys_main_one(cfg, number, zone):
+    from wtui.core.phone import home_zone, normalize
+
+    p = normalize(number, "", {})
+    assert home_zone(p.zones, p.region, cfg.zones) == zone
+
+
+def test_every_zone_a_number_can_get_loads(cfg):
+    from zoneinfo import ZoneInfo
+
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    for zone in {phone._RENAMED.get(z, z) for zones in TIMEZONE_DATA.values() for z in zones} - {"Etc/Unknown"}:
+        ZoneInfo(zone)
+    for zone in cfg.zones.values():
+        ZoneInfo(zone)
+
+
+def test_a_number_with_no_zone_gets_utc_and_an_unknown_country_the_first(cfg):
+    from wtui.core.phone import home_zone
+
+    assert home_zone((), "RU", cfg.zones) == "UTC"
+    assert home_zone(("A/One", "B/Two"), "XX", cfg.zones) == "A/One"

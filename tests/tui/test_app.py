@@ -1417,3 +1417,39 @@ async def test_progress_counts_a_customer_contacted_and_due_again_today_once(boo
         await started(pilot)
         assert screen.model.total == total  # still due today
         assert f"done 1/{total:,}" in shown(screen.query_one("#header"))
+
+
+async def test_at_80x24_the_open_card_scrolls_with_the_movement_keys(book):
+    # The narrow layout's panel covers the queue: it showed the card's top and no key reached the rest.
+    app = WtuiApp(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        panel = app.screen.query_one(CustomerPanel)
+        assert panel.max_scroll_y > 0 and panel.scroll_y == 0  # a card taller than the screen, at its top
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert panel.scroll_y > 0
+        await pilot.press("escape")  # back to the queue: the table takes the movement keys again
+        await pilot.pause()
+        first = app.screen.table.current.uid
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.screen.table.current.uid != first
+
+
+async def test_beside_the_queue_capital_j_and_k_scroll_the_card_and_the_cursor_stays(book):
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(pilot)
+        await pilot.pause(0.2)
+        panel = app.screen.query_one(CustomerPanel)
+        assert panel.max_scroll_y > 0
+        first = app.screen.table.current.uid
+        await pilot.press("J")
+        await pilot.pause()
+        assert panel.scroll_y > 0 and app.screen.table.current.uid == first
+        await pilot.press("K")
+        await pilot.pause()
+        assert panel.scroll_y == 0

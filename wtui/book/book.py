@@ -71,6 +71,9 @@ _HORIZON = """INSERT INTO log_horizon (origin, oseq, hlc) VALUES (?, ?, ?)
 _DROP = "DELETE FROM ops WHERE origin = ? AND oseq > ? AND oseq <= ? AND op_id NOT IN (SELECT op_id FROM parked)"
 
 
+_TYPED_NUMBER = re.compile(r"[\d\s().\-/]+")  # a number as people type one: digits, spaces, ( ) . - /
+
+
 def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -476,7 +479,7 @@ class Book:
             raise NotFound("nothing to undo" + (f" (the log was compacted up to {self._compacted_text()}: a batch "
                                                 "from before then can no longer be undone)"
                                                 if self.compacted_through() else ""))
-        done = skipped = seen = 0
+        done = skipped = seen = already = 0
         with self.batch():
             for chunk in db.chunks(rows):
                 batch = [ops.Op.from_row(r) for r in chunk]
@@ -484,7 +487,12 @@ class Book:
                 fresh = []
                 for op, inverse in zip(batch, undo_ops.inverses(self.conn, batch), strict=True):
                     if inverse is None:
-                        skipped += op.kind not in undo_ops.KEPT  # a creation stays: not "changed since"
+                        if op.kind in undo_ops.KEPT:  # a creation stays: not "changed since"
+                            continue
+                        if undo_ops.taken_back(self.conn, op):
+                            already += 1
+                        else:
+                            skipped += 1
                         continue
                     kind, entity, payload = inverse
                     number = payload.get("fields", {}).get("phone") if kind == "customer.set" else None
@@ -503,6 +511,8 @@ class Book:
                 if progress:
                     progress(seen, len(rows))
                 self._commit_point()
+            if already and not done and not skipped:
+                raise NotFound(f"batch {batch_id} is undone already: nothing was taken back again")
         return done, skipped
 
     def _apply_fresh(self, batch: list[ops.Op], *, recorded: bool = False) -> None:
@@ -1063,7 +1073,7 @@ class Book:
         uid = uuid.uuid4().hex
         payload = {
             "uid": uid, "phone": p.e164, "name": name, "region": region or p.region,
-            "tz": tz or (p.zones[0] if p.zones else "UTC"), "language": language, "source": source,
+            "tz": tz or phones.home_zone(p.zones, p.region, self.cfg.zones), "language": language, "source": source,
             "owner": owner, "consent": bool(consent), "created_at": db.iso(self.now()),
         }
         self._write("customer.create", f"customer:{uid}", payload, reason)
@@ -1100,11 +1110,28 @@ class Book:
         try:
             e164 = phones.normalize(key, self.cfg.book.default_region).e164
         except BadInput:
+            digits = re.sub(r"\D", "", key).lstrip("0")  # a national trunk 0 is not part of the E.164 number
+            if _TYPED_NUMBER.fullmatch(key) and len(digits) >= 6:
+                return self._by_national_number(key, digits)
             return self._named(key)
         row = self.conn.execute("SELECT uid FROM customers WHERE phone = ?", (e164,)).fetchone()
         if not row:
             raise NotFound(f"no customer with number {e164}")
         return row[0]
+
+    def _by_national_number(self, key: str, digits: str) -> str:
+        """A number typed without its country code (and no book.default_region to read it by): the one
+        customer whose number ends with it, else a clear refusal."""
+        found = self.conn.execute("SELECT uid, name, phone FROM customers WHERE phone LIKE ? ORDER BY id LIMIT 11",
+                                  ("%" + digits,)).fetchall()
+        if len(found) == 1:
+            return found[0][0]
+        if found:
+            listed = "; ".join(f"{n} {p}" for _, n, p in found[:10]) + ("; ..." if len(found) > 10 else "")
+            raise BadInput(f"{key!r} fits {'more than 10' if len(found) > 10 else len(found)} customers' numbers: "
+                           f"{listed}. Give it with + and the country code")
+        raise NotFound(f"no customer with a number ending {digits} ({key!r} has no country code: write it with + "
+                       "and the country code, or set book.default_region in the config)")
 
     def _named(self, name: str) -> str:
         if not name:

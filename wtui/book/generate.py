@@ -65,8 +65,9 @@ class _Customer:
 
 
 class _Maker:
-    def __init__(self, seed: int, now: datetime, interactions: int) -> None:
+    def __init__(self, seed: int, now: datetime, interactions: int, zones: dict[str, str]) -> None:
         self.rng = random.Random(seed)
+        self.zones = zones  # each country's main zone (config [zones]), for numbers that do not tell
         self.now = now
         self.per_customer = interactions
         self.m = material()
@@ -229,7 +230,8 @@ class _Maker:
             if rng.random() < 0.4 and region not in ("TW", "HK", "CN"):
                 note = f"{rng.choice(self.m['preferences']['salutations'])} {name.split()[-1]} | {note}"
         return _Customer(cid, uuid.UUID(int=rng.getrandbits(128)).hex, name, e164, region,
-                         (phones.zones_for(e164) or ("UTC",))[0], lang, profile, ev, tags, note)
+                         phones.home_zone(phones.zones_for(e164), region, self.zones), lang, profile, ev, tags,
+                         note)
 
 
 def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: datetime,
@@ -241,7 +243,7 @@ def make_book(path: str | Path, cfg: Config, *, customers: int, seed: int, now: 
 
         raise BadInput(f"{p} already exists: choose a new path")
     book = Book.create(p, cfg, clock=lambda: now, actor=actor)
-    maker = _Maker(seed, now, interactions)
+    maker = _Maker(seed, now, interactions, cfg.zones)
     detector = Detector(cfg.keywords)
     conn = book.conn
     made = [maker.customer(i + 1) for i in range(customers)]

@@ -14,7 +14,7 @@ from typing import Any
 
 from wtui.book.db import select_in
 from wtui.book.engine import sqlite3
-from wtui.book.ops import CUSTOMER_FIELDS, Op, clock, tag_id
+from wtui.book.ops import CUSTOMER_FIELDS, Op, clock, resolve, tag_id
 
 _PREFERENCE = "SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?"
 _READ_FIELD = {f: "SELECT %s FROM customers WHERE id = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
@@ -41,6 +41,21 @@ def tag_present(conn: sqlite3.Connection, cid: int, name: str) -> bool:
 # What an undo leaves as it is: creations (a customer, a tag, a link) and the team's settings.
 KEPT = frozenset({"customer.create", "customers.import", "customer.merge", "tag.create", "link.create",
                   "settings.set", "segment.set", "book.seed"})
+
+
+def taken_back(conn: sqlite3.Connection, op: Op) -> bool:
+    """Was ``op`` undone already (an op of the log reverts it, or its interaction or note is retracted)?
+    An undo of a batch undone before writes nothing: nothing is taken back twice."""
+    if op.kind in ("interaction.add", "note.add"):
+        table = "interactions" if op.kind == "interaction.add" else "notes"
+        row = conn.execute(f"SELECT retracted FROM {table} WHERE uid = ?", (op.payload["uid"],)).fetchone()
+        return bool(row and row[0])
+    if "uid" not in op.payload and "name" not in op.payload:
+        return False
+    entities = {op.entity, f"customer:{resolve(conn, op.payload['uid'])}" if "uid" in op.payload else op.entity}
+    marks = ",".join("?" * len(entities))
+    return conn.execute(f"SELECT 1 FROM ops WHERE entity IN ({marks}) AND json_extract(payload, '$.reverts') = ? "
+                        "LIMIT 1", (*sorted(entities), clock(op))).fetchone() is not None
 
 
 def inverse(conn: sqlite3.Connection, op: Op) -> tuple[str, str, dict[str, Any]] | None:
@@ -106,10 +121,11 @@ def inverses(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[str, str, 
                 return None
             return "tag.set", op.entity, {"name": p["name"], "fields": fields,
                                           "old": {f: p["fields"][f] for f in fields}, "reverts": clock(op)}
-        if op.kind == "interaction.add":
-            return "interaction.retract", op.entity, {"uid": p["uid"], "customer": p["customer"]}
-        if op.kind == "note.add":
-            return "note.retract", op.entity, {"uid": p["uid"], "customer": p["customer"]}
+        if op.kind in ("interaction.add", "note.add"):
+            if taken_back(conn, op):  # retracted already: an undo of an undone batch
+                return None
+            kind = "interaction.retract" if op.kind == "interaction.add" else "note.retract"
+            return kind, op.entity, {"uid": p["uid"], "customer": p["customer"]}
         return None
 
     return [one(op) for op in batch]

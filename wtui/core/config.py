@@ -51,6 +51,7 @@ INTENT_PRECEDENCE = ("high", "medium", "none", "potential")
 # a dimension or an interest without a new wtui release.
 _OPEN_TABLES = (
     ("regions",),
+    ("zones",),
     ("dimensions",),
     ("keywords", "comparison"),
     ("keywords", "quote"),
@@ -551,6 +552,7 @@ class Config(_Section):
     rfm: Rfm
     windows: Windows
     regions: dict[str, Region]
+    zones: dict[str, str]
     keywords: Keywords
     dimensions: dict[str, str]
     tags: Tags
@@ -812,6 +814,11 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
         elif at[:2] == ("keywords", "implies"):
             if node not in INTENTS:
                 raise ConfigError(origin, dotted, f"must be an intent ({', '.join(INTENTS)}), got {node!r}")
+        elif at[:1] == ("zones",) and len(at) == 2:
+            if not (len(at[1]) == 2 and at[1].isupper()):
+                raise ConfigError(origin, dotted, "region codes are two capital letters, e.g. RU")
+            if not _known_zone(node):
+                raise ConfigError(origin, dotted, f"not a time zone: {node!r} (an IANA name like Europe/Moscow)")
         elif at[:1] == ("keywords",) or at[:1] == ("dimensions",):
             if not isinstance(node, list if at[0] == "keywords" else str):
                 want = "a list of words" if at[0] == "keywords" else "a colour (text)"
@@ -837,6 +844,20 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
         for key in ("name", "weekday", "weekend", "best", "worst"):
             if not isinstance(region.get(key, ""), str):
                 raise ConfigError(origin, f"regions.{code}.{key}", "expected text")
+
+
+def _known_zone(name: object) -> bool:
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError: caught below
+        return False
+    except KeyError:
+        return False
+    return True
 
 
 def _duration_unit(at: tuple[str, ...]) -> str:

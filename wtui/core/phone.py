@@ -13,6 +13,7 @@ number twice and parsed it three times).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
@@ -185,11 +186,32 @@ def _zones(num: phonenumbers.PhoneNumber, e164: str, kind: int) -> tuple[str, ..
         zones = _COUNTRY_ZONES.get(num.country_code)
         if zones is None:
             zones = _COUNTRY_ZONES[num.country_code] = tuple(timezone.time_zones_for_number(num))
-    return tuple(z for z in zones if z != timezone.UNKNOWN_TIMEZONE)
+    return tuple(_RENAMED.get(z, z) for z in zones if z != timezone.UNKNOWN_TIMEZONE)
 
+
+# The tz database's old spellings that phonenumbers still answers, as the database spells them now: a rep
+# reads "Kolkata", not "Calcutta", in the clocks and the panel (both names load; links between two places,
+# like Bratislava to Prague, are not renames and stay).
+_RENAMED = {
+    "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu", "Asia/Rangoon": "Asia/Yangon",
+    "America/Godthab": "America/Nuuk", "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "Atlantic/Faeroe": "Atlantic/Faroe", "Africa/Asmera": "Africa/Asmara", "Pacific/Enderbury": "Pacific/Kanton",
+    "Pacific/Ponape": "Pacific/Pohnpei", "Pacific/Truk": "Pacific/Chuuk",
+}
 
 _COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
 _PREFIX_ZONES: dict[str, tuple[str, ...]] = {}
+
+
+def home_zone(zones: Sequence[str], region: str, main: Mapping[str, str]) -> str:
+    """The zone a customer gets from their number: its only candidate; of several (a mobile anywhere in
+    Russia, an island of the +1 plan), the country's main zone (config ``[zones]``) when it is one of them,
+    else the first; UTC when the number tells none. The rep sets the right one by hand (tz=)."""
+    if not zones:
+        return "UTC"
+    if len(zones) > 1 and main.get(region) in zones:
+        return main[region]
+    return zones[0]
 
 
 def display(e164: str) -> str:

@@ -181,6 +181,9 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
     limit = book.cfg.tags.max_length
     if create_tags:
         book.require_admin("create tags (--create-tags)")
+    from wtui.core.phone import home_zone  # phonenumbers: only once a file is checked
+
+    zones = book.cfg.zones
     out = Checked(table, columns)
     first_line: dict[str, int] = {}
     # A file repeats a few tag combinations over and over: each distinct cell is read once.
@@ -223,7 +226,7 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, default_
         notes = cell_text(cells, i_notes)
         if others:
             notes = (notes + "\n" if notes else "") + "other numbers: " + ", ".join(others)
-        out.good.append(Row(rec.line, p.e164, p.region, p.zones[0] if p.zones else "UTC", tags,
+        out.good.append(Row(rec.line, p.e164, p.region, home_zone(p.zones, p.region, zones), tags,
                             name, notes, cell_text(cells, i_source), cell_text(cells, i_owner), consent))
     out.failed.sort(key=lambda f: f.line)
     if progress and len(readable) % PROGRESS_ROWS:  # the end, unless the loop just said so

@@ -65,6 +65,8 @@ SCREEN_ACTIONS = (
     Action("mark", "mark", "Mark / unmark"),
     Action("mark_all", "mark_all", "Mark all shown"),
     Action("panel", "toggle_panel", "Show / hide the panel"),
+    Action("panel_down", "scroll_panel(0.5)", "Scroll the panel down"),
+    Action("panel_up", "scroll_panel(-0.5)", "Scroll the panel up"),
     Action("sync", "sync_now", "Sync with the team server now"),
     Action("routine", "routine", "The weekly routine: tag health, signals, accuracy, spend tiers, broadcasts"),
     Action("audit", "audit", "The accuracy audit: review a sample"),

@@ -440,6 +440,13 @@ class QueueScreen(Screen):
     def action_open_customer(self) -> None:
         self.remove_class("hide-panel")
         self.add_class("show-panel")
+        if self.has_class("narrow"):  # the panel covers the queue: its keys (up, down, pages) scroll the card
+            self.call_after_refresh(self.panel.focus)
+
+    def action_scroll_panel(self, pages: float) -> None:
+        """Scroll the card beside the queue by a part of its height (the cursor stays on its customer)."""
+        panel = self.panel
+        panel.scroll_to(y=panel.scroll_y + pages * max(1, panel.size.height - 1), animate=False)
 
     def action_toggle_panel(self) -> None:
         if self.has_class("narrow"):
