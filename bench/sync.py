@@ -14,6 +14,7 @@ start: a snapshot of the book (``wtui clone``) plus catching up with the peer.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -64,6 +65,7 @@ def main() -> None:
                 per_edit.append(sum(len(op.row()[5]) for op in batch) / len(batch))
             copy = Path(tmp) / f"floor{run}.db"
             shutil.copy(me, copy)
+            os.sync()  # the copies' pages flushed now: not by the kernel in the middle of a timed commit
             with Book.open(copy, cfg) as book:
                 t0 = time.perf_counter()
                 for i in range(0, len(batch), 500):
@@ -73,6 +75,7 @@ def main() -> None:
                             "origin, oseq) VALUES (?,?,?,?,?,?,?,?,?,?)", [op.row() for op in batch[i:i + 500]])
                 floor.append(time.perf_counter() - t0)
             shutil.copy(me, copy)
+            os.sync()
             with Book.open(me, cfg, actor="ana") as book:
                 t0 = time.perf_counter()
                 for i in range(0, len(batch), 500):
