@@ -1453,3 +1453,21 @@ async def test_beside_the_queue_capital_j_and_k_scroll_the_card_and_the_cursor_s
         await pilot.press("K")
         await pilot.pause()
         assert panel.scroll_y == 0
+
+
+async def test_at_80_columns_the_header_breaks_between_items_and_the_footer_keeps_help_and_quit(book):
+    # The header wrapped inside an item (". " at a line's end, "0 gray" on the next) and the footer's
+    # "^p palette" pushed "? Keys" and "q Quit" off the line.
+    from wtui.tui.widgets.queue_header import QueueHeader
+
+    app = WtuiApp(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.pause(0.3)
+        header = app.screen.query_one(QueueHeader)
+        lines = str(header.render()).splitlines()
+        assert len(lines) == 2 and all(len(line) <= 78 for line in lines)
+        for item in header.items:
+            assert any(item.plain in line for line in lines), item.plain
+        svg = app.export_screenshot()
+        assert "Keys" in svg and "Quit" in svg and "palette" not in svg

@@ -27,6 +27,7 @@ class Action:
     action: str  # the Textual action string
     description: str
     show: bool = False  # in the footer
+    short: str = ""  # the footer's word for it (80 columns hold ten keys only if they are short)
 
 
 # Movement lives on the queue table (a focused ScrollView's own keys would scroll and leave the cursor behind).
@@ -40,17 +41,17 @@ TABLE_ACTIONS = (
 )
 
 SCREEN_ACTIONS = (
-    Action("open", "open_customer", "Open the customer", True),
+    Action("open", "open_customer", "Open the customer", True, "Open"),
     Action("tags", "tags", "Tags", True),
-    Action("colour", "colour", "Set colour", True),
+    Action("colour", "colour", "Set colour", True, "Colour"),
     Action("intent", "intent", "Set intent"),
-    Action("note", "note", "Add a note", True),
+    Action("note", "note", "Add a note", True, "Note"),
     Action("preference", "preference", "Edit the preference note"),
-    Action("contacted", "contacted", "Log contacted", True),
+    Action("contacted", "contacted", "Log contacted", True, "Contacted"),
     Action("assign", "assign", "Assign to me"),
     Action("undo", "undo", "Undo", True),
-    Action("search", "search", "Narrow by text", True),
-    Action("filter", "filter", "Filter by query", True),
+    Action("search", "search", "Narrow by text", True, "Search"),
+    Action("filter", "filter", "Filter by query", True, "Filter"),
     Action("scope", "scope", "My queue / the team's"),
     Action("segments", "toggle_segments", "Saved segments"),
     Action("save_segment", "save_segment", "Save the filter as a segment"),
@@ -85,7 +86,8 @@ def _default_keys() -> dict[str, str]:
 
 def _bindings(actions: tuple[Action, ...]) -> list[Binding]:
     keys = _default_keys()
-    return [Binding(keys[a.id] or a.id, a.action, a.description, show=a.show, id=a.id) for a in actions]
+    return [Binding(keys[a.id] or a.id, a.action, a.short or a.description, show=a.show, id=a.id,
+                    tooltip=a.description if a.short else "") for a in actions]
 
 
 def table_bindings() -> list[Binding]:
@@ -122,7 +124,7 @@ def describe(binding: Binding, cfg: Config) -> str:
     """What a binding does, in words (a quick tag names its tag)."""
     if binding.id and binding.id.startswith("quick_"):
         return f"Toggle {cfg.quick_tags.get(binding.id[6:], '')}"
-    return binding.description
+    return next((a.description for a in ACTIONS if a.id == binding.id), binding.description)  # not the short
 
 
 def _claim(owner: dict[str, str], keys: str, action_id: str) -> None:

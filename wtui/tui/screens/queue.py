@@ -145,7 +145,8 @@ class QueueScreen(Screen):
         self.query_one("#body").mount(SegmentList(self.book, id="segments"), before=0)
         self.mount(Input(select_on_focus=False, id="search",
                          placeholder="narrow by name, number or tag; enter keeps it, esc clears"),
-                   QueryBar(self.book, id="query-bar"), footer := Footer())
+                   QueryBar(self.book, id="query-bar"),
+                   footer := Footer(compact=True, show_command_palette=self.has_class("wide")))
         footer.call_later(self.refresh_bindings)  # a footer lists the keys once told they are settled
 
     @property
@@ -198,6 +199,10 @@ class QueueScreen(Screen):
         self.set_class(w < ui.min_width or h < ui.min_height, "tiny", update=update)
         self.set_class(w >= ui.panel_min_width, "wide", update=update)
         self.set_class(w < ui.panel_min_width, "narrow", update=update)
+        for footer in self.query("Footer"):  # at 80 columns "^p palette" pushed ? and q off the line (? says it)
+            if footer.show_command_palette != (w >= ui.panel_min_width):
+                footer.show_command_palette = w >= ui.panel_min_width
+                footer.refresh(recompose=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.has_class("tiny") or self.flowing:  # behind "too small", or between a flow's dialogs: only q

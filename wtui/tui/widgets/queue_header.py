@@ -46,34 +46,52 @@ class QueueHeader(Static):
         self.wtheme = theme
         self.order = order
         self.glyphs = glyphs
+        self.items: list[Text] = []  # what the header says, an item a piece (laid out to the width)
 
     def show(self, state: HeaderState) -> None:
-        text = Text()
-        text.append("my queue " if state.mine else "team queue ", style="bold")
+        items: list[Text] = []
+        who = Text("my queue " if state.mine else "team queue", style="bold")
         if state.mine:
-            text.append("(")
-            text.append_text(safe(state.who))
-            text.append(" + unassigned)  ")
-        else:
-            text.append(" ")
+            who.append("(")
+            who.append_text(safe(state.who))
+            who.append(" + unassigned)")
+        items.append(who)
         for color in self.order:
             n = "…" if state.counts is None else f"{state.counts.get(color, 0):,}"
-            text.append(f"{self.glyphs[color]} {n} {color}  ", style=self.wtheme.queue[color])
+            items.append(Text(f"{self.glyphs[color]} {n} {color}", style=self.wtheme.queue[color]))
         if state.search:
-            text.append("narrowed to ", style="italic")
-            text.append_text(safe(state.search, "bold"))
-            text.append("  ")
+            items.append(Text("narrowed to ", style="italic") + safe(state.search, "bold"))
         if state.query:
-            text.append("query ", style="italic")
-            text.append_text(safe(state.query, "bold"))
-            text.append("  ")
+            items.append(Text("query ", style="italic") + safe(state.query, "bold"))
         if state.stats:
             prog = state.stats.progress
-            text.append(f"{'mine' if state.mine else 'team'}: done {prog.done:,}/{prog.total:,}  ")
+            items.append(Text(f"{'mine' if state.mine else 'team'}: done {prog.done:,}/{prog.total:,}"))
             if state.stats.routine:
-                text.append(f"{state.stats.routine}  ", style="bold")
-            for alert in state.stats.signals.alerts:
-                text.append(f"⚠ team: {alert}  ", style=self.wtheme.marks["overdue"])
+                items.append(Text(state.stats.routine, style="bold"))
+            warn = self.wtheme.marks["overdue"]
+            items += [Text(f"⚠ team: {alert}", style=warn) for alert in state.stats.signals.alerts]
         if state.marked:
-            text.append(f"● {state.marked:,} marked", style=self.wtheme.marks["marked"])
-        self.update(text)
+            items.append(Text(f"● {state.marked:,} marked", style=self.wtheme.marks["marked"]))
+        self.items = items
+        self.update(self._laid_out())
+
+    def on_resize(self) -> None:
+        if self.items:
+            self.update(self._laid_out())
+
+    def _laid_out(self) -> Text:
+        """The items on lines that break only between items (an item wider than a line has one to itself):
+        "0 gray" was split from its count at 80 columns."""
+        width = max(1, self.content_size.width or self.size.width or 80)
+        out, used = Text(), 0
+        for item in self.items:
+            size = item.cell_len
+            if used and used + 2 + size > width:
+                out.append("\n")
+                used = 0
+            elif used:
+                out.append("  ")
+                used += 2
+            out.append_text(item)
+            used += size
+        return out
