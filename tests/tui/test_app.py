@@ -1471,3 +1471,21 @@ async def test_at_80_columns_the_header_breaks_between_items_and_the_footer_keep
             assert any(item.plain in line for line in lines), item.plain
         svg = app.export_screenshot()
         assert "Keys" in svg and "Quit" in svg and "palette" not in svg
+
+
+async def test_a_bulk_that_creates_a_tag_says_so_before_it_is_made(pilot, book):
+    # The confirm said only "Add watch to 207 customers matching ...?" and the new tag outlived the undo.
+    app = pilot.app
+    await pilot.press("f", *"#Stage-Quoted", "enter")
+    await started(pilot)
+    await pilot.press("b", "enter")
+    await pilot.pause()
+    await pilot.press(*"Watch-New", "enter")  # no such tag: the only option is "+ create tag Watch-New"
+    await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+    from textual.widgets import Static
+
+    asked = " ".join(shown(w) for w in app.screen.query(Static))
+    assert "Create the new tag Watch-New" in asked and "an undo keeps it" in asked
+    await pilot.press("escape")
+    await pilot.pause()
+    assert "Watch-New" not in book.tag_names()

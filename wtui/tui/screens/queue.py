@@ -1170,6 +1170,9 @@ class QueueScreen(Screen):
         if not change:
             return
         ask = Text(f"{asking[:1].upper()}{asking[1:]} matching ") + safe(query, "bold") + Text("?")
+        if created:  # a new tag of the book, not only a change to these customers: said before it is made
+            ask = Text("Create the new tag ") + safe(created, "bold") + Text(" (an undo keeps it), then ") + \
+                Text(f"{asking[:1].lower()}{asking[1:]} matching ") + safe(query, "bold") + Text("?")
         if not await self.app.push_screen_wait(Confirm(ask)):
             return
         def job(book: Book, progress) -> tuple[str, int]:
