@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -157,7 +158,15 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             canonical = book.set_preference(uid, args.note)
             # Made visible, not a Python repr (a note is one line: parse_note refuses a newline)
             return f"set the preference note to: {visible(canonical)}" if canonical else "cleared the preference note"
-        return written(args, cfg, "prefs", act)
+
+        done = written(args, cfg, "prefs", act)
+        if done == 0 and args.note.strip():
+            from wtui.core.prefs import doubts, parse_note
+
+            w = cfg.windows
+            for doubt in doubts(parse_note(args.note), w.quiet_start, w.quiet_end, cfg.templates.warn_per_week):
+                say(f"note: {doubt}", file=sys.stderr)
+        return done
 
     def cmd_set(args, cfg) -> int:
         changes = [_assignment(text) for text in args.assignments]

@@ -80,6 +80,14 @@ def test_prefs_are_checked_and_kept_canonical(book, cfg, capsys):
     assert code == 0 and "set the preference note to: mr. wang | Prefers text | Mon-Fri 9-18 for" in out
 
 
+def test_prefs_through_the_night_are_stored_as_written_and_questioned(book, cfg, capsys):
+    code, out, err = run(capsys, "--db", str(book), "prefs", LEA, "Mon-Fri 18-9 | Max 9/week")
+    assert code == 0 and "Mon-Fri 18-9" in out
+    assert "reaches into the customer's night" in err and "over 5 a week" in err
+    code, _, err = run(capsys, "--db", str(book), "prefs", LEA, "Mon-Fri 9-18")
+    assert code == 0 and err == ""
+
+
 def test_set_confirms_a_hostile_name_made_visible_not_as_a_python_repr(book, cfg, capsys):
     code, out, _ = run(capsys, "--db", str(book), "set", LEA, "name=\x1b[31mred")
     assert code == 0 and card(book, cfg).name == "\x1b[31mred"  # stored as typed

@@ -165,3 +165,25 @@ def test_any_note_round_trips_through_text(pref):
 
 def test_day_names_are_the_english_abbreviations():
     assert DAYS == ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@pytest.mark.parametrize("note, words", [
+    ("Mon-Fri 18-9", "reaches into the customer's night"),  # 18:00 to 09:00: a typo for 9-18, or 3 am messages
+    ("Daily 0-24", "reaches into the customer's night"),
+    ("Daily 21-23", "reaches into the customer's night"),  # past 22:00
+    ("Max 99/week", "over 5 a week"),
+    ("Max 2/day", "over 5 a week"),  # 14 a week
+])
+def test_a_note_a_rep_may_not_have_meant_is_said_back(note, words):
+    from wtui.core.prefs import doubts
+
+    said = doubts(parse_note(note), 22, 8, 5)
+    assert len(said) == 1 and words in said[0]
+
+
+@pytest.mark.parametrize("note", ["Mon-Fri 9-18", "Daily 20-22", "Max 2/week", "Max 5/week", "Passive", "Prefers text",
+                                  "Sat 8-12"])
+def test_an_ordinary_note_raises_no_doubt(note):
+    from wtui.core.prefs import doubts
+
+    assert doubts(parse_note(note), 22, 8, 5) == []

@@ -1489,3 +1489,16 @@ async def test_a_bulk_that_creates_a_tag_says_so_before_it_is_made(pilot, book):
     await pilot.press("escape")
     await pilot.pause()
     assert "Watch-New" not in book.tag_names()
+
+
+async def test_a_preference_window_through_the_night_is_questioned_as_it_is_typed(pilot, book):
+    # "Mon-Fri 18-9" was taken without a word, and the queue then said "in window" at 3 am their time.
+    from textual.widgets import Static
+
+    app = pilot.app
+    await pilot.press("p")
+    await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+    await pilot.press("ctrl+u", *"Mon-Fri 18-9")
+    await pilot.pause()
+    said = " ".join(shown(w) for w in app.screen.query(Static))
+    assert "careful" in said and "night" in said

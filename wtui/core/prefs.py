@@ -501,6 +501,29 @@ def preset_windows(pref: Preference, presets: dict[str, str]) -> tuple[Window, .
     return pref.windows
 
 
+def doubts(pref: Preference, quiet_start: float, quiet_end: float, warn_per_week: int) -> list[str]:
+    """What in a note a rep may not have meant, said back when it is stored (it is stored as written: the
+    customer's own words win): a window that reaches into the local night, which the customer's windows
+    override (so "18-9" means messages at 3 am), or a cap over what makes customers mute the chat."""
+    out = []
+    q0, q1 = int(quiet_start * 60) % 1440, int(quiet_end * 60) % 1440
+
+    def night(m: int) -> bool:
+        return (q0 <= m or m < q1) if q0 > q1 else q0 <= m < q1
+
+    for w in pref.windows:
+        minutes = range(w.start, w.end) if w.end > w.start else [*range(w.start, 1440), *range(0, w.end)]
+        if any(night(m) for m in minutes):
+            out.append(f"{format_window(w)} reaches into the customer's night (quiet hours "
+                       f"{format_minutes(q0)}-{format_minutes(q1)}): their window wins, so wtui may suggest a "
+                       "message then; if that was not meant, write the hours again (like 9-18)")
+    freq = pref.frequency
+    if freq and not freq.passive and freq.count * {"day": 7, "week": 1, "month": 7 / 30}[freq.period] > warn_per_week:
+        out.append(f"{format_frequency(freq)} is over {warn_per_week} a week, where about a third of customers "
+                   "mute the chat")
+    return out
+
+
 @lru_cache(maxsize=2048)
 def safe_pref(note: str | None) -> Preference | None:
     """A stored note, parsed (notes repeat across a book, so parsing is cached); None when it is empty or

@@ -906,11 +906,17 @@ class QueueScreen(Screen):
             return
 
         def check(text: str) -> tuple[bool, str]:
+            from wtui.core.prefs import doubts
+
             try:
-                canonical = format_note(parse_note(text))
+                pref = parse_note(text)
             except WtuiError as exc:
                 return False, str(exc)
-            return True, f"saved as: {canonical}" if canonical else "empty: clears the preference"
+            canonical = format_note(pref)
+            w = self.book.cfg.windows
+            doubt = doubts(pref, w.quiet_start, w.quiet_end, self.book.cfg.templates.warn_per_week)
+            said = f"saved as: {canonical}" + "".join(f"; careful: {d}" for d in doubt)
+            return True, said if canonical else "empty: clears the preference"
 
         text = await self.app.push_screen_wait(Prompt(f"Preference note for {visible(entry.name)}", entry.preference,
                                                       check, "Mr. Wang | Prefers text | Mon-Fri 9-18 | Max 2/week"))
