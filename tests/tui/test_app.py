@@ -1502,3 +1502,23 @@ async def test_a_preference_window_through_the_night_is_questioned_as_it_is_type
     await pilot.pause()
     said = " ".join(shown(w) for w in app.screen.query(Static))
     assert "careful" in said and "night" in said
+
+
+@pytest.mark.parametrize("env, sixteen", [
+    ({"TERM": "linux"}, True), ({"TERM": "xterm"}, True), ({"TERM": "xterm-256color"}, False),
+    ({"TERM": "tmux-256color"}, False), ({"TERM": "xterm", "COLORTERM": "truecolor"}, False),
+    ({"TERM": "linux", "TEXTUAL_COLOR_SYSTEM": "truecolor"}, False),
+])
+def test_a_sixteen_colour_terminal_gets_the_sixteen_colour_theme(env, sixteen):
+    # Under TERM=linux the dark theme's orange and yellow both came down to bright yellow.
+    from wtui.tui.app import sixteen_colours
+
+    class Tty:
+        def __init__(self, tty):
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    assert sixteen_colours(env, Tty(True)) is sixteen
+    assert sixteen_colours(env, Tty(False)) is False  # a headless test keeps the theme it asks for

@@ -31,6 +31,18 @@ if TYPE_CHECKING:  # a replica's app is handed its Syncer (cli imports it); no o
     from wtui.io.sync_loop import Syncer, SyncState
 
 
+def sixteen_colours(env, out) -> bool:
+    """Does the terminal show only its 16 colours (TERM=linux, a plain xterm), as Rich decides for Textual?
+    Then the app takes the 16-colour theme: another theme's colours brought down to 16 drew orange and
+    yellow alike. Only on a real terminal (``out`` a tty): a test's headless app keeps the theme it asks for."""
+    if env.get("TEXTUAL_COLOR_SYSTEM") or not (out is not None and out.isatty()):
+        return False
+    if env.get("COLORTERM", "").strip().lower() in ("truecolor", "24bit"):
+        return False
+    term = env.get("TERM", "").strip().lower()
+    return not term.endswith(("256color", "kitty", "truecolor", "direct"))
+
+
 class WtuiApp(App[int]):
     TITLE = "wtui"
     # The queue screen's rules: it is the default screen (below), whose CSS_PATH Textual does not read.
@@ -44,7 +56,8 @@ class WtuiApp(App[int]):
         # colours are the terminal's own. Any other theme turned into greys by luminance drew dark text on
         # dark ground (a red tag, the queue's dim columns) where NO_COLOR wants the terminal's plain text.
         no_color = os.environ.get("NO_COLOR") is not None
-        wtheme = load_theme(theme or (ANSI_THEME if no_color else book.cfg.ui.theme))
+        own = ANSI_THEME if no_color or sixteen_colours(os.environ, sys.__stdout__) else book.cfg.ui.theme
+        wtheme = load_theme(theme or own)
         # Said before Textual picks its NO_COLOR filter: with the terminal's own 16 colours it must be the
         # one that keeps the terminal's default colours, not greyscale (which drew black on black).
         super().__init__(ansi_color=True if wtheme.textual.ansi else None)
