@@ -343,11 +343,31 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: 
         with Book.open(path, cfg, clock=clock, create=create, recomputing=_recomputing(),
                        recompute=recompute) as b:
             yield b
-    except BaseException:
+    except Exception:
         if new:  # a book this command started, for a write that failed: not left behind empty
+            _remove_if_unwritten(path)
+        raise
+
+
+def _remove_if_unwritten(path: Path) -> None:
+    """Remove a book no one has written to (its log empty): one another process started writing to at the
+    same path in the meantime is left alone."""
+    from wtui.book import db
+
+    try:
+        conn = db.connect(path)
+    except WtuiError:
+        return
+    try:
+        with db.write(conn, 1.0):  # under the write lock: no one adds a first op between the look and the unlink
+            if conn.execute("SELECT 1 FROM ops LIMIT 1").fetchone():
+                return
             for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
                 leftover.unlink(missing_ok=True)
-        raise
+    except (WtuiError, db.sqlite3.Error):
+        return
+    finally:
+        conn.close()
 
 
 def _recomputing():

@@ -141,3 +141,15 @@ def test_undoing_a_batch_undone_already_writes_nothing_and_says_so(book, write):
     with pytest.raises(NotFound, match="undone already"):
         book.undo(batch)
     assert book.conn.execute("SELECT count(*) FROM ops").fetchone()[0] == ops_before
+
+
+def test_undoing_again_after_the_undo_was_undone_says_changed_since_not_undone_already(book):
+    # add (X), undo X, undo the undo: the tag is back, by the redo; X undone "again" is not "undone already".
+    uid = book.add_customer("+4915123456789")
+    book.add_tag(uid, "Interest-Beauty")
+    x = last_batch(book)
+    book.undo(x)
+    book.undo(last_batch(book))
+    assert book.tags_of(uid) == ["Interest-Beauty"]
+    assert book.undo(x) == (0, 1)  # the tag is the redo's now: X's piece changed since
+    assert book.tags_of(uid) == ["Interest-Beauty"]

@@ -440,3 +440,14 @@ def test_an_import_that_fails_on_a_new_db_path_leaves_no_empty_book_behind(tmp_p
     p = wtui("--db", str(new), "import", str(rows), "--create-tags", check=False)
     assert p.returncode == 2 and "admin" in p.stderr
     assert sorted(x.name for x in tmp_path.iterdir()) == ["contacts.csv"]
+
+
+def test_now_makes_a_pretend_clock_that_the_book_knows_for_one():
+    # Deleting the mark went unnoticed in review: the book would then store a pretend day's snapshot.
+    import argparse
+
+    from wtui import cli
+
+    pinned = cli._clock(argparse.Namespace(now="2027-01-04T09:00:00Z"))
+    assert pinned.pretend is True and pinned().year == 2027
+    assert not getattr(cli._clock(argparse.Namespace(now=None)), "pretend", False)

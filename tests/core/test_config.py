@@ -98,6 +98,8 @@ Channel = "#123456"
 def test_the_fingerprint_changes_with_a_rule_but_not_with_the_rep_name():
     base = config.load(layers=[])
     assert config.with_overrides({"rep": {"name": "ana"}}).fingerprint() == base.fingerprint()
+    # A country's main zone is chosen when a customer is added, never read by a verdict: no recompute for it.
+    assert config.with_overrides({"zones": {"RU": "Asia/Novosibirsk"}}).fingerprint() == base.fingerprint()
     assert config.with_overrides({"colors": {"rules": {"read_no_reply_hours": 12}}}).fingerprint() != base.fingerprint()
 
 

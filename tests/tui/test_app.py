@@ -1522,3 +1522,18 @@ def test_a_sixteen_colour_terminal_gets_the_sixteen_colour_theme(env, sixteen):
 
     assert sixteen_colours(env, Tty(True)) is sixteen
     assert sixteen_colours(env, Tty(False)) is False  # a headless test keeps the theme it asks for
+
+
+async def test_widened_after_the_card_was_open_at_80x24_the_movement_keys_move_the_cursor_again(book):
+    # Enter at 80x24 gave the card the keys; widened, the card sat beside the queue and down moved nothing.
+    app = WtuiApp(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause(0.2)
+        first = app.screen.table.current.uid
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.screen.table.current.uid != first

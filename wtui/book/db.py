@@ -2,11 +2,12 @@
 
 Journal mode. SQLite 3.7.0 to 3.51.2 has the WAL-reset bug: a race between a
 checkpoint that resets the WAL and a concurrent writer can corrupt the
-database. Fixed in 3.51.3, with backports in 3.44.6 and 3.50.7. No DB-API
-SQLite wheel that sqlite-utils can use ships a fixed build yet (pysqlite3-binary
-links 3.51.1, sqlean.py 3.50.4), so wtui checks the linked version at open and
-uses WAL only on a fixed SQLite; otherwise it uses the rollback journal
-(``TRUNCATE``), which has no WAL and so no race. Several rep processes still
+database. Fixed in 3.51.3, with backports in 3.44.6 and 3.50.7. wtui runs on
+pysqlite3's bundled SQLite where it installs (``engine``), checks the linked
+version at open and uses WAL only on a fixed SQLite, and only for a book that
+everyone who may read it may also write (``wal_fits``: WAL's readers write its
+-shm); otherwise it uses the rollback journal (``TRUNCATE``), which has no WAL
+and so no race. Several rep processes still
 share one file: writers take ``BEGIN IMMEDIATE`` (a deferred read-then-write
 transaction cannot be rescued by the busy timeout, see MEASURED.md). SQLite's
 own busy handler waits up to ``BUSY_TIMEOUT_MS`` at a time; ``write`` retries
@@ -48,6 +49,39 @@ def wal_is_safe(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> 
 
 def journal_mode(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> str:
     return "wal" if wal_is_safe(version) else "truncate"
+
+
+def wal_fits(path: Path) -> bool:
+    """May this book use WAL? Only if everyone who may read it may also write it and its directory: a WAL
+    reader writes the -shm beside the book (a reader who cannot could not open it, or would leave -wal and
+    -shm files the writers cannot write)."""
+    try:
+        f, d = path.stat(), path.parent.stat()
+    except OSError:
+        return False
+    for read, write in ((stat.S_IRGRP, stat.S_IWGRP), (stat.S_IROTH, stat.S_IWOTH)):
+        if f.st_mode & read and not (f.st_mode & write and d.st_mode & write):
+            return False
+    return not (f.st_mode & stat.S_IRGRP and d.st_gid != f.st_gid)  # the group that reads it writes there too
+
+
+def _settle_mode(conn: sqlite3.Connection, path: Path, wanted: str) -> str:
+    """Put the book in ``wanted`` mode unless another process has it open in the other one (the change
+    needs the book to itself: then it stays as it is). Refuses a book in WAL on a SQLite with the
+    WAL-reset bug (a process on Python's own sqlite3 beside one on pysqlite3)."""
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != wanted:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = " + wanted).fetchone()[0]  # one of two fixed words
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+    if mode == "wal" and not wal_is_safe():
+        conn.close()
+        raise BookBusy(f"{path} is open in WAL mode by another wtui, and this one's SQLite "
+                       f"({sqlite3.sqlite_version}) cannot share it safely (the WAL-reset bug): use the wtui the "
+                       "others use (installed with pysqlite3), or wait until they close the book")
+    return mode
 
 
 def create_file(path: Path, shared: bool = False) -> None:
@@ -109,10 +143,7 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False,
         conn.close()
         raise BookError(f"{p}: this SQLite file is not a wtui book")
     if not readonly:
-        mode = journal_mode()
-        current = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if current != mode:
-            conn.execute("PRAGMA journal_mode = " + mode)  # one of two fixed words
+        mode = _settle_mode(conn, p, journal_mode() if wal_fits(p) else "truncate")
         conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
         if mode == "wal":
             # A long write's commits (a sync's batches, an import's chunks) are copied from the WAL into the

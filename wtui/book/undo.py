@@ -14,7 +14,7 @@ from typing import Any
 
 from wtui.book.db import select_in
 from wtui.book.engine import sqlite3
-from wtui.book.ops import CUSTOMER_FIELDS, Op, clock, resolve, tag_id
+from wtui.book.ops import CUSTOMER_FIELDS, SELECT, Op, clock, resolve, tag_id
 
 _PREFERENCE = "SELECT note, format, time, frequency FROM preferences WHERE customer_id = ?"
 _READ_FIELD = {f: "SELECT %s FROM customers WHERE id = ?" % f for f in CUSTOMER_FIELDS - {"preference"}}
@@ -44,18 +44,29 @@ KEPT = frozenset({"customer.create", "customers.import", "customer.merge", "tag.
 
 
 def taken_back(conn: sqlite3.Connection, op: Op) -> bool:
-    """Was ``op`` undone already (an op of the log reverts it, or its interaction or note is retracted)?
-    An undo of a batch undone before writes nothing: nothing is taken back twice."""
+    """Is ``op`` undone as things stand (its interaction or note retracted; its tag or field holding the
+    clock of an op that reverts it)? An undo of such a batch writes nothing: nothing is taken back twice.
+    Once that undo was itself undone, the piece holds another clock: the op is not taken back any more."""
+    p = op.payload
     if op.kind in ("interaction.add", "note.add"):
         table = "interactions" if op.kind == "interaction.add" else "notes"
-        row = conn.execute(f"SELECT retracted FROM {table} WHERE uid = ?", (op.payload["uid"],)).fetchone()
+        row = conn.execute(f"SELECT retracted FROM {table} WHERE uid = ?", (p["uid"],)).fetchone()
         return bool(row and row[0])
-    if "uid" not in op.payload and "name" not in op.payload:
+    if op.kind not in ("tag.add", "tag.remove", "customer.set"):
         return False
-    entities = {op.entity, f"customer:{resolve(conn, op.payload['uid'])}" if "uid" in op.payload else op.entity}
-    marks = ",".join("?" * len(entities))
-    return conn.execute(f"SELECT 1 FROM ops WHERE entity IN ({marks}) AND json_extract(payload, '$.reverts') = ? "
-                        "LIMIT 1", (*sorted(entities), clock(op))).fetchone() is not None
+    who = resolve(conn, p["uid"])
+    reverting = [Op.from_row(r) for r in conn.execute(
+        SELECT + " WHERE entity IN (?, ?) AND json_extract(payload, '$.reverts') = ?",
+        (op.entity, f"customer:{who}", clock(op)))]
+    if op.kind == "customer.set":
+        held = {f: h for f, h in conn.execute("SELECT field, hlc FROM field_clocks WHERE entity = ?",
+                                              (f"customer:{who}",))}
+        return any(held.get(f) == clock(r) for r in reverting for f in r.payload.get("fields", {}))
+    cid = conn.execute("SELECT id FROM customers WHERE uid = ?", (who,)).fetchone()
+    tid = tag_id(conn, p["tag"])
+    row = conn.execute("SELECT hlc FROM customer_tags WHERE customer_id = ? AND tag_id = ?",
+                       (cid[0], tid)).fetchone() if cid and tid is not None else None
+    return bool(row) and any(row[0] == clock(r) for r in reverting)
 
 
 def inverse(conn: sqlite3.Connection, op: Op) -> tuple[str, str, dict[str, Any]] | None:

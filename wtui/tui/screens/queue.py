@@ -198,7 +198,10 @@ class QueueScreen(Screen):
         w, h = self.app.size
         self.set_class(w < ui.min_width or h < ui.min_height, "tiny", update=update)
         self.set_class(w >= ui.panel_min_width, "wide", update=update)
+        was_narrow = self.has_class("narrow")
         self.set_class(w < ui.panel_min_width, "narrow", update=update)
+        if was_narrow and not self.has_class("narrow") and self.panel_has_focus():
+            self._back_to_table()  # the covering panel had the keys: beside the queue, the table takes them
         for footer in self.query("Footer"):  # at 80 columns "^p palette" pushed ? and q off the line (? says it)
             if footer.show_command_palette != (w >= ui.panel_min_width):
                 footer.show_command_palette = w >= ui.panel_min_width
@@ -377,6 +380,7 @@ class QueueScreen(Screen):
             with writer(self.book, recompute=False) as book:
                 book.refresh_stale(whole=False)  # a whole-book recompute is the other worker's (recompute)
                 due = book.recompute_due
+                book.checkpoint()  # the UI's own connection never checkpoints (Book.quiet_checkpoints)
         except BookBusy:
             return  # someone's big write: the next tick or poll catches up
         self.app.call_from_thread(self._swept, due)
@@ -410,8 +414,8 @@ class QueueScreen(Screen):
         try:
             with writer(self.book, recompute=False) as book:
                 book.snapshot()
-        except WtuiError:
-            pass  # best effort: the day's next process stores it
+        except WtuiError:  # best effort: this session's next write offers it again
+            self.app.call_from_thread(setattr, self, "_snapshot_day", None)
 
     def _show_stats(self, stats: Stats) -> None:
         # The figures may come back after the app began to close: the screen, or its widgets, gone.
@@ -459,6 +463,11 @@ class QueueScreen(Screen):
         else:
             self.toggle_class("hide-panel")
         self._back_to_table()
+
+    def panel_has_focus(self) -> bool:
+        focused = self.focused
+        return focused is not None and (isinstance(focused, CustomerPanel) or
+                                        any(isinstance(a, CustomerPanel) for a in focused.ancestors))
 
     def _back_to_table(self) -> None:
         """The table takes the keys again once it shows: hidden behind the narrow layout's panel, it lost
@@ -1252,6 +1261,8 @@ class QueueScreen(Screen):
                 self.undo_stack.append(Undoable(done.batch, f"the rules' {done.changed:,} change(s)"))
             self.reload()
             self.notify(f"rules applied: {done.changed:,} change(s)", markup=False)
+            if done.changed:
+                self._offer_snapshot()
 
     # -- the weekly routine -----------------------------------------------------------------
 
