@@ -247,3 +247,9 @@ def test_a_lead_never_contacted_is_due_from_when_they_came_in_whenever_it_is_ass
     v = assess(f, NOW + later, cfg)
     assert v.due == added + cfg.colors.handle_within_hours[v.color] * H
     assert v.reason == "lead: no signal yet"
+
+
+def test_a_caps_cadence_reads_as_a_rep_would_say_it(cfg):
+    # The panel said "cap 3/week -> 2.33333 d".
+    v = assess(facts(("in", NOW - 2 * H, "high"), cfg=cfg), NOW, cfg, parse_note("Max 3/week"))
+    assert "cap 3/week -> 2.33 d" in v.cadence_why

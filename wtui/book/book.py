@@ -38,6 +38,7 @@ from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenie
 
 if TYPE_CHECKING:
     from wtui.book import around, automation, users
+    from wtui.book.checkpoints import Checkpointer
     from wtui.book.records import ChangeEntry, Compaction, Link
     from wtui.core import accuracy, broadcast, health, query, spend_curve, templates
     from wtui.core import phone as phones
@@ -149,6 +150,7 @@ class Book:
         self.clock = clock
         self.actor = actor
         self.readonly = readonly
+        self._checkpoints: "Checkpointer | None" = None  # WAL's checkpoints, on a thread (``_checkpointed_apart``)
         self._hlc = hlc.Clock(secrets.token_hex(4))  # its node becomes the replica id at the first write
         self._replica: str | None = None
         self._oseq: int | None = None  # the number of this replica's last op (read inside the write lock)
@@ -199,6 +201,7 @@ class Book:
             conn.close()
             raise
         book = cls(conn, p, cfg, clock, actor or default_actor(cfg), readonly=readonly)
+        book._checkpointed_apart()
         if made:  # a new book counts money in one currency from its first day: the config's now. A row, not
             # an op: it never changes, and every replica starts from a copy of the book (wtui clone, a snapshot).
             with db.write(conn):
@@ -216,7 +219,19 @@ class Book:
         return cls.open(path, cfg, create=True, **kw)
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self.conn.close()
+
+    def _checkpointed_apart(self) -> None:
+        """In WAL, this connection's commits never copy the WAL into the book: a thread does (``checkpoints``)."""
+        if self.readonly or self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            return
+        from wtui.book.checkpoints import Checkpointer
+
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        page = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        self._checkpoints = Checkpointer(self.path, db.WAL_CHECKPOINT_PAGES * page)
 
     def __enter__(self) -> "Book":
         return self
@@ -228,16 +243,6 @@ class Book:
 
     def now(self) -> datetime:
         return self.clock()
-
-    def quiet_checkpoints(self) -> None:
-        """No WAL checkpoint on this connection's commits (the app's UI thread: a small write that happened to
-        copy another process's 40 MB of WAL into the book took 0.2 s); ``checkpoint`` from a worker instead."""
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-
-    def checkpoint(self) -> None:
-        """Copy what the WAL holds into the book without waiting for anyone (a no-op in the rollback journal)."""
-        if not self.readonly:
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @property
     def pretending(self) -> bool:
@@ -297,6 +302,8 @@ class Book:
                     self.conn.execute("ROLLBACK")
                 raise
             db.commit(self.conn, self.busy_wait)
+            if self._checkpoints is not None:
+                self._checkpoints.nudge()
         except BaseException:
             committed = self._committed
             self._end_batch()
@@ -325,6 +332,8 @@ class Book:
         self._settle()
         self._touched, self._reranked = set(), set()
         db.commit(self.conn, wait)
+        if self._checkpoints is not None:
+            self._checkpoints.nudge()
         self._committed = True
         if self._note is None:  # a long write: say who holds the book, for a writer that gives up waiting
             self._note = db.leave_note(self.conn, self.actor, self._why)

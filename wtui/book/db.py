@@ -147,8 +147,8 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False,
         conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
         if mode == "wal":
             # A long write's commits (a sync's batches, an import's chunks) are copied from the WAL into the
-            # book every ~40 MB, not SQLite's 4 MB: a page several commits rewrote is copied once
-            # (bench.sync: 11k -> 16k ops/s); the file is cut back to 64 MB after.
+            # book every ~40 MB, not SQLite's 4 MB: a page several commits rewrote is copied once; the file is
+            # cut back to 64 MB after. A Book's own connection does it on a thread (book/checkpoints.py).
             conn.execute("PRAGMA wal_autocheckpoint = %d" % WAL_CHECKPOINT_PAGES)
             conn.execute("PRAGMA journal_size_limit = %d" % (64 << 20))
         conn.execute("PRAGMA cache_size = -16384")  # 16 MiB: a batch's pages stay in memory, not spilled under

@@ -154,7 +154,7 @@ def cadence(f: Facts, now: datetime, color: str, intent: str, activity: str, pre
         gap = pref.frequency.min_gap_days()
         if gap > days:
             days = gap
-            why.append(f"cap {pref.frequency.count}/{pref.frequency.period} -> {gap:g} d")
+            why.append(f"cap {pref.frequency.count}/{pref.frequency.period} -> {gap:.3g} d")  # 2.33, not 2.33333
     return days * DAY, ", ".join(why)
 
 

@@ -62,7 +62,6 @@ class WtuiApp(App[int]):
         # one that keeps the terminal's default colours, not greyscale (which drew black on black).
         super().__init__(ansi_color=True if wtheme.textual.ansi else None)
         self.book = book
-        book.quiet_checkpoints()  # the UI thread's writes never copy the WAL into the book: the sweep worker does
         self.syncer = syncer
         self.wtheme = wtheme
         self.register_theme(self.wtheme.textual)

@@ -380,7 +380,6 @@ class QueueScreen(Screen):
             with writer(self.book, recompute=False) as book:
                 book.refresh_stale(whole=False)  # a whole-book recompute is the other worker's (recompute)
                 due = book.recompute_due
-                book.checkpoint()  # the UI's own connection never checkpoints (Book.quiet_checkpoints)
         except BookBusy:
             return  # someone's big write: the next tick or poll catches up
         self.app.call_from_thread(self._swept, due)
