@@ -360,8 +360,9 @@ def _remove_if_unwritten(path: Path) -> None:
         return
     try:
         with db.write(conn, 1.0):  # under the write lock: no one adds a first op between the look and the unlink
-            if conn.execute("SELECT 1 FROM ops LIMIT 1").fetchone():
-                return
+            made = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ops'").fetchone()
+            if made and conn.execute("SELECT 1 FROM ops LIMIT 1").fetchone():
+                return  # (no ops table: it failed while being made)
             for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
                 leftover.unlink(missing_ok=True)
     except (WtuiError, db.sqlite3.Error):

@@ -66,6 +66,7 @@ def test_locate_warns_about_a_world_readable_book(tmp_path, capsys):
     (0o644, 0o755, False),  # others may read, not write: a WAL reader must write the -shm beside it
     (0o640, 0o750, False),  # the group reads only
     (0o660, 0o755, False),  # the group writes the book but cannot make files beside it
+    (0o660, 0o770, False),  # ...or can, but not setgid: a rep's -wal would take their own primary group
 ])
 def test_wal_only_for_a_book_everyone_who_reads_it_may_write(tmp_path, file_mode, dir_mode, wal):
     # Found in review: a read-only rep could not open a WAL book (no -shm yet), or left -wal and -shm files

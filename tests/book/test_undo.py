@@ -126,14 +126,15 @@ def test_an_undo_that_would_give_back_a_number_someone_else_has_now_is_refused_w
     assert book.card(lea).phone == "+4915120000002" and book.card(dan).phone == "+4915120000001"
 
 
-@pytest.mark.parametrize("write", ["contact", "note", "tag", "colour"])
+@pytest.mark.parametrize("write", ["contact", "note", "tag", "colour", "recolour"])
 def test_undoing_a_batch_undone_already_writes_nothing_and_says_so(book, write):
     # A second `wtui undo BATCH` retracted the contact again and said "took back 2 change(s)", rc 0.
     from wtui.errors import NotFound
 
     uid = book.add_customer("+4915123456789")
     {"contact": lambda: book.log_contact(uid, "called"), "note": lambda: book.add_note(uid, "likes red"),
-     "tag": lambda: book.add_tag(uid, "Interest-Beauty"), "colour": lambda: book.set_color(uid, "red")}[write]()
+     "tag": lambda: book.add_tag(uid, "Interest-Beauty"), "colour": lambda: book.set_color(uid, "red"),
+     "recolour": lambda: book.set_tag("Interest-Beauty", color="magenta")}[write]()
     batch = last_batch(book)
     done, _ = book.undo(batch)
     assert done >= 1

@@ -224,12 +224,12 @@ class Book:
         self.conn.close()
 
     def _checkpointed_apart(self) -> None:
-        """In WAL, this connection's commits never copy the WAL into the book: a thread does (``checkpoints``)."""
+        """In WAL, this connection's commits leave copying the WAL into the book to a thread (``checkpoints``)."""
         if self.readonly or self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             return
         from wtui.book.checkpoints import Checkpointer
 
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self.conn.execute("PRAGMA wal_autocheckpoint = %d" % (2 * db.WAL_CHECKPOINT_PAGES))  # the backstop
         page = self.conn.execute("PRAGMA page_size").fetchone()[0]
         self._checkpoints = Checkpointer(self.path, db.WAL_CHECKPOINT_PAGES * page)
 
@@ -1143,9 +1143,17 @@ class Book:
     def _by_national_number(self, key: str, digits: str) -> str | None:
         """A number typed without its country code (and no book.default_region to read it by): the one
         customer whose number is a country code and then exactly these digits; None when no one's is."""
+        import phonenumbers  # (a writer's: find is how every CLI command names its customer)
+
+        def national(e164: str) -> str:
+            try:
+                return str(phonenumbers.parse(e164, None).national_number)
+            except phonenumbers.NumberParseException:
+                return ""
+
         found = [row for row in self.conn.execute(
-            "SELECT uid, name, phone FROM customers WHERE phone LIKE ? ORDER BY id LIMIT 50", ("%" + digits,))
-            if 1 <= len(row[2]) - 1 - len(digits) <= 3]  # "+" and a country code of 1-3 digits before them
+            "SELECT uid, name, phone FROM customers WHERE phone LIKE ? ORDER BY id", ("%" + digits,))
+            if national(row[2]) == digits]  # all of the number after its country code, not a tail of it
         if len(found) == 1:
             return found[0][0]
         if found:

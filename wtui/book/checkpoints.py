@@ -2,15 +2,19 @@
 
 SQLite's own checkpoint runs inside the commit that takes the WAL past its limit: a sync's batch, or a
 rep's one tag on the app's UI thread, then copied some 40 MB of pages written by everyone (0.1-0.2 s).
-A ``Book`` in WAL turns that off on its connection and, after a commit that leaves the WAL past
-``db.WAL_CHECKPOINT_PAGES``, starts one passive checkpoint on a connection of its own: it copies what it
-can without waiting for anyone, beside the writers (safe on a SQLite with the WAL-reset fix, which is
-the only one that puts books in WAL). The last connection to close checkpoints the rest, as always.
+A ``Book`` in WAL moves that out of its commits: after a commit that leaves the WAL past
+``db.WAL_CHECKPOINT_PAGES`` (the file is cut back to ``db.WAL_KEEP_BYTES`` at each reset, so its size
+tells), it starts one passive checkpoint on a connection of its own, at most one a second: it copies what
+it can without waiting for anyone, beside the writers (safe on a SQLite with the WAL-reset fix, which is
+the only one that puts books in WAL). SQLite's own checkpoint stays on at twice the limit, as a backstop
+for a write that does not nudge (or a thread that cannot keep up): the WAL never grows without bound. The
+last connection to close checkpoints the rest, as always.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,10 +28,12 @@ class Checkpointer:
         self.path = path
         self.limit = limit_bytes
         self._thread: threading.Thread | None = None
+        self._started = 0.0  # time.monotonic() of the last one: at most one a second
 
     def nudge(self) -> None:
-        """After a commit: a checkpoint on a thread of its own once the WAL is past the limit (one at a time)."""
-        if self._thread is not None and self._thread.is_alive():
+        """After a commit: a checkpoint on a thread of its own once the WAL is past the limit (one at a time,
+        one a second: a WAL that readers keep from resetting stays past it for a while)."""
+        if self._thread is not None and self._thread.is_alive() or time.monotonic() - self._started < 1.0:
             return
         try:
             if os.stat(self.wal).st_size < self.limit:
@@ -36,6 +42,7 @@ class Checkpointer:
             return
         import threading
 
+        self._started = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="wtui-checkpoint", daemon=True)
         self._thread.start()
 

@@ -37,6 +37,9 @@ from wtui.errors import BookBusy, BookError
 
 BUSY_TIMEOUT_MS = 5000
 WAL_CHECKPOINT_PAGES = 10_000  # see connect
+# The WAL file is cut back to this after each reset: so its size tells how much the WAL holds now
+# (``checkpoints.Checkpointer``); SQLite's own checkpoint size.
+WAL_KEEP_BYTES = 4 << 20
 WAL_SAFE_RANGES = (((3, 44, 6), (3, 45, 0)), ((3, 50, 7), (3, 51, 0)), ((3, 51, 3), (99, 0, 0)))
 SCHEMA_VERSION = 15
 APPLICATION_ID = 0x77747569  # "wtui": marks the file as a wtui book
@@ -45,6 +48,9 @@ APPLICATION_ID = 0x77747569  # "wtui": marks the file as a wtui book
 def wal_is_safe(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> bool:
     """True when the linked SQLite has the WAL-reset fix."""
     return any(lo <= version < hi for lo, hi in WAL_SAFE_RANGES)
+
+
+_WAL_SAFE = wal_is_safe()
 
 
 def journal_mode(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> str:
@@ -62,7 +68,9 @@ def wal_fits(path: Path) -> bool:
     for read, write in ((stat.S_IRGRP, stat.S_IWGRP), (stat.S_IROTH, stat.S_IWOTH)):
         if f.st_mode & read and not (f.st_mode & write and d.st_mode & write):
             return False
-    return not (f.st_mode & stat.S_IRGRP and d.st_gid != f.st_gid)  # the group that reads it writes there too
+    # A group that reads it must get the -wal and -shm too: new files take the creator's primary group unless
+    # the directory is setgid (then the directory's group, which must be the book's).
+    return not (f.st_mode & stat.S_IRGRP and not (d.st_mode & stat.S_ISGID and d.st_gid == f.st_gid))
 
 
 def _settle_mode(conn: sqlite3.Connection, path: Path, wanted: str) -> str:
@@ -148,9 +156,9 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False,
         if mode == "wal":
             # A long write's commits (a sync's batches, an import's chunks) are copied from the WAL into the
             # book every ~40 MB, not SQLite's 4 MB: a page several commits rewrote is copied once; the file is
-            # cut back to 64 MB after. A Book's own connection does it on a thread (book/checkpoints.py).
+            # cut back to 4 MB after. A Book's own connection does it on a thread (book/checkpoints.py).
             conn.execute("PRAGMA wal_autocheckpoint = %d" % WAL_CHECKPOINT_PAGES)
-            conn.execute("PRAGMA journal_size_limit = %d" % (64 << 20))
+            conn.execute("PRAGMA journal_size_limit = %d" % WAL_KEEP_BYTES)
         conn.execute("PRAGMA cache_size = -16384")  # 16 MiB: a batch's pages stay in memory, not spilled under
         # an exclusive lock that would shut readers out until the commit
     conn.execute("PRAGMA foreign_keys = ON")
@@ -245,6 +253,13 @@ def begin(conn: sqlite3.Connection, wait: float) -> None:
         if is_busy(exc):
             raise BookBusy(f"{book_path(conn)} is busy after {wait:g} s: {holder(book_path(conn))}") from None
         raise
+    if not _WAL_SAFE and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        # Another wtui (on a fixed SQLite) put the book in WAL while this connection sat idle: SQLite follows
+        # it silently, and this SQLite has the WAL-reset bug. Nothing is written.
+        conn.execute("ROLLBACK")
+        raise BookBusy(f"{book_path(conn)} was put in WAL mode by another wtui, and this one's SQLite "
+                       f"({sqlite3.sqlite_version}) cannot share it safely (the WAL-reset bug): use the wtui the "
+                       "others use (installed with pysqlite3)")
 
 
 def commit(conn: sqlite3.Connection, wait: float) -> None:

@@ -52,16 +52,15 @@ def taken_back(conn: sqlite3.Connection, op: Op) -> bool:
         table = "interactions" if op.kind == "interaction.add" else "notes"
         row = conn.execute(f"SELECT retracted FROM {table} WHERE uid = ?", (p["uid"],)).fetchone()
         return bool(row and row[0])
-    if op.kind not in ("tag.add", "tag.remove", "customer.set"):
+    if op.kind not in ("tag.add", "tag.remove", "customer.set", "tag.set"):
         return False
-    who = resolve(conn, p["uid"])
+    entity = "tag:" + p["name"].lower() if op.kind == "tag.set" else f"customer:{resolve(conn, p['uid'])}"
     reverting = [Op.from_row(r) for r in conn.execute(
-        SELECT + " WHERE entity IN (?, ?) AND json_extract(payload, '$.reverts') = ?",
-        (op.entity, f"customer:{who}", clock(op)))]
-    if op.kind == "customer.set":
-        held = {f: h for f, h in conn.execute("SELECT field, hlc FROM field_clocks WHERE entity = ?",
-                                              (f"customer:{who}",))}
+        SELECT + " WHERE entity IN (?, ?) AND json_extract(payload, '$.reverts') = ?", (op.entity, entity, clock(op)))]
+    if op.kind in ("customer.set", "tag.set"):
+        held = dict(conn.execute("SELECT field, hlc FROM field_clocks WHERE entity = ?", (entity,)))
         return any(held.get(f) == clock(r) for r in reverting for f in r.payload.get("fields", {}))
+    who = entity.split(":", 1)[1]
     cid = conn.execute("SELECT id FROM customers WHERE uid = ?", (who,)).fetchone()
     tid = tag_id(conn, p["tag"])
     row = conn.execute("SELECT hlc FROM customer_tags WHERE customer_id = ? AND tag_id = ?",
