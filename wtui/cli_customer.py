@@ -108,6 +108,11 @@ def add_parsers(sub) -> None:
     sd.add_argument("name")
     for x in (sv, sd):
         x.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    rz = sub.add_parser("rezone", help="give customers the zone their number gives now (a country's main zone "
+                        "from [zones]), where theirs came from their number by an older rule; a zone set by hand "
+                        "stays")
+    rz.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    rz.add_argument("--json", action="store_true", help="each change as a JSON object")
     u = sub.add_parser("undo", help="take back a batch (the id every writing command prints); default: your last")
     u.add_argument("batch", nargs="?", help="a batch id (wtui log shows them)")
     u.add_argument("--dry-run", action="store_true", help="say what would be taken back, change nothing")
@@ -283,6 +288,33 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             say(f"(changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log: wtui compact)")
         return 0
 
+    def cmd_rezone(args, cfg) -> int:
+        import json
+        from collections import Counter
+
+        from wtui.core.text import visible
+
+        with open_book(args, cfg) as book:
+            if args.dry_run:
+                with book.rehearsal():
+                    changes = book.rezone()
+                batch = ""
+            else:
+                with book.batch("rezone") as batch:
+                    changes = book.rezone()
+        if args.json:
+            for uid, name, was, now in changes:
+                say(json.dumps({"uid": uid, "name": name, "was": was, "now": now}, ensure_ascii=False))
+            return 0
+        if not changes:
+            say("every customer's zone is the one their number gives (or one set by hand): nothing to change")
+            return 0
+        for (was, now), n in sorted(Counter((w, n) for _, _, w, n in changes).items(), key=lambda x: -x[1]):
+            say(f"{n:,} customer(s): {visible(was)} -> {visible(now)}")
+        say(f"{len(changes):,} customer(s) " + ("would get a new zone (dry run)" if args.dry_run
+                                                 else f"rezoned; one batch: wtui undo {batch}"))
+        return 0
+
     def cmd_undo(args, cfg) -> int:
         with open_book(args, cfg) as book:
             batch = args.batch or book.last_batch()
@@ -363,7 +395,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
     return {"tags": cmd_tags, "segment": cmd_segment, "contact": cmd_contact, "note": cmd_note, "prefs": cmd_prefs,
             "set": cmd_set, "purchase": cmd_purchase, "quote": cmd_quote, "won": cmd_won, "lost": cmd_lost,
             "complaint": cmd_complaint,
-            "log": cmd_log, "undo": cmd_undo}
+            "log": cmd_log, "undo": cmd_undo, "rezone": cmd_rezone}
 
 
 def _tag_change(book, args) -> str:

@@ -384,3 +384,25 @@ def test_set_owner_refuses_a_rep_the_book_does_not_know_unless_asked(book, cfg, 
     assert code == 0 and card(book, cfg).owner == "bruno"
     code, _, _ = run(capsys, "--db", str(book), "set", LEA, "owner=ana")  # a rep the book knows
     assert code == 0 and card(book, cfg).owner == "ana"
+
+
+def test_rezone_gives_customers_the_zone_their_number_gives_now_and_leaves_hand_set_ones(empty_book, cfg, capsys):
+    # Books made before [zones] hold a Moscow mobile in Asia/Almaty and Indians in Asia/Calcutta.
+    from wtui.book.book import Book
+
+    with Book.open(empty_book, cfg, actor="ana") as book:
+        masha = book.add_customer("+79161234567", "Masha", tz="Asia/Almaty")  # as the old rule chose
+        priya = book.add_customer("+919876543210", "Priya", tz="Asia/Calcutta")
+        oleg = book.add_customer("+79161234568", "Oleg", tz="Asia/Almaty")
+        book.set_field(oleg, "tz_override", "Asia/Novosibirsk")  # set by hand: stays, and so does what it covers
+        ivan = book.add_customer("+79161234569", "Ivan", tz="Europe/Berlin")  # not from his number: an import's
+        before = ops(empty_book)
+    code, out, _ = run(capsys, "--db", str(empty_book), "rezone", "--dry-run")
+    assert code == 0 and "would get a new zone (dry run)" in out and ops(empty_book) == before
+    code, out, _ = run(capsys, "--db", str(empty_book), "rezone")
+    assert code == 0 and "Asia/Almaty -> Europe/Moscow" in out and "Asia/Calcutta -> Asia/Kolkata" in out
+    with Book.open(empty_book, cfg, actor="ana") as book:
+        zones = dict(book.conn.execute("SELECT uid, coalesce(tz_override, tz) FROM customers"))
+    assert zones == {masha: "Europe/Moscow", priya: "Asia/Kolkata", oleg: "Asia/Novosibirsk", ivan: "Europe/Berlin"}
+    code, out, _ = run(capsys, "--db", str(empty_book), "rezone")
+    assert code == 0 and "nothing to change" in out

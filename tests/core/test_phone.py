@@ -90,7 +90,7 @@ def _reference(typed: str, region: str | None):
     num = phonenumbers.parse(typed, region)
     if not phonenumbers.is_valid_number(num):
         return None
-    renamed = phone._RENAMED  # the old spellings phonenumbers answers, as the tz database spells them now
+    renamed = phone.RENAMED  # the old spellings phonenumbers answers, as the tz database spells them now
     zones = tuple(renamed.get(z, z) for z in timezone.time_zones_for_number(num) if z != timezone.UNKNOWN_TIMEZONE)
     return (phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164),
             phonenumbers.region_code_for_number(num), zones)
@@ -151,7 +151,7 @@ def test_every_zone_a_number_can_get_loads(cfg):
 
     from phonenumbers.tzdata import TIMEZONE_DATA
 
-    for zone in {phone._RENAMED.get(z, z) for zones in TIMEZONE_DATA.values() for z in zones} - {"Etc/Unknown"}:
+    for zone in {phone.RENAMED.get(z, z) for zones in TIMEZONE_DATA.values() for z in zones} - {"Etc/Unknown"}:
         ZoneInfo(zone)
     for zone in cfg.zones.values():
         ZoneInfo(zone)

@@ -1232,6 +1232,27 @@ class Book:
         self._set(uid, {field: value}, reason)
 
     @_writes
+    def rezone(self, reason: str = "zones by country ([zones])") -> list[tuple[str, str, str, str]]:
+        """Give each customer the zone their number gives now (``phone.home_zone``: a country's main zone of
+        several, the tz database's current names), where the zone they have came from their number by an
+        older rule (one of its candidates, or a retired spelling of one): (uid, name, was, now) of each,
+        as one batch (one undo). A zone a rep set by hand (tz=, ``tz_override``) is never touched."""
+        from wtui.core import phone as phones
+
+        old_names = {new: old for old, new in phones.RENAMED.items()}
+        changes = []
+        for uid, name, e164, region, tz in self.conn.execute(
+                "SELECT uid, name, phone, region, tz FROM customers ORDER BY id").fetchall():
+            candidates = phones.zones_for(e164)
+            now = phones.home_zone(candidates, region or "", self.cfg.zones)
+            derived = {*candidates, *(old_names[z] for z in candidates if z in old_names)}
+            if tz != now and tz in derived:
+                changes.append((uid, name or "", tz, now))
+        for uid, _, _, now in changes:
+            self._set(uid, {"tz": now}, reason)
+        return changes
+
+    @_writes
     def set_consent(self, uid: str, consent: bool, at: datetime, source: str, reason: str = "") -> bool:
         """Marketing consent as of ``at``, saying where it came from (a WhatsApp stop, an import, a rep).
         News older than what the book holds changes nothing (a redelivered stop never undoes a later

@@ -186,13 +186,13 @@ def _zones(num: phonenumbers.PhoneNumber, e164: str, kind: int) -> tuple[str, ..
         zones = _COUNTRY_ZONES.get(num.country_code)
         if zones is None:
             zones = _COUNTRY_ZONES[num.country_code] = tuple(timezone.time_zones_for_number(num))
-    return tuple(_RENAMED.get(z, z) for z in zones if z != timezone.UNKNOWN_TIMEZONE)
+    return tuple(RENAMED.get(z, z) for z in zones if z != timezone.UNKNOWN_TIMEZONE)
 
 
 # The tz database's old spellings that phonenumbers still answers, as the database spells them now: a rep
 # reads "Kolkata", not "Calcutta", in the clocks and the panel (both names load; links between two places,
 # like Bratislava to Prague, are not renames and stay).
-_RENAMED = {
+RENAMED = {
     "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu", "Asia/Rangoon": "Asia/Yangon",
     "America/Godthab": "America/Nuuk", "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
     "Atlantic/Faeroe": "Atlantic/Faroe", "Africa/Asmera": "Africa/Asmara", "Pacific/Enderbury": "Pacific/Kanton",
