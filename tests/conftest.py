@@ -54,6 +54,7 @@ def copy_book(src: Path, dst: Path) -> Path:
         a.backup(b)
     a.close()
     b.close()
+    dst.chmod(0o600)  # the rep's alone, as wtui makes books: so the tests run in WAL, as books do (db.wal_fits)
     return dst
 
 

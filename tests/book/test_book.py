@@ -223,7 +223,7 @@ def test_wal_is_used_only_on_a_sqlite_with_the_wal_reset_fix(version, safe):
 
 
 def test_the_book_uses_the_journal_mode_the_linked_sqlite_and_its_permissions_allow(book):
-    wanted = db.journal_mode() if db.wal_fits(book.path) else "truncate"  # (a test's copy is 0644: truncate)
+    wanted = db.journal_mode() if db.wal_fits(book.path) else "truncate"
     assert book.conn.execute("PRAGMA journal_mode").fetchone()[0] == wanted
 
 
@@ -393,7 +393,6 @@ def test_a_number_typed_without_its_country_code_finds_the_one_customer_it_ends(
 
 def test_a_commit_past_the_wal_limit_leaves_the_checkpoint_to_a_thread(empty_book, cfg, monkeypatch):
     # Found in review: a small write on the app's UI thread copied 40 MB of another process's WAL (0.2 s).
-    empty_book.chmod(0o600)  # the rep's alone, as wtui makes books (a copy made under umask 022 keeps no WAL)
     monkeypatch.setattr(db, "WAL_CHECKPOINT_PAGES", 1)  # every commit is past it
     with Book.open(empty_book, cfg, clock=lambda: NOW, actor="ana") as book:
         if book.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
