@@ -363,7 +363,7 @@ def _remove_if_unwritten(path: Path) -> None:
             made = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ops'").fetchone()
             if made and conn.execute("SELECT 1 FROM ops LIMIT 1").fetchone():
                 return  # (no ops table: it failed while being made)
-            for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
+            for leftover in db.with_sidecars(path):
                 leftover.unlink(missing_ok=True)
     except (WtuiError, db.sqlite3.Error):
         return
@@ -632,7 +632,9 @@ def cmd_make_book(args: argparse.Namespace, cfg) -> int:
         book = make_book(out, cfg, customers=n, seed=seed, now=now, interactions=args.interactions, admins=args.admin)
     except BaseException:
         # Nothing half-made is left behind (the file did not exist: it is ours to remove).
-        for leftover in (out, Path(f"{out}-journal"), Path(f"{out}-wal"), Path(f"{out}-shm")):
+        from wtui.book.db import with_sidecars
+
+        for leftover in with_sidecars(Path(out)):
             leftover.unlink(missing_ok=True)
         raise
     book.close()

@@ -168,8 +168,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         if done == 0 and args.note.strip():
             from wtui.core.prefs import doubts, parse_note
 
-            w = cfg.windows
-            for doubt in doubts(parse_note(args.note), w.quiet_start, w.quiet_end, cfg.templates.warn_per_week):
+            for doubt in doubts(parse_note(args.note), cfg):
                 say(f"note: {doubt}", file=sys.stderr)
         return done
 

@@ -174,16 +174,16 @@ def test_day_names_are_the_english_abbreviations():
     ("Max 99/week", "over 5 a week"),
     ("Max 2/day", "over 5 a week"),  # 14 a week
 ])
-def test_a_note_a_rep_may_not_have_meant_is_said_back(note, words):
+def test_a_note_a_rep_may_not_have_meant_is_said_back(note, words, cfg):
     from wtui.core.prefs import doubts
 
-    said = doubts(parse_note(note), 22, 8, 5)
+    said = doubts(parse_note(note), cfg)  # the shipped quiet hours 22-8, warn over 5 a week
     assert len(said) == 1 and words in said[0]
 
 
 @pytest.mark.parametrize("note", ["Mon-Fri 9-18", "Daily 20-22", "Max 2/week", "Max 5/week", "Passive", "Prefers text",
                                   "Sat 8-12"])
-def test_an_ordinary_note_raises_no_doubt(note):
+def test_an_ordinary_note_raises_no_doubt(note, cfg):
     from wtui.core.prefs import doubts
 
-    assert doubts(parse_note(note), 22, 8, 5) == []
+    assert doubts(parse_note(note), cfg) == []

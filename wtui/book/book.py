@@ -1143,17 +1143,11 @@ class Book:
     def _by_national_number(self, key: str, digits: str) -> str | None:
         """A number typed without its country code (and no book.default_region to read it by): the one
         customer whose number is a country code and then exactly these digits; None when no one's is."""
-        import phonenumbers  # (a writer's: find is how every CLI command names its customer)
-
-        def national(e164: str) -> str:
-            try:
-                return str(phonenumbers.parse(e164, None).national_number)
-            except phonenumbers.NumberParseException:
-                return ""
+        from wtui.core import phone as phones
 
         found = [row for row in self.conn.execute(
             "SELECT uid, name, phone FROM customers WHERE phone LIKE ? ORDER BY id", ("%" + digits,))
-            if national(row[2]) == digits]  # all of the number after its country code, not a tail of it
+            if phones.national_digits(row[2]) == digits]  # all of the number after its country code, not a tail
         if len(found) == 1:
             return found[0][0]
         if found:

@@ -57,6 +57,11 @@ def journal_mode(version: tuple[int, int, int] = sqlite3.sqlite_version_info) ->
     return "wal" if wal_is_safe(version) else "truncate"
 
 
+def with_sidecars(path: Path) -> tuple[Path, ...]:
+    """A book file and the files SQLite keeps beside it (a journal, a WAL and its index)."""
+    return (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm")))
+
+
 def wal_fits(path: Path) -> bool:
     """May this book use WAL? Only if everyone who may read it may also write it and its directory: a WAL
     reader writes the -shm beside the book (a reader who cannot could not open it, or would leave -wal and

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from wtui import __version__
-from wtui.book.db import SCHEMA_VERSION, create_file
+from wtui.book.db import SCHEMA_VERSION, create_file, with_sidecars
 from wtui.book.engine import sqlite3
 from wtui.core.config import Config
 
@@ -71,7 +71,7 @@ def _build(template: Path, cfg: Config, now: datetime, admins: list[str]) -> Non
             conn.execute("PRAGMA journal_mode = DELETE")
         os.replace(part, template)
     finally:
-        for leftover in (part, *(part.with_name(part.name + end) for end in ("-journal", "-wal", "-shm"))):
+        for leftover in with_sidecars(part):
             leftover.unlink(missing_ok=True)  # SQLite's TRUNCATE mode leaves an empty journal behind
     for old in template.parent.glob("demo-*.db"):  # yesterday's, another config's
         if old != template:

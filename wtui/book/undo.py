@@ -43,14 +43,17 @@ KEPT = frozenset({"customer.create", "customers.import", "customer.merge", "tag.
                   "settings.set", "segment.set", "book.seed"})
 
 
+_RETRACTED = {"interaction.add": "SELECT retracted FROM interactions WHERE uid = ?",
+              "note.add": "SELECT retracted FROM notes WHERE uid = ?"}
+
+
 def taken_back(conn: sqlite3.Connection, op: Op) -> bool:
     """Is ``op`` undone as things stand (its interaction or note retracted; its tag or field holding the
     clock of an op that reverts it)? An undo of such a batch writes nothing: nothing is taken back twice.
     Once that undo was itself undone, the piece holds another clock: the op is not taken back any more."""
     p = op.payload
-    if op.kind in ("interaction.add", "note.add"):
-        table = "interactions" if op.kind == "interaction.add" else "notes"
-        row = conn.execute(f"SELECT retracted FROM {table} WHERE uid = ?", (p["uid"],)).fetchone()
+    if op.kind in _RETRACTED:
+        row = conn.execute(_RETRACTED[op.kind], (p["uid"],)).fetchone()
         return bool(row and row[0])
     if op.kind not in ("tag.add", "tag.remove", "customer.set", "tag.set"):
         return False

@@ -203,6 +203,15 @@ _COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
 _PREFIX_ZONES: dict[str, tuple[str, ...]] = {}
 
 
+def national_digits(e164: str) -> str:
+    """A valid E.164 number's digits after its country code ("" if it does not parse)."""
+    _enable_cache()
+    try:
+        return str(phonenumbers.parse(e164, None).national_number)
+    except NumberParseException:
+        return ""
+
+
 def home_zone(zones: Sequence[str], region: str, main: Mapping[str, str]) -> str:
     """The zone a customer gets from their number: its only candidate; of several (a mobile anywhere in
     Russia, an island of the +1 plan), the country's main zone (config ``[zones]``) when it is one of them,

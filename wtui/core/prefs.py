@@ -23,9 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from wtui.core import prefs_words as words
 from wtui.errors import PreferenceError
+
+if TYPE_CHECKING:
+    from wtui.core.config import Config
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FORMATS = ("text", "voice", "text + images", "video call")
@@ -501,12 +505,14 @@ def preset_windows(pref: Preference, presets: dict[str, str]) -> tuple[Window, .
     return pref.windows
 
 
-def doubts(pref: Preference, quiet_start: float, quiet_end: float, warn_per_week: int) -> list[str]:
+def doubts(pref: Preference, cfg: Config) -> list[str]:
     """What in a note a rep may not have meant, said back when it is stored (it is stored as written: the
-    customer's own words win): a window that reaches into the local night, which the customer's windows
-    override (so "18-9" means messages at 3 am), or a cap over what makes customers mute the chat."""
+    customer's own words win): a window that reaches into the local night (``windows.quiet_*``), which the
+    customer's windows override (so "18-9" means messages at 3 am), or a cap over
+    ``templates.warn_per_week``, where customers mute the chat."""
     out = []
-    q0, q1 = int(quiet_start * 60) % 1440, int(quiet_end * 60) % 1440
+    warn_per_week = cfg.templates.warn_per_week
+    q0, q1 = int(cfg.windows.quiet_start * 60) % 1440, int(cfg.windows.quiet_end * 60) % 1440
 
     def night(m: int) -> bool:
         return (q0 <= m or m < q1) if q0 > q1 else q0 <= m < q1
@@ -518,7 +524,7 @@ def doubts(pref: Preference, quiet_start: float, quiet_end: float, warn_per_week
                        f"{format_minutes(q0)}-{format_minutes(q1)}): their window wins, so wtui may suggest a "
                        "message then; if that was not meant, write the hours again (like 9-18)")
     freq = pref.frequency
-    if freq and not freq.passive and freq.count * {"day": 7, "week": 1, "month": 7 / 30}[freq.period] > warn_per_week:
+    if freq and not freq.passive and 7 / freq.min_gap_days() > warn_per_week:
         out.append(f"{format_frequency(freq)} is over {warn_per_week} a week, where about a third of customers "
                    "mute the chat")
     return out

@@ -196,15 +196,16 @@ class QueueScreen(Screen):
     def _layout(self, update: bool = True) -> None:
         ui = self.book.cfg.ui
         w, h = self.app.size
+        wide = w >= ui.panel_min_width
         self.set_class(w < ui.min_width or h < ui.min_height, "tiny", update=update)
-        self.set_class(w >= ui.panel_min_width, "wide", update=update)
+        self.set_class(wide, "wide", update=update)
         was_narrow = self.has_class("narrow")
-        self.set_class(w < ui.panel_min_width, "narrow", update=update)
+        self.set_class(not wide, "narrow", update=update)
         if was_narrow and not self.has_class("narrow") and self.panel_has_focus():
             self._back_to_table()  # the covering panel had the keys: beside the queue, the table takes them
         for footer in self.query("Footer"):  # at 80 columns "^p palette" pushed ? and q off the line (? says it)
-            if footer.show_command_palette != (w >= ui.panel_min_width):
-                footer.show_command_palette = w >= ui.panel_min_width
+            if footer.show_command_palette != wide:
+                footer.show_command_palette = wide
                 footer.refresh(recompose=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -921,8 +922,7 @@ class QueueScreen(Screen):
             except WtuiError as exc:
                 return False, str(exc)
             canonical = format_note(pref)
-            w = self.book.cfg.windows
-            doubt = doubts(pref, w.quiet_start, w.quiet_end, self.book.cfg.templates.warn_per_week)
+            doubt = doubts(pref, self.book.cfg)
             said = f"saved as: {canonical}" + "".join(f"; careful: {d}" for d in doubt)
             return True, said if canonical else "empty: clears the preference"
 
