@@ -195,6 +195,23 @@ def test_a_uid_column_names_the_customer_and_an_unknown_uid_is_refused(book, tmp
     assert purchases(book, BOB) == [("2026-11-01T12:00:00Z", 10.0, "")]
 
 
+def test_a_number_spaced_out_with_its_country_code_is_found_by_its_digits(book, tmp_path, monkeypatch):
+    """Only the forms that need phonenumbers go to it: '+55 (11) 96123-4567' is JOAO's digits as they are;
+    '+49 (0)151...' (a national prefix kept in brackets) is not anyone's digits and is read by phonenumbers."""
+    from wtui.io import numbers
+
+    asked: list[str] = []
+    normalize = numbers.Normalizer.normalize
+    monkeypatch.setattr(numbers.Normalizer, "normalize", lambda self, raws: asked.extend(raws) or normalize(self, raws))
+    f = tmp_path / "o.csv"
+    f.write_text("phone,amount,date\n+55 (11) 96123-4567,10,2026-11-01\n+49 (0)151 2345 6781,20,2026-11-01\n"
+                 "+7 916 123-45-67,30,2026-11-01\n+1 201.555.0123,40,2026-11-01\n", "utf-8")
+    report = orders_import.apply(book, orders_import.read_and_check(book, f))
+    assert report.new == 4 and not report.failed
+    assert asked == ["+49 (0)151 2345 6781"]
+    assert [purchase_count(book, p) for p in (JOAO, LEA, OLGA, BOB)] == [1, 1, 1, 1]
+
+
 def test_times_without_a_zone_are_the_teams(book, tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "America/Sao_Paulo")
     f = tmp_path / "o.csv"
