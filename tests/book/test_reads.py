@@ -85,3 +85,24 @@ def test_select_in_reads_any_number_of_values_a_chunk_at_a_time(book):
     sql = "SELECT value FROM json_each(?) WHERE value IN (%s)"
     rows = list(db.select_in(book.conn, sql, values, ("[5, 600, 1200]",)))
     assert rows == [(5,), (600,), (1200,)]
+
+
+def test_the_whole_book_holds_every_customer_due_or_not_in_the_queues_order(demo):
+    today = demo.queue(limit=1000)
+    whole = demo.queue(limit=1000, whole=True)
+    assert whole.total == len(whole.entries) == len(demo.all_ids()) > today.total
+    assert sum(whole.counts.values()) == whole.total
+    not_due = [e for e in whole.entries if e.due is None]
+    later = [e for e in whole.entries if e.due is not None and e.due >= today.ends]
+    assert not_due and later and not any(e.overdue for e in not_due)
+    keys = [(r[0], r[1] or "", r[2], r[3]) for r in demo.conn.execute(
+        "SELECT queue_rank, due_at, color, id FROM customers WHERE uid IN (%s)" % ",".join("?" * whole.total),
+        [e.uid for e in whole.entries])]
+    order = {e.id: i for i, e in enumerate(whole.entries)}
+    assert sorted(keys, key=lambda k: order[k[3]]) == sorted(keys)  # rank, then due (not due first), colour, id
+    assert demo.queue_uids(whole=True) == [e.uid for e in whole.entries]
+    for e in (not_due[0], later[0], whole.entries[-1]):  # where they stand, found whether due or not
+        assert demo.position(e.uid, whole=True) == order[e.id]
+        assert demo.position(e.uid) is None
+    assert demo.queue(limit=5, offset=3, whole=True).entries == whole.entries[3:8]
+    assert not_due[0].uid in [e.uid for e in demo.queue(limit=1000, whole=True, search=not_due[0].phone).entries]

@@ -799,6 +799,30 @@ async def test_my_queue_holds_my_customers_and_the_unassigned_and_m_switches_to_
             assert shown(screen.query_one("#header")).startswith("team queue")
 
 
+async def test_a_shows_every_customer_to_open_one_who_is_not_due_and_back(pilot, book):
+    """A customer who calls while not due (gray, due next week) is opened, written to and stays in view."""
+    app, screen = pilot.app, pilot.app.screen
+    today = book.queue(limit=1000)
+    away = next(e for e in book.queue(limit=1000, whole=True).entries if e.due is None)
+    assert away.uid not in [e.uid for e in today.entries]
+    await pilot.press("a")
+    await started(pilot)
+    assert screen.model.total == book.queue(limit=1, whole=True).total > today.total
+    assert shown(screen.query_one("#header")).startswith("team book")
+    await pilot.press("slash", *away.phone[-8:], "enter")
+    await started(pilot)
+    assert screen.table.current.uid == away.uid
+    assert "not due" in row_text(app)
+    await pilot.press("enter", "n", *"called in, wants the catalogue", "enter")
+    await started(pilot)
+    assert ops_of(book, away.uid, "note.add") and screen.table.current.uid == away.uid
+    assert "called in, wants the catalogue" in panel_text(app)
+    await pilot.press("escape", "a")  # the search taken back, then today's queue again
+    await started(pilot)
+    assert screen.model.total == today.total
+    assert shown(screen.query_one("#header")).startswith("team queue")
+
+
 async def test_o_assigns_an_unassigned_customer_to_me(book_path):
     with Book.open(book_path, app_cfg(queue={"scope": "mine"}), clock=lambda: NOW, actor="ana") as book:
         app = WtuiApp(book)

@@ -962,18 +962,20 @@ class Book:
 
     def queue(self, limit: int | None = None, offset: int = 0, *, explained: bool = False, search: str = "",
               counts: bool = True, now: datetime | None = None, windows_memo: dict | None = None,
-              within: "str | query.Node | None" = None, mine: bool = False) -> "reads.Queue":
+              within: "str | query.Node | None" = None, mine: bool = False, whole: bool = False) -> "reads.Queue":
         """Today's queue at this moment, or at ``now``, optionally only customers matching a query;
-        ``mine``: only this rep's customers and the unassigned."""
+        ``mine``: only this rep's customers and the unassigned; ``whole``: every customer, due or not."""
         return reads.queue(self.conn, self.cfg, now or self.now(), limit=limit or self.cfg.queue.limit, offset=offset,
                            explained=explained, search=search, counts=counts, windows_memo=windows_memo,
-                           within=self.compile(within) if within else None, mine=self.actor if mine else None)
+                           within=self.compile(within) if within else None, mine=self.actor if mine else None,
+                           whole=whole)
 
     def queue_uids(self, search: str = "", within: "str | query.Node | None" = None, mine: bool = False,
-                   now: datetime | None = None) -> list[str]:
-        """Every uid in today's (narrowed) queue, in order."""
+                   now: datetime | None = None, whole: bool = False) -> list[str]:
+        """Every uid in today's (narrowed) queue, or the whole book, in order."""
         return reads.queue_uids(self.conn, self.cfg, now or self.now(), search=search,
-                                within=self.compile(within) if within else None, mine=self.actor if mine else None)
+                                within=self.compile(within) if within else None, mine=self.actor if mine else None,
+                                whole=whole)
 
     def compile(self, q: "str | query.Node") -> tuple[str, list]:
         """A query as SQL selecting customer ids, planned for this book."""
@@ -982,9 +984,10 @@ class Book:
         return segments.plan(self.conn, self._node(q), self.query_fields, self.now(), self.actor)
 
     def position(self, uid: str, search: str = "", within: "str | query.Node | None" = None,
-                 mine: bool = False) -> int | None:
+                 mine: bool = False, whole: bool = False) -> int | None:
         return reads.position(self.conn, self.cfg, self.now(), uid, search=search,
-                              within=self.compile(within) if within else None, mine=self.actor if mine else None)
+                              within=self.compile(within) if within else None, mine=self.actor if mine else None,
+                              whole=whole)
 
     def card(self, uid: str) -> "around.Card":
         from wtui.book import around

@@ -25,11 +25,14 @@ from wtui.core.text import like_contains
 _PAGE = """SELECT c.id, c.uid, c.name, c.phone, c.color, c.due_at, c.reason, COALESCE(c.tz_override, c.tz), c.region,
        c.intent, c.fatigue, c.queue_rank, p.note, c.golden_hour
     FROM customers c INDEXED BY customers_queue LEFT JOIN preferences p ON p.customer_id = c.id
-    WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id LIMIT ? OFFSET ?"""
+    WHERE %s%s ORDER BY c.queue_rank, c.due_at, c.color, c.id LIMIT ? OFFSET ?"""
 _UIDS = """SELECT c.uid FROM customers c INDEXED BY customers_queue
-    WHERE c.due_at < ?%s ORDER BY c.queue_rank, c.due_at, c.color, c.id"""
+    WHERE %s%s ORDER BY c.queue_rank, c.due_at, c.color, c.id"""
 # One index range per rank (queue_rank IN ...) instead of a scan of the whole index.
-_COUNTS = "SELECT color, count(*) FROM customers c WHERE queue_rank IN (%s) AND due_at < ?%s GROUP BY color"
+_COUNTS = "SELECT color, count(*) FROM customers c WHERE queue_rank IN (%s) AND %s%s GROUP BY color"
+# Who a read takes, the end of the rep's day bound to it: today's queue, or every customer, due or not
+# (the whole book: to open one who is not due). The bound end goes unused there, so the two read alike.
+_TODAY, _EVERYONE = "c.due_at < ?", "? IS NOT NULL"
 _POSITION = """SELECT count(*) FROM customers c INDEXED BY customers_queue
     WHERE c.due_at < ?%s AND (c.queue_rank, c.due_at, c.color, c.id) < (?, ?, ?, ?)"""
 # Narrowing by text (`/`): name, any run of the number's digits, or a tag name. The tags whose name
@@ -78,7 +81,7 @@ class QueueEntry:
     name: str
     phone: str
     color: str
-    due: datetime
+    due: datetime | None  # None: not due (the whole book's gray, a pursuit stopped)
     overdue: bool
     reason: str
     tz: str
@@ -117,7 +120,7 @@ class Queue:
 
     now: datetime
     ends: datetime  # the end of the rep's today
-    counts: dict[str, int]  # due today, per colour
+    counts: dict[str, int]  # due today (every customer, in the whole book), per colour
     entries: list[QueueEntry]
     offset: int
 
@@ -170,30 +173,34 @@ def explain(conn: sqlite3.Connection, cfg: Config, now: datetime, ids: list[int]
 
 def queue(conn: sqlite3.Connection, cfg: Config, now: datetime, *, limit: int = 50, offset: int = 0,
           zone: ZoneInfo | None = None, explained: bool = False, search: str = "", counts: bool = True,
-          windows_memo: dict | None = None, within: tuple[str, list] | None = None, mine: str | None = None) -> Queue:
+          windows_memo: dict | None = None, within: tuple[str, list] | None = None, mine: str | None = None,
+          whole: bool = False) -> Queue:
     """Today's queue: counts per colour and one page of entries (with their breakdowns if ``explained``).
 
     ``search`` narrows it to customers whose name, number or a tag contains the text;
     ``within`` to a compiled query (SQL selecting ids, and its parameters); ``mine``
-    to the customers this rep owns plus the unassigned.
+    to the customers this rep owns plus the unassigned; ``whole``: every customer, due
+    or not, in the queue's order.
     """
     zone = zone or rep_zone(cfg)
     ends = end_of_day(now, zone)
     cutoff = iso(ends)
     where, params = narrow(conn, search, within, mine)
+    who = _EVERYONE if whole else _TODAY
     per_color = {c: 0 for c in cfg.colors.order}
     if counts:
         ranks = range(len(cfg.colors.order) + 1)
-        for color, n in conn.execute(_COUNTS % (",".join("?" * len(ranks)), where), (*ranks, cutoff, *params)):
+        for color, n in conn.execute(_COUNTS % (",".join("?" * len(ranks)), who, where), (*ranks, cutoff, *params)):
             per_color[color] = n
-    rows = conn.execute(_PAGE % where, (cutoff, *params, limit, offset)).fetchall()
+    rows = conn.execute(_PAGE % (who, where), (cutoff, *params, limit, offset)).fetchall()
     tags = tags_for(conn, [r[0] for r in rows])
     entries = []
     locator = _Windows(now, cfg, windows_memo)
     for cid, uid, name, phone, color, due_at, reason, tz, region, intent, fatigue, qrank, note, golden in rows:
         due = parse_iso(due_at)
         entries.append(QueueEntry(
-            id=cid, uid=uid, name=name, phone=phone, color=color, due=due, overdue=due <= now, reason=reason or "",
+            id=cid, uid=uid, name=name, phone=phone, color=color, due=due, overdue=due is not None and due <= now,
+            reason=reason or "",
             tz=tz or "UTC", region=region or "", intent=intent or "", fatigue=bool(fatigue), priority=qrank == 0,
             preference=note or "", tags=tuple(tags[cid]), golden_hour=golden,
             locate=locator.of(tz or "UTC", note, region or "", golden),
@@ -227,8 +234,11 @@ class _Windows:
 
 def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, search: str = "",
              zone: ZoneInfo | None = None, within: tuple[str, list] | None = None,
-             mine: str | None = None) -> int | None:
+             mine: str | None = None, whole: bool = False) -> int | None:
     """Where ``uid`` stands in today's queue (0 = first), or None when they are not in it."""
+    if whole:  # not due sorts first in a rank (NULL), where a comparison of rows cannot count it: counted here
+        uids = queue_uids(conn, cfg, now, search=search, within=within, mine=mine, whole=True)
+        return uids.index(uid) if uid in uids else None
     row = conn.execute("SELECT queue_rank, due_at, color, id FROM customers WHERE uid = ?", (uid,)).fetchone()
     cutoff = iso(end_of_day(now, zone or rep_zone(cfg)))
     if row is None or row[1] is None or row[1] >= cutoff:
@@ -241,11 +251,12 @@ def position(conn: sqlite3.Connection, cfg: Config, now: datetime, uid: str, *, 
 
 
 def queue_uids(conn: sqlite3.Connection, cfg: Config, now: datetime, *, search: str = "",
-               within: tuple[str, list] | None = None, mine: str | None = None) -> list[str]:
-    """Every uid in today's (narrowed) queue, in queue order: marking all without building rows."""
+               within: tuple[str, list] | None = None, mine: str | None = None, whole: bool = False) -> list[str]:
+    """Every uid in today's (narrowed) queue, or the whole book, in queue order: marking all without
+    building rows."""
     where, params = narrow(conn, search, within, mine)
     cutoff = iso(end_of_day(now, rep_zone(cfg)))
-    return [r[0] for r in conn.execute(_UIDS % where, (cutoff, *params))]
+    return [r[0] for r in conn.execute(_UIDS % (_EVERYONE if whole else _TODAY, where), (cutoff, *params))]
 
 
 def queue_zones(conn: sqlite3.Connection, cfg: Config, ends: datetime) -> list[str]:

@@ -53,6 +53,7 @@ SCREEN_ACTIONS = (
     Action("search", "search", "Narrow by text", True, "Search"),
     Action("filter", "filter", "Filter by query", True, "Filter"),
     Action("scope", "scope", "My queue / the team's"),
+    Action("whole", "whole_book", "Today's queue / every customer"),
     Action("segments", "toggle_segments", "Saved segments"),
     Action("save_segment", "save_segment", "Save the filter as a segment"),
     Action("bulk", "bulk", "Act on everyone filtered"),

@@ -238,14 +238,16 @@ class QueueScreen(Screen):
         """What an empty queue means: nothing due at all, or nothing due that the filter, the search or
         the scope lets through (and how to widen it)."""
         model = self.model
+        who = "No customer" if model.whole else "No one due today"
         if model.query is not None:
-            why = "No one due today matches the filter: f changes it (esc in it clears it)."
+            why = f"{who} matches the filter: f changes it (esc in it clears it)."
         elif model.search:
-            why = "No one due today matches the search: / changes it (esc in it clears it)."
+            why = f"{who} matches the search: / changes it (esc in it clears it)."
         elif model.mine:
-            why = "Nothing is due in your queue: m shows the whole team's."
+            why = ("None of the book's customers is yours or unassigned" if model.whole
+                   else "Nothing is due in your queue") + ": m shows the whole team's."
         else:
-            why = "Nothing is due: the queue is empty."
+            why = "Nothing is due: the queue is empty." if not model.whole else "The book has no customers."
         return Text(why, style="italic")
 
     def reload(self, keep: str | None = None, gone: str | None = None, follow: bool = True) -> None:
@@ -271,7 +273,7 @@ class QueueScreen(Screen):
         figures are read after it (not beside it: two scans at once slow both). ``narrowing``: a
         keystroke that narrows the search, whose first page shows at once, on ``keep`` if it is there, else
         from its top (a broad prefix's count is most of the wait: "A" on a 100k book, ~0.4 s)."""
-        asked = (self.model.search, self.model.query, self.model.mine)
+        asked = self.model.asked
         worker = get_current_worker()
         left = ""
         with reader(self.book) as book:
@@ -285,7 +287,7 @@ class QueueScreen(Screen):
                     self.app.call_from_thread(self._show_queue, first, asked)
             view = self.model.read(book, keep)
             if gone and (view.keep is None if gone == keep else book.position(
-                    gone, search=asked[0], within=asked[1], mine=asked[2]) is None):
+                    gone, search=asked[0], within=asked[1], mine=asked[2], whole=asked[3]) is None):
                 left = self._why_gone(book, gone, asked)
         if left:  # true of the book whatever read lands next: said even if a newer read replaces this one
             self.app.call_from_thread(self._say, left)
@@ -300,10 +302,15 @@ class QueueScreen(Screen):
         if not rows:
             return ""
         row = rows[0]
-        search, query, mine = asked
+        search, query, mine, whole = asked
         who = visible(row["name"]) or row["phone"]
         now, zone = book.now(), rep_zone(book.cfg)
         due = parse_iso(row["due_at"])
+        if whole:  # only a narrowing takes a customer out of the whole book
+            owner = row["owner"] or ""
+            if query is None and not search:
+                return f"{who} is off your customers: assigned to {visible(owner)}" if mine else ""
+            return f"{who} no longer matches {'the filter' if query is not None else 'the search'}"
         if due is None:
             return f"{who} is off today's queue: {row['color']} now, not due (no active contact)"
         if due >= end_of_day(now, zone):
@@ -323,7 +330,7 @@ class QueueScreen(Screen):
         return not self.is_attached or not self.query(QueueTable)
 
     def _show_queue(self, view: QueueView, asked: tuple, stats: bool = False) -> None:
-        if self._gone() or asked != (self.model.search, self.model.query, self.model.mine):
+        if self._gone() or asked != self.model.asked:
             return  # the rep typed on: a newer read is on its way
         self.table.show(view)
         self._show_panel()
@@ -401,7 +408,8 @@ class QueueScreen(Screen):
         model = self.model
         with reader(self.book) as book:
             # Progress is over the whole day's queue, not the part a search or a query narrows it to.
-            due = book.queue(limit=1, mine=model.mine).total if (model.search or model.query) else model.total
+            narrowed = model.search or model.query or model.whole
+            due = book.queue(limit=1, mine=model.mine).total if narrowed else model.total
             stats = Stats(book.progress(due, mine=model.mine), book.team_signals(), book.queue_zones(),
                           _routine_day(book))
         self.app.call_from_thread(self._show_stats, stats)
@@ -442,7 +450,7 @@ class QueueScreen(Screen):
             return
         header.first().show(HeaderState(
             mine=model.mine, who=self.book.actor, counts=model.counts if model.counted else None, search=model.search,
-            query=self.query_text, marked=len(self.table.marked), stats=self.stats))
+            query=self.query_text, marked=len(self.table.marked), stats=self.stats, whole=model.whole))
 
     # -- moving and showing -----------------------------------------------------------
 
@@ -503,6 +511,15 @@ class QueueScreen(Screen):
         self.reload()
         who = f"your customers ({self.book.actor}) and the unassigned" if self.model.mine else "the whole team's"
         self.notify(f"showing {who}", markup=False)
+
+    def action_whole_book(self) -> None:
+        """Every customer, due or not (to open one who is not in today's queue), or today's queue again; the
+        cursor stays on the customer under it when they are in both."""
+        self.model.whole = not self.model.whole
+        self.table.marked.clear()
+        self.reload()
+        shown = "every customer, due or not (the whole book)" if self.model.whole else "today's queue"
+        self.notify(f"showing {shown}", markup=False)
 
     @flow
     async def action_copy_number(self) -> None:
@@ -1141,11 +1158,12 @@ class QueueScreen(Screen):
 
         ids = await asyncio.to_thread(matching)
         who = counted(len(ids), "customer")
-        due = f"{self.model.total:,} of them due today" + (" in your queue" if self.model.mine else "")
+        due = "" if self.model.whole else (f" ({self.model.total:,} of them due today"
+                                            + (" in your queue" if self.model.mine else "") + ")")
         what = [("add", Text("add tags")), ("remove", Text("remove tags")), ("colour", Text("set colour")),
                 ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV")),
                 ("broadcast", Text("export a broadcast send list (marketing consent only; its results are tracked)"))]
-        action = await self.app.push_screen_wait(Choice(f"Act on the {who} matching {query} ({due})", what))
+        action = await self.app.push_screen_wait(Choice(f"Act on the {who} matching {query}{due}", what))
         change: dict = {}
         label = asking = created = ""
         if action in ("add", "remove"):

@@ -36,6 +36,7 @@ class HeaderState:
     query: str = ""
     marked: int = 0
     stats: Stats | None = None
+    whole: bool = False  # every customer shown, due or not
 
 
 class QueueHeader(Static):
@@ -50,7 +51,8 @@ class QueueHeader(Static):
 
     def show(self, state: HeaderState) -> None:
         items: list[Text] = []
-        who = Text("my queue " if state.mine else "team queue", style="bold")
+        what = "book" if state.whole else "queue"
+        who = Text(f"my {what} " if state.mine else f"team {what}", style="bold")
         if state.mine:
             who.append("(")
             who.append_text(safe(state.who))

@@ -55,6 +55,7 @@ class QueueModel:
     search: str = ""
     query: object = None  # a parsed query (core.query.Node) narrowing the queue, or None
     mine: bool = True  # my customers and the unassigned, or the whole team's
+    whole: bool = False  # every customer, due or not, in the queue's order (not only today's)
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     counted: bool = False  # counts and total are known (not only the first page's length)
@@ -70,12 +71,12 @@ class QueueModel:
         now = book.now().replace(second=0, microsecond=0)
         memo = self._windows if now == self.now else {}
         q = book.queue(limit=PAGE, search=self.search, now=now, windows_memo=memo, within=self.query,
-                       mine=self.mine, counts=counts)
+                       mine=self.mine, counts=counts, whole=self.whole)
         index = next((i for i, e in enumerate(q.entries) if e.uid == keep), None) if keep else None
         if not counts:
             return QueueView(q.now, len(q.entries), {}, q.entries, index, counted=False)
         if keep and index is None:
-            index = book.position(keep, search=self.search, within=self.query, mine=self.mine)
+            index = book.position(keep, search=self.search, within=self.query, mine=self.mine, whole=self.whole)
         return QueueView(q.now, q.total, q.counts, q.entries, index)
 
     def show(self, view: QueueView) -> None:
@@ -95,7 +96,7 @@ class QueueModel:
         page = index // PAGE
         if page not in self._pages:
             q = self.book.queue(limit=PAGE, offset=page * PAGE, search=self.search, counts=False, now=self.now,
-                                windows_memo=self._windows, within=self.query, mine=self.mine)
+                                windows_memo=self._windows, within=self.query, mine=self.mine, whole=self.whole)
             self._pages[page] = q.entries
         rows = self._pages[page]
         i = index - page * PAGE
@@ -114,7 +115,12 @@ class QueueModel:
 
     def uids(self, book: Book | None = None) -> list[str]:
         """Every uid in the narrowed queue, in order (for marking all)."""
-        return (book or self.book).queue_uids(self.search, self.query, self.mine, now=self.now)
+        return (book or self.book).queue_uids(self.search, self.query, self.mine, now=self.now, whole=self.whole)
+
+    @property
+    def asked(self) -> tuple:
+        """What the rows shown were read for: a read for anything else is not shown."""
+        return self.search, self.query, self.mine, self.whole
 
 
 # -- the columns -------------------------------------------------------------------------
@@ -130,8 +136,10 @@ def name_width(width: int) -> int:
     return max(NAME_MIN, min(NAME_MAX, width - LEAD - sum(w for _, w in FIXED) - 1))
 
 
-def due_text(now: datetime, due: datetime, overdue: bool, cells: int) -> str:
+def due_text(now: datetime, due: datetime | None, overdue: bool, cells: int) -> str:
     """'late 11h43', 'in 2d4h': whole units only, so a narrow column never ends mid-unit."""
+    if due is None:  # the whole book shows those not due too
+        return "not due"
     word = "late " if overdue else "in "
     return word + compact(now - due if overdue else due - now, cells - len(word))
 
