@@ -396,6 +396,19 @@ async def test_a_rebound_key_does_the_action(book_path):
             assert ops_of(book, uid, "interaction.add")
 
 
+async def test_hints_on_screen_name_the_keys_in_force(book_path):
+    with Book.open(book_path, app_cfg(keys={"search": "ctrl+s", "tags": "T", "whole": "W"}), clock=lambda: NOW,
+                   actor="ana") as book:
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await started(pilot)
+            await pilot.press("ctrl+s", *"nobody at all", "enter")
+            await started(pilot)
+            assert "^s changes it" in panel_text(app)
+            legend = dict(screen.legend())
+            assert legend["●"].startswith("marked: T c d ") and legend["not due"].endswith("with W)")
+
+
 def test_a_key_bound_twice_is_refused_naming_both_actions(book_path):
     from wtui.errors import ConfigError
 

@@ -240,12 +240,12 @@ class QueueScreen(Screen):
         model = self.model
         who = "No customer" if model.whole else "No one due today"
         if model.query is not None:
-            why = f"{who} matches the filter: f changes it (esc in it clears it)."
+            why = f"{who} matches the filter: {self.key_of('filter')} changes it (esc in it clears it)."
         elif model.search:
-            why = f"{who} matches the search: / changes it (esc in it clears it)."
+            why = f"{who} matches the search: {self.key_of('search')} changes it (esc in it clears it)."
         elif model.mine:
             why = ("None of the book's customers is yours or unassigned" if model.whole
-                   else "Nothing is due in your queue") + ": m shows the whole team's."
+                   else "Nothing is due in your queue") + f": {self.key_of('scope')} shows the whole team's."
         else:
             why = "Nothing is due: the queue is empty." if not model.whole else "The book has no customers."
         return Text(why, style="italic")
@@ -583,19 +583,28 @@ class QueueScreen(Screen):
         rows = [(" ".join(by_id[i][0]), by_id[i][1]) for i in order if i in by_id]
         self.app.push_screen(Help(rows, self.legend()))
 
+    def key_of(self, action_id: str) -> str:
+        """The key in force for an action, as the footer shows it (keys are rebound in config)."""
+        for active in self.active_bindings.values():
+            if active.binding.id == action_id:
+                return self.app.get_key_display(active.binding)
+        return action_id
+
     def legend(self) -> list[tuple[str, str]]:
         cfg = self.book.cfg
         glyphs = cfg.colors.glyph
+        marked = " ".join(self.key_of(a) for a in ("tags", "colour", "contacted"))
         return [
             (" ".join(glyphs[c] for c in cfg.colors.order), "colour: " + ", ".join(cfg.colors.order)),
             ("*", "a priority tag (" + ", ".join(cfg.colors.rules.priority_tags) + "): before anything else"),
             ("H M P N", "intent: high, medium, potential, none (- not known)"),
-            ("●", "marked: t c d act on every marked row"),
+            ("●", f"marked: {marked} act on every marked row"),
             ("Tue 14:05", "the customer's local time"),
             ("open -22:00", "inside their contact window, until 22:00 their time"),
             ("best 19:00", "inside it; their answers come fastest at 19:00 their time ('best now': it is that hour)"),
             ("quiet 3h37", "outside it (quiet hours, closed, worst hours): it opens in 3 h 37 m"),
             ("late 11h43", "overdue by 11 h 43 m; 'in 2h' is due in 2 hours"),
+            ("not due", f"no follow-up planned (every customer shows with {self.key_of('whole')})"),
         ]
 
     # -- writing -------------------------------------------------------------------------
