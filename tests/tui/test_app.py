@@ -1510,6 +1510,29 @@ async def test_at_80_columns_the_header_breaks_between_items_and_the_footer_keep
         assert "Keys" in svg and "Quit" in svg and "palette" not in svg
 
 
+async def test_a_header_with_more_than_two_lines_of_items_says_how_many_it_left_out_and_keeps_the_marks(book):
+    # At 80 columns a search, a query and three team alerts made a third line, which max-height cut silently.
+    from types import SimpleNamespace
+
+    from wtui.tui.widgets.queue_header import HeaderState, QueueHeader
+
+    app = WtuiApp(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        header = app.screen.query_one(QueueHeader)
+        alerts = ["22% red: more hands today", "3 reps have overdue reds", "Complaint-Open up 40% this week"]
+        stats = SimpleNamespace(progress=SimpleNamespace(done=3, total=78), routine="H: Monday routine",
+                                signals=SimpleNamespace(alerts=alerts))
+        header.show(HeaderState(mine=True, who="ana", counts={"red": 32}, search="maria", query="#Stage-Quoted",
+                                marked=12, stats=stats))
+        await pilot.pause()
+        lines = str(header.render()).splitlines()
+        assert len(lines) == 2 and all(len(line) <= 78 for line in lines)
+        assert "● 12 marked" in lines[1] and lines[1].endswith(" more")
+        shown_items = sum(item.plain in " ".join(lines) for item in header.items)
+        assert lines[1].endswith(f"+{len(header.items) - shown_items} more")
+
+
 async def test_a_bulk_that_creates_a_tag_says_so_before_it_is_made(pilot, book):
     # The confirm said only "Add watch to 207 customers matching ...?" and the new tag outlived the undo.
     app = pilot.app

@@ -39,8 +39,11 @@ class HeaderState:
     whole: bool = False  # every customer shown, due or not
 
 
+LINES = 2  # the header's height at most: the queue keeps the rest of a 24-line terminal
+
+
 class QueueHeader(Static):
-    DEFAULT_CSS = "QueueHeader { height: auto; max-height: 2; padding: 0 1; background: $panel; }"
+    DEFAULT_CSS = "QueueHeader { height: auto; max-height: %d; padding: 0 1; background: $panel; }" % LINES
 
     def __init__(self, theme: WtuiTheme, order: tuple[str, ...] | list[str], glyphs: dict[str, str], **kw) -> None:
         super().__init__(**kw)
@@ -65,6 +68,8 @@ class QueueHeader(Static):
             items.append(Text("narrowed to ", style="italic") + safe(state.search, "bold"))
         if state.query:
             items.append(Text("query ", style="italic") + safe(state.query, "bold"))
+        if state.marked:  # before the figures: what a key will act on is never what a narrow header leaves out
+            items.append(Text(f"● {state.marked:,} marked", style=self.wtheme.marks["marked"]))
         if state.stats:
             prog = state.stats.progress
             items.append(Text(f"{'mine' if state.mine else 'team'}: done {prog.done:,}/{prog.total:,}"))
@@ -72,8 +77,6 @@ class QueueHeader(Static):
                 items.append(Text(state.stats.routine, style="bold"))
             warn = self.wtheme.marks["overdue"]
             items += [Text(f"⚠ team: {alert}", style=warn) for alert in state.stats.signals.alerts]
-        if state.marked:
-            items.append(Text(f"● {state.marked:,} marked", style=self.wtheme.marks["marked"]))
         self.items = items
         self.update(self._laid_out())
 
@@ -83,10 +86,21 @@ class QueueHeader(Static):
 
     def _laid_out(self) -> Text:
         """The items on lines that break only between items (an item wider than a line has one to itself):
-        "0 gray" was split from its count at 80 columns."""
+        "0 gray" was split from its count at 80 columns. Items that would take a line past ``LINES`` give
+        way, from the last, to "+N more" (the weekly routine shows every team alert): never cut silently."""
         width = max(1, self.content_size.width or self.size.width or 80)
+        out = self._lines(self.items, width)
+        keep = len(self.items)
+        while len(out.plain.split("\n")) > LINES and keep > 1:
+            keep -= 1
+            more = Text(f"+{len(self.items) - keep} more", style="italic")
+            out = self._lines([*self.items[:keep], more], width)
+        return out
+
+    @staticmethod
+    def _lines(items: list[Text], width: int) -> Text:
         out, used = Text(), 0
-        for item in self.items:
+        for item in items:
             size = item.cell_len
             if used and used + 2 + size > width:
                 out.append("\n")
