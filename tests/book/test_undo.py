@@ -134,7 +134,7 @@ def test_undoing_a_batch_undone_already_writes_nothing_and_says_so(book, write):
     uid = book.add_customer("+4915123456789")
     {"contact": lambda: book.log_contact(uid, "called"), "note": lambda: book.add_note(uid, "likes red"),
      "tag": lambda: book.add_tag(uid, "Interest-Beauty"), "colour": lambda: book.set_color(uid, "red"),
-     "recolour": lambda: book.set_tag("Interest-Beauty", color="magenta")}[write]()
+     "recolour": lambda: book.set_tag("Interest-Beauty", color="#aa00aa")}[write]()
     batch = last_batch(book)
     done, _ = book.undo(batch)
     assert done >= 1

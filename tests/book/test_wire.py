@@ -111,6 +111,8 @@ def _op(book, kind):
     ("interaction.add", ("payload", "kind"), "telepathy", "payload.kind"),
     ("interaction.add", ("payload", "amount"), float("nan"), "a number"),
     ("tag.add", ("payload", "tag"), None, "payload.tag"),
+    ("tag.create", ("payload", "color"), "[bold]", "a colour like"),
+    ("tag.set", ("payload", "fields", "color"), "\x1b]52;c;SGVsbG8=\x07", "a colour like"),
     ("note.add", ("payload", "text"), "x" * 70_000, "at most 65,536"),
     ("customer.set", ("oseq",), 0, "oseq"),
     ("customer.set", ("oseq",), True, "oseq"),

@@ -192,6 +192,18 @@ def test_tags_create_names_dimension_value_and_every_tag_change_has_a_dry_run(bo
     assert run(capsys, "--db", str(book), "tags", "create", "Interés-Té")[0] == 0  # any script
 
 
+def test_a_tag_colour_is_a_hex_colour_on_create_and_recolour_and_nothing_else_is_stored(book, cfg, capsys):
+    # `tags create --color '[bold]'` was stored, and the app's tag picker crashed on it (exit code 0).
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])
+    before = ops(book)
+    for bad in ("[bold]", "notacolour", "\x1b]52;c;SGVsbG8=\x07", "#12345"):
+        for argv in (("tags", "create", "Source-Web", "--color", bad), ("tags", "recolour", "Stage-Quoted", bad)):
+            code, _, err = run(capsys, "--db", str(book), *argv)
+            assert code == 2 and "a colour like #3d85c6" in err and "\x1b" not in err and ops(book) == before, argv
+    assert run(capsys, "--db", str(book), "tags", "create", "Source-Web", "--color", "#A0b1c2")[0] == 0
+
+
 def test_a_dry_run_says_what_it_would_do_and_writes_nothing(book, capsys):
     before = ops(book)
     code, out, _ = run(capsys, "--db", str(book), "contact", LEA, "--dry-run")

@@ -164,6 +164,16 @@ def test_an_unanswered_price_question_is_due_within_the_hour(cfg):
     assert v.due == NOW - 3 * H + cfg.intent.price_within_hours * H and "price within" in v.cadence_why
 
 
+def test_a_sale_after_the_price_question_answers_it_the_customer_is_green_on_the_green_cadence(cfg):
+    """A purchase (or a won deal's) after the question: not 'overdue; price within 1 h' at the top of the queue."""
+    f = facts(("in", NOW - 2 * D, "high"), ("purchase", NOW - 1 * H, 250.0))
+    v = assess(f, NOW, cfg)
+    assert v.color == "green" and "price within" not in v.cadence_why
+    assert v.due == NOW - 1 * H + cfg.colors.handle_within_hours["green"] * H  # the sale's own handling
+    asked_again = assess(facts(("purchase", NOW - 2 * D, 250.0), ("in", NOW - 3 * H, "high")), NOW, cfg)
+    assert "price within" in asked_again.cadence_why  # a new question after the sale still has its hour
+
+
 def test_an_unanswered_comparison_is_due_2_hours_after_the_signal(cfg):
     f = facts(("in", NOW - 10 * D, "potential"), ("in", NOW - 3 * H, "medium,compare"))
     v = assess(f, NOW, cfg)

@@ -118,6 +118,21 @@ async def test_t_picks_tags_by_fuzzy_search_and_space(pilot, book):
     assert "Product-Lipstick" in panel_text(app)
 
 
+async def test_t_shows_a_tag_whose_stored_colour_is_not_a_colour_instead_of_crashing(book_path):
+    # A colour stored before the book checked them (or a hand-edited file) crashed the picker.
+    with Book.open(book_path, app_cfg(), clock=lambda: NOW, actor="ana") as book:
+        book.conn.execute("UPDATE tags SET color = '[bold]' WHERE name = 'Interest-Beauty'")
+        app = WtuiApp(book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await started(pilot)
+            await pilot.press("t", *"beauty")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "TagPicker"
+            options = app.screen.query_one("#tag-options")
+            shown_tags = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert any("Interest-Beauty" in t for t in shown_tags)
+
+
 async def test_t_escape_changes_nothing(pilot, book):
     app = pilot.app
     screen = app.screen

@@ -33,7 +33,7 @@ from wtui.core.config import COLORS, INTENTS, Config
 from wtui.core.facts import KINDS, LOST, OUT, PURCHASE, WON
 from wtui.core.prefs import format_frequency, format_note, format_time, parse_note, safe_pref
 from wtui.core.queue import Line, end_of_day
-from wtui.core.text import like_contains
+from wtui.core.text import hex_colour, like_contains, visible
 from wtui.errors import BadInput, BookBusy, BookError, NotFound, PermissionDenied, ReadOnlyBook
 
 if TYPE_CHECKING:
@@ -1308,6 +1308,7 @@ class Book:
             raise BadInput(f"tag {name!r}: 1-{limit} printable characters, no spaces (Dimension-Value)")
         if ops.tag_id(self.conn, name) is not None:
             raise BadInput(f"tag {name!r} already exists")
+        _check_colour(color)
         dim = dimension or name.split("-", 1)[0]
         payload = {"name": name, "dimension": dim, "color": color or self.cfg.dimensions.get(dim, ""),
                    "description": description, "at": db.iso(self.now())}
@@ -1320,6 +1321,8 @@ class Book:
         unknown = set(fields) - ops.TAG_FIELDS
         if unknown:
             raise BadInput(f"a tag has no {', '.join(sorted(unknown))} (only {', '.join(sorted(ops.TAG_FIELDS))})")
+        if "color" in fields:
+            _check_colour(fields["color"])
         tag = self._tag(name)
         row = self.conn.execute("SELECT dimension, color, description, archived FROM tags WHERE name = ?",
                                 (tag,)).fetchone()
@@ -2174,3 +2177,8 @@ class Book:
             out.append(ChangeEntry(op.hlc, datetime.fromtimestamp(ms / 1000, timezone.utc), op.actor, op.kind,
                                    payload, op.reason, op.batch))
         return out
+
+
+def _check_colour(color: str) -> None:
+    if color and not hex_colour(color):
+        raise BadInput(f"colour {visible(color)!r}: a colour like #3d85c6 (or none)")

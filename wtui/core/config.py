@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from wtui.core.schedule import parse_times
+from wtui.core.text import hex_colour
 from wtui.errors import BadInput, ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
@@ -36,9 +37,9 @@ ENV_CONFIG = "WTUI_CONFIG"
 COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (playbook §1)
 # Bump when the code that derives a verdict from facts changes (core.facts, traits, follow_up): books
 # recompute their stored verdicts on the next open, as they do when the config that decides them changes.
-DERIVE_VERSION = 7  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
+DERIVE_VERSION = 8  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
 # 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only; 6: golden hours;
-# 7: a lead never contacted is due from when they came into the book
+# 7: a lead never contacted is due from when they came into the book; 8: a sale answers a price question
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
 ACTIVITY_LEVELS = ("high", "medium", "low", "dormant")  # §4, most active first
 # A reading habit (playbook §8, a weekday-evening reader): the weekday whose evenings they read on.
@@ -820,6 +821,8 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
             if not isinstance(node, list if at[0] == "keywords" else str):
                 want = "a list of words" if at[0] == "keywords" else "a colour (text)"
                 raise ConfigError(origin, dotted, f"must be {want}, got {_kind(node)}")
+            if at[0] == "dimensions" and len(at) == 2 and node and not hex_colour(node):
+                raise ConfigError(origin, dotted, f"must be a colour like #3d85c6, got {node!r}")
 
     walk(data, ())
     _check_meanings(data, origin)

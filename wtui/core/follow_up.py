@@ -224,7 +224,9 @@ def assess(f: Facts, now: datetime, cfg: Config, pref: Preference | None = None)
     else:
         due = (col.since or now) + handle * HOUR
     rule = ""
-    if due is not None and intent.value == "high" and f.sig_high and not (pref and pref.frequency):
+    # A price question a purchase followed was answered by the sale: its hour no longer sets the due time.
+    if due is not None and intent.value == "high" and _after(f.sig_high, f.last_purchase) \
+            and not (pref and pref.frequency):
         due, rule = _price_first(f, due, cfg)
         why = f"{why}; {rule}" if rule else why
     by_hand = bool(f.overrides.color) and (f.overrides.color_until is None or f.overrides.color_until > now)

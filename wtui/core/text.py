@@ -105,6 +105,14 @@ def json_text(obj: Any, *, indent: int | None = 1) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def hex_colour(value: object) -> bool:
+    """A tag's colour as the book keeps it: '#3d85c6' (a style made from anything else crashed the tag picker)."""
+    return isinstance(value, str) and bool(_HEX_COLOUR.fullmatch(value))
+
+
 def counted(n: int, one: str, many: str | None = None) -> str:
     """'1 match', '2 matches', '12,000 customers': the number with thousands separators and the word
     in the number it takes (``many`` defaults to ``one`` + 's')."""

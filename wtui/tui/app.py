@@ -144,4 +144,4 @@ def run(book: Book, theme: str | None = None, syncer: Syncer | None = None) -> i
     sys.setswitchinterval(0.001)
     app = WtuiApp(book, theme, syncer)
     result = app.run()
-    return result or 0
+    return app.return_code or result or 0  # a crash is 1 (Textual's), not the 0 of a quit
