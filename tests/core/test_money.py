@@ -31,3 +31,24 @@ def test_an_amount_written_with_two_decimals_in_either_style_reads_back(d):
     assert money.parse_amount(plain) == float(plain)
     assert money.parse_amount(f"{d:,.2f}") == float(plain)
     assert money.parse_amount(f"{d:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")) == float(plain)
+
+
+@pytest.mark.parametrize("text, amount, record", [
+    ("120 eur serum", 129.6, "serum (120.00 EUR)"),  # a code the book knows, in any case
+    ("120 EUR", 129.6, "(120.00 EUR)"),
+    ("120 usd scarf", 120.0, "scarf"),
+    ("120 tea", 120.0, "tea"),  # three letters the book knows no rate for: the product
+])
+def test_a_purchase_typed_with_its_currency_in_any_case(text, amount, record):
+    from wtui.core.config import load
+
+    spend = load(layers=[]).spend
+    assert spend.currency == "USD" and spend.rates["EUR"] == 1.08
+    assert money.parse_purchase(text, spend) == (amount, record)
+
+
+def test_a_currency_in_capitals_without_a_rate_is_refused_not_taken_for_a_product():
+    from wtui.core.config import load
+
+    with pytest.raises(BadInput, match="no rate for XYZ"):
+        money.parse_purchase("120 XYZ widget", load(layers=[]).spend)

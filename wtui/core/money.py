@@ -73,8 +73,11 @@ def parse_purchase(text: str, spend) -> tuple[float, str]:
     amount = parse_amount(words[0])
     currency = spend.currency
     rest = words[1:]
-    if rest and len(rest[0]) == 3 and rest[0].isalpha() and rest[0].upper() == rest[0]:
-        currency, rest = rest[0], rest[1:]
+    # A code in capitals is a currency (one without a rate is refused); in any case, one the book knows
+    # ("120 eur"): "120 tea" is a product.
+    known = {spend.currency, *spend.rates}
+    if rest and len(rest[0]) == 3 and rest[0].isalpha() and (rest[0].isupper() or rest[0].upper() in known):
+        currency, rest = rest[0].upper(), rest[1:]
     return in_book_currency(amount, currency, spend), paid(" ".join(rest), amount, currency, spend)
 
 
