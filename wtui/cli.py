@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("query", nargs="?", default="", help=query_help + " (default: everyone)")
     e.add_argument("--columns", metavar="A,B,...", help="which columns, in order (default: all of them)")
     e.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    e.add_argument("--replace", action="store_true", help="write over FILE.csv if it exists")
     e.add_argument("--split", type=_percent, metavar="PCT[,PCT...]",
                    help="test groups: 50 puts 50 %% in A and the rest in B; 10,10 makes A 10 %%, B 10 %% and the rest")
     e.add_argument("--seed", type=int, default=0, help="seed of the A/B split (same seed, same groups)")
@@ -733,7 +734,7 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise BadInput(f"--columns: unknown column {unknown[0]!r} (columns: {', '.join(COLUMNS)})")
-    check_target(args.output, "-o", access=False)  # export writes nothing to the book: the open will tell
+    check_target(args.output, "-o", access=False, replace=args.replace)  # the open tells the rest
     with open_book(args, cfg) as book:
         ids = book.select(args.query) if args.query.strip() else book.all_ids()
         if args.query.strip():

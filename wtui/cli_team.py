@@ -71,6 +71,7 @@ def add_parsers(sub) -> None:
     rc.add_argument("broadcast", help="a broadcast id")
     rc.add_argument("-o", "--output", required=True, metavar="FILE.csv")
     rc.add_argument("--force", action="store_true", help="before recontact_days have passed")
+    rc.add_argument("--replace", action="store_true", help="write over FILE.csv if it exists")
 
 
 def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
@@ -223,7 +224,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
         from wtui.io.files import check_target
 
         if args.broadcast_cmd == "recontact":
-            check_target(args.output, "-o", access=False)
+            check_target(args.output, "-o", access=False, replace=args.replace)
         with open_book(args, cfg) as book:
             sent = book.broadcasts()
             if args.broadcast_cmd == "list":

@@ -228,6 +228,9 @@ def _cases() -> list[Case]:
         ("make-book-over-a-book", lambda d, b: ["make-book", "--customers", "5", "-o", str(b)], "already exists"),
         ("export-to-a-directory", lambda d, b: ["--db", str(b), "--now", NOW, "export", "-o", str(d)],
          "is a directory"),
+        ("export-over-a-file", lambda d, b: ["--db", str(b), "--now", NOW, "export", "-o",
+                                             str(csv_file(d / "precious.csv", "precious\n"))], "--replace"),
+        ("export-to-a-dash", lambda d, b: ["--db", str(b), "--now", NOW, "export", "-o", "-"], "give a file name"),
         ("export-to-a-missing-dir", lambda d, b: ["--db", str(b), "--now", NOW, "export", "-o", str(d / "no" / "x")],
          "no directory"),
         ("import-errors-to-a-missing-dir", lambda d, b: [

@@ -297,6 +297,17 @@ def test_segments_are_saved_listed_and_deleted(book, capsys):
     assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 2
 
 
+def test_export_never_writes_over_a_file_unless_told(book, capsys, tmp_path):
+    # It replaced precious.csv without a word (the app asks first); "-o -" made a file named "-".
+    out = tmp_path / "precious.csv"
+    out.write_text("precious data\n", "utf-8")
+    code, _, err = run(capsys, "--db", str(book), "export", "", "-o", str(out))
+    assert code == 2 and "exists: --replace writes over it" in err
+    assert out.read_text("utf-8") == "precious data\n"
+    code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--replace")
+    assert code == 0 and "wrote 3 customer(s)" in said and out.read_text("utf-8-sig").startswith("name,phone")
+
+
 def test_a_broadcast_leaves_out_who_has_not_consented_unless_told(book, capsys, tmp_path):
     out = tmp_path / "send.csv"
     code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast")

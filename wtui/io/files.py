@@ -53,10 +53,15 @@ def read_capped(path: str | Path, limit: int, setting: str) -> bytes:
         raise BadInput(f"{p}: cannot read ({exc.strerror})") from None
 
 
-def check_target(path: str | Path, what: str, *, access: bool = True) -> Path:
+def check_target(path: str | Path, what: str, *, access: bool = True, replace: bool = True) -> Path:
     """A path a file can be written to: not a folder, in a folder that exists and (``access``) that this
-    process may write to. Checked before a command changes the book, so a bad path leaves it as it was."""
+    process may write to; not a file already there unless ``replace``. Checked before a command changes
+    the book, so a bad path leaves it as it was."""
     p = Path(path)
+    if str(path) == "-":
+        raise BadInput(f"{what} -: give a file name (the command's report goes to standard output)")
+    if not replace and (p.exists() or p.is_symlink()) and not p.is_dir():
+        raise BadInput(f"{what} {p} exists: --replace writes over it")
     if p.is_dir():
         raise BadInput(f"{what} {p} is a directory: give a file name, e.g. {p / 'out.csv'}")
     folder = p.parent
