@@ -93,6 +93,10 @@ def _text(wa_id: str, mid: str, body: str = "hi") -> dict:
     ({"id": "2", "from": "49151", "timestamp": "soon"}, "messages[1].timestamp: 'soon' is not a Unix time"),
     (_text("12345", "3"), "not a WhatsApp id"),
     ({**_text("5511961234567", "4"), "text": "hi"}, "messages[1].text: expected an object"),
+    # Stored as year 5138 (red "asked price 0 m ago" forever) and 1969; a day ahead hid a red customer.
+    ({**_text("5511961234567", "5"), "timestamp": "99999999999"}, "is ahead of this machine's clock"),
+    ({**_text("5511961234567", "6"), "timestamp": str(1795348800 + 86400)}, "2026-11-23 12:00 UTC is ahead"),
+    ({**_text("5511961234567", "7"), "timestamp": "-5"}, "1969-12-31 23:59 UTC is before WhatsApp existed"),
 ])
 def test_one_bad_message_is_reported_with_its_reason_and_never_sinks_the_delivery(book, bad, words):
     report = ingest(book, _delivery(_text("5511961234567", "ok1"), bad, _text("4915123456789", "ok2")))

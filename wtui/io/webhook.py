@@ -16,13 +16,15 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from wtui.core import money
 from wtui.core.config import Limits
 from wtui.errors import BadInput
 from wtui.io.files import size_text
+
+FIRST_MESSAGE = datetime(2009, 1, 1, tzinfo=timezone.utc)  # a sanity limit: WhatsApp began in 2009
 
 
 @dataclass(frozen=True)
@@ -342,8 +344,14 @@ def record_payload(book, raw: bytes) -> IngestReport:
     """``ingest`` of a payload whose signature was checked when it came in (the server's inbox)."""
     events, ignored, rejected = parse(raw, book.cfg.limits)
     report = IngestReport(events=len(events) + len(rejected), ignored=ignored, rejected=rejected)
+    now = book.now()
+    ahead = now + timedelta(minutes=book.cfg.sync.max_clock_ahead_minutes)  # the clocks' skew, as a sync allows
     with book.batch("whatsapp webhook"):
         for e in events:
+            if not FIRST_MESSAGE <= e.at <= ahead:  # year 5138 was a red "asked price 0 m ago" forever
+                when = "ahead of this machine's clock" if e.at > ahead else "before WhatsApp existed"
+                report.rejected.append(f"{e.ext_id} from {e.phone}: its time {e.at:%Y-%m-%d %H:%M} UTC is {when}")
+                continue
             if e.kind != "consent" and book.has_interaction(e.ext_id):
                 report.already += 1
                 continue
