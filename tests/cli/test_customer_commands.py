@@ -236,6 +236,21 @@ def test_undo_again_walks_back_one_batch_further_each_time(book, cfg, capsys):
         assert b.notes(b.find(LEA)) == []
 
 
+def test_plain_undo_passes_over_a_batch_that_holds_nothing_to_take_back(book, cfg, capsys):
+    # After `tags create`, every plain `wtui undo` answered "holds nothing an undo takes back" and stopped there.
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])
+    run(capsys, "--db", str(book), "note", LEA, "first")
+    assert run(capsys, "--db", str(book), "tags", "create", "Source-Phone")[0] == 0
+    assert run(capsys, "--db", str(book), "segment", "save", "hot", "intent = high")[0] == 0
+    code, out, _ = run(capsys, "--db", str(book), "undo")
+    assert code == 0 and out.startswith("took back 1 change(s)")
+    with Book.open(book, cfg, readonly=True) as b:
+        assert b.notes(b.find(LEA)) == [] and "Source-Phone" in b.tag_names()  # a new tag stays
+    code, _, err = run(capsys, "--db", str(book), "undo")
+    assert code == 2 and "no change left to undo" in err
+
+
 def test_tags_rename_moves_every_customer_in_one_batch_and_archives_the_old_name(book, cfg, capsys):
     with Book.open(book, cfg, actor="ana") as b:
         b.set_admins(["ana", getpass.getuser()])  # the CLI acts as the account's user

@@ -1180,12 +1180,16 @@ class Book:
         raise NotFound(f"no customer named {name!r} (nor a number or uid)")
 
     def last_batch(self, actor: str | None = None) -> str | None:
-        """The newest batch ``actor`` (this book's by default) made that is not itself an undo."""
+        """The newest batch ``actor`` (this book's by default) made that is not itself an undo, nor undone,
+        and holds something an undo takes back (a batch that only created a tag would stop a plain
+        ``wtui undo`` there for good)."""
+        kept = sorted(undo_ops.KEPT)
         row = self.conn.execute(
-            "SELECT batch FROM ops WHERE actor = ?1 AND batch IS NOT NULL AND kind != 'book.seed' "
-            "AND coalesce(reason, '') NOT LIKE 'undo%' AND batch NOT IN "
-            "(SELECT substr(reason, 13) FROM ops WHERE actor = ?1 AND reason LIKE 'undo: batch %') "
-            "ORDER BY seq DESC LIMIT 1", (actor or self.actor,)).fetchone()
+            "SELECT batch FROM ops WHERE actor = ? AND batch IS NOT NULL AND kind NOT IN (%s) "
+            "AND coalesce(reason, '') NOT LIKE 'undo%%' AND batch NOT IN "
+            "(SELECT substr(reason, 13) FROM ops WHERE actor = ? AND reason LIKE 'undo: batch %%') "
+            "ORDER BY seq DESC LIMIT 1" % ",".join("?" * len(kept)),
+            (actor or self.actor, *kept, actor or self.actor)).fetchone()
         return row[0] if row else None
 
     def has_batch(self, batch_id: str) -> bool:
