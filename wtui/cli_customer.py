@@ -252,6 +252,9 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             raise BadInput("say what the complaint is about, in a few words")
 
         def act(book, uid):
+            if not opening and not book.complaint_open(uid):  # else the rules would tag them Complaint-Resolved
+                raise BadInput("no open complaint to resolve for this customer (`wtui complaint open CUSTOMER "
+                               "WORDS` records one)")
             book.record(uid, COMPLAINT if opening else RESOLVED, text=args.text.strip(),
                         reason="a complaint" if opening else "a complaint resolved")
             return "recorded a complaint" if opening else "recorded the complaint resolved"

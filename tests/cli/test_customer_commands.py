@@ -348,6 +348,8 @@ def test_a_complaint_opened_and_resolved_and_the_rules_tag_them(book, cfg, capsy
     code, _, err = run(capsys, "--db", str(book), "complaint", "open", LEA, "  ")
     before = ops(book)
     assert code == 2 and "say what the complaint is about" in err
+    code, _, err = run(capsys, "--db", str(book), "complaint", "resolve", LEA, "never opened")  # was recorded
+    assert code == 2 and "no open complaint to resolve" in err and ops(book) == before
     code, out, _ = run(capsys, "--db", str(book), "complaint", "open", LEA, "the parcel came torn")
     assert code == 0 and "recorded a complaint for Lea Schäfer" in out and ops(book) == before + 1
     code, _, err = run(capsys, "--db", str(book), "rules", "run")  # a rep's run: the rules need new tags
@@ -362,6 +364,7 @@ def test_a_complaint_opened_and_resolved_and_the_rules_tag_them(book, cfg, capsy
     run(capsys, "--db", str(book), "complaint", "resolve", LEA, "sent a new one")
     run(capsys, "--db", str(book), "rules", "run")
     assert [name for _, name, _ in card(book, cfg).tags] == ["Complaint-Resolved"]
+    assert run(capsys, "--db", str(book), "complaint", "resolve", LEA, "again")[0] == 2  # resolved already
     code, out, _ = run(capsys, "--db", str(book), "log", LEA, "--limit", "3")
     assert "complaint resolved: sent a new one" in out
 

@@ -1915,6 +1915,13 @@ class Book:
             out[key] = None if not all(family) else f"{key}-{len(family) + 1}"
         return out
 
+    def complaint_open(self, uid: str) -> bool:
+        """Has the customer a complaint recorded and not yet resolved (the newer of the two is a complaint)?"""
+        row = self.conn.execute(
+            "SELECT kind FROM interactions WHERE customer_id = ? AND kind IN ('complaint', 'resolved') "
+            "AND retracted = 0 ORDER BY at DESC, id DESC LIMIT 1", (self._require(uid),)).fetchone()
+        return bool(row) and row[0] == "complaint"
+
     def has_interaction(self, ext_id: str) -> bool:
         """Is an interaction with this id (a WhatsApp message id, a chat line's key) in the book?"""
         return self.conn.execute("SELECT 1 FROM interactions WHERE uid = ?", (ext_id,)).fetchone() is not None
