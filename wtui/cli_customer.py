@@ -524,4 +524,8 @@ def _instant(text: str) -> datetime:
         raise BadInput(f"--at {text!r}: a time like 2026-11-20T15:30:00-03:00") from None
     if at.tzinfo is None:
         raise BadInput(f"--at {text!r}: say the offset (like -03:00 or Z): a time without one is ambiguous")
+    from wtui.io.orders_import import EARLIEST_YEAR
+
+    if at.year < EARLIEST_YEAR:  # as an orders file's: a typo, or a spreadsheet's zero date
+        raise BadInput(f"--at {text!r}: before {EARLIEST_YEAR}, not a purchase's time")
     return at.astimezone(timezone.utc)
