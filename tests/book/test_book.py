@@ -389,6 +389,11 @@ def test_a_number_typed_without_its_country_code_finds_the_one_customer_it_ends(
             book.find("55550100")  # a tail of Sam's national number (415 555 0100), not all of it
         named = book.add_customer("+4915123456700", "123456")  # a name of digits is still a name
         assert book.find("123456") == named
+        book.add_customer("+4915123456701", "Agent 007")
+        for part in ("0", "007", "23"):  # `wtui note 0 y` wrote to the one customer whose name held a 0
+            with pytest.raises(NotFound):
+                book.find(part)
+        assert book.find("agent 0") == book.find("+4915123456701")  # a name's part with a letter still finds
 
 
 def test_a_commit_past_the_wal_limit_leaves_the_checkpoint_to_a_thread(empty_book, cfg, monkeypatch):

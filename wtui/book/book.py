@@ -1162,11 +1162,12 @@ class Book:
     def _named(self, name: str) -> str:
         if not name:
             raise BadInput("which customer? give a number, a uid or a name")
-        like = like_contains(name)
+        # A number-like key names a customer only by their whole name: "0" wrote to a name holding a 0.
+        partly = () if _TYPED_NUMBER.fullmatch(name) else (
+            ("SELECT uid, name, phone FROM customers WHERE name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 11",
+             like_contains(name)),)
         for sql, arg in (("SELECT uid, name, phone FROM customers WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 11",
-                          name),
-                         ("SELECT uid, name, phone FROM customers WHERE name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 11",
-                          like)):
+                          name), *partly):
             found = self.conn.execute(sql, (arg,)).fetchall()
             if len(found) == 1:
                 return found[0][0]
