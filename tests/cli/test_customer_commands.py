@@ -308,6 +308,10 @@ def test_segments_are_saved_listed_and_deleted(book, capsys):
     code, _, err = run(capsys, "--db", str(book), "segment", "save", "bad", "intent = sky-high")
     assert code == 2
     assert run(capsys, "--db", str(book), "segment", "list")[1] == "hot: intent = high\n"
+    assert run(capsys, "--db", str(book), "segment", "save", "hot DE", "@hot AND region = DE")[0] == 0
+    code, _, err = run(capsys, "--db", str(book), "segment", "delete", "hot")  # it left @"hot DE" unreadable
+    assert code == 2 and 'segment @hot is used by @hot DE' in err
+    assert run(capsys, "--db", str(book), "segment", "delete", "hot DE")[0] == 0
     assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 0
     assert run(capsys, "--db", str(book), "segment", "list")[1] == ""
     assert run(capsys, "--db", str(book), "segment", "delete", "hot")[0] == 2

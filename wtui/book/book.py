@@ -2162,7 +2162,29 @@ class Book:
             raise BadInput("a segment needs a name")
         if expr:
             self.parse_query(expr, saving=name)  # refuse what does not parse, with its position
+        else:
+            users = self._segments_using(name)
+            if users:
+                raise BadInput(f"segment @{name} is used by {', '.join('@' + u for u in users)}: change or delete "
+                               "those first")
         self._write("segment.set", f"segment:{name}", {"name": name, "expr": expr, "at": db.iso(self.now())}, reason)
+
+    def _segments_using(self, name: str) -> list[str]:
+        """The saved segments that read ``name`` (@name): each parses with it and not without it."""
+        from wtui.core import query
+
+        saved = dict(self.segments())
+        rest = {n: e for n, e in saved.items() if n != name}
+        tags, limits = self.tag_names(archived=True), query.Limits.of(self.cfg)
+
+        def parses(text: str, segments: dict[str, str]) -> bool:
+            try:
+                query.parse(text, self.query_fields, tags, limits, segments)
+            except query.QueryError:
+                return False
+            return True
+
+        return [n for n, e in rest.items() if parses(e, saved) and not parses(e, rest)]
 
     # -- reading the change log ---------------------------------------------------------
 
