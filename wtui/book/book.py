@@ -1302,7 +1302,7 @@ class Book:
         import or the rules bring are taken as their files name them (``_new_tag``)."""
         self.require_admin("create tags")
         if not _TAG_NAME.fullmatch(name):
-            raise BadInput(f"tag {name!r}: name it Dimension-Value, like Interest-Beauty or Status-PendingPayment "
+            raise BadInput(f"tag {name!r}: name it Dimension-Value, like Interest-Beauty or Stage-Purchased "
                            "(letters and digits, the parts joined by hyphens)")
         self._new_tag(name, dimension, color, description, reason)
 
