@@ -283,6 +283,28 @@ def default_book_path(cfg) -> Path:
 
 
 @contextmanager
+def _exits_on_hangup() -> Iterator[None]:
+    """A closed terminal (an SSH session dropped: SIGHUP) or a kill (SIGTERM) ends the process as an exit,
+    so what a ``with`` made is removed (the throwaway demo book was left in /tmp)."""
+    import signal
+    import threading
+
+    def leave(signum, _frame) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    signals = [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]  # Windows: no HUP
+    was = {sig: signal.signal(sig, leave) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in was.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
 def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: bool = False,
               dry_run: bool = False) -> Iterator:
     """The book this invocation works on: --db, a throwaway demo, or the configured one. ``recompute``
@@ -303,7 +325,7 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: 
         # The demo's rep is one of its owners (ana, unless rep.name says otherwise), so "my queue" has
         # customers in it; they are the demo book's admin too.
         me = cfg.rep.name or OWNERS[0]
-        with tempfile.TemporaryDirectory(prefix="wtui-demo-") as tmp:
+        with _exits_on_hangup(), tempfile.TemporaryDirectory(prefix="wtui-demo-") as tmp:
             path = Path(tmp) / "demo.db"
             make_demo(path, cfg, now=clock(), admins=[me], cache=user_cache_dir())
             with Book.open(path, cfg, clock=clock, actor=me) as b:
