@@ -1612,3 +1612,14 @@ async def test_widened_after_the_card_was_open_at_80x24_the_movement_keys_move_t
         await pilot.press("down")
         await pilot.pause()
         assert app.screen.table.current.uid != first
+
+
+def test_a_crash_of_the_app_exits_1_not_0(book, monkeypatch):
+    # The tag picker's crash ended wtui with exit code 0, as if the rep had quit.
+    from wtui.tui import app as app_module
+
+    def crashed(self):  # what Textual's run leaves after an unhandled error: no result, return code 1
+        self._return_code = 1
+
+    monkeypatch.setattr(app_module.WtuiApp, "run", crashed)
+    assert app_module.run(book) == 1

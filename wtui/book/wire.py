@@ -16,7 +16,6 @@ from wtui.book import ops
 from wtui.core import links
 from wtui.core.config import COLORS, INTENTS
 from wtui.core.facts import KINDS
-from wtui.core.text import hex_colour
 from wtui.errors import BadInput
 
 MAX_TEXT = 65_536  # WhatsApp's own longest message; every text of an op fits in it
@@ -201,8 +200,6 @@ def _check_payload(kind: str, p: dict[str, Any], where: str) -> None:
             raise BadInput(f"{where}.fields: only {', '.join(sorted(ops.TAG_FIELDS))}")
         for name in ("dimension", "color", "description"):
             _maybe_text(fields.get(name), f"{where}.{name}")
-        if fields.get("color") and not hex_colour(fields["color"]):
-            raise BadInput(f"{where}.color: a colour like #3d85c6")
         if kind == "tag.set" and not isinstance(fields.get("archived", False), (bool, int)):
             raise BadInput(f"{where}.fields.archived: true or false")
         if kind == "tag.set" and "old" in p:  # what it was, for an undo: the same shape as fields

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from wtui.core.schedule import parse_times
-from wtui.core.text import hex_colour
 from wtui.errors import BadInput, ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
@@ -821,8 +820,6 @@ def _check_ranges(data: dict[str, Any], origin: str) -> None:
             if not isinstance(node, list if at[0] == "keywords" else str):
                 want = "a list of words" if at[0] == "keywords" else "a colour (text)"
                 raise ConfigError(origin, dotted, f"must be {want}, got {_kind(node)}")
-            if at[0] == "dimensions" and len(at) == 2 and node and not hex_colour(node):
-                raise ConfigError(origin, dotted, f"must be a colour like #3d85c6, got {node!r}")
 
     walk(data, ())
     _check_meanings(data, origin)

@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from wtui.core.text import hex_colour, visible
-from wtui.tui.text import safe
+from wtui.core.text import visible
+from wtui.tui.text import colour_style, safe
 
 MODAL_CSS = """
 .modal { align: center middle; }
@@ -147,8 +147,7 @@ class TagPicker(Modal):
                 mark = "[x]" if t.name in self.chosen else "[ ]"
                 label = Text(f" {mark} ")
                 # (NO_COLOR: a tag's colour would be a grey as dark as the list; drawn as text is instead)
-                colour = t.colour if hex_colour(t.colour) and not self.app.no_color else ""  # one a sync brought
-                label.append(visible(t.name), style=colour)
+                label.append(visible(t.name), style="" if self.app.no_color else colour_style(t.colour))
                 options.add_option(Option(label, id=f"tag:{t.name}"))
         exact = any(t.name.lower() == query.lower() for t in self.tags)
         hint = self.query_one("#tag-hint", Static)
