@@ -355,6 +355,32 @@ async def test_star_marks_every_row_shown(pilot, book):
     assert not screen.table.marked
 
 
+async def test_star_marks_nothing_when_what_is_shown_changed_while_it_read(pilot, book, monkeypatch):
+    # Found in review: *, then a before the ids came back marked the whole book's, not the rows shown.
+    import threading
+
+    from wtui.tui.widgets.queue_table import QueueModel
+
+    app, screen = pilot.app, pilot.app.screen
+    reading, go_on = threading.Event(), threading.Event()
+    uids = QueueModel.uids
+
+    def slow(self, book=None):
+        reading.set()
+        go_on.wait(10)
+        return uids(self, book)
+
+    monkeypatch.setattr(QueueModel, "uids", slow)
+    await pilot.press("a", "asterisk")  # the whole book shown, then everyone in it marked: read in a worker
+    await until(pilot, reading.is_set)
+    await pilot.press("a")  # back to today's queue before the ids land
+    go_on.set()
+    await started(pilot)
+    await pilot.pause()
+    assert not screen.table.marked
+    assert any("nothing marked" in str(n.message) for n in app._notifications)
+
+
 async def test_slash_narrows_the_queue_by_name_number_or_tag(pilot, book):
     app = pilot.app
     screen = app.screen

@@ -308,8 +308,10 @@ class QueueScreen(Screen):
         due = parse_iso(row["due_at"])
         if whole:  # only a narrowing takes a customer out of the whole book
             owner = row["owner"] or ""
+            if mine and owner and owner != book.actor:
+                return f"{who} is off your customers: assigned to {visible(owner)}"
             if query is None and not search:
-                return f"{who} is off your customers: assigned to {visible(owner)}" if mine else ""
+                return ""
             return f"{who} no longer matches {'the filter' if query is not None else 'the search'}"
         if due is None:
             return f"{who} is off today's queue: {row['color']} now, not due (no active contact)"
@@ -491,12 +493,16 @@ class QueueScreen(Screen):
     @work(thread=True, exclusive=True, group="mark-all")
     def action_mark_all(self) -> None:
         """Mark everyone shown (or unmark all): the ids come from a worker, not from building every row."""
+        asked = self.model.asked
         with reader(self.book) as book:
             everyone = set(self.model.uids(book))
-        self.app.call_from_thread(self._mark_all, everyone)
+        self.app.call_from_thread(self._mark_all, everyone, asked)
 
-    def _mark_all(self, everyone: set[str]) -> None:
+    def _mark_all(self, everyone: set[str], asked: tuple) -> None:
         if self._gone():
+            return
+        if asked != self.model.asked:  # the rep switched what is shown meanwhile: these are not the rows shown
+            self.notify("nothing marked: what the queue shows changed; press it again", markup=False)
             return
         table = self.table
         table.marked = set() if everyone and everyone <= table.marked else everyone
