@@ -1569,9 +1569,18 @@ async def test_a_header_with_more_than_two_lines_of_items_says_how_many_it_left_
         await pilot.pause()
         lines = str(header.render()).splitlines()
         assert len(lines) == 2 and all(len(line) <= 78 for line in lines)
-        assert "● 12 marked" in lines[1] and lines[1].endswith(" more")
+        assert "● 12 marked" in " ".join(lines) and lines[1].endswith(" more")
         shown_items = sum(item.plain in " ".join(lines) for item in header.items)
         assert lines[1].endswith(f"+{len(header.items) - shown_items} more")
+        # Found in review: a long query pushed the marks out, and an item wider than a line wrapped past it.
+        long_query = "#Stage-Quoted AND #Interest-Beauty AND #Product-Lipstick AND last_interaction < 30d"
+        for mine in (True, False):
+            header.show(HeaderState(mine=mine, who="ana", counts={"red": 32}, query=long_query, marked=12, stats=stats))
+            await pilot.pause()
+            lines = str(header.render()).splitlines()
+            text = " ".join(lines)
+            assert len(lines) == 2 and all(len(line) <= 78 for line in lines), lines
+            assert "● 12 marked" in text and "query #Stage-Quoted" in text and "…" in text and "more" in text
 
 
 async def test_a_bulk_that_creates_a_tag_says_so_before_it_is_made(pilot, book):

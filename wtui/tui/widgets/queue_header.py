@@ -51,6 +51,8 @@ class QueueHeader(Static):
         self.order = order
         self.glyphs = glyphs
         self.items: list[Text] = []  # what the header says, an item a piece (laid out to the width)
+        self._kept: set[int] = set()  # the items a narrow header never leaves out: whose, the narrowing, marks
+        self._halves: set[int] = set()  # the narrowing: each at most half a line, so both fit beside the rest
 
     def show(self, state: HeaderState) -> None:
         items: list[Text] = []
@@ -61,14 +63,20 @@ class QueueHeader(Static):
             who.append_text(safe(state.who))
             who.append(" + unassigned)")
         items.append(who)
+        kept, halves = {0}, set()
         for color in self.order:
             n = "…" if state.counts is None else f"{state.counts.get(color, 0):,}"
             items.append(Text(f"{self.glyphs[color]} {n} {color}", style=self.wtheme.queue[color]))
         if state.search:
+            kept.add(len(items))
+            halves.add(len(items))
             items.append(Text("narrowed to ", style="italic") + safe(state.search, "bold"))
         if state.query:
+            kept.add(len(items))
+            halves.add(len(items))
             items.append(Text("query ", style="italic") + safe(state.query, "bold"))
-        if state.marked:  # before the figures: what a key will act on is never what a narrow header leaves out
+        if state.marked:  # what a key will act on is never what a narrow header leaves out
+            kept.add(len(items))
             items.append(Text(f"● {state.marked:,} marked", style=self.wtheme.marks["marked"]))
         if state.stats:
             prog = state.stats.progress
@@ -77,7 +85,7 @@ class QueueHeader(Static):
                 items.append(Text(state.stats.routine, style="bold"))
             warn = self.wtheme.marks["overdue"]
             items += [Text(f"⚠ team: {alert}", style=warn) for alert in state.stats.signals.alerts]
-        self.items = items
+        self.items, self._kept, self._halves = items, kept, halves
         self.update(self._laid_out())
 
     def on_resize(self) -> None:
@@ -85,17 +93,28 @@ class QueueHeader(Static):
             self.update(self._laid_out())
 
     def _laid_out(self) -> Text:
-        """The items on lines that break only between items (an item wider than a line has one to itself):
-        "0 gray" was split from its count at 80 columns. Items that would take a line past ``LINES`` give
-        way, from the last, to "+N more" (the weekly routine shows every team alert): never cut silently."""
+        """The items on lines that break only between items: "0 gray" was split from its count at 80 columns.
+        No item is wider than a line (a long query ends in "…"). Items that would take a line past ``LINES``
+        give way, the last first, to "+N more" (the weekly routine shows every team alert), never cut
+        silently; whose queue, the search, the query and the marks always stay."""
         width = max(1, self.content_size.width or self.size.width or 80)
-        out = self._lines(self.items, width)
-        keep = len(self.items)
-        while len(out.plain.split("\n")) > LINES and keep > 1:
-            keep -= 1
-            more = Text(f"+{len(self.items) - keep} more", style="italic")
-            out = self._lines([*self.items[:keep], more], width)
+        items = [self._fitted(item, width // 2 if i in self._halves else width) for i, item in enumerate(self.items)]
+        shown = list(range(len(items)))
+        out = self._lines(items, width)
+        droppable = [i for i in shown if i not in self._kept]
+        while len(out.plain.split("\n")) > LINES and droppable:
+            shown.remove(droppable.pop())
+            more = Text(f"+{len(items) - len(shown)} more", style="italic")
+            out = self._lines([*(items[i] for i in shown), more], width)
         return out
+
+    @staticmethod
+    def _fitted(item: Text, cells: int) -> Text:
+        if item.cell_len <= cells:
+            return item
+        cut = item.copy()
+        cut.truncate(max(1, cells), overflow="ellipsis")
+        return cut
 
     @staticmethod
     def _lines(items: list[Text], width: int) -> Text:
