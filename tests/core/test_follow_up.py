@@ -263,3 +263,21 @@ def test_a_caps_cadence_reads_as_a_rep_would_say_it(cfg):
     # The panel said "cap 3/week -> 2.33333 d".
     v = assess(facts(("in", NOW - 2 * H, "high"), cfg=cfg), NOW, cfg, parse_note("Max 3/week"))
     assert "cap 3/week -> 2.33 d" in v.cadence_why
+
+
+def test_a_lost_deal_stops_follow_ups_until_they_write_or_buy_again(cfg):
+    """A deal recorded lost ("went with a cheaper shop") left the customer overdue red at the top of the queue."""
+    from dataclasses import replace
+
+    asked = (("in", NOW - 2 * D, "high"), ("out", NOW - 2 * D + H, "red"))
+    lost = facts(*asked, ("lost", NOW - D))
+    v = assess(lost, NOW, cfg)
+    assert v.due is None and v.cadence_why == "deal lost: broadcasts only until they write again"
+    assert assess(facts(*asked), NOW, cfg).due is not None
+    assert assess(facts(*asked, ("lost", NOW - D), ("in", NOW - H, "medium")), NOW, cfg).due is not None
+    assert assess(facts(*asked, ("lost", NOW - D), ("purchase", NOW - H)), NOW, cfg).due is not None
+    assert assess(facts(("lost", NOW - 3 * D), ("in", NOW - 2 * D, "high")), NOW, cfg).due is not None
+    keep_on = replace(cfg, intent=replace(cfg.intent, lost_broadcast_only=False))
+    assert assess(lost, NOW, keep_on).due is not None
+    by_hand = facts(*asked, ("lost", NOW - D), overrides=Overrides(color="red", color_set_at=NOW - H))
+    assert assess(by_hand, NOW, cfg).due is not None  # a colour set by hand is not stopped

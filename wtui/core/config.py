@@ -38,7 +38,8 @@ COLORS = ("red", "orange", "yellow", "green", "gray")  # the follow-up colours (
 # recompute their stored verdicts on the next open, as they do when the config that decides them changes.
 DERIVE_VERSION = 8  # 2: red fatigue in episodes; 3: spend tiers in USD; 4: price within 1 h, follow-up 12 h;
 # 5: reading habits, tiers that decay, medium intent that stops, none intent on broadcasts only; 6: golden hours;
-# 7: a lead never contacted is due from when they came into the book; 8: a sale answers a price question
+# 7: a lead never contacted is due from when they came into the book; 8: a sale answers a price question,
+# a lost deal stops follow-ups until they write
 INTENTS = ("high", "medium", "potential", "none")  # purchase intent (§2), strongest first
 ACTIVITY_LEVELS = ("high", "medium", "low", "dormant")  # §4, most active first
 # A reading habit (playbook §8, a weekday-evening reader): the weekday whose evenings they read on.
@@ -233,6 +234,7 @@ class Intent(_Section):
     cadence_days: dict[str, float]
     medium_follow_ups: int  # our messages without a reply after which medium intent stops coming due
     none_broadcast_only: bool  # "not needed now": broadcasts only, no follow-ups one by one
+    lost_broadcast_only: bool  # a deal lost: broadcasts only until the customer writes again
 
 
 @_section

@@ -87,6 +87,7 @@ class Facts:
     overrides: Overrides = Overrides()
     tags: frozenset[str] = frozenset()
     added: datetime | None = None  # when they came into the book: a lead with no contact is due from then
+    last_lost: datetime | None = None  # the latest deal recorded lost (a record, not contact)
 
     def spend_since(self, since: datetime) -> float:
         return sum(a for at, a in self.purchases if at >= since)
@@ -123,8 +124,11 @@ def summarize(
     reads: list[datetime] = []
     replies: list[tuple[datetime, float]] = []
 
+    last_lost: datetime | None = None
     for kind, at, signals, amount, minutes, color_at in sorted(events, key=_WHEN):
         if kind in _NOT_CONTACT:
+            if kind == LOST:
+                last_lost = at
             continue
         if first is None:
             first = at
@@ -204,4 +208,5 @@ def summarize(
         overrides=overrides,
         tags=tags,
         added=added,
+        last_lost=last_lost,
     )

@@ -174,8 +174,11 @@ def _price_first(f: Facts, due: datetime, cfg: Config) -> tuple[datetime, str]:
 
 def _stop(f: Facts, intent: str, due: datetime, why: str, cfg: Config) -> tuple[datetime | None, str]:
     """§2's ends of pursuit: medium intent is followed up 3-4 times, then left until they write; a customer
-    who said "not needed now" gets the monthly broadcast only. A colour set by hand is not stopped."""
+    who said "not needed now" gets the monthly broadcast only, and so does one whose deal was recorded lost
+    until they write again. A colour set by hand is not stopped."""
     i = cfg.intent
+    if i.lost_broadcast_only and _after(f.last_lost, f.last_inbound) and _after(f.last_lost, f.last_purchase):
+        return None, "deal lost: broadcasts only until they write again"
     if intent == "medium" and i.medium_follow_ups and f.unanswered >= i.medium_follow_ups:
         return None, f"medium intent: {f.unanswered} follow-ups without a reply, stopped until they write"
     if intent == "none" and i.none_broadcast_only and traits.said_not_needed(f):
