@@ -33,18 +33,20 @@ def test_an_amount_written_with_two_decimals_in_either_style_reads_back(d):
     assert money.parse_amount(f"{d:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")) == float(plain)
 
 
-@pytest.mark.parametrize("text, amount, record", [
-    ("120 eur serum", 129.6, "serum (120.00 EUR)"),  # a code the book knows, in any case
-    ("120 EUR", 129.6, "(120.00 EUR)"),
-    ("120 usd scarf", 120.0, "scarf"),
-    ("120 tea", 120.0, "tea"),  # three letters the book knows no rate for: the product
+@pytest.mark.parametrize("text, amount, record, product, said", [
+    ("120 eur serum", 129.6, "serum (120.00 EUR)", "serum", "129.60 USD: serum (120.00 EUR)"),  # any case
+    ("120 EUR", 129.6, "(120.00 EUR)", "", "129.60 USD (120.00 EUR)"),
+    ("120 usd scarf", 120.0, "scarf", "scarf", "120.00 USD: scarf"),
+    ("120 tea", 120.0, "tea", "tea", "120.00 USD: tea"),  # three letters the book knows no rate for: the product
+    ("99", 99.0, "", "", "99.00 USD"),
 ])
-def test_a_purchase_typed_with_its_currency_in_any_case(text, amount, record):
+def test_a_purchase_typed_with_its_currency_in_any_case(text, amount, record, product, said):
     from wtui.core.config import load
 
     spend = load(layers=[]).spend
     assert spend.currency == "USD" and spend.rates["EUR"] == 1.08
-    assert money.parse_purchase(text, spend) == (amount, record)
+    bought = money.parse_purchase(text, spend)
+    assert bought == (amount, record, product) and bought.said("USD") == said
 
 
 def test_a_currency_in_capitals_without_a_rate_is_refused_not_taken_for_a_product():

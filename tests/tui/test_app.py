@@ -1213,9 +1213,10 @@ async def test_dollar_w_and_x_record_a_purchase_a_deal_won_and_one_lost(pilot, b
     await app.workers.wait_for_complete()
     await pilot.pause()
     rate = book.cfg.spend.rates["EUR"]
-    row = book.conn.execute("SELECT i.kind, i.amount, i.text FROM interactions i JOIN customers c ON c.id = "
-                            "i.customer_id WHERE c.uid = ? ORDER BY i.rowid DESC LIMIT 1", (uid,)).fetchone()
-    assert row == ("purchase", round(100 * rate, 2), "serum (100.00 EUR)")
+    row = book.conn.execute("SELECT i.kind, i.amount, i.text, i.product FROM interactions i JOIN customers c ON "
+                            "c.id = i.customer_id WHERE c.uid = ? ORDER BY i.rowid DESC LIMIT 1", (uid,)).fetchone()
+    # The product as the rules' Bought-<month>-<product> reads it (the app left it out).
+    assert row == ("purchase", round(100 * rate, 2), "serum (100.00 EUR)", "serum")
     await pilot.press("w")
     await pilot.pause()
     await pilot.press("enter")  # no amount known

@@ -1785,11 +1785,12 @@ class Book:
         self._write("interaction.add", f"customer:{uid}", payload, reason)
 
     @_writes
-    def deal_won(self, uid: str, amount: float = 0.0, what: str = "") -> None:
+    def deal_won(self, uid: str, amount: float = 0.0, what: str = "", text: str = "") -> None:
         """A deal won: the outcome (with the colour the customer had: colour accuracy) and its purchase,
-        of ``amount`` in the book's currency when known (a won deal is a purchase either way)."""
+        of ``amount`` in the book's currency when known (a won deal is a purchase either way) of ``what``
+        (the product); ``text``: what the purchase record says, when more than the product."""
         self.record(uid, WON, text=f"{amount:,.2f} {self.cfg.spend.currency}" if amount else "", reason="a deal won")
-        self.record(uid, PURCHASE, text=what or "deal won", amount=amount, reason="a deal won", product=what)
+        self.record(uid, PURCHASE, text=text or what or "deal won", amount=amount, reason="a deal won", product=what)
 
     @_writes
     def deal_lost(self, uid: str, why: str) -> None:

@@ -33,8 +33,9 @@ def describe(kind: str, payload: dict) -> str:
             return f"deal {what}" + (f": {payload['text']}" if payload.get("text") else "")
         if what == "purchase":
             amount = payload.get("amount") or 0
+            text = payload.get("text") or ""
             return (f"purchase of {amount:,.2f}" if amount else "purchase (amount not given)") + (
-                f" ({payload['text']})" if payload.get("text") else "")
+                f" {text}" if text.startswith("(") else f": {text}" if text else "")
         if what in ("complaint", "resolved"):
             said = f": {payload['text']}" if payload.get("text") else ""
             return ("complaint opened" if what == "complaint" else "complaint resolved") + said

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 from wtui.errors import BadInput
 
@@ -64,9 +65,19 @@ def in_book_currency(amount: float, currency: str, spend) -> float:
     return round(amount * rate, 2)
 
 
-def parse_purchase(text: str, spend) -> tuple[float, str]:
-    """'120.50', '120,50 EUR serum', '99 blue scarf' as (amount in the book's currency, what the purchase
-    record says: the product, and the amount as paid when in another currency)."""
+class Purchase(NamedTuple):
+    amount: float  # in the book's currency
+    text: str  # what the purchase record says: the product, and the amount as paid when in another currency
+    product: str  # what was bought, as typed ("" when not said)
+
+    def said(self, currency: str) -> str:
+        """'1,350.00 USD: serum (1,250.00 EUR)', '1,350.00 USD (1,250.00 EUR)', '120.00 USD'."""
+        return f"{self.amount:,.2f} {currency}" + (f": {self.text}" if self.product else f" {self.text}" if self.text
+                                                   else "")
+
+
+def parse_purchase(text: str, spend) -> Purchase:
+    """'120.50', '120,50 EUR serum', '99 blue scarf' as a Purchase in the book's currency."""
     words = text.split()
     if not words:
         raise BadInput("an amount first, then a currency and what was bought if you like (120.50 EUR serum)")
@@ -78,7 +89,8 @@ def parse_purchase(text: str, spend) -> tuple[float, str]:
     known = {spend.currency, *spend.rates}
     if rest and len(rest[0]) == 3 and rest[0].isalpha() and (rest[0].isupper() or rest[0].upper() in known):
         currency, rest = rest[0].upper(), rest[1:]
-    return in_book_currency(amount, currency, spend), paid(" ".join(rest), amount, currency, spend)
+    product = " ".join(rest)
+    return Purchase(in_book_currency(amount, currency, spend), paid(product, amount, currency, spend), product)
 
 
 def paid(product: str, amount: float, currency: str, spend) -> str:

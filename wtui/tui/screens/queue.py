@@ -880,19 +880,18 @@ class QueueScreen(Screen):
 
         def check(text: str) -> tuple[bool, str]:
             try:
-                booked, product = money.parse_purchase(text, spend)
+                return True, "a purchase of " + money.parse_purchase(text, spend).said(spend.currency)
             except WtuiError as exc:
                 return False, str(exc)
-            return True, f"a purchase of {booked:,.2f} {spend.currency}" + (f": {product}" if product else "")
 
         text = await self.app.push_screen_wait(Prompt(f"Purchase by {visible(entry.name)}", "", check,
                                                       "amount [currency] [what], like 120.50 EUR serum"))
         if text is None:
             return
-        booked, product = money.parse_purchase(text, spend)
-        self._write("a purchase", f"purchase of {booked:,.2f} {spend.currency} by {visible(entry.name)}",
-                    lambda book: book.record(entry.uid, PURCHASE, text=product, amount=booked, reason="a purchase"),
-                    keep=entry.uid)
+        bought = money.parse_purchase(text, spend)
+        self._write("a purchase", f"purchase of {bought.said(spend.currency)} by {visible(entry.name)}",
+                    lambda book: book.record(entry.uid, PURCHASE, text=bought.text, amount=bought.amount,
+                                             reason="a purchase", product=bought.product), keep=entry.uid)
 
     @flow
     async def action_won(self) -> None:
@@ -908,7 +907,7 @@ class QueueScreen(Screen):
             if not text.strip():
                 return True, "enter records the deal won without an amount"
             try:
-                return True, f"worth {money.parse_purchase(text, spend)[0]:,.2f} {spend.currency}"
+                return True, "worth " + money.parse_purchase(text, spend).said(spend.currency)
             except WtuiError as exc:
                 return False, str(exc)
 
@@ -916,9 +915,9 @@ class QueueScreen(Screen):
                                                       "what it was worth (empty: not known)"))
         if text is None:
             return
-        booked, product = money.parse_purchase(text, spend) if text.strip() else (0.0, "")
+        won = money.parse_purchase(text, spend) if text.strip() else money.Purchase(0.0, "", "")
         self._write("a deal won", f"deal won with {visible(entry.name)}",
-                    lambda book: book.deal_won(entry.uid, booked, product), keep=entry.uid)
+                    lambda book: book.deal_won(entry.uid, won.amount, won.product, won.text), keep=entry.uid)
 
     @flow
     async def action_lost(self) -> None:
