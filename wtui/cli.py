@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("import", help="import customers from a CSV/TXT file (all or nothing unless --partial)")
     i.add_argument("file", help="UTF-8 or UTF-16 text; comma, semicolon or tab separated; a header row")
+    i.add_argument("--encoding", default="", metavar="NAME",
+                   help="the file's code page when it is not UTF-8 (Outlook's and Excel's CSV: cp1252, cp1251...)")
     i.add_argument("--default-region", metavar="CC", default="",
                    help="region of numbers without +country code, e.g. BR")
     i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "optionally order id, currency and product")
     o.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                    help="which column holds a field (order, customer, phone, amount, currency, product, date)")
+    o.add_argument("--encoding", default="", metavar="NAME",
+                   help="the file's code page when it is not UTF-8 (Excel's CSV: cp1252, cp1251...)")
     o.add_argument("--dates", choices=("dmy", "mdy", "ymd"), default="",
                    help="how dates like 03/04/2026 are written (default: what the file's dates tell)")
     o.add_argument("--default-region", metavar="CC", default="", help="region of numbers without +country code")
@@ -878,7 +882,8 @@ def cmd_import(args: argparse.Namespace, cfg) -> int:
         check_target(args.errors, "--errors")  # before the import writes anything, not after
     with open_book(args, cfg, create=True, dry_run=args.dry_run) as book:
         checked = csv_import.read_and_check(book, args.file, mapping=mapping, default_region=args.default_region,
-                                            create_tags=args.create_tags, progress=_bar("checking"))
+                                            create_tags=args.create_tags, progress=_bar("checking"),
+                                            encoding=args.encoding)
         counting = csv_import.will_rehearse(checked, partial=args.partial, dry_run=args.dry_run)
         report = csv_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
                                   replace_tags=args.replace_tags, progress=_bar("counting" if counting else "writing "))
@@ -894,7 +899,8 @@ def cmd_import_orders(args: argparse.Namespace, cfg) -> int:
         check_target(args.errors, "--errors")
     with open_book(args, cfg, create=True, dry_run=args.dry_run) as book:
         checked = orders_import.read_and_check(book, args.file, mapping=mapping, dates=args.dates,
-                                               default_region=args.default_region, progress=_bar("checking"))
+                                               default_region=args.default_region, progress=_bar("checking"),
+                                               encoding=args.encoding)
         report = orders_import.apply(book, checked, partial=args.partial, dry_run=args.dry_run,
                                      progress=_bar("writing "))
     return _rejected(args, checked, report)

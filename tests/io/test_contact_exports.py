@@ -47,6 +47,20 @@ def test_each_export_imports_without_a_map(book, name):
     assert sorted(book.card(book.find(p)).name for p, _, _ in EXPECTED[name]) == sorted(n for _, n, _ in EXPECTED[name])
 
 
+def test_outlooks_default_ansi_export_is_refused_once_saying_how_then_read_in_its_code_page(book):
+    # Outlook writes "CSV (Windows)" in the computer's code page: every row with an accent was "not UTF-8".
+    with pytest.raises(BadInput, match=r"not UTF-8 text \(line 2 first\).*--encoding cp1252"):
+        csv_import.read_and_check(book, EXPORTS / "outlook_ansi.csv")
+    checked, report = csv_import.import_file(book, EXPORTS / "outlook_ansi.csv", encoding="cp1252")
+    assert [(r.phone, r.name, r.notes) for r in checked.good] == [
+        ("+33612345678", "François Lefèvre", "Café owner, prefers mornings"), ("+5511961234567", "Ana Lima", "")]
+    assert report.applied and book.card(book.find("+33612345678")).name == "François Lefèvre"
+    with pytest.raises(BadInput, match="not an encoding"):
+        csv_import.read_and_check(book, EXPORTS / "outlook_ansi.csv", encoding="klingon")
+    with pytest.raises(BadInput, match="not utf-16 text at byte"):  # the wrong code page named: said, not read
+        csv_import.read_and_check(book, EXPORTS / "outlook_ansi.csv", encoding="utf-16")
+
+
 def test_hubspot_owner_column_is_read(book):
     checked, _ = csv_import.import_file(book, EXPORTS / "hubspot.csv", dry_run=True)
     assert [r.owner for r in checked.good] == ["ana", "omar", ""]

@@ -48,12 +48,19 @@ def test_quoted_commas_and_embedded_newlines(book):
     assert [text for _, _, text in book.notes(book.find("+4915123456781"))] == ["first line\nsecond line, with a comma"]
 
 
-def test_invalid_utf8_rejects_that_row_only_and_nothing_is_written(book):
-    _, report = run(book, "invalid_utf8.csv")
+def test_a_bad_row_in_a_utf8_file_rejects_that_row_only_and_nothing_is_written(book):
+    _, report = run(book, "mixed_utf8.csv")
     assert [(f.line, f.reason) for f in report.failed] == [(3, "not UTF-8 text (save the file as UTF-8)")]
     assert not report.applied and names(book) == []
-    _, report = run(book, "invalid_utf8.csv", partial=True)
-    assert report.applied and names(book) == ["Ana", "Bo"]
+    _, report = run(book, "mixed_utf8.csv", partial=True)
+    assert report.applied and names(book) == ["Ana Müller", "Bo"]
+
+
+def test_a_file_with_no_utf8_in_it_is_refused_whole_naming_the_encodings(book):
+    # A Latin-1 file whose one accented name would have been dropped as "not UTF-8" and the rest imported.
+    with pytest.raises(BadInput, match="line 3 first.*--encoding cp1252"):
+        run(book, "invalid_utf8.csv")
+    assert names(book) == []
 
 
 def test_a_10_mb_cell_is_rejected_with_its_size(book, tmp_path):

@@ -328,11 +328,12 @@ def gc_paused() -> Iterator[None]:
 
 
 def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = None, default_region: str = "",
-                   create_tags: bool = False, progress: Progress | None = None) -> Checked:
-    """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
+                   create_tags: bool = False, progress: Progress | None = None, encoding: str = "") -> Checked:
+    """Read and check a file (in ``encoding`` when given, else UTF-8 or UTF-16); nothing is written. A long
+    file's number workers start while it is parsed."""
     with gc_paused():
         limits = book.cfg.limits
-        text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)))
+        text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)), encoding)
         with normalizer(book, default_region, text.count("\n")) as numbers:
             from wtui.io import vcard  # imports this module's MORE_NUMBERS
 

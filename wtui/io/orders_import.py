@@ -378,11 +378,12 @@ def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = Fals
 
 
 def read_and_check(book, path: str | Path, *, mapping: dict[str, str] | None = None, dates: str = "",
-                   default_region: str = "", progress: Progress | None = None) -> Checked:
-    """Read and check a file; nothing is written. A long file's number workers start while it is parsed."""
+                   default_region: str = "", progress: Progress | None = None, encoding: str = "") -> Checked:
+    """Read and check a file (in ``encoding`` when given); nothing is written. A long file's number workers
+    start while it is parsed."""
     with gc_paused():
         limits = book.cfg.limits
-        text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)))
+        text, encoding = read_text(path, int(limits.import_file_mb * (1 << 20)), encoding)
         with normalizer(book, default_region, text.count("\n")) as numbers:
             table = parse_table(path, text, encoding, int(limits.csv_cell_kb * 1024))
             return check(book, table, mapping=mapping, dates=dates, default_region=default_region, numbers=numbers,

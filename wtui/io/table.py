@@ -1,15 +1,20 @@
 """Reading a spreadsheet export: any of the encodings and delimiters reps' files come in.
 
-UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), comma,
-semicolon or tab. Every record keeps the line it starts on, so a report can
-say "line 14". A record that is not UTF-8, or has a cell beyond the size
-limit, is kept with its problem so the import reports it instead of stopping.
+UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), a code
+page named by the rep (``--encoding cp1252``: Outlook and Excel save "CSV" in
+the computer's own), comma, semicolon or tab. Every record keeps the line it
+starts on, so a report can say "line 14". A record that is not UTF-8 in a
+UTF-8 file, or has a cell beyond the size limit, is kept with its problem so
+the import reports it instead of stopping; a file with no UTF-8 in it at all
+is refused once, saying how to read it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +41,21 @@ class Table:
     records: list[Record] = field(default_factory=list)
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
+# A character UTF-8 writes in several bytes: a file holding none, yet not UTF-8, is in a code page.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode(raw: bytes, encoding: str = "") -> tuple[str, str]:
+    if encoding:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise BadInput(f"--encoding {encoding}: not an encoding Python knows (like cp1252, cp1251, latin-1)") \
+                from None
+        try:
+            return raw.decode(name), name
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"not {name} text at byte {exc.start:,}: is that its encoding?") from None
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="surrogateescape"), "utf-8 (BOM)"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -44,7 +63,16 @@ def _decode(raw: bytes) -> tuple[str, str]:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
             raise BadInput(f"not valid UTF-16 at byte {exc.start}") from None
-    return raw.decode("utf-8", errors="surrogateescape"), "utf-8"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if not _UTF8_MULTIBYTE.search(raw):
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise BadInput(f"not UTF-8 text (line {line} first): Outlook and Excel save CSV in the computer's own "
+                           "code page. Save it as 'CSV UTF-8', or name its encoding: --encoding cp1252 (Western "
+                           "Europe and the Americas), cp1251 (Cyrillic), cp1256 (Arabic), cp1250 (Central "
+                           "Europe)") from None
+    return raw.decode("utf-8", errors="surrogateescape"), "utf-8"  # a UTF-8 file with a bad row: said per row
 
 
 def _delimiter(text: str) -> str:
@@ -54,16 +82,20 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_table(path: str | Path, max_cell_bytes: int, max_bytes: int) -> Table:
-    text, encoding = read_text(path, max_bytes)
+def read_table(path: str | Path, max_cell_bytes: int, max_bytes: int, encoding: str = "") -> Table:
+    text, encoding = read_text(path, max_bytes, encoding)
     return parse_table(path, text, encoding, max_cell_bytes)
 
 
-def read_text(path: str | Path, max_bytes: int) -> tuple[str, str]:
-    """The file's text and the encoding it was in; a file over ``max_bytes`` is refused unread."""
+def read_text(path: str | Path, max_bytes: int, encoding: str = "") -> tuple[str, str]:
+    """The file's text and the encoding it was in (``encoding`` when given, else found: UTF-8 or UTF-16);
+    a file over ``max_bytes`` is refused unread."""
     p = Path(path)
     raw = read_capped(p, max_bytes, "limits.import_file_mb")
-    text, encoding = _decode(raw)
+    try:
+        text, encoding = _decode(raw, encoding)
+    except BadInput as exc:
+        raise BadInput(f"{p}: {exc}") from None
     if not text.strip():
         raise BadInput(f"{p}: the file is empty")
     return text, encoding
