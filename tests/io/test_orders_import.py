@@ -235,9 +235,12 @@ def test_a_file_missing_a_column_is_refused_naming_it(book, tmp_path, header, pr
 def test_dates_that_never_tell_their_order_are_read_the_regions_way_and_the_report_says_so(book, tmp_path):
     f = tmp_path / "o.csv"
     f.write_text(f"phone,amount,date\n{BOB},10,03/04/2026\n", "utf-8")
+    rehearsed = orders_import.apply(book, orders_import.read_and_check(book, f, default_region="DE"), dry_run=True)
+    assert rehearsed.note.endswith("if that is wrong, import again with --dates mdy")  # nothing to undo
     report = orders_import.apply(book, orders_import.read_and_check(book, f, default_region="DE"))
     assert purchases(book, BOB)[0][0] == "2026-04-03T12:00:00Z"
-    assert report.note.startswith("dates like 03/04/2026 were read day first") and "--dates mdy" in report.note
+    assert report.note.startswith("dates like 03/04/2026 were read day first")
+    assert report.note.endswith("undo and import again with --dates mdy")
     book.undo(report.batch)
     report = orders_import.apply(book, orders_import.read_and_check(book, f, dates="mdy"))
     assert purchases(book, BOB)[0][0] == "2026-03-04T12:00:00Z" and report.note == ""

@@ -371,8 +371,9 @@ def apply(book, checked: Checked, *, partial: bool = False, dry_run: bool = Fals
     note = ""
     if checked.date_guessed:
         first, other = ("month", "dmy") if checked.date_order == "mdy" else ("day", "mdy")
+        fix = "import again" if rehearse else "undo and import again"  # nothing written: nothing to undo
         note = (f"dates like 03/04/2026 were read {first} first (no date in the file tells): "
-                f"if that is wrong, undo and import again with --dates {other}")
+                f"if that is wrong, {fix} with --dates {other}")
     return OrdersReport(checked.read, new, 0, already, checked.failed, not rehearse,
                         book.cfg.imports.warn_failure_share, dry_run, checked.items, note, batch)
 
