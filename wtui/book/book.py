@@ -1391,7 +1391,8 @@ class Book:
     def _tag(self, name: str) -> str:
         row = self.conn.execute("SELECT name, archived FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
         if not row:
-            raise NotFound(f"unknown tag {name!r} (only admins create tags)")
+            who = "" if self.is_admin() else "; only admins create tags"  # an admin was told that too
+            raise NotFound(f"unknown tag {name!r} (wtui tags list shows them{who})")
         return row[0]
 
     @_writes
