@@ -113,7 +113,7 @@ class WtuiApp(App[int]):
         shown: dict[str, list] = {}
         for active in screen.active_bindings.values():
             binding = active.binding
-            if binding.id and screen.check_action(*_parsed(binding.action)):
+            if binding.id and screen.check_action(*keys.parsed(binding.action)):
                 shown.setdefault(binding.id, [binding, []])[1].append(self.get_key_display(binding))
         for binding, display in shown.values():
             node = _owner(screen, binding)
@@ -124,11 +124,6 @@ class WtuiApp(App[int]):
 
     def action_quit(self) -> None:
         self.exit(0)
-
-
-def _parsed(action: str) -> tuple[str, tuple]:
-    name, _, rest = action.partition("(")
-    return name, (rest.rstrip(")").strip("'\""),) if rest else ()
 
 
 def _owner(screen: QueueScreen, binding) -> object:

@@ -100,6 +100,12 @@ def screen_bindings() -> list[Binding]:
     return _bindings(SCREEN_ACTIONS) + quick
 
 
+def parsed(action: str) -> tuple[str, tuple]:
+    """A binding's action string as (name, parameters), as ``check_action`` takes them."""
+    name, _, rest = action.partition("(")
+    return name, (rest.rstrip(")").strip("'\""),) if rest else ()
+
+
 def keymap(cfg: Config) -> dict[str, str]:
     """Binding id -> keys in force; a key bound to two actions is refused, naming both."""
     owner: dict[str, str] = {}

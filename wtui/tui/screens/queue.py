@@ -213,7 +213,7 @@ class QueueScreen(Screen):
             return action == "quit"
         if action in self._off or (parameters and f"{action}({parameters[0]!r})" in self._off):
             return False
-        return True
+        return action != "sync_now" or self.app.syncer is not None  # only a replica of a team server syncs
 
     # -- keeping the screen true ---------------------------------------------------
 
@@ -582,7 +582,8 @@ class QueueScreen(Screen):
         by_id: dict[str, tuple[list[str], str]] = {}
         for active in self.active_bindings.values():
             binding = active.binding
-            if binding.id and (binding.id in {a.id for a in keys.ACTIONS} or binding.id.startswith("quick_")):
+            if binding.id and (binding.id in {a.id for a in keys.ACTIONS} or binding.id.startswith("quick_")) \
+                    and self.check_action(*keys.parsed(binding.action)):
                 shown = by_id.setdefault(binding.id, ([], keys.describe(binding, self.book.cfg)))
                 shown[0].append(self.app.get_key_display(binding))
         order = [a.id for a in keys.ACTIONS] + [f"quick_{n}" for n in keys.QUICK]
