@@ -333,10 +333,15 @@ def test_a_broadcast_leaves_out_who_has_not_consented_unless_told(book, capsys, 
     code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast")
     assert code == 0 and "wrote 0 customer(s)" in said and "left out 3 without marketing consent" in said
     out.unlink()
-    code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast",
-                        "--include-no-consent", "--split", "10,10")
+    code, said, err = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast",
+                          "--include-no-consent", "--split", "10,10")
     assert code == 0 and "wrote 3 customer(s)" in said and "--include-no-consent" in said
-    assert out.read_text("utf-8-sig").splitlines()[0].endswith(",group")
+    rows = out.read_text("utf-8-sig").splitlines()
+    assert rows[0].endswith(",group")
+    # The groups' sizes are said, and a test group three customers cannot fill is warned of (it was silent).
+    groups = [r.rsplit(",", 1)[1] for r in rows[1:]]
+    assert f"groups: A {groups.count('A')}, B {groups.count('B')}, rest {groups.count('rest')}" in said
+    assert "warning: group A has no one: 3 customer(s) are too few for --split 10,10" in err
     with pytest.raises(SystemExit) as stop:
         run(capsys, "--db", str(book), "export", "", "-o", str(tmp_path / "x.csv"), "--split", "60,50")
     assert stop.value.code == 2 and "100 in all at most" in capsys.readouterr().err

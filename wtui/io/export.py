@@ -37,13 +37,17 @@ def parse_split(text: str) -> tuple[int, ...]:
     return parts
 
 
+def group_names(split: tuple[int, ...]) -> list[str]:
+    """The groups a split makes, the rest last: one percentage leaves the rest as B, several as "rest"."""
+    return [chr(ord("A") + i) for i in range(len(split))] + ["B" if len(split) == 1 else "rest"]
+
+
 def split_groups(n: int, split: tuple[int, ...], seed: int) -> list[str]:
     """Test groups for ``n`` rows: A, B, ... of ``split`` percent each, in a seeded random order (the same
-    seed, the same groups); one percentage leaves the rest as B, several leave it as "rest"."""
+    seed, the same groups), the rest as ``group_names`` says."""
     order = list(range(n))
     random.Random(seed).shuffle(order)
-    names = [chr(ord("A") + i) for i in range(len(split))]
-    rest = "B" if len(split) == 1 else "rest"
+    *names, rest = group_names(split)
     groups = [rest] * n
     done, start = 0, 0
     for name, pct in zip(names, split, strict=True):
