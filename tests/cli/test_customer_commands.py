@@ -252,6 +252,17 @@ def test_plain_undo_passes_over_a_batch_that_holds_nothing_to_take_back(book, cf
     assert code == 2 and "no change left to undo" in err
 
 
+def test_a_rename_keeps_a_colour_an_older_book_or_the_config_named(book, cfg, capsys):
+    # Found in review: the rename copied 'blue' (a colour name the config may give) through the #rrggbb check.
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])
+        b.conn.execute("UPDATE tags SET color = 'blue' WHERE name = 'Stage-Quoted'")
+    code, out, err = run(capsys, "--db", str(book), "tags", "rename", "Stage-Quoted", "Stage-Offered")
+    assert code == 0, err
+    with Book.open(book, cfg, readonly=True) as b:
+        assert next(t for t in b.tags() if t["name"] == "Stage-Offered")["color"] == "blue"
+
+
 def test_tags_rename_moves_every_customer_in_one_batch_and_archives_the_old_name(book, cfg, capsys):
     with Book.open(book, cfg, actor="ana") as b:
         b.set_admins(["ana", getpass.getuser()])  # the CLI acts as the account's user

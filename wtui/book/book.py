@@ -1301,6 +1301,11 @@ class Book:
         """A new tag, named as the playbook names them (§7): Dimension-Value, both parts there. Tags an
         import or the rules bring are taken as their files name them (``_new_tag``)."""
         self.require_admin("create tags")
+        _check_colour(color)  # one typed now; a rename keeps the old tag's, whatever an older book held
+        self._named_tag(name, dimension, color, description, reason)
+
+    def _named_tag(self, name: str, dimension: str = "", color: str = "", description: str = "",
+                   reason: str = "") -> None:
         if not _TAG_NAME.fullmatch(name):
             raise BadInput(f"tag {name!r}: name it Dimension-Value, like Interest-Beauty or Stage-Purchased "
                            "(letters and digits, the parts joined by hyphens)")
@@ -1313,7 +1318,6 @@ class Book:
             raise BadInput(f"tag {name!r}: 1-{limit} printable characters, no spaces (Dimension-Value)")
         if ops.tag_id(self.conn, name) is not None:
             raise BadInput(f"tag {name!r} already exists")
-        _check_colour(color)
         dim = dimension or name.split("-", 1)[0]
         payload = {"name": name, "dimension": dim, "color": color or self.cfg.dimensions.get(dim, ""),
                    "description": description, "at": db.iso(self.now())}
@@ -1378,7 +1382,7 @@ class Book:
             if ops.tag_id(self.conn, into) is None:
                 row = self.conn.execute("SELECT dimension, color, description FROM tags WHERE name = ?",
                                         (old,)).fetchone()
-                self.create_tag(into, dimension=row[0] if into.split("-", 1)[0] == old.split("-", 1)[0] else "",
+                self._named_tag(into, dimension=row[0] if into.split("-", 1)[0] == old.split("-", 1)[0] else "",
                                 color=row[1], description=row[2], reason=reason)
             ids = [cid for (cid,) in self.conn.execute(
                 "SELECT customer_id FROM customer_tags WHERE tag_id = ? AND present = 1 ORDER BY customer_id",
