@@ -1587,6 +1587,13 @@ async def test_a_header_with_more_than_two_lines_of_items_says_how_many_it_left_
             text = " ".join(lines)
             assert len(lines) == 2 and all(len(line) <= 78 for line in lines), lines
             assert "● 12 marked" in text and "query #Stage-Quoted" in text and "…" in text and "more" in text
+        # Found in review: a long rep name beside a search and a query still made three lines.
+        header.show(HeaderState(mine=True, who="Maria Fernanda Oliveira dos Santos", counts={"red": 32},
+                                search="pereira souza", query=long_query, marked=12, stats=stats))
+        await pilot.pause()
+        lines = str(header.render()).splitlines()
+        assert len(lines) == 2 and all(len(line) <= 78 for line in lines), lines
+        assert "● 12 marked" in " ".join(lines) and "narrowed to" in " ".join(lines)
 
 
 async def test_a_bulk_that_creates_a_tag_says_so_before_it_is_made(pilot, book):

@@ -40,6 +40,7 @@ class HeaderState:
 
 
 LINES = 2  # the header's height at most: the queue keeps the rest of a 24-line terminal
+SHORTEST = 12  # cells an item that always stays is cut to at most, when even the kept ones overflow
 
 
 class QueueHeader(Static):
@@ -98,14 +99,25 @@ class QueueHeader(Static):
         give way, the last first, to "+N more" (the weekly routine shows every team alert), never cut
         silently; whose queue, the search, the query and the marks always stay."""
         width = max(1, self.content_size.width or self.size.width or 80)
-        items = [self._fitted(item, width // 2 if i in self._halves else width) for i, item in enumerate(self.items)]
+        half = max(1, (width - 2) // 2)  # two halves and the gap between them fill a line
+        items = [self._fitted(item, half if i in self._halves else width) for i, item in enumerate(self.items)]
         shown = list(range(len(items)))
-        out = self._lines(items, width)
         droppable = [i for i in shown if i not in self._kept]
+
+        def laid() -> Text:
+            more = [Text(f"+{len(items) - len(shown)} more", style="italic")] if len(shown) < len(items) else []
+            return self._lines([*(items[i] for i in shown), *more], width)
+
+        out = laid()
         while len(out.plain.split("\n")) > LINES and droppable:
             shown.remove(droppable.pop())
-            more = Text(f"+{len(items) - len(shown)} more", style="italic")
-            out = self._lines([*(items[i] for i in shown), more], width)
+            out = laid()
+        while len(out.plain.split("\n")) > LINES:  # what stays is too long still (a long name, a narrow terminal)
+            longest = max(self._kept, key=lambda i: items[i].cell_len)
+            if items[longest].cell_len <= SHORTEST:
+                break  # a terminal this narrow gets the "too small" screen anyway
+            items[longest] = self._fitted(items[longest], max(SHORTEST, items[longest].cell_len * 3 // 4))
+            out = laid()
         return out
 
     @staticmethod
