@@ -56,6 +56,20 @@ def test_a_bad_row_in_a_utf8_file_rejects_that_row_only_and_nothing_is_written(b
     assert report.applied and names(book) == ["Ana Müller", "Bo"]
 
 
+def test_a_cyrillic_code_page_file_is_refused_whole_though_a_pair_of_its_letters_looks_like_utf8(book, tmp_path):
+    # Found in review: cp1251's "Ві" is the bytes of UTF-8 "³", so "no UTF-8 in it at all" let it through
+    # to be refused row by row, without the hint.
+    f = tmp_path / "contacts.csv"
+    f.write_bytes("phone,name\n+79161234567,Віктор Шевченко\n+79161234568,Пётр Фёдоров\n".encode("cp1251"))
+    with pytest.raises(BadInput, match="--encoding cp1252.*cp1251"):
+        import_file(book, f)
+    _, report = import_file(book, f, encoding="cp1251")
+    assert report.applied and names(book) == ["Віктор Шевченко", "Пётр Фёдоров"]
+    for codec, says in (("base64", "not a text encoding"), ("klingon", "not an encoding")):
+        with pytest.raises(BadInput, match=says):  # base64 was a traceback
+            import_file(book, f, encoding=codec)
+
+
 def test_a_file_with_no_utf8_in_it_is_refused_whole_naming_the_encodings(book):
     # A Latin-1 file whose one accented name would have been dropped as "not UTF-8" and the rest imported.
     with pytest.raises(BadInput, match="line 3 first.*--encoding cp1252"):

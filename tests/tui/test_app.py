@@ -699,12 +699,13 @@ async def test_opening_the_app_runs_no_rules_even_when_they_would_change_somethi
     assert book.conn.execute("SELECT count(*) FROM ops WHERE reason LIKE 'rule: %'").fetchone()[0] == 0
 
 
-async def choose_import(pilot, path) -> str:
+async def choose_import(pilot, path, encoding: str = "") -> str:
     """I, type the file, enter; wait for the check (it runs off the UI thread); the text on screen."""
     app = pilot.app
     await started(pilot)
     await pilot.press("I")
     await pilot.pause()
+    app.screen.query_one("#import-encoding").value = encoding
     app.screen.query_one("#import-path").value = str(path)
     app.screen.query_one("#import-path").focus()
     await pilot.press("enter")
@@ -730,6 +731,17 @@ async def test_I_imports_a_file_after_a_dry_run_report_with_progress(book, tmp_p
         await pilot.pause()
         assert book.conn.execute("SELECT count(*) FROM customers WHERE name LIKE 'Neu%'").fetchone()[0] == 2
         assert type(app.screen).__name__ == "QueueScreen"
+
+
+async def test_I_reads_a_file_in_the_code_page_the_rep_names(book, tmp_path):
+    # Outlook's CSV is in the computer's code page: the app had no way to say so (the CLI has --encoding).
+    path = tmp_path / "outlook.csv"
+    path.write_bytes("phone,name\n+4915123456781,François Lefèvre\n".encode("cp1252"))
+    app = WtuiApp(book)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await choose_import(pilot, path)
+        assert any("not UTF-8 text" in str(n.message) for n in app._notifications)
+        assert "rows read 1, new 1" in await choose_import(pilot, path, "cp1252")
 
 
 async def test_I_with_a_file_that_cannot_be_imported_says_why_and_writes_nothing(book, tmp_path):

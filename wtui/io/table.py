@@ -41,8 +41,7 @@ class Table:
     records: list[Record] = field(default_factory=list)
 
 
-# A character UTF-8 writes in several bytes: a file holding none, yet not UTF-8, is in a code page.
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 def _decode(raw: bytes, encoding: str = "") -> tuple[str, str]:
@@ -56,6 +55,8 @@ def _decode(raw: bytes, encoding: str = "") -> tuple[str, str]:
             return raw.decode(name), name
         except UnicodeDecodeError as exc:
             raise BadInput(f"not {name} text at byte {exc.start:,}: is that its encoding?") from None
+        except LookupError:  # base64, rot13...: codecs, not text encodings
+            raise BadInput(f"--encoding {encoding}: not a text encoding (like cp1252, cp1251, latin-1)") from None
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="surrogateescape"), "utf-8 (BOM)"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -66,13 +67,26 @@ def _decode(raw: bytes, encoding: str = "") -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        if not _UTF8_MULTIBYTE.search(raw):
+        if _mostly_not_utf8(raw):
             line = raw.count(b"\n", 0, exc.start) + 1
             raise BadInput(f"not UTF-8 text (line {line} first): Outlook and Excel save CSV in the computer's own "
                            "code page. Save it as 'CSV UTF-8', or name its encoding: --encoding cp1252 (Western "
                            "Europe and the Americas), cp1251 (Cyrillic), cp1256 (Arabic), cp1250 (Central "
                            "Europe)") from None
     return raw.decode("utf-8", errors="surrogateescape"), "utf-8"  # a UTF-8 file with a bad row: said per row
+
+
+def _mostly_not_utf8(raw: bytes) -> bool:
+    """Are most lines holding more than ASCII not UTF-8? Then the file is in a code page (a pair of its
+    letters may look like UTF-8: cp1251's "Ві" is the bytes of "³"), not a UTF-8 file with a bad row."""
+    lines = [line for line in raw.split(b"\n") if _NON_ASCII.search(line)]
+    bad = 0
+    for line in lines:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    return bad * 2 > len(lines)
 
 
 def _delimiter(text: str) -> str:

@@ -396,6 +396,8 @@ class ImportForm(Modal):
             yield Input(select_on_focus=False, value=self.default_region, placeholder="BR", id="import-region")
             yield Static("rejected rows go to (with an error column; empty = next to the file)", classes="hint")
             yield Input(select_on_focus=False, placeholder="rejected.csv", id="import-errors")
+            yield Static("its encoding when not UTF-8 (Outlook's, Excel's CSV: cp1252; empty = UTF-8)", classes="hint")
+            yield Input(select_on_focus=False, placeholder="cp1252", id="import-encoding")
             yield Static("tab: next field   enter: check the file (nothing is written yet)", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -405,7 +407,7 @@ class ImportForm(Modal):
             return
         region = self.query_one("#import-region", Input).value.strip().upper()
         errors = self.query_one("#import-errors", Input).value.strip() or _beside(path, "rejected")
-        self.dismiss(ImportRequest(path, region, errors))
+        self.dismiss(ImportRequest(path, region, errors, self.query_one("#import-encoding", Input).value.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -416,6 +418,7 @@ class ImportRequest:
     path: str
     region: str
     errors: str  # where a partial import writes the rejected rows
+    encoding: str = ""  # the file's code page, when not UTF-8
 
 
 def _beside(path: str, word: str) -> str:

@@ -1528,7 +1528,8 @@ class QueueScreen(Screen):
         def rehearse():
             with writer(self.book) as book:
                 checked = csv_import.read_and_check(book, request.path, default_region=request.region,
-                                                    progress=step(f"Checking {request.path}"))
+                                                    progress=step(f"Checking {request.path}"),
+                                                    encoding=request.encoding)
                 report = csv_import.apply(book, checked, dry_run=True,
                                           progress=step(f"Counting the changes in {request.path}"))
             return checked, report
