@@ -9,6 +9,7 @@ Each writing command is one batch (one ``wtui undo``), says what it did and the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from collections.abc import Callable
@@ -319,32 +320,42 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
     def cmd_undo(args, cfg) -> int:
         with open_book(args, cfg) as book:
-            batch = args.batch or book.last_batch()
-            if batch is None:
-                through = book.compacted_through()
-                raise BadInput(f"{book.actor} has no change left to undo in this book"
-                               + (f" (changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log)"
-                                  if through else ""))
-            if not book.has_batch(batch):
-                through = book.compacted_through()
-                raise BadInput(f"no batch {batch} in this book (wtui log shows each change's batch)"
-                               + (f"; changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log and "
-                                  "can no longer be undone" if through else ""))
-            why = f"undo: batch {batch}"  # so the next plain `wtui undo` goes one further back
-            if args.dry_run:
-                with book.rehearsal():
-                    done, skipped = book.undo(batch, why)
-                kept = f"; {skipped} changed again since (by you or a teammate) would stay" if skipped else ""
-                say(f"would take back {done} change(s) of batch {batch}{kept} (dry run)")
-                return 0
-            done, skipped = book.undo(batch, why)
-        if not done and not skipped:
-            say(f"batch {batch} holds nothing an undo takes back: new customers and new tags stay (archive a tag "
-                "with wtui tags archive, or change the customer)")
+            passed: list[str] = []  # a plain undo's batches all of whose changes were changed again since
+            while True:
+                batch, done, skipped = _undo_one(args, book, passed)
+                if done or not skipped or args.batch:
+                    break
+                passed.append(batch)  # nothing of it is as it left it: the next plain undo would stop here again
+        before = "".join(f"batch {b}: all of it changed again since, left as it is; " for b in passed)
+        if args.dry_run:
+            kept = f"; {skipped} changed again since (by you or a teammate) would stay" if skipped else ""
+            say(f"{before}would take back {done} change(s) of batch {batch}{kept} (dry run)")
             return 0
-        say(f"took back {done} change(s) of batch {batch}"
+        if not done and not skipped:
+            say(f"{before}batch {batch} holds nothing an undo takes back: new customers and new tags stay (archive a "
+                "tag with wtui tags archive, or change the customer)")
+            return 0
+        say(f"{before}took back {done} change(s) of batch {batch}"
             + (f"; {skipped} changed again since (by you or a teammate) stayed as they are" if skipped else ""))
         return 0
+
+    def _undo_one(args, book, passed: list[str]) -> tuple[str, int, int]:
+        """Undo ``args.batch``, else this rep's newest batch not in ``passed``: (batch, taken back, kept)."""
+        batch = args.batch or book.last_batch(skip=passed)
+        if batch is None:
+            through = book.compacted_through()
+            raise BadInput(f"{book.actor} has no change left to undo in this book"
+                           + (f" (changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log)"
+                              if through else ""))
+        if not book.has_batch(batch):
+            through = book.compacted_through()
+            raise BadInput(f"no batch {batch} in this book (wtui log shows each change's batch)"
+                           + (f"; changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log and "
+                              "can no longer be undone" if through else ""))
+        why = f"undo: batch {batch}"  # so the next plain `wtui undo` goes one further back
+        with book.rehearsal() if args.dry_run else contextlib.nullcontext():
+            done, skipped = book.undo(batch, why)
+        return batch, done, skipped
 
     def cmd_tags(args, cfg) -> int:
         from wtui.core.text import json_text

@@ -252,6 +252,24 @@ def test_plain_undo_passes_over_a_batch_that_holds_nothing_to_take_back(book, cf
     assert code == 2 and "no change left to undo" in err
 
 
+def test_plain_undo_passes_over_a_batch_a_teammate_changed_all_of_since(book, cfg, capsys):
+    # Found in review: it took back 0 changes of that batch, wrote no undo, and stopped there every time.
+    with Book.open(book, cfg, actor="ana") as b:
+        b.set_admins(["ana", getpass.getuser()])
+        b.create_tag("Interest-Beauty")
+    run(capsys, "--db", str(book), "note", LEA, "first")
+    with Book.open(book, cfg, actor=getpass.getuser()) as b:  # the CLI's own rep, in a batch of its own
+        b.add_tag(b.find(LEA), "Interest-Beauty")
+    with Book.open(book, cfg, actor="li") as b:
+        b.remove_tag(b.find(LEA), "Interest-Beauty")
+    code, out, _ = run(capsys, "--db", str(book), "undo", "--dry-run")
+    assert code == 0 and "all of it changed again since, left as it is; would take back 1 change(s)" in out
+    code, out, _ = run(capsys, "--db", str(book), "undo")
+    assert code == 0 and "all of it changed again since, left as it is; took back 1 change(s)" in out
+    with Book.open(book, cfg, readonly=True) as b:
+        assert b.notes(b.find(LEA)) == [] and "Interest-Beauty" not in b.tags_of(b.find(LEA))
+
+
 def test_a_rename_keeps_a_colour_an_older_book_or_the_config_named(book, cfg, capsys):
     # Found in review: the rename copied 'blue' (a colour name the config may give) through the #rrggbb check.
     with Book.open(book, cfg, actor="ana") as b:

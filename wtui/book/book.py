@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -1180,17 +1180,17 @@ class Book:
                            "by book.default_region (unset here); write it with + and the country code")
         raise NotFound(f"no customer named {name!r} (nor a number or uid)")
 
-    def last_batch(self, actor: str | None = None) -> str | None:
+    def last_batch(self, actor: str | None = None, skip: Sequence[str] = ()) -> str | None:
         """The newest batch ``actor`` (this book's by default) made that is not itself an undo, nor undone,
         and holds something an undo takes back (a batch that only created a tag would stop a plain
         ``wtui undo`` there for good)."""
-        kept = sorted(undo_ops.KEPT)
+        kept, skip = sorted(undo_ops.KEPT), list(skip)  # ``skip``: batches a plain undo already passed
         row = self.conn.execute(
             "SELECT batch FROM ops WHERE actor = ? AND batch IS NOT NULL AND kind NOT IN (%s) "
             "AND coalesce(reason, '') NOT LIKE 'undo%%' AND batch NOT IN "
             "(SELECT substr(reason, 13) FROM ops WHERE actor = ? AND reason LIKE 'undo: batch %%') "
-            "ORDER BY seq DESC LIMIT 1" % ",".join("?" * len(kept)),
-            (actor or self.actor, *kept, actor or self.actor)).fetchone()
+            "AND batch NOT IN (%s) ORDER BY seq DESC LIMIT 1" % (",".join("?" * len(kept)), ",".join("?" * len(skip))),
+            (actor or self.actor, *kept, actor or self.actor, *skip)).fetchone()
         return row[0] if row else None
 
     def has_batch(self, batch_id: str) -> bool:
