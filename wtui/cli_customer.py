@@ -537,6 +537,10 @@ def _instant(text: str) -> datetime:
         raise BadInput(f"--at {text!r}: say the offset (like -03:00 or Z): a time without one is ambiguous")
     from wtui.io.orders_import import EARLIEST_YEAR
 
+    try:
+        at = at.astimezone(timezone.utc)
+    except OverflowError:  # the calendar's last hour, moved past it by its offset
+        raise BadInput(f"--at {text!r}: past the calendar's end") from None
     if at.year < EARLIEST_YEAR:  # as an orders file's: a typo, or a spreadsheet's zero date
         raise BadInput(f"--at {text!r}: before {EARLIEST_YEAR}, not a purchase's time")
-    return at.astimezone(timezone.utc)
+    return at

@@ -103,6 +103,8 @@ def test_set_confirms_a_hostile_name_made_visible_not_as_a_python_repr(book, cfg
     (("purchase", LEA, "10", "--at", "2026-11-20 15:30"), "offset"),
     (("purchase", LEA, "10", "--at", "2099-01-01T00:00:00Z"), "future"),
     (("purchase", LEA, "10", "--at", "1900-01-01T00:00Z"), "before 1970"),
+    (("purchase", LEA, "10", "--at", "1970-01-01T00:30+01:00"), "before 1970"),  # 1969 in UTC
+    (("purchase", LEA, "10", "--at", "9999-12-31T23:30-01:00"), "calendar's end"),  # was a traceback
     (("lost", LEA, "--reason", " "), "why the deal was lost"),
     (("won", LEA, "--amount", "nan"), "not an amount"),
     (("quote", LEA, "--link", "javascript:alert(1)"), "link"),
