@@ -300,12 +300,16 @@ def _exits_on_hangup() -> Iterator[None]:
         yield
         return
     signals = [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]  # Windows: no HUP
-    was = {sig: signal.signal(sig, leave) for sig in signals}
+    # Not one the process was told to ignore (nohup wtui --demo), nor one set outside Python (None).
+    was = {sig: signal.getsignal(sig) for sig in signals}
+    mine = [sig for sig in signals if was[sig] not in (signal.SIG_IGN, None)]
+    for sig in mine:
+        signal.signal(sig, leave)
     try:
         yield
     finally:
-        for sig, handler in was.items():
-            signal.signal(sig, handler)
+        for sig in mine:
+            signal.signal(sig, was[sig])
 
 
 @contextmanager

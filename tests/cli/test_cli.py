@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from datetime import timedelta
@@ -14,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_book
+from wtui import cli
 from wtui.book.engine import sqlite3
+from wtui.core import config
 
 NOW = "2026-11-23T12:00:00Z"
 RANK = {"red": 0, "orange": 1, "yellow": 2, "green": 3, "gray": 4}
@@ -451,3 +455,34 @@ def test_now_makes_a_pretend_clock_that_the_book_knows_for_one():
     pinned = cli._clock(argparse.Namespace(now="2027-01-04T09:00:00Z"))
     assert pinned.pretend is True and pinned().year == 2027
     assert not getattr(cli._clock(argparse.Namespace(now=None)), "pretend", False)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system")
+def test_a_hangup_ends_the_demo_as_an_exit_so_its_throwaway_book_is_removed(tmp_path, monkeypatch):
+    # A dropped SSH session killed wtui --demo outright, leaving /tmp/wtui-demo-*/demo.db behind.
+    made = []
+
+    def book_at(path, *a, **kw):
+        made.append(path)
+        path.write_bytes(b"demo")
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setattr("wtui.book.demo.make_demo", book_at)
+    monkeypatch.setattr("wtui.book.book.Book.open", lambda *a, **kw: contextlib.nullcontext())
+    args = cli.build_parser().parse_args(["--demo", "queue"])
+    with pytest.raises(SystemExit) as stop, cli.open_book(args, config.load(layers=[])):
+        assert made and made[0].exists()
+        os.kill(os.getpid(), signal.SIGHUP)
+    assert stop.value.code == 128 + signal.SIGHUP and not made[0].parent.exists()
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # put back as it was
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system")
+def test_a_demo_started_under_nohup_keeps_ignoring_the_hangup():
+    was = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with cli._exits_on_hangup():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # a kill still ends it as an exit
+    finally:
+        signal.signal(signal.SIGHUP, was)
