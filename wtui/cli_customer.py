@@ -319,29 +319,32 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         return 0
 
     def cmd_undo(args, cfg) -> int:
+        from wtui.core.text import visible
+
         with open_book(args, cfg) as book:
-            passed: list[str] = []  # a plain undo's batches all of whose changes were changed again since
-            while True:
-                batch, done, skipped = _undo_one(args, book, passed)
-                if done or not skipped or args.batch:
-                    break
-                passed.append(batch)  # nothing of it is as it left it: the next plain undo would stop here again
-        before = "".join(f"batch {b}: all of it changed again since, left as it is; " for b in passed)
+            batch, done, skipped = _undo_one(args, book)
+            # A plain undo never goes past the rep's newest batch on its own (they meant that one): when it takes
+            # nothing back, the one before it is named, to take back by its id.
+            before = book.last_batch(skip=[batch], undoable=True) if not done and not args.batch else None
+            what = visible(book.batch_said(batch)) or "a change"
+            earlier = (f"; the change before it: wtui undo {before} ({visible(book.batch_said(before))})"
+                       if before else "")
         if args.dry_run:
             kept = f"; {skipped} changed again since (by you or a teammate) would stay" if skipped else ""
-            say(f"{before}would take back {done} change(s) of batch {batch}{kept} (dry run)")
+            say(f"would take back {done} change(s) of batch {batch}{kept} (dry run)")
             return 0
         if not done and not skipped:
-            say(f"{before}batch {batch} holds nothing an undo takes back: new customers and new tags stay (archive a "
-                "tag with wtui tags archive, or change the customer)")
+            say(f"batch {batch} ({what}) holds nothing an undo takes back: new customers, tags, segments and "
+                f"settings stay{earlier}")
             return 0
-        say(f"{before}took back {done} change(s) of batch {batch}"
-            + (f"; {skipped} changed again since (by you or a teammate) stayed as they are" if skipped else ""))
+        say(f"took back {done} change(s) of batch {batch}"
+            + (f"; {skipped} changed again since (by you or a teammate) stayed as they are" if skipped else "")
+            + (earlier if not done else ""))
         return 0
 
-    def _undo_one(args, book, passed: list[str]) -> tuple[str, int, int]:
-        """Undo ``args.batch``, else this rep's newest batch not in ``passed``: (batch, taken back, kept)."""
-        batch = args.batch or book.last_batch(skip=passed)
+    def _undo_one(args, book) -> tuple[str, int, int]:
+        """Undo ``args.batch``, else this rep's newest batch: (batch, taken back, kept as changed since)."""
+        batch = args.batch or book.last_batch()
         if batch is None:
             through = book.compacted_through()
             raise BadInput(f"{book.actor} has no change left to undo in this book"

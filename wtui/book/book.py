@@ -1180,11 +1180,11 @@ class Book:
                            "by book.default_region (unset here); write it with + and the country code")
         raise NotFound(f"no customer named {name!r} (nor a number or uid)")
 
-    def last_batch(self, actor: str | None = None, skip: Sequence[str] = ()) -> str | None:
+    def last_batch(self, actor: str | None = None, skip: Sequence[str] = (), *, undoable: bool = False) -> str | None:
         """The newest batch ``actor`` (this book's by default) made that is not itself an undo, nor undone,
-        and holds something an undo takes back (a batch that only created a tag would stop a plain
-        ``wtui undo`` there for good)."""
-        kept, skip = sorted(undo_ops.KEPT), list(skip)  # ``skip``: batches a plain undo already passed
+        nor one of ``skip``; ``undoable``: one holding more than what an undo leaves (new tags, segments)."""
+        kept = sorted(undo_ops.KEPT) if undoable else ["book.seed"]
+        skip = list(skip)
         row = self.conn.execute(
             "SELECT batch FROM ops WHERE actor = ? AND batch IS NOT NULL AND kind NOT IN (%s) "
             "AND coalesce(reason, '') NOT LIKE 'undo%%' AND batch NOT IN "
@@ -1192,6 +1192,19 @@ class Book:
             "AND batch NOT IN (%s) ORDER BY seq DESC LIMIT 1" % (",".join("?" * len(kept)), ",".join("?" * len(skip))),
             (actor or self.actor, *kept, actor or self.actor, *skip)).fetchone()
         return row[0] if row else None
+
+    def batch_said(self, batch_id: str) -> str:
+        """What a batch did, in words: its reason when it has one ("import-orders x.csv"), else its first change
+        ("note: call after 5"), with how many more."""
+        from wtui.core.changes import describe
+
+        rows = self.conn.execute("SELECT kind, payload, reason FROM ops WHERE batch = ? ORDER BY seq LIMIT 2",
+                                 (batch_id,)).fetchall()
+        if not rows:
+            return ""
+        kind, payload, reason = rows[0]
+        more = self.conn.execute("SELECT count(*) FROM ops WHERE batch = ?", (batch_id,)).fetchone()[0] - 1
+        return (reason or describe(kind, json.loads(payload))) + (f" and {more:,} more" if more else "")
 
     def has_batch(self, batch_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM ops WHERE batch = ? LIMIT 1", (batch_id,)).fetchone() is not None
