@@ -65,6 +65,10 @@ def test_a_cyrillic_code_page_file_is_refused_whole_though_a_pair_of_its_letters
         import_file(book, f)
     _, report = import_file(book, f, encoding="cp1251")
     assert report.applied and names(book) == ["Віктор Шевченко", "Пётр Фёдоров"]
+    utf8 = tmp_path / "utf8.csv"  # a UTF-8 file read as cp1252 out of habit: every accent garbled, exit 0
+    utf8.write_text("phone,name\n+79161234569,José Muñoz\n", "utf-8")
+    with pytest.raises(BadInput, match="the file is UTF-8.*leave --encoding out"):
+        import_file(book, utf8, encoding="cp1252")
     for codec, says in (("base64", "not a text encoding"), ("klingon", "not an encoding")):
         with pytest.raises(BadInput, match=says):  # base64 was a traceback
             import_file(book, f, encoding=codec)

@@ -51,6 +51,9 @@ def _decode(raw: bytes, encoding: str = "") -> tuple[str, str]:
         except LookupError:
             raise BadInput(f"--encoding {encoding}: not an encoding Python knows (like cp1252, cp1251, latin-1)") \
                 from None
+        if not name.startswith("utf") and _NON_ASCII.search(raw) and _is_utf8(raw):
+            raise BadInput(f"--encoding {encoding}: the file is UTF-8 (read as {name} its accents would be "
+                           "garbled, José as JosÃ©): leave --encoding out")
         try:
             return raw.decode(name), name
         except UnicodeDecodeError as exc:
@@ -76,17 +79,19 @@ def _decode(raw: bytes, encoding: str = "") -> tuple[str, str]:
     return raw.decode("utf-8", errors="surrogateescape"), "utf-8"  # a UTF-8 file with a bad row: said per row
 
 
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _mostly_not_utf8(raw: bytes) -> bool:
     """Are most lines holding more than ASCII not UTF-8? Then the file is in a code page (a pair of its
     letters may look like UTF-8: cp1251's "Ві" is the bytes of "³"), not a UTF-8 file with a bad row."""
     lines = [line for line in raw.split(b"\n") if _NON_ASCII.search(line)]
-    bad = 0
-    for line in lines:
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            bad += 1
-    return bad * 2 > len(lines)
+    return sum(not _is_utf8(line) for line in lines) * 2 > len(lines)
 
 
 def _delimiter(text: str) -> str:
