@@ -314,7 +314,7 @@ def _exits_on_hangup() -> Iterator[None]:
 
 @contextmanager
 def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: bool = False,
-              dry_run: bool = False) -> Iterator:
+              dry_run: bool = False, keep_new: bool = False) -> Iterator:
     """The book this invocation works on: --db, a throwaway demo, or the configured one. ``recompute``
     False: a whole-book recompute that is due is left to the app (it does it in a worker). ``create``:
     the configured book is started when it is not there yet (the app's first run, an import); any other
@@ -378,6 +378,8 @@ def open_book(args: argparse.Namespace, cfg, *, recompute: bool = True, create: 
         if new:  # a book this command started, for a write that failed: not left behind empty
             _remove_if_unwritten(path)
         raise
+    if new and not keep_new:  # nor for an import that wrote nothing (every row refused): the app's first run
+        _remove_if_unwritten(path)  # (keep_new) starts an empty book on purpose
 
 
 def _remove_if_unwritten(path: Path) -> None:
@@ -712,7 +714,7 @@ def cmd_app(args: argparse.Namespace, cfg) -> int:
         return _app_on_replica(_remote_url(args, cfg), args, cfg)
     # The app paints first and recomputes in a worker. Its first run starts the rep's book at the default
     # place (a greeting says what next); a --db path must exist: a mistyped one would open an empty book.
-    with open_book(args, cfg, recompute=False, create=not args.db) as book:
+    with open_book(args, cfg, recompute=False, create=not args.db, keep_new=True) as book:
         return run(book, theme=args.theme)
 
 

@@ -444,6 +444,13 @@ def test_an_import_that_fails_on_a_new_db_path_leaves_no_empty_book_behind(tmp_p
     p = wtui("--db", str(new), "import", str(rows), "--create-tags", check=False)
     assert p.returncode == 2 and "admin" in p.stderr
     assert sorted(x.name for x in tmp_path.iterdir()) == ["contacts.csv"]
+    # Nor one whose every row is refused ("nothing was written", exit 2): it left an empty book, which
+    # the next command then answered from ("Nothing is due today").
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,phone\nAnn,notaphone\n", "utf-8")
+    p = wtui("--db", str(new), "import", str(bad), check=False)
+    assert p.returncode == 2 and "nothing was written" in p.stdout + p.stderr
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["bad.csv", "contacts.csv"]
 
 
 def test_now_makes_a_pretend_clock_that_the_book_knows_for_one():
