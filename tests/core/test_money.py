@@ -39,6 +39,9 @@ def test_an_amount_written_with_two_decimals_in_either_style_reads_back(d):
     ("120 usd scarf", 120.0, "scarf", "scarf", "120.00 USD: scarf"),
     ("120 tea", 120.0, "tea", "tea", "120.00 USD: tea"),  # three letters the book knows no rate for: the product
     ("99", 99.0, "", "", "99.00 USD"),
+    ("120 € serum", 129.6, "serum (120.00 EUR)", "serum", "129.60 USD: serum (120.00 EUR)"),  # a symbol
+    ("120€ serum", 129.6, "serum (120.00 EUR)", "serum", "129.60 USD: serum (120.00 EUR)"),  # was "not an amount"
+    ("€120", 129.6, "(120.00 EUR)", "", "129.60 USD (120.00 EUR)"),
 ])
 def test_a_purchase_typed_with_its_currency_in_any_case(text, amount, record, product, said):
     from wtui.core.config import load

@@ -81,14 +81,18 @@ def parse_purchase(text: str, spend) -> Purchase:
     words = text.split()
     if not words:
         raise BadInput("an amount first, then a currency and what was bought if you like (120.50 EUR serum)")
-    amount = parse_amount(words[0])
-    currency = spend.currency
+    number, currency = split_currency(words[0])  # "120€", "R$120"
+    amount = parse_amount(number)
     rest = words[1:]
-    # A code in capitals is a currency (one without a rate is refused); in any case, one the book knows
-    # ("120 eur"): "120 tea" is a product.
+    # Then a symbol ("120 € serum"), a code in capitals (one without a rate is refused), or a code the book
+    # knows in any case ("120 eur"): "120 tea" is a product.
     known = {spend.currency, *spend.rates}
-    if rest and len(rest[0]) == 3 and rest[0].isalpha() and (rest[0].isupper() or rest[0].upper() in known):
-        currency, rest = rest[0].upper(), rest[1:]
+    word = rest[0] if rest and not currency else ""
+    if word in SYMBOLS:
+        currency, rest = SYMBOLS[word], rest[1:]
+    elif len(word) == 3 and word.isalpha() and (word.isupper() or word.upper() in known):
+        currency, rest = word.upper(), rest[1:]
+    currency = currency or spend.currency
     product = " ".join(rest)
     return Purchase(in_book_currency(amount, currency, spend), paid(product, amount, currency, spend), product)
 
