@@ -892,6 +892,10 @@ async def test_a_shows_every_customer_to_open_one_who_is_not_due_and_back(pilot,
     await started(pilot)
     assert screen.model.total == today.total
     assert shown(screen.query_one("#header")).startswith("team queue")
+    await pilot.press("space", "a")  # a mark does not outlive what it was made on, and that is said
+    await started(pilot)
+    assert not screen.table.marked
+    assert any(str(n.message).endswith("; marks cleared (1 customer)") for n in app._notifications)
 
 
 async def test_o_assigns_an_unassigned_customer_to_me(book_path):

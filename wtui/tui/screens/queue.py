@@ -513,19 +513,25 @@ class QueueScreen(Screen):
 
     def action_scope(self) -> None:
         self.model.mine = not self.model.mine
-        self.table.marked.clear()
+        cleared = self._clear_marks()
         self.reload()
         who = f"your customers ({self.book.actor}) and the unassigned" if self.model.mine else "the whole team's"
-        self.notify(f"showing {who}", markup=False)
+        self.notify(f"showing {who}{cleared}", markup=False)
+
+    def _clear_marks(self) -> str:
+        """Marks go when what is shown changes (a key must not act on rows out of sight): what to say of it."""
+        n = len(self.table.marked)
+        self.table.marked.clear()
+        return f"; marks cleared ({counted(n, 'customer')})" if n else ""
 
     def action_whole_book(self) -> None:
         """Every customer, due or not (to open one who is not in today's queue), or today's queue again; the
         cursor stays on the customer under it when they are in both."""
         self.model.whole = not self.model.whole
-        self.table.marked.clear()
+        cleared = self._clear_marks()
         self.reload()
         shown = "every customer, due or not (the whole book)" if self.model.whole else "today's queue"
-        self.notify(f"showing {shown}", markup=False)
+        self.notify(f"showing {shown}{cleared}", markup=False)
 
     @flow
     async def action_copy_number(self) -> None:
@@ -1173,8 +1179,10 @@ class QueueScreen(Screen):
 
         ids = await asyncio.to_thread(matching)
         who = counted(len(ids), "customer")
-        due = "" if self.model.whole else (f" ({self.model.total:,} of them due today"
-                                            + (" in your queue" if self.model.mine else "") + ")")
+        # What the rep sees beside what is acted on: the query matches the whole team's book, due or not.
+        mine = " in your queue" if self.model.mine else ""
+        due = (f" ({self.model.total:,} of them shown{' in your book' if self.model.mine else ''})" if self.model.whole
+               else f" ({self.model.total:,} of them due today{mine})")
         what = [("add", Text("add tags")), ("remove", Text("remove tags")), ("colour", Text("set colour")),
                 ("intent", Text("set intent")), ("owner", Text("assign owner")), ("export", Text("export CSV")),
                 ("broadcast", Text("export a broadcast send list (marketing consent only; its results are tracked)"))]
