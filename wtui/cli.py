@@ -947,7 +947,8 @@ def cmd_ingest(args: argparse.Namespace, cfg) -> int:
         report = ingest(book, raw, args.signature)
     _say_report(args, report)
     if report.rejected:  # the rest is recorded; exit 2 so a hook or cron run notices
-        say(f"wtui: {len(report.rejected)} rejected (the rest is recorded):",
+        rest = "the rest would be recorded" if args.dry_run else "the rest is recorded"
+        say(f"wtui: {len(report.rejected)} rejected ({rest}):",
             *(f"  {r}" for r in report.rejected), file=sys.stderr)
         return 2
     return 0

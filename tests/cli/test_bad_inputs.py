@@ -330,6 +330,12 @@ def test_the_dump_sees_a_change(book, tmp_path, capsys):
     code, out, _ = main("--db", str(book), "--now", NOW, "ingest", str(tmp_path / "new.json"), "--dry-run",
                         capsys=capsys)
     assert code == 0 and "dry run, nothing written" in out and "1 recorded" in out and dump(book) == seen
+    mixed = message(id="wamid.dry2")
+    mixed["entry"][0]["changes"][0]["value"]["messages"].append({"id": "wamid.bad"})  # no sender: rejected alone
+    (tmp_path / "mixed.json").write_text(json.dumps(mixed), "utf-8")
+    code, out, err = main("--db", str(book), "--now", NOW, "ingest", str(tmp_path / "mixed.json"), "--dry-run",
+                          capsys=capsys)
+    assert code == 2 and "1 rejected (the rest would be recorded)" in err and dump(book) == seen  # not "is"
 
 
 def test_a_moved_key_still_applies_at_its_new_place(tmp_path):
