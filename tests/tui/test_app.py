@@ -1260,6 +1260,19 @@ async def test_dollar_w_and_x_record_a_purchase_a_deal_won_and_one_lost(pilot, b
     assert any(m.endswith("is off today's queue: green now, next due Thu 12:00") for m in said)  # and why it left
 
 
+async def test_x_takes_the_customer_off_todays_queue_saying_the_deal_was_lost(pilot, book):
+    # The message said "not due (no active contact)", and explain "not due; handle within 2 h".
+    app, screen = pilot.app, pilot.app.screen
+    uid = screen.table.current.uid
+    await pilot.press("x", *"went with a cheaper shop", "enter")
+    await app.workers.wait_for_complete()
+    await started(pilot)
+    said = [str(n.message) for n in app._notifications]
+    assert any("not due (deal lost: broadcasts only until they write again)" in m for m in said), said
+    due = dict((line.label, line.value) for line in book.explain(uid))["due"]
+    assert due == "not due"
+
+
 async def test_after_a_settings_change_the_app_paints_first_and_recomputes_in_a_worker(book_path):
     from wtui.book.engine import sqlite3
 

@@ -73,7 +73,8 @@ def breakdown(v: Verdict, window: WindowState, now: datetime, rep_zone: ZoneInfo
 
         reason = reason.replace(until_utc(v.hand_until), f" until {due_text(v.hand_until, now, rep_zone)}", 1)
     lines.append(Line("reason", reason))
-    when = v.due_rule or (f"handle within {handle:g} h" if handle else "")
+    # Not due (a pursuit stopped, a lost deal): no "handle within 2 h" or "price within 1 h" beside it.
+    when = "" if v.due is None else v.due_rule or (f"handle within {handle:g} h" if handle else "")
     lines.append(Line("due", due_text(v.due, now, rep_zone) + (f"; {when}" if when else "")))
     if v.fatigue:
         streak = cfg.colors.rules.red_fatigue_streak

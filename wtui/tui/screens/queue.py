@@ -312,9 +312,12 @@ class QueueScreen(Screen):
                 return f"{who} is off your customers: assigned to {visible(owner)}"
             if query is None and not search:
                 return ""
-            return f"{who} no longer matches {'the filter' if query is not None else 'the search'}"
+            when = f"due {due_words(due, now, zone)}" if due else "not due"
+            return f"{who} no longer matches {'the filter' if query is not None else 'the search'}: " \
+                   f"{row['color']} now, {when}"
         if due is None:
-            return f"{who} is off today's queue: {row['color']} now, not due (no active contact)"
+            why = next((line.value for line in book.explain(uid) if line.label == "cadence"), "no active contact")
+            return f"{who} is off today's queue: {row['color']} now, not due ({why})"  # a deal lost, a pursuit ended
         if due >= end_of_day(now, zone):
             return f"{who} is off today's queue: {row['color']} now, next due {due_words(due, now, zone)}"
         if query is None and not search:
