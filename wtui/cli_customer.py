@@ -189,10 +189,9 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         from wtui.core import money
         from wtui.core.facts import PURCHASE
 
-        amount = money.parse_amount(args.amount)
-        booked = money.in_book_currency(amount, args.currency or "", cfg.spend)
+        booked, amount, currency = money.amount_paid(args.amount, args.currency or "", cfg.spend)  # "120 EUR" too
         at = _instant(args.at) if args.at else None
-        text = money.paid(args.product or "", amount, args.currency or "", cfg.spend)
+        text = money.paid(args.product or "", amount, currency, cfg.spend)
 
         def act(book, uid):
             if at is not None and at > book.now() + timedelta(hours=1):
@@ -231,8 +230,7 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
 
     def cmd_won(args, cfg) -> int:
         from wtui.core import money
-        booked = money.in_book_currency(money.parse_amount(args.amount), args.currency or "", cfg.spend) \
-            if args.amount else 0.0
+        booked = money.amount_paid(args.amount, args.currency or "", cfg.spend)[0] if args.amount else 0.0
 
         def act(book, uid):
             book.deal_won(uid, booked)

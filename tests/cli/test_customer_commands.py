@@ -97,12 +97,14 @@ def test_set_confirms_a_hostile_name_made_visible_not_as_a_python_repr(book, cfg
 
 @pytest.mark.parametrize("argv, words", [
     (("note", LEA, "  "), "empty note"),
-    (("purchase", LEA, "-5"), "not an amount"),
+    (("purchase", LEA, "-5"), "is negative (a refund?)"),
     (("purchase", LEA, "lots"), "not an amount"),
     (("purchase", LEA, "10", "--currency", "XYZ"), "spend.rates.XYZ"),
     (("purchase", LEA, "10", "--at", "2026-11-20 15:30"), "offset"),
     (("purchase", LEA, "10", "--at", "2099-01-01T00:00:00Z"), "future"),
     (("purchase", LEA, "10", "--at", "1900-01-01T00:00Z"), "before 1970"),
+    (("purchase", LEA, "120 EUR", "--currency", "BRL"), "is in EUR but --currency says BRL"),
+    (("won", LEA, "--amount", "R$ 80", "--currency", "EUR"), "is in BRL but --currency says EUR"),
     (("purchase", LEA, "10", "--at", "1970-01-01T00:30+01:00"), "before 1970"),  # 1969 in UTC
     (("purchase", LEA, "10", "--at", "9999-12-31T23:30-01:00"), "calendar's end"),  # was a traceback
     (("lost", LEA, "--reason", " "), "why the deal was lost"),
@@ -128,6 +130,9 @@ def test_a_purchase_in_another_currency_counts_in_the_books(book, cfg, capsys):
     assert code == 0 and f"recorded a purchase of {100 * rate:,.2f} {cfg.spend.currency}" in out
     at, kind, text = card(book, cfg).interactions[0]
     assert (kind, text) == ("purchase", "serum (100.00 EUR)") and at.isoformat() == "2026-11-20T18:30:00+00:00"
+    # The amount written with its currency, as the app's $ takes it (the CLI said "not an amount").
+    code, out, _ = run(capsys, "--db", str(book), "purchase", LEA, "120 EUR")
+    assert code == 0 and f"recorded a purchase of {120 * rate:,.2f} {cfg.spend.currency}" in out
 
 
 def test_a_deal_won_is_a_purchase_and_an_outcome_with_the_colour_it_had(book, cfg, capsys):

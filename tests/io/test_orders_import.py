@@ -120,7 +120,7 @@ def test_a_hostile_file_writes_nothing_and_names_each_rejected_line(book):
     assert not report.applied and ops(book) == before and purchases(book, JOAO) == []
     assert reasons == {
         3: "'+5511999999999': no customer with number +5511999999999 in the book: import them first (wtui import)",
-        4: "amount '-40.00' is negative (a refund?): only purchases are imported",
+        4: "amount '-40.00' is negative (a refund?): only purchases are recorded",
         5: "'12.50.3': thousands come in groups of three (like 1,250,000.00)",
         6: "no rate for XYZ: the book counts in USD; add spend.rates.XYZ (what one XYZ is worth in USD) to the "
            "team config",

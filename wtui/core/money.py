@@ -136,3 +136,23 @@ def split_currency(text: str) -> tuple[str, str]:
     if tail and tail.start() > 0:
         return rest[:tail.start()].strip(), tail[1].upper()
     return rest, ""
+
+
+_CODE = re.compile(r"[A-Z]{3}")
+
+
+def amount_paid(cell: str, currency: str, spend, said: str = "--currency") -> tuple[float, float, str]:
+    """(amount in the book's currency, the amount as paid, its currency) of an amount as written, with a
+    symbol or a code or neither ("R$ 1.250,00", "99 EUR", "120"), and the currency said beside it (an
+    orders file's column, --currency: ``said``) when there is one: the two must agree."""
+    number, marked = split_currency(cell)
+    given = currency.strip().upper()
+    if given and not _CODE.fullmatch(given):
+        raise BadInput(f"currency {currency!r}: three letters, like USD or EUR")
+    if marked and given and marked != given:
+        raise BadInput(f"amount {cell!r} is in {marked} but {said} says {given}")
+    if number.lstrip().startswith("-") or number.strip().startswith("("):
+        raise BadInput(f"amount {cell!r} is negative (a refund?): only purchases are recorded")
+    paid = parse_amount(number)
+    currency = given or marked or spend.currency
+    return in_book_currency(paid, currency, spend), paid, currency

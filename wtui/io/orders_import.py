@@ -33,7 +33,6 @@ DATE_ORDERS = ("ymd", "dmy", "mdy")
 EARLIEST_YEAR = 1970  # a sanity limit, not a threshold: an earlier "order" is a typo or a spreadsheet's zero date
 MONTH_FIRST_REGIONS = frozenset({"US", "PH", "FM", "MH", "PW"})  # where 03/04 is March 4
 _UID = re.compile(r"[0-9a-f]{32}")
-_CODE = re.compile(r"[A-Z]{3}")
 _YMD = re.compile(r"\d{4}-\d{2}-\d{2}")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SPACING = re.compile(r"[\s()./-]+")  # how people space a number out: +55 (11) 96100-4500
@@ -195,22 +194,6 @@ def _noon(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(12), zone)
 
 
-def _amount(cell: str, currency_cell: str, spend) -> tuple[float, float, str]:
-    """(amount in the book's currency, the amount as paid, its currency) of an amount cell that may
-    carry a symbol or a code ("R$ 1.250,00", "99 EUR"), with the currency column's word."""
-    number, marked = money.split_currency(cell)
-    given = currency_cell.strip().upper()
-    if given and not _CODE.fullmatch(given):
-        raise BadInput(f"currency {currency_cell!r}: three letters, like USD or EUR")
-    if marked and given and marked != given:
-        raise BadInput(f"amount {cell!r} is in {marked} but the currency column says {given}")
-    if number.lstrip().startswith("-") or number.strip().startswith("("):
-        raise BadInput(f"amount {cell!r} is negative (a refund?): only purchases are imported")
-    paid = money.parse_amount(number)
-    currency = given or marked or spend.currency
-    return money.in_book_currency(paid, currency, spend), paid, currency
-
-
 class _Customers:
     """Who each row names: a uid (or one merged into another), else a number in any written form, found
     in the book by the number they have or were created with. Numbers with their country code whose
@@ -290,7 +273,8 @@ def check(book, table: Table, *, mapping: dict[str, str] | None = None, dates: s
     who = _Customers(book, table, columns, numbers)
     zone, now, spend = _zone(book), book.now(), book.cfg.spend
     # Shops repeat prices and dates (a day's orders, a product's price): each distinct cell is read once.
-    amount_of = lru_cache(maxsize=None)(lambda cell, currency: _amount(cell, currency, spend))
+    amount_of = lru_cache(maxsize=None)(
+        lambda cell, currency: money.amount_paid(cell, currency, spend, "the currency column"))
     when = lru_cache(maxsize=None)(lambda cell: parse_when(cell, out.date_order, zone, now))
     # An order seen on an earlier line: (its Order, its products, its amount as paid, currency, id).
     seen: dict[str, tuple[Order, list[str], float, str, str]] = {}
@@ -345,7 +329,7 @@ def _more_of(first: Order, uid: str, amount_cell: str, currency_cell: str, paid:
     if uid != first.customer:
         raise BadInput(f"order {order_id} is on line {first.line} for another customer")
     if amount_cell.strip():
-        again, again_paid, again_currency = _amount(amount_cell, currency_cell, spend)
+        again, again_paid, again_currency = money.amount_paid(amount_cell, currency_cell, spend, "the currency column")
         if (again_paid, again_currency) != (paid, currency):
             raise BadInput(f"order {order_id} is on line {first.line} with another amount ({paid:,.2f} {currency}): "
                            "one row an order, or leave the amount empty on its further items")

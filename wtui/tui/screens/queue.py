@@ -926,7 +926,8 @@ class QueueScreen(Screen):
         if text is None:
             return
         won = money.parse_purchase(text, spend) if text.strip() else money.Purchase(0.0, "", "")
-        self._write("a deal won", f"deal won with {visible(entry.name)}",
+        worth = f": {won.said(spend.currency)}" if won.amount else ""
+        self._write("a deal won", f"deal won with {visible(entry.name)}{worth}",
                     lambda book: book.deal_won(entry.uid, won.amount, won.product, won.text), keep=entry.uid)
 
     @flow
