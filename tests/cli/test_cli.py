@@ -443,6 +443,7 @@ def test_an_import_that_fails_on_a_new_db_path_leaves_no_empty_book_behind(tmp_p
     new = tmp_path / "book.db"
     p = wtui("--db", str(new), "import", str(rows), "--create-tags", check=False)
     assert p.returncode == 2 and "admin" in p.stderr
+    assert "this book has none yet: name them in the team config ([book] admins" in p.stderr  # not "ask an admin"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["contacts.csv"]
     # Nor one whose every row is refused ("nothing was written", exit 2): it left an empty book, which
     # the next command then answered from ("Nothing is due today").

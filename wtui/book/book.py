@@ -1058,7 +1058,12 @@ class Book:
     def require_admin(self, what: str) -> None:
         """Refuse, naming who to ask, unless this rep is an admin: ``what`` completes "only admins ..."."""
         if not self.is_admin():
-            raise PermissionDenied(f"only admins {what}; ask {', '.join(self.admins()) or 'an admin'}")
+            admins = self.admins()
+            if not admins:  # a book started by an import names none: say how to, not "ask an admin"
+                raise PermissionDenied(f"only admins {what}, and this book has none yet: name them in the team "
+                                       f"config ([book] admins = [\"{self.actor}\"]; `wtui locate` shows where it "
+                                       "is) or make one with `wtui serve add-user NAME --role admin`")
+            raise PermissionDenied(f"only admins {what}; ask {', '.join(admins)}")
 
     @_writes
     def set_admins(self, names: list[str], reason: str = "") -> None:
