@@ -159,6 +159,25 @@ def test_a_quote_with_a_link_makes_a_tracked_link_and_tags_the_stage(book, cfg, 
     assert got.interactions[0][2] == f"quote sent: {link}"
 
 
+def test_a_write_under_now_ahead_of_the_clock_is_refused_on_a_replica_a_dry_run_tries_it(book, cfg, capsys, tmp_path):
+    # A tryout: `--now 2026-12-24 note ...` on a replica stamped an op a month ahead; every sync after was
+    # refused, for good. A book of one's own may still script any day (the scripted day test does).
+    from datetime import datetime, timedelta, timezone
+
+    ahead = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    replica = tmp_path / "laptop.db"
+    assert run(capsys, "clone", str(book), str(replica))[0] == 0
+    before = ops(replica)
+    code, _, err = run(capsys, "--db", str(replica), "--now", ahead, "note", LEA, "what if")
+    assert code == 2 and "h ahead of this machine's clock" in err and "--dry-run tries it" in err
+    assert ops(replica) == before
+    code, out, _ = run(capsys, "--db", str(replica), "--now", ahead, "note", LEA, "what if", "--dry-run")
+    assert code == 0 and out.startswith("dry run, nothing written") and ops(replica) == before
+    past = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()  # the past is anyone's to record
+    assert run(capsys, "--db", str(replica), "--now", past, "note", LEA, "back then")[0] == 0
+    assert run(capsys, "--db", str(book), "--now", ahead, "note", LEA, "a day scripted")[0] == 0  # its own book
+
+
 def test_a_quote_with_a_link_and_no_team_server_records_the_plain_link(book, cfg, capsys):
     code, out, _ = run(capsys, "--db", str(book), "quote", LEA, "--link", "https://shop.example/q/7")
     assert code == 0 and "its link is not tracked (no team server" in out
@@ -168,11 +187,12 @@ def test_a_quote_with_a_link_and_no_team_server_records_the_plain_link(book, cfg
 def test_log_since_shows_only_the_changes_from_then(book, cfg, capsys):
     from datetime import datetime, timedelta, timezone
 
-    with Book.open(book, cfg, actor="ana") as b:
+    later = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)  # after the book's own ops (made at NOW)
+    with Book.open(book, cfg, actor="ana", clock=lambda: later - timedelta(days=3)) as b:
         b.add_note(b.find(LEA), "three days ago")
-    later = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
-    at = ("--now", later.isoformat())
-    run(capsys, "--db", str(book), *at, "note", LEA, "just now")
+    with Book.open(book, cfg, actor="ana", clock=lambda: later) as b:
+        b.add_note(b.find(LEA), "just now")
+    at = ("--now", later.isoformat())  # reading as of then: a read may pretend any time
 
     def notes(out: str) -> list[str]:
         return [line.split("note: ")[1].split("  [")[0] for line in out.splitlines() if "note: " in line]

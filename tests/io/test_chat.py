@@ -84,6 +84,17 @@ def test_a_chat_becomes_interactions_of_one_customer_in_both_directions(book):
     assert "high" in signals and "compare" in signals
 
 
+def test_a_chat_line_timed_next_year_or_before_whatsapp_refuses_the_file(book, tmp_path):
+    # A tryout: "24/11/2027 ... Quero comprar agora" made a red customer "asked price 0 m ago" due next year.
+    for line, says in (("24/11/2099, 11:40 - Maria X: Quero comprar agora", "ahead of this machine's clock"),
+                       ("24/11/2001, 11:40 - Maria X: oi", "before WhatsApp existed")):
+        f = tmp_path / "chat.txt"
+        f.write_text("01/11/2026, 18:05 - Maria X: Olá\n" + line + "\n", "utf-8")
+        with pytest.raises(BadInput, match=f"line 2: .*{says}.*nothing was written"):
+            import_chat(book, f, phone="+5511961234567", me=["Loja"])
+        assert book.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
+
+
 def test_importing_the_same_chat_twice_records_nothing_new(book):
     import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")
     again = import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")

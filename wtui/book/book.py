@@ -254,9 +254,25 @@ class Book:
         return int(self.now().timestamp() * 1000)
 
     def _stamp(self, ms: int | None = None) -> str:
+        if self.pretending and not self._rehearsing:
+            self._refuse_a_stamp_ahead()
         if self._replica is None and not self._rehearsing:
             self._hlc.node = self.replica_id()
         return self._hlc.tick(self._ms() if ms is None else ms)
+
+    def _refuse_a_stamp_ahead(self) -> None:
+        """A change made under ``wtui --now`` later than this machine's clock allows a sync, on a book that
+        syncs (its log holds another replica's ops: a clone, a team server's replica): every other replica
+        would refuse it, and so everything this one wrote after it (a tryout's laptop never synced again).
+        Trying a future day there is a dry run's; a book of one's own may script any day."""
+        ahead = self.now() - datetime.now(timezone.utc)
+        bound = self.cfg.sync.max_clock_ahead_minutes
+        if ahead > timedelta(minutes=bound) and self.conn.execute(
+                "SELECT 1 FROM ops WHERE origin NOT IN ('', ?) LIMIT 1", (self.replica_id(),)).fetchone():
+            raise BadInput(f"--now is {ahead / timedelta(hours=1):,.0f} h ahead of this machine's clock: on a "
+                           "replica a change stamped then would be refused by every other one "
+                           f"(sync.max_clock_ahead_minutes = {bound:g}), and all it wrote after. Nothing was written; "
+                           "--dry-run tries it")
 
     def _op_id(self, ms: int | None = None) -> str:
         """Unique like a UUID, but time-ordered: new ids append to the index instead of
