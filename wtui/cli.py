@@ -777,6 +777,7 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
                                          seed=args.seed, include_no_consent=args.include_no_consent,
                                          columns=columns)
             recorded = (f"; recorded as broadcast {bid} (`wtui broadcast results {bid}`)" if bid else
+                        "; not recorded as a broadcast (no one is in it)" if not n else
                         "; not recorded as a broadcast (the book is read-only for you): no results for it")
         else:
             n, left_out = write_csv(book, ids, args.output, split=args.split, seed=args.seed, columns=columns)

@@ -75,6 +75,7 @@ def test_a_rule_can_set_colour_and_intent(demo, cfg):
     ('[[rule]]\nname = "x"\non = "bought"\nadd = ["Urgent"]\n', "on: an event: one of in, out"),
     ('[[rule]]\nname = "x"\nadd = ["Urgent"]\n', 'needs when = "<query>" or on = "<event>"'),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\n', "does nothing"),
+    ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\nremove = ["urgent"]\n', "adds and removes urgent"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\ncolor = "pink"\n', "color: must be one of"),
     ('[[rule]]\nname = "x"\nwhen = "#Urgent"\nadd = ["Urgent"]\n'
      '[[rule]]\nname = "x"\nwhen = "#Urgent"\nremove = ["Urgent"]\n',

@@ -391,6 +391,8 @@ def test_a_broadcast_leaves_out_who_has_not_consented_unless_told(book, capsys, 
     out = tmp_path / "send.csv"
     code, said, _ = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast")
     assert code == 0 and "wrote 0 customer(s)" in said and "left out 3 without marketing consent" in said
+    assert "not recorded as a broadcast (no one is in it)" in said  # a tryout: a send to no one was listed
+    assert run(capsys, "--db", str(book), "broadcast", "list")[1].startswith("no broadcast recorded yet")
     out.unlink()
     code, said, err = run(capsys, "--db", str(book), "export", "", "-o", str(out), "--broadcast",
                           "--include-no-consent", "--split", "10,10")

@@ -180,6 +180,9 @@ def _rule(raw: Any, origin: str, where: str, fields, known: dict[str, str], hour
         return tuple(out)
 
     add, remove = tag_list("add"), tag_list("remove")
+    both = sorted({t.lower() for t in add} & {t.lower() for t in remove})
+    if both:  # one run would add and take away the same tag: which the rule means cannot be told
+        raise RuleError(origin, where, f"adds and removes {', '.join(both)}: keep it in one of add or remove")
     color = raw.get("color")
     if color is not None and color not in COLORS + ("",):
         raise RuleError(origin, f"{where}: color", f"must be one of {', '.join(COLORS)} (or \"\" for automatic)")

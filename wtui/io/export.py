@@ -90,11 +90,11 @@ def send_list(book, ids: list[int], path: str | Path, name: str, *, split: tuple
     """A broadcast's send list: the consenting customers (all, with ``include_no_consent``) written, and the
     send recorded as a batch whose statuses and replies are counted (wtui broadcast, the routine's
     Broadcasts tab). Returns (written, left out for want of consent, the broadcast's id or None when the
-    book is read-only for this user)."""
+    book is read-only for this user, or no one is in it: a send to no one is no broadcast)."""
     sent: list[tuple[str, str]] = []
     n, left_out = write_csv(book, ids, path, split=split, seed=seed, columns=columns,
                             broadcast=not include_no_consent, sent=sent)
-    return n, left_out, None if book.readonly else book.record_broadcast(name or Path(path).name, sent)
+    return n, left_out, None if book.readonly or not sent else book.record_broadcast(name or Path(path).name, sent)
 
 
 def recontact_ready(book, bid: str):
