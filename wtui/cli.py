@@ -968,7 +968,8 @@ def print_rules_report(book, report) -> None:
             print(f"   {visible(sample.name)}  {visible(sample.phone)}: {visible(', '.join(sample.changes))}")
         if rule.more:
             print(f"   … and {rule.more} more")
-    print(f"{'dry run: nothing written' if report.dry_run else 'applied'}; {report.changed} change(s) in all")
+    undo = f"; one batch: wtui undo {report.batch}" if report.batch and not report.dry_run and report.changed else ""
+    print(f"{'dry run: nothing written' if report.dry_run else 'applied'}; {report.changed} change(s) in all{undo}")
 
 
 def cmd_sync(args: argparse.Namespace, cfg) -> int:

@@ -89,6 +89,7 @@ def test_a_day_with_the_cli_only(day, capsys, cfg):
     run = wtui("2026-11-24T16:05:00Z", "rules", "run")
     assert dry.replace("would change", "changed").replace("would create", "created").splitlines()[:-1] == \
         run.splitlines()[:-1]
+    assert "; one batch: wtui undo " in run.splitlines()[-1]  # as every other writing command says
     tags = state("2026-11-24T16:05:00Z")
     assert tags[JOAO][3] == ["Bought-2026-11-KitPr", "Complaint-Open"]
     assert tags[MARIA][3] == ["Bought-2026-11"]  # a won deal without a product: the month alone
