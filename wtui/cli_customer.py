@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from wtui.errors import BadInput
+from wtui.errors import BadInput, NotFound
 
 CUSTOMER = "an E.164 number (any typed form), a uid, or a name only one customer has"
 SETTABLE = ("color", "intent", "owner", "tz", "name", "language")
@@ -354,8 +354,17 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
                            + (f"; changes up to {through:%Y-%m-%d %H:%M}Z were compacted out of the log and "
                               "can no longer be undone" if through else ""))
         why = f"undo: batch {batch}"  # so the next plain `wtui undo` goes one further back
-        with book.rehearsal() if args.dry_run else contextlib.nullcontext():
-            done, skipped = book.undo(batch, why)
+        try:
+            with book.rehearsal() if args.dry_run else contextlib.nullcontext():
+                done, skipped = book.undo(batch, why)
+        except NotFound as exc:  # a teammate undid the rep's newest batch: name the one before, as below
+            from wtui.core.text import visible
+
+            before = None if args.batch else book.last_batch(skip=[batch], undoable=True)
+            if before is None:
+                raise
+            raise NotFound(f"{exc}; the change before it: wtui undo {before} "
+                           f"({visible(book.batch_said(before))})") from None
         return batch, done, skipped
 
     def cmd_tags(args, cfg) -> int:

@@ -244,7 +244,7 @@ def commands(open_book: Callable, say: Callable) -> dict[str, Callable]:
                 n, left_out, new = recontact(book, bid, args.output, force=args.force)
                 say(f"wrote {n} non-responder(s) of {bid} to {args.output}"
                     + (f"; left out {left_out} who withdrew consent" if left_out else "")
-                    + f"; recorded as broadcast {new}")
+                    + (f"; recorded as broadcast {new}" if new else "; no one to send again: nothing recorded"))
                 return 0
             r = book.broadcast_results(bid)
         if args.json:

@@ -176,6 +176,8 @@ def test_a_write_under_now_ahead_of_the_clock_is_refused_on_a_replica_a_dry_run_
     past = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()  # the past is anyone's to record
     assert run(capsys, "--db", str(replica), "--now", past, "note", LEA, "back then")[0] == 0
     assert run(capsys, "--db", str(book), "--now", ahead, "note", LEA, "a day scripted")[0] == 0  # its own book
+    # The demo is a copy of a template whose ops carry another id: not a replica (review: it was refused).
+    assert run(capsys, "--demo", "--now", ahead, "segment", "save", "reds", "color = red")[0] == 0
 
 
 def test_a_quote_with_a_link_and_no_team_server_records_the_plain_link(book, cfg, capsys):
@@ -298,6 +300,18 @@ def test_plain_undo_of_a_batch_a_teammate_changed_all_of_since_names_the_change_
     assert "the change before it: wtui undo " in out and "(note: first)" in out
     with Book.open(book, cfg, readonly=True) as b:
         assert b.notes(b.find(LEA)) != []  # not taken back behind the rep's back
+
+
+def test_plain_undo_after_a_teammate_undid_the_reps_newest_batch_names_the_change_before_it(book, cfg, capsys):
+    # Found in review: every plain undo said "undone already" and never named the batch before it.
+    run(capsys, "--db", str(book), "note", LEA, "first")
+    run(capsys, "--db", str(book), "contact", LEA)
+    with Book.open(book, cfg, actor="li") as b:
+        newest = b.last_batch(getpass.getuser())
+        b.undo(newest)
+    code, _, err = run(capsys, "--db", str(book), "undo")
+    assert code == 2 and "undone already" in err and "the change before it: wtui undo " in err
+    assert "(note: first)" in err
 
 
 def test_a_rename_keeps_a_colour_an_older_book_or_the_config_named(book, cfg, capsys):

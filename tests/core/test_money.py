@@ -42,6 +42,8 @@ def test_an_amount_written_with_two_decimals_in_either_style_reads_back(d):
     ("120 € serum", 129.6, "serum (120.00 EUR)", "serum", "129.60 USD: serum (120.00 EUR)"),  # a symbol
     ("120€ serum", 129.6, "serum (120.00 EUR)", "serum", "129.60 USD: serum (120.00 EUR)"),  # was "not an amount"
     ("€120", 129.6, "(120.00 EUR)", "", "129.60 USD (120.00 EUR)"),
+    ("R$ 120 kit", 21.6, "kit (120.00 BRL)", "kit", "21.60 USD: kit (120.00 BRL)"),  # was "not an amount"
+    ("$ 50", 50.0, "", "", "50.00 USD"),  # "$" names several currencies: the book's
 ])
 def test_a_purchase_typed_with_its_currency_in_any_case(text, amount, record, product, said):
     from wtui.core.config import load

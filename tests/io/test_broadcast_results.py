@@ -96,3 +96,19 @@ def test_results_from_recorded_webhook_payloads(tmp_path, empty_file, cfg, capsy
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [b["name"] for b in listed][0] == "recontact of " + r["broadcast"] and listed[0]["size"] == 34
     assert cli.main([*later, "broadcast", "results", "bc-nope"]) == 2
+
+
+def test_a_recontact_with_no_one_left_to_send_again_records_nothing_and_says_so(tmp_path, empty_file, cfg, capsys):
+    # Found in review: it printed "recorded as broadcast " with a blank id.
+    path = copy_book(empty_file, tmp_path / "b.db")
+    with Book.open(path, cfg, clock=lambda: SENT, actor="ana") as b:
+        uid = b.add_customer("+4915123456001", "C1", consent=True)
+    at = ["--db", str(path), "--now", SENT.isoformat()]
+    assert cli.main([*at, "export", "--broadcast", "-o", str(tmp_path / "send.csv")]) == 0
+    bid = capsys.readouterr().out.split("recorded as broadcast ")[1].split(" ")[0]
+    with Book.open(path, cfg, clock=lambda: SENT + timedelta(hours=1), actor="ana") as b:
+        b.record(uid, "in", SENT + timedelta(hours=1), text="yes please")  # the one member answered
+    later = ["--db", str(path), "--now", (SENT + timedelta(days=30)).isoformat()]
+    assert cli.main([*later, "broadcast", "recontact", bid, "-o", str(tmp_path / "again.csv")]) == 0
+    said = capsys.readouterr().out
+    assert "wrote 0 non-responder(s)" in said and "no one to send again: nothing recorded" in said

@@ -95,6 +95,18 @@ def test_a_chat_line_timed_next_year_or_before_whatsapp_refuses_the_file(book, t
         assert book.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
 
 
+def test_a_us_export_whose_dates_never_tell_their_order_is_read_month_first_when_day_first_is_the_future(book,
+                                                                                                   tmp_path):
+    # Found in review: 11/12/26 read day first is 11 Dec, ahead of the clock (14 Nov): the file was refused
+    # with no way to say the order. Month first puts every line in the past: that reading is taken.
+    f = tmp_path / "chat.txt"
+    f.write_text("11/3/26, 10:00 AM - Maria X: hi\n11/12/26, 9:30 PM - Maria X: how much is it?\n", "utf-8")
+    report = import_chat(book, f, phone="+12015550123", me=["Loja"])
+    assert report.recorded == 2
+    times = [r[0] for r in book.conn.execute("SELECT at FROM interactions ORDER BY at")]
+    assert [t[:10] for t in times] == ["2026-11-03", "2026-11-13"]  # 9:30 PM in São Paulo is past midnight UTC
+
+
 def test_importing_the_same_chat_twice_records_nothing_new(book):
     import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")
     again = import_chat(book, FIX / "android_24h_dmy.txt", phone="+5511961234567")

@@ -262,13 +262,13 @@ class Book:
 
     def _refuse_a_stamp_ahead(self) -> None:
         """A change made under ``wtui --now`` later than this machine's clock allows a sync, on a book that
-        syncs (its log holds another replica's ops: a clone, a team server's replica): every other replica
-        would refuse it, and so everything this one wrote after it (a tryout's laptop never synced again).
-        Trying a future day there is a dry run's; a book of one's own may script any day."""
+        syncs (it has heard from a peer, or was cloned to be a replica): every other replica would refuse
+        it, and so everything this one wrote after it (a tryout's laptop never synced again). Trying a
+        future day there is a dry run's; a book of one's own (the demo, a copy) may script any day."""
         ahead = self.now() - datetime.now(timezone.utc)
         bound = self.cfg.sync.max_clock_ahead_minutes
         if ahead > timedelta(minutes=bound) and self.conn.execute(
-                "SELECT 1 FROM ops WHERE origin NOT IN ('', ?) LIMIT 1", (self.replica_id(),)).fetchone():
+                "SELECT 1 FROM peers UNION ALL SELECT 1 FROM replica WHERE key = 'cloned_from' LIMIT 1").fetchone():
             raise BadInput(f"--now is {ahead / timedelta(hours=1):,.0f} h ahead of this machine's clock: on a "
                            "replica a change stamped then would be refused by every other one "
                            f"(sync.max_clock_ahead_minutes = {bound:g}), and all it wrote after. Nothing was written; "
@@ -443,8 +443,10 @@ class Book:
         run, the team server's, or a dry run (``trusted``); a rep's run is refused, naming them."""
         missing = [n for n in dict.fromkeys(names) if ops.tag_id(self.conn, n) is None]
         if missing and not (trusted or self.is_admin()):
+            who = (f"ask {', '.join(self.admins())} to run them" if self.admins() else "this book has no admin yet: "
+                   "name them in the team config ([book] admins; `wtui locate` shows where it is)")
             raise PermissionDenied(f"the rules need tags this book does not have yet ({', '.join(missing)}); only "
-                                   f"admins create tags: ask {', '.join(self.admins()) or 'an admin'} to run them")
+                                   f"admins create tags: {who}")
         for name in missing:
             self._new_tag(name, reason="rules: a tag the rules name")
         return missing
@@ -885,6 +887,7 @@ class Book:
             self.conn.backup(dest)
             for table in ("replica", "peers", "users", "replica_owners"):  # fixed names: this file's own, not shared
                 dest.execute("DELETE FROM %s" % table)
+            dest.execute("INSERT INTO replica (key, value) VALUES ('cloned_from', ?)", (str(self.path),))  # to sync
             dest.commit()
         finally:
             dest.close()

@@ -81,6 +81,8 @@ def parse_purchase(text: str, spend) -> Purchase:
     words = text.split()
     if not words:
         raise BadInput("an amount first, then a currency and what was bought if you like (120.50 EUR serum)")
+    if len(words) > 1 and (words[0] in SYMBOLS or words[0] in _NAMELESS):  # "R$ 120 kit": the symbol, then it
+        words = [words[0] + words[1], *words[2:]]
     number, currency = split_currency(words[0])  # "120€", "R$120"
     amount = parse_amount(number)
     rest = words[1:]

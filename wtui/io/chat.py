@@ -122,8 +122,9 @@ def _date_order(dates: list[tuple[int, int, int]]) -> str:
     return "dmy"  # ambiguous all through: the order most of the world writes
 
 
-def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
-    """Messages with their senders; times are the phone's local time (``zone``), returned in UTC."""
+def parse_chat(text: str, zone: ZoneInfo, order: str = "") -> list[ChatMessage]:
+    """Messages with their senders; times are the phone's local time (``zone``), returned in UTC. ``order``
+    ('dmy', 'mdy') reads the dates so; by default the file's own dates tell, day first when none does."""
     raw_lines = text.splitlines()
     lines = [line.translate(_MARKS).translate(_SPACES) for line in raw_lines]
     heads = []
@@ -134,7 +135,7 @@ def parse_chat(text: str, zone: ZoneInfo) -> list[ChatMessage]:
             heads.append((n, m, (a, b, c)))
     if not heads:
         raise BadInput("no WhatsApp messages found (expected lines like '31/12/2025, 21:41 - Name: text')")
-    order = _date_order([d for _, _, d in heads])
+    order = order or _date_order([d for _, _, d in heads])
     starts = {n: (m, d) for n, m, d in heads}
     out: list[ChatMessage] = []
     current: dict | None = None
@@ -220,7 +221,15 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
 
     zone = zone or rep_zone(book.cfg)
     limits = book.cfg.limits
-    messages = parse_chat(read_chat_text(path, limits), zone)
+    text = read_chat_text(path, limits)
+    messages = parse_chat(text, zone)
+    latest = book.now() + timedelta(minutes=book.cfg.sync.max_clock_ahead_minutes)
+    if any(m.at > latest for m in messages):  # dates no line tells the order of, read day first: a US export
+        try:  # read month first puts them all in the past (11/12 read as 11 Dec, before it was 12 Nov)
+            other = parse_chat(text, zone, "mdy")
+        except BadInput:
+            other = messages
+        messages = other if not any(m.at > latest for m in other) else messages
     long = next((m for m in messages if len(m.text) > limits.message_chars), None)
     if long is not None:
         raise BadInput(f"line {long.line}: a message of {len(long.text):,} characters: the limit is "

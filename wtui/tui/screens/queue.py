@@ -1365,7 +1365,8 @@ class QueueScreen(Screen):
             n, left_out, new = done
             self.notify(f"wrote {n:,} non-responders of {bid} to {visible(str(path))}"
                         + (f"; left out {left_out:,} who withdrew consent" if left_out else "")
-                        + f"; recorded as broadcast {new}", markup=False, timeout=8)
+                        + (f"; recorded as broadcast {new}" if new else "; no one to send again: nothing recorded"),
+                        markup=False, timeout=8)
 
     async def _replace_ok(self, path: Path) -> bool:
         """A file there is replaced only when the rep says so."""
