@@ -76,6 +76,19 @@ def test_an_order_removes_cart_abandoned_and_adds_the_month_and_product_tag(book
     assert book.run_rules(rules(book, ORDER)).changed == 0  # nothing new happened
 
 
+def test_an_undone_run_gives_its_events_back_to_the_next_run(book):
+    # A tryout: after `undo` of a rules run, the purchases it had tagged were never tagged again.
+    a, _, _ = uids(book)
+    book.record(a, "purchase", NOW - 2 * H, amount=40, product="blue scarf")
+    run = book.run_rules(rules(book, ORDER))
+    assert book.tags_of(a) == ["Bought-2026-11-BlueS"]
+    book.undo(run.batch)
+    assert book.tags_of(a) == []
+    again = book.run_rules(rules(book, ORDER))
+    assert again.results[0].matched == 1 and book.tags_of(a) == ["Bought-2026-11-BlueS"]
+    assert book.run_rules(rules(book, ORDER)).changed == 0  # and then, as always, not a third time
+
+
 def test_the_dry_run_equals_the_run_and_writes_nothing(book):
     a, b, c = uids(book)
     book.record(a, "purchase", NOW - H, amount=10, product="Serum")

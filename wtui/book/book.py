@@ -72,6 +72,7 @@ _HORIZON = """INSERT INTO log_horizon (origin, oseq, hlc) VALUES (?, ?, ?)
 _DROP = "DELETE FROM ops WHERE origin = ? AND oseq > ? AND oseq <= ? AND op_id NOT IN (SELECT op_id FROM parked)"
 
 
+RUN_MARKS_KEPT = 50  # rules runs whose undo gives their events back to the next run (the latest ones)
 _TYPED_NUMBER = re.compile(r"[\d\s().\-/]+")  # a number as people type one: digits, spaces, ( ) . - /
 
 
@@ -481,8 +482,16 @@ class Book:
         return datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
 
     def mark_events_seen(self, upto: int) -> None:
-        """Where the next run's event rules start (this file's own mark, like the derived settings)."""
+        """Where the next run's event rules start (this file's own mark, like the derived settings); where
+        this run found it is kept by its batch, for an undo of the run (``_events_unseen``)."""
         self._check_writable()
+        if self._batch is not None:
+            self.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                              (f"rules.events_before.{self._batch}", str(self.event_span()[0])))
+            # The team server runs the rules every few minutes: only the latest runs' marks are kept.
+            self.conn.execute("DELETE FROM settings WHERE key LIKE 'rules.events_before.%' AND rowid NOT IN "
+                              "(SELECT rowid FROM settings WHERE key LIKE 'rules.events_before.%' "
+                              "ORDER BY rowid DESC LIMIT ?)", (RUN_MARKS_KEPT,))
         self.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('rules.events_through', ?)",
                           (str(upto),))
 
@@ -550,7 +559,18 @@ class Book:
                 self._commit_point()
             if already and not done and not skipped:
                 raise NotFound(f"batch {batch_id} is undone already: nothing was taken back again")
+            self._events_unseen(batch_id)
         return done, skipped
+
+    def _events_unseen(self, batch_id: str) -> None:
+        """An undone rules run's events are news again: the event rules' mark goes back to where that run
+        found it (a tryout: after the undo, the purchases it had tagged were never tagged again)."""
+        key = f"rules.events_before.{batch_id}"
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        if row:
+            self.conn.execute("UPDATE settings SET value = min(CAST(value AS INTEGER), ?) "
+                              "WHERE key = 'rules.events_through'", (int(row[0]),))
+            self.conn.execute("DELETE FROM settings WHERE key = ?", (key,))
 
     def _apply_fresh(self, batch: list[ops.Op], *, recorded: bool = False) -> None:
         """``ops.apply_fresh``, and mark for recompute the customers whose verdict these ops may change:
