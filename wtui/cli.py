@@ -786,14 +786,11 @@ def cmd_export(args: argparse.Namespace, cfg) -> int:
         + (f"; left out {left_out} without marketing consent" if args.broadcast and not kept else "")
         + ("; customers without marketing consent are in it (--include-no-consent)" if kept else "") + recorded)
     if args.split:
-        from collections import Counter
+        from wtui.io.export import group_sizes
 
-        from wtui.io.export import group_names, split_groups
-
-        sizes = Counter(split_groups(n, args.split, args.seed))  # the same seeded groups the file holds
-        names = group_names(args.split)
-        say("groups: " + ", ".join(f"{g} {sizes.get(g, 0):,}" for g in names))
-        empty = [g for g in names if not sizes.get(g)]
+        sizes = group_sizes(n, args.split, args.seed)  # the same seeded groups the file holds
+        say("groups: " + ", ".join(f"{g} {k:,}" for g, k in sizes))
+        empty = [g for g, k in sizes if not k]
         if empty:
             which = f"group {empty[0]} has" if len(empty) == 1 else f"groups {', '.join(empty)} have"
             print(f"wtui: warning: {which} no one: {n} customer(s) are too few for --split "

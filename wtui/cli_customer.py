@@ -323,10 +323,8 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
             batch, done, skipped = _undo_one(args, book)
             # A plain undo never goes past the rep's newest batch on its own (they meant that one): when it takes
             # nothing back, the one before it is named, to take back by its id.
-            before = book.last_batch(skip=[batch], undoable=True) if not done and not args.batch else None
+            earlier = _before(book, batch) if not done and not args.batch else ""
             what = visible(book.batch_said(batch)) or "a change"
-            earlier = (f"; the change before it: wtui undo {before} ({visible(book.batch_said(before))})"
-                       if before else "")
         if args.dry_run:
             kept = f"; {skipped} changed again since (by you or a teammate) would stay" if skipped else ""
             say(f"would take back {done} change(s) of batch {batch}{kept} (dry run)")
@@ -357,15 +355,19 @@ def commands(open_book: Callable, link_base: Callable, say: Callable) -> dict[st
         try:
             with book.rehearsal() if args.dry_run else contextlib.nullcontext():
                 done, skipped = book.undo(batch, why)
-        except NotFound as exc:  # a teammate undid the rep's newest batch: name the one before, as below
-            from wtui.core.text import visible
-
-            before = None if args.batch else book.last_batch(skip=[batch], undoable=True)
-            if before is None:
+        except NotFound as exc:  # a teammate undid the rep's newest batch: name the one before, as above
+            earlier = "" if args.batch else _before(book, batch)
+            if not earlier:
                 raise
-            raise NotFound(f"{exc}; the change before it: wtui undo {before} "
-                           f"({visible(book.batch_said(before))})") from None
+            raise NotFound(f"{exc}{earlier}") from None
         return batch, done, skipped
+
+    def _before(book, batch: str) -> str:
+        """'; the change before it: wtui undo ID (what it did)', or '' when there is none."""
+        from wtui.core.text import visible
+
+        before = book.last_batch(skip=[batch], undoable=True)
+        return f"; the change before it: wtui undo {before} ({visible(book.batch_said(before))})" if before else ""
 
     def cmd_tags(args, cfg) -> int:
         from wtui.core.text import json_text

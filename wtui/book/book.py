@@ -444,10 +444,8 @@ class Book:
         run, the team server's, or a dry run (``trusted``); a rep's run is refused, naming them."""
         missing = [n for n in dict.fromkeys(names) if ops.tag_id(self.conn, n) is None]
         if missing and not (trusted or self.is_admin()):
-            who = (f"ask {', '.join(self.admins())} to run them" if self.admins() else "this book has no admin yet: "
-                   "name them in the team config ([book] admins; `wtui locate` shows where it is)")
             raise PermissionDenied(f"the rules need tags this book does not have yet ({', '.join(missing)}); only "
-                                   f"admins create tags: {who}")
+                                   f"admins create tags: {self._ask_admin()}")
         for name in missing:
             self._new_tag(name, reason="rules: a tag the rules name")
         return missing
@@ -1097,12 +1095,15 @@ class Book:
     def require_admin(self, what: str) -> None:
         """Refuse, naming who to ask, unless this rep is an admin: ``what`` completes "only admins ..."."""
         if not self.is_admin():
-            admins = self.admins()
-            if not admins:  # a book started by an import names none: say how to, not "ask an admin"
-                raise PermissionDenied(f"only admins {what}, and this book has none yet: name them in the team "
-                                       f"config ([book] admins = [\"{self.actor}\"]; `wtui locate` shows where it "
-                                       "is) or make one with `wtui serve add-user NAME --role admin`")
-            raise PermissionDenied(f"only admins {what}; ask {', '.join(admins)}")
+            raise PermissionDenied(f"only admins {what}; {self._ask_admin()}")
+
+    def _ask_admin(self) -> str:
+        """Who to ask; on a book with none (one an import started), how to name one, not "ask an admin"."""
+        admins = self.admins()
+        if admins:
+            return f"ask {', '.join(admins)}"
+        return (f"this book has none yet: name them in the team config ([book] admins = [\"{self.actor}\"]; "
+                "`wtui locate` shows where it is) or make one with `wtui serve add-user NAME --role admin`")
 
     @_writes
     def set_admins(self, names: list[str], reason: str = "") -> None:
@@ -2008,12 +2009,13 @@ class Book:
             self._fields = query.fields_for(self.cfg)
         return self._fields
 
-    def parse_query(self, text: str, *, saving: str = "") -> "query.Node":
+    def parse_query(self, text: str, *, saving: str = "", segments: dict[str, str] | None = None) -> "query.Node":
         """Parse against this book's tags and segments (@name): an unknown one is an error with a
-        suggestion. ``saving``: the segment this text is about to become (it may not use itself)."""
+        suggestion. ``saving``: the segment this text is about to become (it may not use itself);
+        ``segments``: these saved ones instead of the book's."""
         from wtui.core import query
 
-        segments = dict(self.segments()) | ({saving: text} if saving else {})
+        segments = (dict(self.segments()) if segments is None else segments) | ({saving: text} if saving else {})
         return query.parse(text, self.query_fields, self.tag_names(archived=True), query.Limits.of(self.cfg),
                            segments, (saving,) if saving else ())
 
@@ -2238,11 +2240,10 @@ class Book:
 
         saved = dict(self.segments())
         rest = {n: e for n, e in saved.items() if n != name}
-        tags, limits = self.tag_names(archived=True), query.Limits.of(self.cfg)
 
         def parses(text: str, segments: dict[str, str]) -> bool:
             try:
-                query.parse(text, self.query_fields, tags, limits, segments)
+                self.parse_query(text, segments=segments)
             except query.QueryError:
                 return False
             return True

@@ -83,20 +83,18 @@ def parse_purchase(text: str, spend) -> Purchase:
         raise BadInput("an amount first, then a currency and what was bought if you like (120.50 EUR serum)")
     if len(words) > 1 and (words[0] in SYMBOLS or words[0] in _NAMELESS):  # "R$ 120 kit": the symbol, then it
         words = [words[0] + words[1], *words[2:]]
-    number, currency = split_currency(words[0])  # "120€", "R$120"
-    amount = parse_amount(number)
     rest = words[1:]
-    # Then a symbol ("120 € serum"), a code in capitals (one without a rate is refused), or a code the book
-    # knows in any case ("120 eur"): "120 tea" is a product.
+    # Unless the amount carries it ("120€", "R$120"), then a symbol ("120 € serum"), a code in capitals (one
+    # without a rate is refused), or a code the book knows in any case ("120 eur"): "120 tea" is a product.
     known = {spend.currency, *spend.rates}
-    word = rest[0] if rest and not currency else ""
-    if word in SYMBOLS:
-        currency, rest = SYMBOLS[word], rest[1:]
-    elif len(word) == 3 and word.isalpha() and (word.isupper() or word.upper() in known):
-        currency, rest = word.upper(), rest[1:]
-    currency = currency or spend.currency
+    word = rest[0] if rest and not split_currency(words[0])[1] else ""
+    code = SYMBOLS.get(word) or (word.upper() if len(word) == 3 and word.isalpha()
+                                 and (word.isupper() or word.upper() in known) else "")
+    if code:
+        rest = rest[1:]
+    booked, amount, currency = amount_paid(words[0], code, spend)
     product = " ".join(rest)
-    return Purchase(in_book_currency(amount, currency, spend), paid(product, amount, currency, spend), product)
+    return Purchase(booked, paid(product, amount, currency, spend), product)
 
 
 def paid(product: str, amount: float, currency: str, spend) -> str:

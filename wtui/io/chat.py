@@ -234,7 +234,7 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
     if long is not None:
         raise BadInput(f"line {long.line}: a message of {len(long.text):,} characters: the limit is "
                        f"{limits.message_chars:,} (limits.message_chars)")
-    _check_times(messages, book.now(), book.cfg.sync.max_clock_ahead_minutes)
+    _check_times(messages, latest)
     mine = {n.casefold() for n in (me or []) + [book.cfg.rep.name, book.actor, *book.cfg.whatsapp.rep_names] if n}
     senders = {m.sender for m in messages}
     theirs = [s for s in senders if s.casefold() not in mine]
@@ -274,16 +274,15 @@ def import_chat(book, path: str | Path, *, phone: str | None = None, me: list[st
     return ChatReport(len(messages), inbound, len(messages) - inbound, recorded, uid, created)
 
 
-def _check_times(messages: list, now: datetime, ahead_minutes: float) -> None:
-    """A line timed ahead of this machine's clock (beyond the skew a sync allows) or before WhatsApp existed
-    is no chat's: most often the export's dates were read in the wrong order. A red "asked price 0 m ago"
-    dated next year left the queue for a year (a tryout)."""
-    from wtui.io.webhook import FIRST_MESSAGE
+def _check_times(messages: list, latest: datetime) -> None:
+    """A line timed after ``latest`` (this machine's clock and the skew a sync allows) or before WhatsApp
+    existed is no chat's: most often the export's dates were read in the wrong order. A red "asked price
+    0 m ago" dated next year left the queue for a year (a tryout)."""
+    from wtui.io.webhook import untimely
 
-    latest = now + timedelta(minutes=ahead_minutes)
     for m in messages:
-        if not FIRST_MESSAGE <= m.at <= latest:
-            when = "ahead of this machine's clock" if m.at > latest else "before WhatsApp existed"
+        when = untimely(m.at, latest)
+        if when:
             raise BadInput(f"line {m.line}: {m.at:%Y-%m-%d %H:%M} UTC is {when}: are the export's dates day first "
                            "or month first as read? nothing was written")
 

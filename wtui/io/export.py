@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def parse_split(text: str) -> tuple[int, ...]:
 def group_names(split: tuple[int, ...]) -> list[str]:
     """The groups a split makes, the rest last: one percentage leaves the rest as B, several as "rest"."""
     return [chr(ord("A") + i) for i in range(len(split))] + ["B" if len(split) == 1 else "rest"]
+
+
+def group_sizes(n: int, split: tuple[int, ...], seed: int) -> list[tuple[str, int]]:
+    """(group, how many) of ``split_groups``, in ``group_names`` order, empty groups included."""
+    counts = Counter(split_groups(n, split, seed))
+    return [(g, counts.get(g, 0)) for g in group_names(split)]
 
 
 def split_groups(n: int, split: tuple[int, ...], seed: int) -> list[str]:

@@ -27,6 +27,14 @@ from wtui.io.files import size_text
 FIRST_MESSAGE = datetime(2009, 1, 1, tzinfo=timezone.utc)  # a sanity limit: WhatsApp began in 2009
 
 
+def untimely(at: datetime, latest: datetime) -> str:
+    """Why a message's time is no message's (after ``latest``: the clock and the skew a sync allows; or before
+    WhatsApp), or "" for a time a message may have."""
+    if at > latest:
+        return "ahead of this machine's clock"
+    return "before WhatsApp existed" if at < FIRST_MESSAGE else ""
+
+
 @dataclass(frozen=True)
 class Event:
     kind: str  # in, out, read, played, delivered, failed, system, purchase, consent
@@ -348,8 +356,8 @@ def record_payload(book, raw: bytes) -> IngestReport:
     ahead = now + timedelta(minutes=book.cfg.sync.max_clock_ahead_minutes)  # the clocks' skew, as a sync allows
     with book.batch("whatsapp webhook"):
         for e in events:
-            if not FIRST_MESSAGE <= e.at <= ahead:  # year 5138 was a red "asked price 0 m ago" forever
-                when = "ahead of this machine's clock" if e.at > ahead else "before WhatsApp existed"
+            when = untimely(e.at, ahead)
+            if when:  # year 5138 was a red "asked price 0 m ago" forever
                 report.rejected.append(f"{e.ext_id} from {e.phone}: its time {e.at:%Y-%m-%d %H:%M} UTC is {when}")
                 continue
             if e.kind != "consent" and book.has_interaction(e.ext_id):

@@ -306,25 +306,20 @@ class QueueScreen(Screen):
         who = visible(row["name"]) or row["phone"]
         now, zone = book.now(), rep_zone(book.cfg)
         due = parse_iso(row["due_at"])
-        if whole:  # only a narrowing takes a customer out of the whole book
-            owner = row["owner"] or ""
-            if mine and owner and owner != book.actor:
-                return f"{who} is off your customers: assigned to {visible(owner)}"
-            if query is None and not search:
-                return ""
-            when = f"due {due_words(due, now, zone)}" if due else "not due"
-            return f"{who} no longer matches {'the filter' if query is not None else 'the search'}: " \
-                   f"{row['color']} now, {when}"
-        if due is None:
-            why = next((line.value for line in book.explain(uid) if line.label == "cadence"), "no active contact")
-            return f"{who} is off today's queue: {row['color']} now, not due ({why})"  # a deal lost, a pursuit ended
-        if due >= end_of_day(now, zone):
-            return f"{who} is off today's queue: {row['color']} now, next due {due_words(due, now, zone)}"
+        if not whole:  # the whole book holds everyone, due or not: only the scope or a narrowing takes them out
+            if due is None:
+                why = next((line.value for line in book.explain(uid) if line.label == "cadence"), "no active contact")
+                return f"{who} is off today's queue: {row['color']} now, not due ({why})"  # a lost deal, say
+            if due >= end_of_day(now, zone):
+                return f"{who} is off today's queue: {row['color']} now, next due {due_words(due, now, zone)}"
+        owner = row["owner"] or ""
+        if mine and owner and owner != book.actor:
+            return f"{who} is off your {'customers' if whole else 'queue'}: assigned to {visible(owner)}"
         if query is None and not search:
-            owner = row["owner"] or ""
-            return f"{who} is off your queue: assigned to {visible(owner)}" if mine and owner != book.actor else ""
+            return ""
         shown = "the filter" if query is not None else "the search"
-        return f"{who} no longer matches {shown}: {row['color']} now, due {due_words(due, now, zone)}"
+        return f"{who} no longer matches {shown}: {row['color']} now, " \
+               + (f"due {due_words(due, now, zone)}" if due else "not due")
 
     def _say(self, text: str) -> None:
         if not self._gone():
@@ -1247,9 +1242,7 @@ class QueueScreen(Screen):
     async def _export(self, ids: list[int], who: str, broadcast: str | None = None) -> None:
         """The CSV export; with ``broadcast`` (the send's name) a send list: consenting customers only,
         recorded as a broadcast whose results the routine's Broadcasts tab shows."""
-        from collections import Counter
-
-        from wtui.io.export import send_list, split_groups, write_csv
+        from wtui.io.export import group_sizes, send_list, write_csv
         from wtui.tui.modals import Prompt
 
         title = f"Export {who} as a broadcast send list" if broadcast is not None else f"Export {who}"
@@ -1276,8 +1269,7 @@ class QueueScreen(Screen):
             n, left_out, bid = done
             said = f"wrote {n:,} customers to {visible(str(path))}"
             if split:
-                groups = sorted(Counter(split_groups(n, split, 0)).items())
-                said += " (" + ", ".join(f"{g} {k:,}" for g, k in groups) + ")"
+                said += " (" + ", ".join(f"{g} {k:,}" for g, k in group_sizes(n, split, 0)) + ")"
             if broadcast is not None:
                 said += (f"; left out {left_out:,} without marketing consent" if left_out else "") + (
                     f"; recorded as broadcast {bid}: its results are in H, 5" if bid else "")
